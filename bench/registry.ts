@@ -1,0 +1,4 @@
+import type { Benchmark } from './harness';
+
+/** Every benchmark `npm run bench` knows; add new ones here. */
+export const benchmarks: Benchmark[] = [];

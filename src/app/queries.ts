@@ -1,0 +1,124 @@
+import type { CategoryNode } from '../config/schema';
+import type { Department } from '../config/model';
+import { OPEN_STATES, type Role } from '../domain/ticket';
+import { PRIORITY_RANK, type Priority } from '../domain/types';
+import { listClocks } from '../storage/repos/clocks';
+import { listAudit, listMessages } from '../storage/repos/journal';
+import { findTicket, listFields, listLegs } from '../storage/repos/tickets';
+import { findUsers } from '../storage/repos/users';
+import type { AuditEventRow, ClockRow, LegRow, MessageRow, TicketFieldRow, TicketRow, UserRow } from '../storage/tables';
+import type { AppContext } from './context';
+import { isMemberOf, isSupervisorOf, rolesFor } from './support';
+
+/** Everything a card or a `/ticket show` needs about one ticket, read in one go. */
+export interface TicketView {
+  ticket: TicketRow;
+  fields: TicketFieldRow[];
+  legs: LegRow[];
+  clocks: ClockRow[];
+  categoryPath: CategoryNode[];
+  department: Department;
+  users: Map<string, UserRow>;
+  messages: MessageRow[];
+}
+
+export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<TicketView | undefined> {
+  const ticket = await findTicket(ctx.db, keyOrId);
+  if (!ticket) return undefined;
+  const [fields, legs, clocks, messages] = await Promise.all([
+    listFields(ctx.db, ticket.id),
+    listLegs(ctx.db, ticket.id),
+    listClocks(ctx.db, ticket.id),
+    listMessages(ctx.db, ticket.id, 20),
+  ]);
+  const userIds = [ticket.requester_id, ...(ticket.assignee_id ? [ticket.assignee_id] : []), ...legs.flatMap((l) => (l.assignee_id ? [l.assignee_id] : []))];
+  return {
+    ticket,
+    fields,
+    legs,
+    clocks,
+    categoryPath: ctx.config.leaves.get(ticket.category_id)?.path ?? [],
+    department: ctx.config.departments.get(ticket.department_id)!,
+    users: await findUsers(ctx.db, userIds),
+    messages,
+  };
+}
+
+export async function getAuditTrail(ctx: AppContext, keyOrId: string): Promise<AuditEventRow[]> {
+  const ticket = await findTicket(ctx.db, keyOrId);
+  return ticket ? listAudit(ctx.db, ticket.id) : [];
+}
+
+/** Queue order: urgent first, then by priority, then the earliest due, then the oldest. */
+export function compareQueue(a: { priority: string; created_at: string; due?: string | null }, b: { priority: string; created_at: string; due?: string | null }): number {
+  const p = PRIORITY_RANK[b.priority as Priority] - PRIORITY_RANK[a.priority as Priority];
+  if (p !== 0) return p;
+  const ad = a.due ?? '9999';
+  const bd = b.due ?? '9999';
+  if (ad !== bd) return ad < bd ? -1 : 1;
+  return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : 0;
+}
+
+export interface QueueItem extends TicketRow {
+  due: string | null;
+  overdue: boolean;
+}
+
+async function withDue(ctx: AppContext, tickets: TicketRow[]): Promise<QueueItem[]> {
+  if (tickets.length === 0) return [];
+  const now = ctx.time.now().toISOString();
+  const clocks = await ctx.db
+    .selectFrom('clocks')
+    .select(['ticket_id', 'due_at', 'breached_at'])
+    .where('ticket_id', 'in', tickets.map((t) => t.id))
+    .where('status', '=', 'running')
+    .execute();
+  const due = new Map<string, { due: string | null; overdue: boolean }>();
+  for (const c of clocks) {
+    const cur = due.get(c.ticket_id) ?? { due: null, overdue: false };
+    if (c.due_at && (cur.due === null || c.due_at < cur.due)) cur.due = c.due_at;
+    if (c.breached_at || (c.due_at && c.due_at < now)) cur.overdue = true;
+    due.set(c.ticket_id, cur);
+  }
+  return tickets.map((t) => ({ ...t, due: due.get(t.id)?.due ?? null, overdue: due.get(t.id)?.overdue ?? false })).sort(compareQueue);
+}
+
+/** My open tickets: assigned to me, or raised by me. */
+export async function listMine(ctx: AppContext, userId: string, limit = 50): Promise<{ assigned: QueueItem[]; requested: QueueItem[] }> {
+  const assigned = await ctx.db.selectFrom('tickets').selectAll().where('assignee_id', '=', userId).where('state', 'in', [...OPEN_STATES]).limit(limit).execute();
+  const requested = await ctx.db.selectFrom('tickets').selectAll().where('requester_id', '=', userId).where('state', 'in', [...OPEN_STATES, 'resolved']).orderBy('created_at', 'desc').limit(limit).execute();
+  return { assigned: await withDue(ctx, assigned), requested: await withDue(ctx, requested) };
+}
+
+/** A department's open queue, sorted by priority and due time. */
+export async function listQueue(ctx: AppContext, departmentId: string, limit = 50): Promise<QueueItem[]> {
+  const rows = await ctx.db
+    .selectFrom('tickets')
+    .selectAll()
+    .where('department_id', '=', departmentId)
+    .where('state', 'in', [...OPEN_STATES])
+    .orderBy('created_at')
+    .limit(500)
+    .execute();
+  return (await withDue(ctx, rows)).slice(0, limit);
+}
+
+/** The roles a user holds on a ticket (for the chat layer to decide which buttons to show). */
+export async function userRoles(ctx: AppContext, userId: string, ticket: TicketRow): Promise<Set<Role>> {
+  return ctx.db.transaction().execute((tx) => rolesFor(ctx, tx, userId, ticket));
+}
+
+/** Departments where the user is a member or supervisor (for App Home and `/ticket queue`). */
+export async function departmentsOf(ctx: AppContext, userId: string): Promise<{ member: string[]; supervisor: string[] }> {
+  const users = await findUsers(ctx.db, [userId]);
+  const user = users.get(userId);
+  const member: string[] = [];
+  const supervisor: string[] = [];
+  await ctx.db.transaction().execute(async (tx) => {
+    for (const d of ctx.config.departments.values()) {
+      if (await isMemberOf(ctx, tx, d.id, user)) member.push(d.id);
+      if (isSupervisorOf(ctx, d.id, user)) supervisor.push(d.id);
+    }
+  });
+  return { member, supervisor };
+}

@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { readEnv } from '../config/env';
+import { migrate, openStorage } from '../storage/database';
+import { action, configureCommand, EXIT_OK } from './common';
+
+export function registerOpsCommands(program: Command): void {
+  configureCommand(
+    program
+      .command('migrate')
+      .description('apply pending database migrations (DATABASE_URL for PostgreSQL, else TICKETBOT_DB_FILE or ./data/ticketbot.db)'),
+  ).action(
+    action(async () => {
+      const env = readEnv();
+      const storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
+      try {
+        const applied = await migrate(storage.db);
+        console.log(`${storage.description}: ${applied.length ? `applied ${applied.join(', ')}` : 'up to date'}`);
+        return EXIT_OK;
+      } finally {
+        await storage.close();
+      }
+    }),
+  );
+}

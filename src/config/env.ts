@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+/** The only place that reads process.env. Every variable is listed in the README. */
+const envSchema = z.object({
+  TICKETBOT_CONFIG: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  TICKETBOT_DB_FILE: z.string().default('./data/ticketbot.db'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TICKETBOT_TICK: z.string().default('5s'),
+  TICKETBOT_PUBLIC_URL: z.string().optional(),
+  TICKETBOT_SECRET: z.string().optional(),
+  SLACK_BOT_TOKEN: z.string().optional(),
+  SLACK_SIGNING_SECRET: z.string().optional(),
+  SLACK_APP_TOKEN: z.string().optional(),
+  SLACK_MODE: z.enum(['socket', 'http']).optional(),
+  SLACK_API_URL: z.string().optional(),
+  FEISHU_APP_ID: z.string().optional(),
+  FEISHU_APP_SECRET: z.string().optional(),
+  FEISHU_MODE: z.enum(['ws', 'http']).optional(),
+  FEISHU_DOMAIN: z.string().optional(),
+  FEISHU_ENCRYPT_KEY: z.string().optional(),
+  FEISHU_VERIFICATION_TOKEN: z.string().optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`bad environment: ${lines.join('; ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,33 @@
+/** Durations in config and CLI: `30s`, `15m`, `4h`, `1d`, and combinations like `1h30m`. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/;
+
+/** Parses a duration to milliseconds; returns undefined when the text is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  let rest = text.trim();
+  if (rest === '') return undefined;
+  let total = 0;
+  while (rest.length > 0) {
+    const m = DURATION_RE.exec(rest);
+    if (!m) return undefined;
+    total += Number(m[1]) * UNIT_MS[m[2]!]!;
+    rest = rest.slice(m[0].length);
+  }
+  return Math.round(total);
+}
+
+/** Formats milliseconds compactly: 5400000 → "1h30m". */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  const sign = ms < 0 ? '-' : '';
+  let rest = Math.abs(ms);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (rest >= size) {
+      parts.push(`${Math.floor(rest / size)}${unit}`);
+      rest %= size;
+    }
+  }
+  if (rest > 0) parts.push(`${rest}ms`);
+  return sign + parts.join('');
+}

@@ -1,0 +1,147 @@
+import type { Config, Department } from '../config/model';
+import type { CategoryNode, SlaPolicyConfig } from '../config/schema';
+import { parseDuration } from './duration';
+import { compileLadder, type LadderLevel } from './escalation';
+import type { Priority, RoutingStrategy } from './types';
+
+/**
+ * Which SLA applies to a ticket. Policies are tried in config order and the first whose every
+ * stated condition holds wins; a ticket no policy matches has no response/resolution targets.
+ *
+ * Rollout: a `rollout` entry naming an `sla_policy` restricts that policy to the listed
+ * departments (a pilot). A policy named by several entries applies to the union of their
+ * departments; a policy no entry names applies everywhere. Outside the pilot the policy is
+ * skipped and matching continues with the next one.
+ */
+export interface ResolvedPolicy {
+  /** The policy's id, `sla[i]` for a policy without one, or null when none matched. */
+  id: string | null;
+  calendarId: string;
+  firstResponseMs?: number;
+  nextResponseMs?: number;
+  resolutionMs?: number;
+  pauseWhenWaiting: boolean;
+  /** The policy's own ladder, else the config's default `escalation`. */
+  ladder: LadderLevel[];
+}
+
+export interface PolicyQuery {
+  priority: Priority;
+  categoryId: string;
+  departmentId: string;
+  requester?: Record<string, string>;
+}
+
+export function resolvePolicy(config: Config, t: PolicyQuery): ResolvedPolicy {
+  const dept = departmentOrThrow(config, t.departmentId);
+  const categoryChain = categoryAncestry(config, t.categoryId);
+  const pilots = pilotDepartments(config);
+  for (const [i, policy] of config.raw.sla.entries()) {
+    const id = policy.id ?? `sla[${i}]`;
+    const pilot = policy.id !== undefined ? pilots.get(policy.id) : undefined;
+    if (pilot && !pilot.has(t.departmentId)) continue;
+    if (!matches(policy, t, categoryChain)) continue;
+    const resolved: ResolvedPolicy = {
+      id,
+      calendarId: policy.calendar ?? dept.calendar,
+      pauseWhenWaiting: policy.pause_when_waiting ?? true,
+      ladder: compileLadder(policy.escalation ?? config.raw.escalation),
+    };
+    const first = durationOf(policy.first_response);
+    const next = durationOf(policy.next_response);
+    const resolution = durationOf(policy.resolution);
+    if (first !== undefined) resolved.firstResponseMs = first;
+    if (next !== undefined) resolved.nextResponseMs = next;
+    if (resolution !== undefined) resolved.resolutionMs = resolution;
+    return resolved;
+  }
+  return { id: null, calendarId: dept.calendar, pauseWhenWaiting: true, ladder: compileLadder(config.raw.escalation) };
+}
+
+/** OLA limits of a department's legs (accept and resolve a handed-off ticket), in its calendar. */
+export function legLimits(config: Config, departmentId: string): { acceptMs?: number; resolveMs?: number; calendarId: string } {
+  const dept = departmentOrThrow(config, departmentId);
+  const out: { acceptMs?: number; resolveMs?: number; calendarId: string } = { calendarId: dept.calendar };
+  const accept = durationOf(dept.handoff?.accept);
+  const resolve = durationOf(dept.handoff?.resolve);
+  if (accept !== undefined) out.acceptMs = accept;
+  if (resolve !== undefined) out.resolveMs = resolve;
+  return out;
+}
+
+/** The ladder leg clocks use: the config's default escalation (supervisors are told of late legs). */
+export function legLadder(config: Config): LadderLevel[] {
+  return compileLadder(config.raw.escalation);
+}
+
+/** A department's routing, with a `rollout` entry's strategy applied when the department is in its pilot. */
+export function effectiveRouting(config: Config, departmentId: string): { strategy: RoutingStrategy; capacity?: number; onCall?: string[] } {
+  const dept = departmentOrThrow(config, departmentId);
+  const pilot = config.raw.rollout.find((r) => r.routing !== undefined && r.departments.includes(departmentId));
+  const out: { strategy: RoutingStrategy; capacity?: number; onCall?: string[] } = { strategy: pilot?.routing ?? dept.routing.strategy };
+  if (dept.routing.capacity !== undefined) out.capacity = dept.routing.capacity;
+  if (dept.routing.on_call !== undefined) out.onCall = [...dept.routing.on_call];
+  return out;
+}
+
+function matches(policy: SlaPolicyConfig, t: PolicyQuery, categoryChain: readonly string[]): boolean {
+  const m = policy.match ?? {};
+  if (m.priority !== undefined && !asList(m.priority).includes(t.priority)) return false;
+  if (m.department !== undefined && !asList(m.department).includes(t.departmentId)) return false;
+  if (m.category !== undefined && !asList(m.category).some((c) => categoryChain.includes(c))) return false;
+  if (m.requester !== undefined) {
+    for (const [attribute, wanted] of Object.entries(m.requester)) {
+      const actual = t.requester?.[attribute];
+      if (actual === undefined || !asList(wanted).includes(actual)) return false;
+    }
+  }
+  return true;
+}
+
+const ancestryCache = new WeakMap<Config, Map<string, string[]>>();
+
+/** The category id followed by its ancestors' ids (leaf first); just the id if it is unknown. */
+export function categoryAncestry(config: Config, categoryId: string): string[] {
+  let byId = ancestryCache.get(config);
+  if (!byId) {
+    byId = new Map();
+    const walk = (nodes: CategoryNode[], ancestors: string[]) => {
+      for (const node of nodes) {
+        const chain = [node.id, ...ancestors];
+        byId!.set(node.id, chain);
+        if (node.children) walk(node.children, chain);
+      }
+    };
+    walk(config.raw.categories, []);
+    ancestryCache.set(config, byId);
+  }
+  return byId.get(categoryId) ?? [categoryId];
+}
+
+function pilotDepartments(config: Config): Map<string, Set<string>> {
+  const pilots = new Map<string, Set<string>>();
+  for (const r of config.raw.rollout) {
+    if (r.sla_policy === undefined) continue;
+    const set = pilots.get(r.sla_policy) ?? new Set<string>();
+    for (const d of r.departments) set.add(d);
+    pilots.set(r.sla_policy, set);
+  }
+  return pilots;
+}
+
+function departmentOrThrow(config: Config, id: string): Department {
+  const dept = config.departments.get(id);
+  if (!dept) throw new Error(`unknown department "${id}"`);
+  return dept;
+}
+
+function durationOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`"${text}" is not a duration`);
+  return ms;
+}
+
+function asList<T>(v: T | T[]): T[] {
+  return Array.isArray(v) ? v : [v];
+}

@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type Transaction } from 'kysely';
+import pg from 'pg';
+import * as m001 from '../../db/migrations/001_initial';
+import type { Database } from './tables';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Repositories take either the database or a transaction. */
+export type DbOrTx = Db | Tx;
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface Storage {
+  db: Db;
+  dialect: DialectName;
+  /** Where the data lives, without secrets (file path or postgres host/db). */
+  description: string;
+  close(): Promise<void>;
+}
+
+export interface StorageOptions {
+  /** postgres://… — when set, PostgreSQL is used. */
+  databaseUrl?: string | undefined;
+  /** SQLite file, or ':memory:'. */
+  sqliteFile?: string | undefined;
+  /** PostgreSQL schema to use (tests use one schema per file); created when missing. */
+  pgSchema?: string | undefined;
+  poolSize?: number | undefined;
+}
+
+// int8 (bigint) and numeric come back as strings by default; our values fit in a double.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.poolSize);
+  return openSqlite(options.sqliteFile ?? './data/ticketbot.db');
+}
+
+function openSqlite(file: string): Storage {
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('busy_timeout = 5000');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(database) }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    description: file === ':memory:' ? 'SQLite (in memory)' : `SQLite ${resolve(file)}`,
+    close: () => db.destroy(),
+  };
+}
+
+/**
+ * Kysely begins SQLite transactions with a plain (deferred) BEGIN. Two processes that both read
+ * then write would get SQLITE_BUSY at the upgrade without waiting for busy_timeout; BEGIN IMMEDIATE
+ * takes the write lock up front, so a second writer waits instead of failing.
+ */
+function withImmediateTransactions(database: SQLite.Database): SQLite.Database {
+  return new Proxy(database, {
+    get(target, prop, receiver) {
+      if (prop === 'prepare') {
+        return (source: string) => target.prepare(/^\s*begin\s*$/i.test(source) ? 'begin immediate' : source);
+      }
+      const value = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+async function openPostgres(url: string, schema: string | undefined, poolSize = 10): Promise<Storage> {
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  const parsed = safeUrl(url);
+  return {
+    db,
+    dialect: 'postgres',
+    description: `PostgreSQL ${parsed}${schema ? ` (schema ${schema})` : ''}`,
+    close: () => db.destroy(),
+  };
+}
+
+/** host:port/db of a connection URL, without the password. */
+function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+const migrations: Record<string, Migration> = { '001_initial': m001 };
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */
+export async function migrate(db: Db): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Drops a PostgreSQL schema (tests clean up after themselves). */
+export async function dropSchema(db: Db, schema: string): Promise<void> {
+  await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+}

@@ -1,0 +1,50 @@
+import type { DbOrTx } from '../database';
+import type { AuditEventRow, MessageRow, OutboxRow } from '../tables';
+
+export async function insertAudit(db: DbOrTx, row: AuditEventRow): Promise<void> {
+  await db.insertInto('audit_events').values(row).execute();
+}
+
+export async function listAudit(db: DbOrTx, ticketId: string): Promise<AuditEventRow[]> {
+  return db.selectFrom('audit_events').selectAll().where('ticket_id', '=', ticketId).orderBy('at').orderBy('id').execute();
+}
+
+export async function insertMessage(db: DbOrTx, row: MessageRow): Promise<void> {
+  await db.insertInto('messages').values(row).execute();
+}
+
+export async function listMessages(db: DbOrTx, ticketId: string, limit = 50): Promise<MessageRow[]> {
+  return db.selectFrom('messages').selectAll().where('ticket_id', '=', ticketId).orderBy('created_at').orderBy('id').limit(limit).execute();
+}
+
+/** Adds outbox rows; a row whose idempotency key exists already is skipped (never sent twice). */
+export async function insertOutbox(db: DbOrTx, rows: Omit<OutboxRow, 'attempts'>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('outbox')
+    .values(rows)
+    .onConflict((oc) => oc.column('idempotency_key').doNothing())
+    .execute();
+}
+
+/**
+ * Records an inbound event key. Returns false when it was seen before: the caller then does
+ * nothing. Runs inside the use case's transaction, so a failed attempt leaves no key behind.
+ */
+export async function recordInbound(db: DbOrTx, key: string, now: string): Promise<boolean> {
+  const result = await db
+    .insertInto('inbox')
+    .values({ key, received_at: now, result: null })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+}
+
+export async function storeInboundResult(db: DbOrTx, key: string, result: string): Promise<void> {
+  await db.updateTable('inbox').set({ result }).where('key', '=', key).execute();
+}
+
+export async function inboundResult(db: DbOrTx, key: string): Promise<string | null | undefined> {
+  const row = await db.selectFrom('inbox').select('result').where('key', '=', key).executeTakeFirst();
+  return row?.result;
+}

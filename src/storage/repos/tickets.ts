@@ -1,0 +1,94 @@
+import type { DbOrTx } from '../database';
+import type { LegRow, TicketFieldRow, TicketRow } from '../tables';
+
+/** Thrown when a conditional update finds the row changed; the use case runner retries. */
+export class VersionConflict extends Error {
+  constructor(readonly ticketId: string) {
+    super(`ticket ${ticketId} changed concurrently`);
+    this.name = 'VersionConflict';
+  }
+}
+
+export async function findTicket(db: DbOrTx, keyOrId: string): Promise<TicketRow | undefined> {
+  const upper = keyOrId.trim().toUpperCase();
+  const byKey = await db.selectFrom('tickets').selectAll().where('key', '=', upper).executeTakeFirst();
+  if (byKey) return byKey;
+  return db.selectFrom('tickets').selectAll().where('id', '=', keyOrId.trim()).executeTakeFirst();
+}
+
+export async function insertTicket(db: DbOrTx, row: TicketRow): Promise<void> {
+  await db.insertInto('tickets').values(row).execute();
+}
+
+/**
+ * Writes the changed columns only if nobody changed the ticket since it was read
+ * (`WHERE version = expected`), and bumps the version. Two replicas never both apply a change.
+ */
+export async function updateTicket(db: DbOrTx, before: TicketRow, changes: Partial<Omit<TicketRow, 'id' | 'version'>>): Promise<TicketRow> {
+  const result = await db
+    .updateTable('tickets')
+    .set({ ...changes, version: before.version + 1 })
+    .where('id', '=', before.id)
+    .where('version', '=', before.version)
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new VersionConflict(before.id);
+  return { ...before, ...changes, version: before.version + 1 };
+}
+
+/** Next number of a key prefix; the row update serialises concurrent creators, so numbers never repeat. */
+export async function nextKeyNumber(db: DbOrTx, prefix: string): Promise<number> {
+  await db
+    .insertInto('key_sequences')
+    .values({ prefix, last_value: 1000 })
+    .onConflict((oc) => oc.column('prefix').doNothing())
+    .execute();
+  await db
+    .updateTable('key_sequences')
+    .set((eb) => ({ last_value: eb('last_value', '+', 1) }))
+    .where('prefix', '=', prefix)
+    .execute();
+  const row = await db.selectFrom('key_sequences').select('last_value').where('prefix', '=', prefix).executeTakeFirstOrThrow();
+  return Number(row.last_value);
+}
+
+export async function insertFields(db: DbOrTx, rows: TicketFieldRow[]): Promise<void> {
+  if (rows.length) await db.insertInto('ticket_fields').values(rows).execute();
+}
+
+export async function listFields(db: DbOrTx, ticketId: string): Promise<TicketFieldRow[]> {
+  return db.selectFrom('ticket_fields').selectAll().where('ticket_id', '=', ticketId).orderBy('field_id').execute();
+}
+
+export async function insertLeg(db: DbOrTx, row: LegRow): Promise<void> {
+  await db.insertInto('legs').values(row).execute();
+}
+
+export async function listLegs(db: DbOrTx, ticketId: string): Promise<LegRow[]> {
+  return db.selectFrom('legs').selectAll().where('ticket_id', '=', ticketId).orderBy('seq').execute();
+}
+
+export async function findLeg(db: DbOrTx, legId: string): Promise<LegRow | undefined> {
+  return db.selectFrom('legs').selectAll().where('id', '=', legId).executeTakeFirst();
+}
+
+/** Conditional leg update: only from the state the caller saw. */
+export async function updateLeg(db: DbOrTx, leg: LegRow, changes: Partial<Omit<LegRow, 'id'>>): Promise<LegRow> {
+  const result = await db.updateTable('legs').set(changes).where('id', '=', leg.id).where('state', '=', leg.state).executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new VersionConflict(leg.ticket_id);
+  return { ...leg, ...changes };
+}
+
+/** Open tickets per assignee among `userIds` (for least_active routing and capacity). */
+export async function openCountsByAssignee(db: DbOrTx, userIds: string[]): Promise<Map<string, { open: number; lastAssignedAt: string | null }>> {
+  const out = new Map<string, { open: number; lastAssignedAt: string | null }>();
+  if (userIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('tickets')
+    .select((eb) => ['assignee_id', eb.fn.countAll<number>().as('open'), eb.fn.max('updated_at').as('last')])
+    .where('assignee_id', 'in', userIds)
+    .where('state', 'in', ['assigned', 'in_progress', 'waiting_on_requester'])
+    .groupBy('assignee_id')
+    .execute();
+  for (const r of rows) out.set(r.assignee_id!, { open: Number(r.open), lastAssignedAt: (r.last as string | null) ?? null });
+  return out;
+}

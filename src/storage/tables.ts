@@ -1,0 +1,192 @@
+import type { Generated } from 'kysely';
+
+/** Row types of every table (see db/migrations). Timestamps are ISO-8601 UTC strings ending in Z. */
+
+export interface KeySequenceRow { prefix: string; last_value: number }
+export interface RoutingCursorRow { department_id: string; cursor: number }
+
+export interface UserRow {
+  id: string;
+  platform: string;
+  workspace: string;
+  platform_user_id: string;
+  name: string | null;
+  email: string | null;
+  locale: string | null;
+  timezone: string | null;
+  away_until: string | null;
+  is_bot: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DepartmentMemberRow { department_id: string; user_id: string; source: string; updated_at: string }
+
+export interface TicketRow {
+  id: string;
+  key: string;
+  department_id: string;
+  home_department_id: string;
+  category_id: string;
+  priority: string;
+  title: string;
+  description: string;
+  state: string;
+  requester_id: string;
+  assignee_id: string | null;
+  sensitive: number;
+  locale: string;
+  source_platform: string;
+  source_ref: string | null;
+  current_leg_id: string | null;
+  public_reply_count: number;
+  reopen_count: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  first_response_at: string | null;
+  resolved_at: string | null;
+  closed_at: string | null;
+}
+
+export interface TicketFieldRow { ticket_id: string; field_id: string; value: string }
+
+export interface LegRow {
+  id: string;
+  ticket_id: string;
+  seq: number;
+  department_id: string;
+  from_department_id: string | null;
+  state: string;
+  assignee_id: string | null;
+  reason: string | null;
+  note: string | null;
+  return_reason: string | null;
+  opened_by: string;
+  opened_at: string;
+  accepted_at: string | null;
+  closed_at: string | null;
+}
+
+export interface ClockRow {
+  id: string;
+  ticket_id: string;
+  leg_id: string | null;
+  kind: string;
+  cycle: number;
+  target_ms: number;
+  calendar_id: string;
+  policy_id: string | null;
+  started_at: string;
+  elapsed_ms: number;
+  running_since: string | null;
+  paused_at: string | null;
+  due_at: string | null;
+  met_at: string | null;
+  breached_at: string | null;
+  status: string;
+  log: string;
+  updated_at: string;
+}
+
+export interface TimerRow {
+  id: string;
+  kind: string;
+  ticket_id: string | null;
+  clock_id: string | null;
+  next_action_at: string | null;
+  lease_owner: string | null;
+  lease_until: string | null;
+  payload: string | null;
+  updated_at: string;
+}
+
+export interface EscalationFiringRow { key: string; clock_id: string; ticket_id: string; cycle: number; level: number; repeat: number; fired_at: string }
+
+export interface AuditEventRow {
+  id: string;
+  ticket_id: string;
+  at: string;
+  actor_id: string;
+  action: string;
+  from_state: string | null;
+  to_state: string | null;
+  reason: string | null;
+  data: string | null;
+  event_key: string | null;
+  message_ref: string | null;
+}
+
+export interface MessageRow {
+  id: string;
+  ticket_id: string;
+  visibility: string;
+  author_role: string;
+  author_id: string;
+  body: string;
+  attachments: string;
+  origin_platform: string;
+  origin_ref: string | null;
+  created_at: string;
+}
+
+export interface ChatLinkRow {
+  platform: string;
+  workspace: string;
+  channel: string;
+  message_id: string;
+  ticket_id: string;
+  leg_id: string | null;
+  role: string;
+  card_version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InboxRow { key: string; received_at: string; result: string | null }
+
+export interface OutboxRow {
+  id: string;
+  idempotency_key: string;
+  ticket_id: string | null;
+  ticket_version: number | null;
+  platform: string;
+  target_kind: string;
+  target_id: string;
+  event: string;
+  payload: string;
+  locale: string;
+  urgent: number;
+  order_key: string;
+  status: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface SurveyRow { ticket_id: string; user_id: string; score: number; comment: string | null; answered_at: string }
+export interface FeedbackRow { id: string; user_id: string; department_id: string | null; text: string; created_at: string }
+
+export interface Database {
+  key_sequences: KeySequenceRow;
+  routing_cursors: RoutingCursorRow;
+  users: UserRow;
+  department_members: DepartmentMemberRow;
+  tickets: TicketRow;
+  ticket_fields: TicketFieldRow;
+  legs: LegRow;
+  clocks: ClockRow;
+  timers: TimerRow;
+  escalation_firings: EscalationFiringRow;
+  audit_events: AuditEventRow;
+  messages: MessageRow;
+  chat_links: ChatLinkRow;
+  inbox: InboxRow;
+  outbox: OutboxRow;
+  surveys: SurveyRow;
+  feedback: FeedbackRow;
+}

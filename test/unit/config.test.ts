@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfigText, configJsonSchema } from '../../src/config/load';
+
+const example = readFileSync(join(__dirname, '..', '..', 'config', 'example.yaml'), 'utf8');
+
+function problems(text: string): string[] {
+  const r = parseConfigText(text);
+  return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+}
+
+describe('config', () => {
+  it('accepts the shipped example with the seed categories and departments', () => {
+    const r = parseConfigText(example);
+    if (!r.ok) throw new Error(r.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+    const c = r.config;
+    expect([...c.departments.keys()]).toEqual(['cs', 'ops', 'eng', 'finance', 'warehouse']);
+    expect(c.raw.categories.map((x) => x.name['zh-CN'])).toEqual(['咨询类', '投诉类', '故障类', '售后类', '建议类', '账户类']);
+    const leaf = c.leaves.get('no-code')!;
+    expect(leaf.path.map((n) => n.name['zh-CN'])).toEqual(['故障类', '登录问题', '收不到验证码']);
+    expect(leaf.department).toBe('eng');
+    expect(leaf.required).toEqual(['account', 'device']);
+    expect(c.leaves.get('attitude')!.sensitive).toBe(true);
+    expect(c.departments.get('eng')!.keyPrefix).toBe('IT');
+  });
+
+  it('names the key of a dangling reference', () => {
+    const bad = example.replace('calendar: cn-warehouse', 'calendar: cn-ofice');
+    expect(problems(bad)).toEqual(['departments[4].calendar: unknown calendar "cn-ofice"']);
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const bad = example
+      .replace('department: finance, required: [order_id, amount]', 'department: finanse, required: [order_id, amout]')
+      .replace('first_response: 15m', 'first_response: 15 minutes')
+      .replace('{ at: 75%, notify: assignee }', '{ at: 75, notify: assignee }')
+      .replace('timezone: Asia/Shanghai', 'timezone: Asia/Shangai');
+    const found = problems(bad);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'calendars.cn-office.timezone: unknown IANA time zone',
+        'sla[0].first_response: not a duration (use e.g. 30s, 15m, 4h, 1d)',
+        'escalation[0].at: expected string, got number',
+      ]),
+    );
+    // cross-references are checked only once the shape is right, so fix the shape errors and look again
+    const shapeOk = example.replace('department: finance, required: [order_id, amount]', 'department: finanse, required: [order_id, amout]');
+    expect(problems(shapeOk)).toEqual([
+      'categories[3].children[0].children[0].department: unknown department "finanse"',
+      'categories[3].children[0].children[0].required[1]: unknown field "amout" (declare it under fields)',
+    ]);
+  });
+
+  it('rejects unknown keys, a fourth category level and YAML syntax errors', () => {
+    expect(problems(example.replace('locale: zh-CN', 'locale: zh-CN\nlocal: en'))).toEqual(['(root): unknown key "local"']);
+    const deep = example.replace(
+      "- { id: how-to, name: { en: How to use, zh-CN: 使用方法 } }",
+      "- { id: how-to, name: { en: How to use, zh-CN: 使用方法 }, children: [{ id: deeper, name: { en: D, zh-CN: D } }] }",
+    );
+    expect(problems(deep)).toEqual(['categories[0].children[0].children[0].children: categories have at most three levels']);
+    expect(problems('departments: [\n')[0]).toMatch(/^line \d+: /);
+  });
+
+  it('exports a JSON Schema for editors', () => {
+    const schema = configJsonSchema() as { type: string; properties: Record<string, unknown> };
+    expect(schema.type).toBe('object');
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['calendars', 'departments', 'categories', 'sla', 'escalation', 'closing', 'templates', 'intake']));
+  });
+});
