@@ -1,4 +1,5 @@
 import type { Benchmark } from './harness';
+import { coreBenchmark } from './core';
 
 /** Every benchmark `npm run bench` knows; add new ones here. */
-export const benchmarks: Benchmark[] = [];
+export const benchmarks: Benchmark[] = [coreBenchmark];

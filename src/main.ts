@@ -21,7 +21,7 @@ export interface RunningBot {
 
 /** Composition root: config → storage → core → HTTP → platforms → scheduler. */
 export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
-  const located = locateConfig(process.env);
+  const located = locateConfig(env);
   if (located.usedExample) logger.warn({ config: located.path }, `no ./ticketbot.yaml and TICKETBOT_CONFIG not set: using the shipped example config ${located.path}`);
   const config: Config = loadConfigFile(located.path);
   logger.info({ config: located.path, departments: config.departments.size, categories: config.leaves.size }, 'config loaded');

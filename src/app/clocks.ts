@@ -77,7 +77,7 @@ function toRow(id: string, ticketId: string, legId: string | null, s: ClockState
 }
 
 /** Saves a clock and points its timer at the next thing to do: a ladder level or the deadline. */
-async function saveClock(ctx: AppContext, tx: Tx, ticket: TicketRow, row: ClockRow, state: ClockState, now: string): Promise<void> {
+async function saveClock(ctx: AppContext, tx: Tx, ticket: TicketRow, row: ClockRow, state: ClockState, now: string, isNew = false): Promise<void> {
   const saved = toRow(row.id, row.ticket_id, row.leg_id, state, now);
   await upsertClock(tx, saved);
   await upsertTimer(tx, {
@@ -85,17 +85,25 @@ async function saveClock(ctx: AppContext, tx: Tx, ticket: TicketRow, row: ClockR
     kind: 'clock',
     ticket_id: ticket.id,
     clock_id: row.id,
-    next_action_at: await nextActionAt(ctx, tx, ticket, row.id, state, now),
+    next_action_at: await nextActionAt(ctx, tx, ticket, row.id, state, now, isNew ? new Set() : undefined),
     payload: null,
     updated_at: now,
   });
 }
 
 /** When the scheduler should look at this clock next; null when it is not running. */
-export async function nextActionAt(ctx: AppContext, tx: Tx, ticket: TicketRow, clockId: string, state: ClockState, now: string): Promise<string | null> {
+export async function nextActionAt(
+  ctx: AppContext,
+  tx: Tx,
+  ticket: TicketRow,
+  clockId: string,
+  state: ClockState,
+  now: string,
+  fired?: ReadonlySet<string>,
+): Promise<string | null> {
   if (state.status !== 'running') return null;
   const ladder = policyFor(ctx, ticket).ladder;
-  const { nextAt } = evaluateLadder({ clockId, clock: state, ladder, calendar: calendarOf(ctx, state.calendarId), now, fired: await firedKeys(tx, clockId) });
+  const { nextAt } = evaluateLadder({ clockId, clock: state, ladder, calendar: calendarOf(ctx, state.calendarId), now, fired: fired ?? (await firedKeys(tx, clockId)) });
   const deadline = state.breachedAt === null ? state.dueAt : null;
   const candidates = [nextAt, deadline].filter((x): x is string => x !== null);
   if (candidates.length === 0) return null;
@@ -110,7 +118,7 @@ async function newClock(
 ): Promise<void> {
   const state = startClock({ kind: p.kind, targetMs: p.targetMs, calendar: calendarOf(ctx, p.calendarId), policyId: p.policyId, now: p.now, reason: p.reason });
   const row = toRow(p.id, ticket.id, p.legId, state, p.now);
-  await saveClock(ctx, tx, ticket, row, state, p.now);
+  await saveClock(ctx, tx, ticket, row, state, p.now, true);
 }
 
 /** Starts first response and resolution from the matching policy. */

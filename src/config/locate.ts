@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The config file to use: TICKETBOT_CONFIG, else ./ticketbot.yaml. */
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+export function defaultConfigPath(env: { TICKETBOT_CONFIG?: string | undefined } = process.env): string {
   return env.TICKETBOT_CONFIG ?? './ticketbot.yaml';
 }
 
@@ -10,7 +10,7 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string 
 export const EXAMPLE_CONFIG_PATH = join(__dirname, '..', '..', 'config', 'example.yaml');
 
 /** Picks the config file for start-up; `usedExample` tells the caller to say so. */
-export function locateConfig(env: NodeJS.ProcessEnv = process.env): { path: string; usedExample: boolean } {
+export function locateConfig(env: { TICKETBOT_CONFIG?: string | undefined } = process.env): { path: string; usedExample: boolean } {
   const wanted = defaultConfigPath(env);
   if (env.TICKETBOT_CONFIG === undefined && !existsSync(wanted)) return { path: EXAMPLE_CONFIG_PATH, usedExample: true };
   return { path: wanted, usedExample: false };

@@ -37,18 +37,19 @@ export async function updateTicket(db: DbOrTx, before: TicketRow, changes: Parti
 
 /** Next number of a key prefix; the row update serialises concurrent creators, so numbers never repeat. */
 export async function nextKeyNumber(db: DbOrTx, prefix: string): Promise<number> {
-  await db
-    .insertInto('key_sequences')
-    .values({ prefix, last_value: 1000 })
-    .onConflict((oc) => oc.column('prefix').doNothing())
-    .execute();
-  await db
-    .updateTable('key_sequences')
-    .set((eb) => ({ last_value: eb('last_value', '+', 1) }))
-    .where('prefix', '=', prefix)
-    .execute();
-  const row = await db.selectFrom('key_sequences').select('last_value').where('prefix', '=', prefix).executeTakeFirstOrThrow();
-  return Number(row.last_value);
+  const bump = () =>
+    db
+      .updateTable('key_sequences')
+      .set((eb) => ({ last_value: eb('last_value', '+', 1) }))
+      .where('prefix', '=', prefix)
+      .returning('last_value')
+      .executeTakeFirst();
+  let row = await bump();
+  if (!row) {
+    await db.insertInto('key_sequences').values({ prefix, last_value: 1000 }).onConflict((oc) => oc.column('prefix').doNothing()).execute();
+    row = await bump();
+  }
+  return Number(row!.last_value);
 }
 
 export async function insertFields(db: DbOrTx, rows: TicketFieldRow[]): Promise<void> {
