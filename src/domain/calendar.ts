@@ -314,8 +314,10 @@ class CompiledCalendar implements BusinessCalendar {
       if (typeof item !== 'number') {
         flushRun();
         if (item.kind === 'skip') lines.push(`${formatDayRange(item.fromDay, item.toDay)} ${item.reason === 'holiday' ? 'holiday skipped' : 'no working hours'}`);
-        else if (item.kind === 'weeks')
-          lines.push(`${formatDayRange(item.fromDay, item.fromDay + item.weeks * 7 - 1)}: ${item.weeks} whole weeks × ${formatHours(this.weekMs)} = ${formatHours(item.ms)}`);
+        else if (item.kind === 'weeks') {
+          const weeks = `${item.weeks} whole week${item.weeks === 1 ? '' : 's'}`;
+          lines.push(`${formatDayRange(item.fromDay, item.fromDay + item.weeks * 7 - 1)}: ${weeks} × ${formatHours(this.weekMs)} = ${formatHours(item.ms)}`);
+        }
         continue;
       }
       const day = item;
@@ -357,7 +359,7 @@ class AlwaysCalendar implements BusinessCalendar {
     return [`${formatHours(businessMs)} of wall-clock time (calendar always)`, `due ${new Date(due).toISOString()}`];
   }
   explainNotes(): string[] {
-    return ['wall-clock time'];
+    return [];
   }
   isWorkingAt(): boolean {
     return true;

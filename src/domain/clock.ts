@@ -178,7 +178,8 @@ function scheduleDue(c: ClockState, calendar: BusinessCalendar, nowMs: number): 
   }
   const due = calendar.add(nowMs, remaining);
   const notes = calendar.explainNotes(nowMs, remaining).slice(0, 3);
-  const line = [`due ${iso(due)}: ${formatHours(remaining)} business in ${calendar.id}`, ...notes].join('; ');
+  const measure = calendar.id === 'always' ? 'wall-clock time' : `business in ${calendar.id}`;
+  const line = [`due ${iso(due)}: ${formatHours(remaining)} ${measure}`, ...notes].join('; ');
   return withLog({ ...c, dueAt: iso(due) }, line);
 }
 
