@@ -1,6 +1,10 @@
 import type { Benchmark } from './harness';
 import { slaBenchmark } from './sla';
 import { coreBenchmark } from './core';
+import { reportsBenchmark } from './reports';
+import { schedulerBenchmark } from './scheduler';
+import { slackAckBenchmark } from './slack-ack';
+import { feishuAckBenchmark } from './feishu-ack';
 
 /** Every benchmark `npm run bench` knows; add new ones here. */
-export const benchmarks: Benchmark[] = [coreBenchmark, slaBenchmark];
+export const benchmarks: Benchmark[] = [coreBenchmark, slaBenchmark, reportsBenchmark, schedulerBenchmark, feishuAckBenchmark, slackAckBenchmark];

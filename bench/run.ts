@@ -19,10 +19,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const file = join(__dirname, 'RESULTS.md');
-  const sections = readSections(file);
   for (const bench of selected) {
     console.error(`running ${bench.name}…`);
     const body = await bench.run({ quick: opts.quick });
+    // Re-read just before writing: another run may have replaced other sections meanwhile.
+    const sections = readSections(file);
     sections.set(bench.name, `<!-- bench:${bench.name} -->\n_${machineLine()}_${opts.quick ? ' (quick run)' : ''}\n\n${body.trim()}\n`);
     writeResults(file, sections);
   }

@@ -4,6 +4,8 @@ import { registerConfigCommands } from './cli/config';
 import { registerOpsCommands } from './cli/ops';
 import { registerSlaCommands } from './cli/sla';
 import { registerSimulateCommand } from './cli/simulate';
+import { registerReportCommands } from './cli/reports';
+import { registerFeishuCommands } from './cli/feishu';
 
 /** `npm run ticketbot -- <command>`: every command has --help; exit 0 ok, 1 problem found, 2 bad usage. */
 export function buildProgram(): Command {
@@ -12,6 +14,8 @@ export function buildProgram(): Command {
   registerOpsCommands(program);
   registerSlaCommands(program);
   registerSimulateCommand(program);
+  registerReportCommands(program);
+  registerFeishuCommands(program);
   return program;
 }
 

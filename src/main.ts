@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import { readEnv, type Env } from './config/env';
@@ -11,6 +14,21 @@ import { newId } from './app/ids';
 import { createLogger } from './logger';
 import { migrate, openStorage, type Storage } from './storage/database';
 import { createWebServer } from './web/server';
+import { createDashboardRouter } from './web/dashboard/router';
+import { dashboardLinks } from './chat/dashboard';
+import { parseDuration } from './domain/duration';
+import { createTimerHandler } from './app/timers';
+import { Scheduler } from './jobs/scheduler';
+import { OutboxDispatcher, type OutboxSender } from './jobs/outbox-dispatcher';
+import { outboxHealth } from './jobs/outbox-claims';
+import { collectMetrics, renderPrometheus } from './jobs/prometheus';
+import { ensureRecurringJobs } from './jobs/recurring';
+import { digestJobsFromConfig } from './jobs/digest';
+import { reportJobs } from './jobs/reports';
+import { createSlackApp } from './slack/app';
+import { createFeishuApp } from './feishu/app';
+import { storageSlackPorts } from './wiring/slack-ports';
+import { storageFeishuPorts } from './wiring/feishu-ports';
 import { feishuStatus, slackStatus, type PlatformStatus } from './platforms';
 
 export interface RunningBot {
@@ -19,12 +37,19 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/** Composition root: config → storage → core → HTTP → platforms → scheduler. */
+/** Names this process's leases; unique across replicas and restarts. */
+function processOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
+/** Composition root: config → storage → core → HTTP → platforms → scheduler and outbox. */
 export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   const located = locateConfig(env);
   if (located.usedExample) logger.warn({ config: located.path }, `no ./ticketbot.yaml and TICKETBOT_CONFIG not set: using the shipped example config ${located.path}`);
   const config: Config = loadConfigFile(located.path);
   logger.info({ config: located.path, departments: config.departments.size, categories: config.leaves.size }, 'config loaded');
+  const tickMs = parseDuration(env.TICKETBOT_TICK);
+  if (tickMs === undefined || tickMs <= 0) throw new Error(`TICKETBOT_TICK: "${env.TICKETBOT_TICK}" is not a duration like 5s or 1m`);
 
   const storage: Storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
   const applied = await migrate(storage.db);
@@ -39,39 +64,147 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     logger,
     newId: () => newId(),
   };
+  const owner = processOwner();
+  const stack = new ShutdownStack(logger);
+  stack.push('database', () => storage.close());
 
-  const platforms: Record<string, PlatformStatus> = { slack: slackStatus(env), feishu: feishuStatus(env) };
-  for (const [name, status] of Object.entries(platforms)) {
-    const label = name === 'slack' ? 'Slack' : 'Feishu';
-    if (status.on) logger.info({ platform: name, mode: status.mode }, `${label}: on (${status.mode})`);
-    else logger.info({ platform: name }, `${label}: off — ${status.reason}`);
-  }
+  try {
+    const platforms: Record<string, PlatformStatus> = { slack: slackStatus(env), feishu: feishuStatus(env) };
+    const dispatchers: OutboxDispatcher[] = [];
+    let scheduler: Scheduler | undefined;
 
-  const web = createWebServer({
-    logger,
-    health: {
-      database: async () => {
-        await sql`select 1`.execute(storage.db);
-        return { ok: true, dialect: storage.dialect };
+    // The dashboard signs its links; without a configured secret a per-process one still lets a
+    // single instance work, but links die with the process and do not cross replicas.
+    const secret = env.TICKETBOT_SECRET ?? randomBytes(32).toString('hex');
+    if (!env.TICKETBOT_SECRET) logger.warn('TICKETBOT_SECRET is not set: dashboard links are signed with a random per-process secret (set it when running several replicas)');
+
+    const web = createWebServer({
+      logger,
+      health: {
+        database: async () => {
+          await sql`select 1`.execute(storage.db);
+          return { ok: true, dialect: storage.dialect };
+        },
+        platforms: () => platforms,
+        scheduler: async () => {
+          const outbox = await outboxHealth(storage.db, ctx.time.now().toISOString());
+          return {
+            state: scheduler ? 'running' : 'off',
+            ticks: scheduler?.stats().ticks ?? 0,
+            failedDeliveries: outbox.reduce((n, o) => n + o.failed, 0),
+            outbox,
+          };
+        },
       },
-      platforms: () => platforms,
-      scheduler: () => ({ state: 'off' }),
-    },
-  });
-  const { port, server } = await web.listen(env.PORT);
+      metrics: async () => renderPrometheus(await collectMetrics(storage.db, ctx.time.now().toISOString(), { scheduler, dispatchers })),
+    });
+    const { port, server } = await web.listen(env.PORT);
+    stack.push('http server', () => closeServer(server));
+    const publicUrl = (env.TICKETBOT_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
+    const dashboard = dashboardLinks(ctx, { baseUrl: publicUrl, secret });
+    web.app.use(createDashboardRouter({ ctx, secret }));
+    logger.info({ url: `${publicUrl}/dashboard` }, 'dashboard: on (links from /ticket dashboard)');
 
-  let stopping = false;
-  return {
-    ctx,
-    port,
-    stop: async () => {
-      if (stopping) return;
-      stopping = true;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await storage.close();
-      logger.info('stopped');
-    },
-  };
+    const senders: OutboxSender[] = [];
+    if (platforms.slack!.on) {
+      try {
+        const slack = await createSlackApp({ ctx, env, ports: storageSlackPorts(ctx), expressApp: web.app, dashboard });
+        await slack.start();
+        stack.push('slack', () => slack.stop());
+        senders.push(slack.sender);
+        logger.info({ platform: 'slack', mode: slack.mode, workspace: slack.workspace.name }, `Slack: on (${slack.mode}, workspace ${slack.workspace.name})`);
+      } catch (err) {
+        // A bad token or an unreachable Slack must not take Feishu and the scheduler down with it.
+        platforms.slack = { on: false, reason: (err as Error).message };
+        logger.error({ platform: 'slack' }, `Slack: off — ${(err as Error).message}`);
+      }
+    } else logger.info({ platform: 'slack' }, `Slack: off — ${platforms.slack!.reason}`);
+
+    if (platforms.feishu!.on) {
+      const feishu = createFeishuApp({ ctx, env, ports: storageFeishuPorts(storage.db, () => ctx.time.now().toISOString()), expressApp: web.app, dashboard });
+      if (feishu.enabled) {
+        await feishu.start();
+        stack.push('feishu', () => feishu.stop());
+        senders.push(feishu.sender);
+        logger.info({ platform: 'feishu', mode: feishu.mode }, `Feishu: on (${feishu.mode})`);
+      } else {
+        platforms.feishu = { on: false, reason: feishu.reason };
+        logger.info({ platform: 'feishu' }, `Feishu: off — ${feishu.reason}`);
+      }
+    } else logger.info({ platform: 'feishu' }, `Feishu: off — ${platforms.feishu!.reason}`);
+
+    for (const sender of senders) {
+      const dispatcher = new OutboxDispatcher({
+        db: storage.db,
+        dialect: storage.dialect,
+        owner,
+        sender,
+        time: ctx.time,
+        logger,
+        admins: config.raw.admins,
+        defaultLocale: config.raw.locale,
+        newId: ctx.newId,
+        tickMs: Math.min(tickMs, 1000),
+      });
+      dispatcher.start();
+      dispatchers.push(dispatcher);
+      stack.push(`${sender.platform} outbox`, () => dispatcher.stop());
+    }
+
+    const jobs = [...digestJobsFromConfig(config, ctx.newId), ...reportJobs(ctx, { dashboard: { baseUrl: publicUrl, secret } })];
+    await ensureRecurringJobs(storage.db, jobs, ctx.time.now().toISOString());
+    const running = new Scheduler({
+      db: storage.db,
+      dialect: storage.dialect,
+      owner,
+      tickMs,
+      batchSize: 200,
+      leaseMs: 60_000,
+      time: ctx.time,
+      logger,
+      handler: createTimerHandler(ctx),
+      jobs,
+    });
+    running.start();
+    scheduler = running;
+    stack.push('scheduler', () => running.stop());
+    logger.info({ owner, tickMs, jobs: jobs.map((j) => j.id) }, 'scheduler: on');
+
+    return { ctx, port, stop: () => stack.unwind() };
+  } catch (err) {
+    await stack.unwind();
+    throw err;
+  }
+}
+
+/** Things to stop, in reverse order of starting: claims stop before connections and the database close. */
+class ShutdownStack {
+  private readonly steps: { name: string; stop: () => Promise<unknown> }[] = [];
+  private done: Promise<void> | undefined;
+  constructor(private readonly logger: Logger) {}
+  push(name: string, stop: () => Promise<unknown>): void {
+    this.steps.push({ name, stop });
+  }
+  unwind(): Promise<void> {
+    this.done ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        try {
+          await step.stop();
+        } catch (err) {
+          this.logger.error({ err, step: step.name }, 'error while stopping');
+        }
+      }
+      this.logger.info('stopped');
+    })();
+    return this.done;
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
 }
 
 async function main(): Promise<void> {

@@ -18,7 +18,7 @@ export function slackStatus(env: Env): PlatformStatus {
 export function feishuStatus(env: Env): PlatformStatus {
   if (!env.FEISHU_APP_ID || !env.FEISHU_APP_SECRET) return { on: false, reason: `${!env.FEISHU_APP_ID ? 'FEISHU_APP_ID' : 'FEISHU_APP_SECRET'} is not set` };
   const mode = env.FEISHU_MODE ?? 'ws';
-  if (mode === 'http' && !env.FEISHU_ENCRYPT_KEY && !env.FEISHU_VERIFICATION_TOKEN)
-    return { on: false, reason: 'FEISHU_MODE=http needs FEISHU_ENCRYPT_KEY and FEISHU_VERIFICATION_TOKEN to check requests' };
+  if (mode === 'http' && (!env.FEISHU_ENCRYPT_KEY || !env.FEISHU_VERIFICATION_TOKEN))
+    return { on: false, reason: `FEISHU_MODE=http needs ${!env.FEISHU_ENCRYPT_KEY ? 'FEISHU_ENCRYPT_KEY' : 'FEISHU_VERIFICATION_TOKEN'} to check requests` };
   return { on: true, mode };
 }

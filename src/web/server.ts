@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 export interface HealthSources {
   database(): Promise<{ ok: boolean; dialect: string; error?: string }>;
   platforms(): Record<string, { on: boolean; reason?: string; mode?: string }>;
-  scheduler(): { state: string; lastTickAt?: string | null; failedDeliveries?: number };
+  scheduler(): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
 
 export interface WebServer {
@@ -23,7 +23,9 @@ export function createWebServer(opts: { logger: Logger; health: HealthSources; m
   app.disable('x-powered-by');
   app.get('/healthz', async (_req: Request, res: Response) => {
     const database = await opts.health.database().catch((err: unknown) => ({ ok: false, dialect: 'unknown', error: String(err) }));
-    const body = { ok: database.ok, database, platforms: opts.health.platforms(), scheduler: opts.health.scheduler() };
+    const scheduler = await Promise.resolve()
+      .then(() => opts.health.scheduler()).catch((err: unknown) => ({ state: 'unknown', error: String(err) }));
+    const body = { ok: database.ok, database, platforms: opts.health.platforms(), scheduler };
     res.status(database.ok ? 200 : 503).json(body);
   });
   app.get('/metrics', async (_req: Request, res: Response) => {

@@ -53,9 +53,18 @@ describe('npm start', () => {
       expect(output).toContain('Feishu: off — FEISHU_APP_ID is not set');
       expect(output).toContain('using the shipped example config');
       expect(readFileSync(join(dir, 'data', 'bot.db')).length).toBeGreaterThan(0);
-    } finally {
+      // The engine runs without any platform: scheduler on, metrics served.
+      expect(health!.scheduler).toMatchObject({ state: 'running', failedDeliveries: 0 });
+      const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(metrics.headers.get('content-type')).toContain('text/plain');
+      const text = await metrics.text();
+      expect(text).toMatch(/^ticketbot_scheduler_timers_processed_total/m);
+      expect(text).toMatch(/^ticketbot_timers_due 0$/m);
       child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      expect(code).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGTERM');
     }
   });
 

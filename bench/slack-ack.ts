@@ -1,0 +1,200 @@
+import { createHmac } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, ExpressReceiver } from '@slack/bolt';
+import express from 'express';
+import pino from 'pino';
+import { newId } from '../src/app/ids';
+import type { AppContext } from '../src/app/context';
+import { calendarsFromConfig } from '../src/domain/calendar';
+import { createSlackApp } from '../src/slack/app';
+import { migrate, openStorage, type Storage } from '../src/storage/database';
+import type { LegRow, TicketRow } from '../src/storage/tables';
+import { createWebServer } from '../src/web/server';
+import { FakeSlack } from '../test/fakes/slack-server';
+import { slackTestConfig } from '../test/fakes/slack-harness';
+import { storageSlackPorts } from '../src/wiring/slack-ports';
+import { percentile, type Benchmark } from './harness';
+
+/**
+ * Ack latency of /slack/events: signed slash commands and Claim clicks at a fixed rate (open loop),
+ * against our app (HTTP mode, SQLite file with many tickets, fake Slack Web API on loopback) and
+ * against a bare Bolt app whose handlers only ack, measured in the same run.
+ */
+
+const SECRET = 'bench-signing-secret';
+
+function sign(body: string): Record<string, string> {
+  const ts = Math.floor(Date.now() / 1000);
+  return { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': 'v0=' + createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex') };
+}
+
+/** Bulk-loads tickets (with a leg each) outside the measured part. */
+async function seedTickets(storage: Storage, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  const created = '2026-03-01T02:00:00.000Z';
+  const batch = 500;
+  for (let start = 0; start < count; start += batch) {
+    const tickets: TicketRow[] = [];
+    const legs: LegRow[] = [];
+    for (let i = start; i < Math.min(count, start + batch); i++) {
+      const id = newId(Date.parse(created) + i);
+      ids.push(id);
+      const legId = `${id}L`;
+      tickets.push({
+        id, key: `IT-${1001 + i}`, department_id: 'it', home_department_id: 'it', category_id: 'how-to', priority: ['low', 'normal', 'high', 'urgent'][i % 4]!,
+        title: `Bench ticket ${i}`, description: 'seeded', state: i % 5 === 0 ? 'closed' : 'new', requester_id: 'slack:UREQ', assignee_id: null, sensitive: 0, locale: 'en',
+        source_platform: 'slack', source_ref: null, current_leg_id: legId, public_reply_count: 0, reopen_count: 0, version: 1, created_at: created, updated_at: created,
+        first_response_at: null, resolved_at: null, closed_at: null,
+      });
+      legs.push({ id: legId, ticket_id: id, seq: 1, department_id: 'it', from_department_id: null, state: 'accepted', assignee_id: null, reason: null, note: null, return_reason: null, opened_by: 'slack:UREQ', opened_at: created, accepted_at: created, closed_at: null });
+    }
+    await storage.db.transaction().execute(async (tx) => {
+      await tx.insertInto('tickets').values(tickets).execute();
+      await tx.insertInto('legs').values(legs).execute();
+    });
+  }
+  await storage.db.insertInto('key_sequences').values({ prefix: 'IT', last_value: 1000 + count }).execute();
+  return ids.filter((_, i) => i % 5 !== 0);
+}
+
+interface Target {
+  name: string;
+  url: string;
+}
+
+/** Sends `rate` requests per second for `seconds`, each on its own schedule; returns ack latencies in ms. */
+async function drive(target: Target, rate: number, seconds: number, nextBody: () => { body: string; type: string }): Promise<{ latencies: number[]; errors: number }> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const total = rate * seconds;
+  const interval = 1000 / rate;
+  const started = performance.now();
+  const inflight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + i * interval;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { body, type } = nextBody();
+    const t0 = performance.now();
+    inflight.push(
+      fetch(target.url, { method: 'POST', headers: { 'content-type': type, ...sign(body) }, body })
+        .then(async (res) => {
+          await res.arrayBuffer();
+          if (res.status !== 200) errors++;
+          else latencies.push(performance.now() - t0);
+        })
+        .catch(() => {
+          errors++;
+        }),
+    );
+  }
+  await Promise.all(inflight);
+  return { latencies: latencies.sort((a, b) => a - b), errors };
+}
+
+async function listen(app: express.Express): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve) => {
+    const server = app.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/slack/events` }));
+  });
+}
+
+export const slackAckBenchmark: Benchmark = {
+  name: 'slack-ack',
+  async run({ quick }) {
+    const ticketCount = quick ? 10_000 : 100_000;
+    const seconds = quick ? 5 : 30;
+    const rates = [50, 200];
+    const dir = mkdtempSync(join(tmpdir(), 'slack-ack-'));
+    const storage = await openStorage({ sqliteFile: join(dir, 'bench.db') });
+    await migrate(storage.db);
+    const fake = new FakeSlack();
+    await fake.start();
+    for (const id of ['UREQ', 'UIT1', 'UIT2']) fake.addUser({ id, name: id, locale: 'en-US' });
+    fake.addChannel({ id: 'C0IT', name: 'it', members: ['UBOT', 'UIT1', 'UIT2'] });
+    fake.addChannel({ id: 'C0GEN', name: 'general', members: ['UBOT', 'UREQ', 'UIT1', 'UIT2'] });
+    const config = slackTestConfig();
+    let seq = 0;
+    const ctx: AppContext = {
+      db: storage.db, dialect: storage.dialect, config, calendars: calendarsFromConfig(config.raw),
+      time: { now: () => new Date() }, logger: pino({ level: 'silent' }), newId: () => newId() + (seq++).toString(36),
+    };
+    const seedStarted = performance.now();
+    const open = await seedTickets(storage, ticketCount);
+    const seedMs = performance.now() - seedStarted;
+
+    // Ours: the real app on the bot's express server.
+    const web = createWebServer({ logger: ctx.logger, health: { database: async () => ({ ok: true, dialect: 'sqlite' }), platforms: () => ({}), scheduler: () => ({ state: 'off' }) } });
+    const ports = storageSlackPorts(ctx);
+    const slack = await createSlackApp({ ctx, env: { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl }, ports, expressApp: web.app, clientOptions: { retryConfig: { retries: 0 } }, memberSyncMs: 0 });
+    await slack.start();
+    const ours = await listen(web.app);
+
+    // Bare Bolt: the same receiver, handlers that only ack.
+    const bareExpress = express();
+    const bare = new App({ token: 'xoxb-bare', botId: 'B', botUserId: 'U', receiver: new ExpressReceiver({ signingSecret: SECRET, app: bareExpress as never }), convoStore: false });
+    bare.command('/ticket', async ({ ack }) => ack());
+    bare.action(/.*/, async ({ ack }) => ack());
+    const bareServer = await listen(bareExpress);
+
+    let n = 0;
+    let claimIndex = 0;
+    const nextBody = () => {
+      n++;
+      if (n % 2 === 0) {
+        const body = new URLSearchParams({ team_id: 'T0TEST', channel_id: 'C0GEN', user_id: 'UREQ', command: '/ticket', text: 'mine', trigger_id: `t.${n}`, response_url: fake.responseUrl(`r${n}`) }).toString();
+        return { body, type: 'application/x-www-form-urlencoded' };
+      }
+      const ticketId = open[claimIndex++ % open.length]!;
+      const payload = {
+        type: 'block_actions', user: { id: n % 4 === 1 ? 'UIT1' : 'UIT2' }, team: { id: 'T0TEST' }, trigger_id: `t.${n}`,
+        container: { type: 'message', message_ts: `1.${n}`, channel_id: 'C0IT' }, channel: { id: 'C0IT' }, message: { ts: `1.${n}`, text: '' },
+        response_url: fake.responseUrl(`a${n}`), actions: [{ action_id: 'tb_claim', action_ts: `2.${n}`, value: ticketId, type: 'button' }],
+      };
+      return { body: new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), type: 'application/x-www-form-urlencoded' };
+    };
+
+    const rows: string[] = [];
+    const summary: Array<{ rate: number; ours: number[]; bare: number[] }> = [];
+    try {
+      // Warm both up (JIT, connection pools, users.info cache) before measuring.
+      await drive({ name: 'ours', url: ours.url }, 20, 2, nextBody);
+      await drive({ name: 'bare', url: bareServer.url }, 20, 2, nextBody);
+      for (const rate of rates) {
+        const o = await drive({ name: 'ours', url: ours.url }, rate, seconds, nextBody);
+        const b = await drive({ name: 'bare', url: bareServer.url }, rate, seconds, nextBody);
+        const fig = (l: number[]) => [percentile(l, 50), percentile(l, 99)];
+        const [op50, op99] = fig(o.latencies);
+        const [bp50, bp99] = fig(b.latencies);
+        summary.push({ rate, ours: [op50!, op99!], bare: [bp50!, bp99!] });
+        rows.push(`| ${rate}/s | ours | ${o.latencies.length} | ${o.errors} | ${op50!.toFixed(1)} | ${op99!.toFixed(1)} |`);
+        rows.push(`| ${rate}/s | bare Bolt | ${b.latencies.length} | ${b.errors} | ${bp50!.toFixed(1)} | ${bp99!.toFixed(1)} |`);
+      }
+    } finally {
+      await slack.stop();
+      ours.server.closeAllConnections();
+      bareServer.server.closeAllConnections();
+      await new Promise((r) => ours.server.close(() => r(undefined)));
+      await new Promise((r) => bareServer.server.close(() => r(undefined)));
+      await fake.stop();
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const claims = Math.floor(n / 2);
+    const ratios = summary.map((s) => `${s.rate}/s: p99 ${(s.ours[1]! / s.bare[1]!).toFixed(2)}× bare (${s.ours[1]!.toFixed(1)} ms vs ${s.bare[1]!.toFixed(1)} ms)`).join('; ');
+    return [
+      '## slack-ack — ack latency of /slack/events',
+      '',
+      `${ticketCount.toLocaleString('en')} tickets in a SQLite file (seeded in ${(seedMs / 1000).toFixed(1)} s), HTTP mode, signed requests sent open-loop at a fixed rate for ${seconds} s each: half \`/ticket mine\`, half Claim clicks on distinct open tickets (${claims} in total). The work after the ack (claims, outbox rows, the fake Web API on loopback) runs in the same process, as in production. "bare Bolt" is an ExpressReceiver app whose handlers only ack. Latency = request sent → HTTP response, in ms.`,
+      '',
+      '| rate | app | acked | errors | p50 ms | p99 ms |',
+      '|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      `Ratio: ${ratios}. Aim: ours p99 ≤ 1.5 × bare and under 100 ms.`,
+    ].join('\n');
+  },
+};

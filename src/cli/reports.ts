@@ -1,0 +1,158 @@
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { Command, Option } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { readEnv } from '../config/env';
+import { loadConfigFile } from '../config/load';
+import { locateConfig } from '../config/locate';
+import type { Config } from '../config/model';
+import { calendarsFromConfig } from '../domain/calendar';
+import { LOCALES, type Locale } from '../domain/types';
+import { generateProcessDoc } from '../reports/docs';
+import { departmentScopeName, exportTicketsCsv, metricsCsv } from '../reports/export';
+import { loadMetrics, type ReportSource } from '../reports/queries';
+import { formatStatsText, statsSummary } from '../reports/stats';
+import { openStorage, type Storage } from '../storage/database';
+import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
+
+/** `ticketbot docs | export | stats`: the written process, CSV exports and a quick stats view. */
+
+function loadConfig(file: string | undefined): Config {
+  return loadConfigFile(file ?? locateConfig().path);
+}
+
+function parseInstant(text: string, flag: string): number {
+  const ms = /^\d{4}-\d{2}-\d{2}(T.*)?$/.test(text) ? Date.parse(text) : NaN;
+  if (Number.isNaN(ms)) throw new UsageError(`${flag} "${text}" is not an ISO date (e.g. 2026-03-01 or 2026-03-01T00:00:00Z)`);
+  return ms;
+}
+
+function checkDepartment(config: Config, id: string | undefined): void {
+  if (id !== undefined && !config.departments.has(id)) throw new UsageError(`unknown department "${id}" (known: ${[...config.departments.keys()].join(', ')})`);
+}
+
+async function withStorage<T>(fn: (storage: Storage) => Promise<T>): Promise<T> {
+  const env = readEnv();
+  const storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
+  try {
+    return await fn(storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+/** Writes to a file or stdout, waiting when the stream's buffer is full. */
+function sink(out: string | undefined): { write(chunk: string): Promise<void>; end(): Promise<void> } {
+  const stream: WriteStream | NodeJS.WriteStream = out ? createWriteStream(out, { encoding: 'utf8' }) : process.stdout;
+  return {
+    async write(chunk) {
+      if (!stream.write(chunk)) await once(stream, 'drain');
+    },
+    async end() {
+      if (out) {
+        (stream as WriteStream).end();
+        await once(stream, 'finish');
+      }
+    },
+  };
+}
+
+const localeOption = () => new Option('--locale <locale>', 'language of the output').choices([...LOCALES]);
+
+export function registerReportCommands(program: Command): void {
+  configureCommand(
+    program
+      .command('docs')
+      .description('write the process in force (diagram, roles, categories, SLA/OLA, escalation, closing) as Markdown')
+      .option('--out <file>', 'write to a file instead of stdout')
+      .option('--config <file>', 'config file (default: $TICKETBOT_CONFIG or ./ticketbot.yaml)')
+      .addOption(localeOption()),
+  ).action(
+    action((opts: { out?: string; config?: string; locale?: Locale }) => {
+      const config = loadConfig(opts.config);
+      const markdown = generateProcessDoc(config, opts.locale ?? config.raw.locale, new Date());
+      if (opts.out) {
+        writeFileSync(opts.out, markdown + '\n');
+        console.error(`wrote ${opts.out}`);
+      } else {
+        process.stdout.write(markdown + '\n');
+      }
+      return EXIT_OK;
+    }),
+  );
+
+  configureCommand(
+    program
+      .command('export')
+      .description('export tickets created in a period, or their metrics, as CSV (UTF-8 with BOM for Excel)')
+      .requiredOption('--from <iso>', 'start of the period (inclusive), e.g. 2026-03-01')
+      .requiredOption('--to <iso>', 'end of the period (exclusive), e.g. 2026-04-01')
+      .option('--department <id>', 'only this department')
+      .addOption(new Option('--kind <kind>', 'what to export').choices(['tickets', 'metrics']).default('tickets'))
+      .option('--out <file>', 'write to a file instead of stdout')
+      .option('--config <file>', 'config file (default: $TICKETBOT_CONFIG or ./ticketbot.yaml)')
+      .addOption(localeOption()),
+  ).action(
+    action(async (opts: { from: string; to: string; department?: string; kind: 'tickets' | 'metrics'; out?: string; config?: string; locale?: Locale }) => {
+      const fromMs = parseInstant(opts.from, '--from');
+      const toMs = parseInstant(opts.to, '--to');
+      if (toMs <= fromMs) throw new UsageError('--to must be after --from');
+      const config = loadConfig(opts.config);
+      checkDepartment(config, opts.department);
+      const locale = opts.locale ?? config.raw.locale;
+      const departmentIds = opts.department ? [opts.department] : undefined;
+      return withStorage(async (storage) => {
+        const src: ReportSource = { db: storage.db, config, calendars: calendarsFromConfig(config.raw) };
+        const out = sink(opts.out);
+        if (opts.kind === 'metrics') {
+          const scopes = [{ scope: departmentScopeName(config, opts.department, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds }, Date.now()) }];
+          if (!opts.department) {
+            for (const id of config.departments.keys()) scopes.push({ scope: departmentScopeName(config, id, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds: [id] }, Date.now()) });
+          }
+          await out.write(metricsCsv(config, locale, scopes));
+          await out.end();
+          return EXIT_OK;
+        }
+        // A progress bar only on an interactive terminal: never in pipes, logs or CI output.
+        const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, clearOnComplete: true }, Presets.shades_classic) : undefined;
+        const rows = await exportTicketsCsv(src, { fromMs, toMs, departmentIds }, locale, (chunk) => out.write(chunk), (done, total) => {
+          if (!bar) return;
+          if (done === 0) bar.start(total, 0);
+          else bar.update(done);
+        });
+        bar?.stop();
+        await out.end();
+        console.error(`${rows} ticket(s) exported${opts.out ? ` to ${opts.out}` : ''}`);
+        return EXIT_OK;
+      });
+    }),
+  );
+
+  configureCommand(
+    program
+      .command('stats')
+      .description('the six core metrics for the last 7 or 30 days against the period before')
+      .option('--department <id>', 'only this department')
+      .addOption(new Option('--days <n>', 'period length').choices(['7', '30']).default('7'))
+      .option('--config <file>', 'config file (default: $TICKETBOT_CONFIG or ./ticketbot.yaml)')
+      .addOption(localeOption()),
+  ).action(
+    action(async (opts: { department?: string; days: string; config?: string; locale?: Locale }) => {
+      const config = loadConfig(opts.config);
+      checkDepartment(config, opts.department);
+      return withStorage(async (storage) => {
+        const result = await statsSummary(
+          { db: storage.db, config, calendars: calendarsFromConfig(config.raw), time: { now: () => new Date() } },
+          { departmentId: opts.department, days: Number(opts.days) },
+        );
+        if (!result.ok) {
+          console.error(`error: ${result.error.code}`);
+          return EXIT_PROBLEM;
+        }
+        console.log(formatStatsText(result.value, opts.locale ?? config.raw.locale));
+        return EXIT_OK;
+      });
+    }),
+  );
+}
+

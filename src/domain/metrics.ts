@@ -1,0 +1,548 @@
+import type { ClockKind } from './types';
+
+/**
+ * The desk's metrics, computed from facts the storage layer hands over (see semantics.md
+ * "Metrics"). Pure: no database, no clock, no config reads. Durations are business time measured
+ * on the calendar the ticket's SLA clock used (the clock row's `calendar_id`), or the holding
+ * department's calendar when the ticket had no such clock.
+ */
+
+export const DAY_MS = 86_400_000;
+
+/** Anything that measures business milliseconds between two instants (a BusinessCalendar does). */
+export interface BusinessTimeMeasure {
+  between(fromMs: number, toMs: number): number;
+}
+
+/** Wall-clock time, for the `always` calendar or an unknown one. */
+export const WALL_CLOCK: BusinessTimeMeasure = { between: (a, b) => Math.max(0, b - a) };
+
+/**
+ * Wraps a calendar so that long spans cost a few map lookups: whole UTC days are measured once
+ * and remembered, only the partial first and last day are asked of the calendar. Correct because
+ * business time is additive over adjacent spans.
+ */
+export class CachedBusinessTime implements BusinessTimeMeasure {
+  private readonly dayTotals = new Map<number, number>();
+
+  constructor(private readonly calendar: BusinessTimeMeasure) {}
+
+  between(fromMs: number, toMs: number): number {
+    if (!(toMs > fromMs)) return 0;
+    const firstDay = Math.floor(fromMs / DAY_MS);
+    const lastDay = Math.floor(toMs / DAY_MS);
+    if (firstDay === lastDay) return this.calendar.between(fromMs, toMs);
+    let total = this.calendar.between(fromMs, (firstDay + 1) * DAY_MS);
+    for (let day = firstDay + 1; day < lastDay; day++) total += this.dayTotal(day);
+    if (toMs > lastDay * DAY_MS) total += this.calendar.between(lastDay * DAY_MS, toMs);
+    return total;
+  }
+
+  private dayTotal(day: number): number {
+    let total = this.dayTotals.get(day);
+    if (total === undefined) {
+      total = this.calendar.between(day * DAY_MS, (day + 1) * DAY_MS);
+      this.dayTotals.set(day, total);
+    }
+    return total;
+  }
+}
+
+/** Business-time measures by calendar id; ids it does not know are measured in wall-clock time. */
+export class CalendarMeasures {
+  private readonly cached = new Map<string, BusinessTimeMeasure>();
+
+  constructor(private readonly calendars: ReadonlyMap<string, BusinessTimeMeasure>) {}
+
+  get(calendarId: string | null | undefined): BusinessTimeMeasure {
+    const id = calendarId ?? 'always';
+    let measure = this.cached.get(id);
+    if (!measure) {
+      const calendar = this.calendars.get(id);
+      measure = calendar ? new CachedBusinessTime(calendar) : WALL_CLOCK;
+      this.cached.set(id, measure);
+    }
+    return measure;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input facts
+
+/** One ticket, projected to what the metrics need. Times are epoch milliseconds. */
+export interface TicketFact {
+  id: string;
+  departmentId: string;
+  categoryId: string;
+  priority: string;
+  assigneeId: string | null;
+  state: string;
+  createdAt: number;
+  firstResponseAt: number | null;
+  resolvedAt: number | null;
+  closedAt: number | null;
+  /** Public replies by agents (notes, claims and automatic messages do not count). */
+  publicReplyCount: number;
+  reopenCount: number;
+  /** Calendar of the first-response clock, or the department's when it had none. */
+  firstResponseCalendarId: string;
+  /** Calendar of the resolution clock, or the department's when it had none. */
+  resolutionCalendarId: string;
+  /** The survey answer, when the requester gave one. */
+  surveyScore: number | null;
+}
+
+/** Completed clock cycles, counted per kind and department (for legs: the leg's department). */
+export interface ClockTally {
+  kind: ClockKind | string;
+  departmentId: string;
+  /** Met and never breached. */
+  onTime: number;
+  /** Breached (sticky, whether met later or not). */
+  late: number;
+}
+
+/** One leg opened in the period. */
+export interface LegFact {
+  id: string;
+  ticketId: string;
+  seq: number;
+  departmentId: string;
+  /** The department that handed it off; null for a ticket's first leg. */
+  fromDepartmentId: string | null;
+  openedAt: number;
+  acceptedAt: number | null;
+  closedAt: number | null;
+  returned: boolean;
+  returnReason: string | null;
+  /** Calendar of the receiving department, for business durations. */
+  calendarId: string;
+}
+
+export interface SurveyFact {
+  ticketId: string;
+  score: number;
+  comment: string | null;
+  answeredAt: number;
+}
+
+export interface MetricsInput {
+  /** Half-open period [fromMs, toMs). */
+  fromMs: number;
+  toMs: number;
+  /** Backlog is measured at this instant (usually min(now, toMs)). */
+  asOfMs: number;
+  /**
+   * Every ticket that was created, first answered, resolved or closed in the period, or open at
+   * `asOfMs`; the functions below pick what each metric needs.
+   */
+  tickets: TicketFact[];
+  clocks: ClockTally[];
+  legs: LegFact[];
+  surveys: SurveyFact[];
+  /** Audit counts in the period: resolutions and reopenings. */
+  resolvedEvents: number;
+  reopenedEvents: number;
+  /** Category path (level 1, 2, 3 ids) of each leaf category. */
+  categoryPaths: ReadonlyMap<string, readonly string[]>;
+  calendars: ReadonlyMap<string, BusinessTimeMeasure>;
+  /** Zone for the per-day volume series. */
+  timeZone: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+export interface DurationSummary {
+  count: number;
+  meanMs: number | null;
+  medianMs: number | null;
+  p90Ms: number | null;
+}
+
+export interface Ratio {
+  numerator: number;
+  denominator: number;
+  /** numerator ÷ denominator, null when nothing was counted. */
+  rate: number | null;
+}
+
+export interface CategoryShare {
+  categoryId: string;
+  count: number;
+  share: number;
+}
+
+export interface BacklogAgeBucket {
+  /** Upper bound of the bucket's age in ms (Infinity for the last one). */
+  maxAgeMs: number;
+  count: number;
+}
+
+export interface DepartmentEfficiency {
+  departmentId: string;
+  legs: number;
+  handoffsReceived: number;
+  returned: number;
+  acceptTime: DurationSummary;
+  legDuration: DurationSummary;
+  /** Leg accept + leg resolve clocks of legs in this department. */
+  legOnTime: Ratio;
+  /** Every clock kind attributed to this department. */
+  onTime: Ratio;
+}
+
+export interface DepartmentFlow {
+  fromDepartmentId: string;
+  toDepartmentId: string;
+  handoffs: number;
+  returns: number;
+  acceptTime: DurationSummary;
+  /** Opened to closed (done or returned), over closed legs. */
+  duration: DurationSummary;
+}
+
+export interface MetricsReport {
+  fromMs: number;
+  toMs: number;
+  asOfMs: number;
+  firstResponse: DurationSummary;
+  resolution: DurationSummary;
+  firstContactResolution: Ratio;
+  onTime: Ratio & { byKind: Record<string, Ratio> };
+  returns: Ratio & { reasons: { reason: string; count: number }[] };
+  csat: {
+    answers: number;
+    satisfied: Ratio;
+    meanScore: number | null;
+    /** Surveys answered ÷ tickets closed in the period. */
+    responseRate: Ratio;
+  };
+  volume: { created: number; resolved: number; closed: number; byDay: { day: string; created: number; resolved: number }[] };
+  categories: { level1: CategoryShare[]; level2: CategoryShare[]; level3: CategoryShare[] };
+  backlog: { open: number; meanAgeMs: number | null; oldestAgeMs: number | null; ages: BacklogAgeBucket[]; byDepartment: { departmentId: string; open: number }[] };
+  reopen: Ratio;
+  departments: DepartmentEfficiency[];
+  flows: DepartmentFlow[];
+}
+
+/** Backlog age buckets: under 1 day, 1–3 days, 3–7 days, older. Wall-clock age (how long people wait). */
+export const BACKLOG_AGE_LIMITS_MS = [DAY_MS, 3 * DAY_MS, 7 * DAY_MS, Infinity] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Small statistics
+
+/** Mean, median (middle or mean of the two middle values) and p90 (nearest rank). */
+export function summarizeDurations(values: readonly number[]): DurationSummary {
+  const n = values.length;
+  if (n === 0) return { count: 0, meanMs: null, medianMs: null, p90Ms: null };
+  const sorted = Float64Array.from(values).sort();
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  const mid = n >> 1;
+  const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { count: n, meanMs: sum / n, medianMs: median, p90Ms: nearestRank(sorted, 0.9) };
+}
+
+export function nearestRank(sorted: ArrayLike<number>, p: number): number {
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[idx]!;
+}
+
+export function ratio(numerator: number, denominator: number): Ratio {
+  return { numerator, denominator, rate: denominator > 0 ? numerator / denominator : null };
+}
+
+function inPeriod(ms: number | null, fromMs: number, toMs: number): ms is number {
+  return ms !== null && ms >= fromMs && ms < toMs;
+}
+
+/** Is the ticket open (neither resolved nor closed) at `atMs`? */
+export function openAt(t: Pick<TicketFact, 'createdAt' | 'resolvedAt' | 'closedAt'>, atMs: number): boolean {
+  return t.createdAt <= atMs && (t.resolvedAt === null || t.resolvedAt > atMs) && (t.closedAt === null || t.closedAt > atMs);
+}
+
+/** Calendar day (YYYY-MM-DD) of an instant in a zone; remembered per hour because Intl is slow. */
+export function dayKeyer(timeZone: string): (ms: number) => string {
+  const format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const byHour = new Map<number, string>();
+  return (ms) => {
+    const hour = Math.floor(ms / 3_600_000);
+    let day = byHour.get(hour);
+    if (day === undefined) {
+      day = format.format(new Date(hour * 3_600_000));
+      byHour.set(hour, day);
+    }
+    return day;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+export function computeMetrics(input: MetricsInput): MetricsReport {
+  const { fromMs, toMs, asOfMs } = input;
+  const measures = new CalendarMeasures(input.calendars);
+
+  const created: TicketFact[] = [];
+  const firstResponses: number[] = [];
+  const resolutions: number[] = [];
+  let resolved = 0;
+  let firstContact = 0;
+  let closed = 0;
+  let closedWithSurvey = 0;
+  const open: TicketFact[] = [];
+
+  for (const t of input.tickets) {
+    if (inPeriod(t.createdAt, fromMs, toMs)) created.push(t);
+    if (inPeriod(t.firstResponseAt, fromMs, toMs)) {
+      firstResponses.push(measures.get(t.firstResponseCalendarId).between(t.createdAt, t.firstResponseAt));
+    }
+    // "Resolved in the period" means its last resolution is in the period and it was not reopened since.
+    if (inPeriod(t.resolvedAt, fromMs, toMs) && (t.state === 'resolved' || t.state === 'closed')) {
+      resolved++;
+      resolutions.push(measures.get(t.resolutionCalendarId).between(t.createdAt, t.resolvedAt));
+      if (t.publicReplyCount === 1 && t.reopenCount === 0) firstContact++;
+    }
+    if (inPeriod(t.closedAt, fromMs, toMs)) {
+      closed++;
+      if (t.surveyScore !== null) closedWithSurvey++;
+    }
+    if (openAt(t, asOfMs)) open.push(t);
+  }
+
+  return {
+    fromMs,
+    toMs,
+    asOfMs,
+    firstResponse: summarizeDurations(firstResponses),
+    resolution: summarizeDurations(resolutions),
+    firstContactResolution: ratio(firstContact, resolved),
+    onTime: onTimeOf(input.clocks),
+    returns: returnsOf(input.legs),
+    csat: csatOf(input.surveys, closedWithSurvey, closed),
+    volume: {
+      created: created.length,
+      resolved,
+      closed,
+      byDay: volumeByDay(input, created),
+    },
+    categories: categorySharesOf(created, input.categoryPaths),
+    backlog: backlogOf(open, asOfMs),
+    reopen: ratio(input.reopenedEvents, input.resolvedEvents),
+    departments: departmentEfficiency(input, measures),
+    flows: flowsOf(input.legs, measures),
+  };
+}
+
+function onTimeOf(clocks: readonly ClockTally[]): MetricsReport['onTime'] {
+  const byKind: Record<string, Ratio> = {};
+  const sums = new Map<string, { onTime: number; late: number }>();
+  let onTime = 0;
+  let late = 0;
+  for (const c of clocks) {
+    const s = sums.get(c.kind) ?? { onTime: 0, late: 0 };
+    s.onTime += c.onTime;
+    s.late += c.late;
+    sums.set(c.kind, s);
+    onTime += c.onTime;
+    late += c.late;
+  }
+  for (const [kind, s] of [...sums].sort(([a], [b]) => a.localeCompare(b))) byKind[kind] = ratio(s.onTime, s.onTime + s.late);
+  return { ...ratio(onTime, onTime + late), byKind };
+}
+
+/** Tickets with at least one handoff in the period, and how many of them had a leg returned. */
+function returnsOf(legs: readonly LegFact[]): MetricsReport['returns'] {
+  const handedOff = new Set<string>();
+  const returned = new Set<string>();
+  const reasons = new Map<string, number>();
+  for (const leg of legs) {
+    if (leg.fromDepartmentId === null) continue;
+    handedOff.add(leg.ticketId);
+    if (leg.returned) {
+      returned.add(leg.ticketId);
+      const reason = leg.returnReason ?? '';
+      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+    }
+  }
+  return {
+    ...ratio(returned.size, handedOff.size),
+    reasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
+  };
+}
+
+function csatOf(surveys: readonly SurveyFact[], closedWithSurvey: number, closed: number): MetricsReport['csat'] {
+  // One answer per ticket: the table's key guarantees it, the set guards against joined duplicates.
+  const seen = new Set<string>();
+  let satisfied = 0;
+  let sum = 0;
+  for (const s of surveys) {
+    if (seen.has(s.ticketId)) continue;
+    seen.add(s.ticketId);
+    sum += s.score;
+    if (s.score >= 4) satisfied++;
+  }
+  return {
+    answers: seen.size,
+    satisfied: ratio(satisfied, seen.size),
+    meanScore: seen.size > 0 ? sum / seen.size : null,
+    responseRate: ratio(closedWithSurvey, closed),
+  };
+}
+
+function volumeByDay(input: MetricsInput, created: readonly TicketFact[]): MetricsReport['volume']['byDay'] {
+  const dayOf = dayKeyer(input.timeZone);
+  const days = new Map<string, { created: number; resolved: number }>();
+  // Every day of the period appears, so a chart shows quiet days as zero rather than skipping them.
+  for (let ms = input.fromMs; ms < input.toMs; ms += 3_600_000) {
+    const day = dayOf(ms);
+    if (!days.has(day)) days.set(day, { created: 0, resolved: 0 });
+  }
+  for (const t of created) days.get(dayOf(t.createdAt))!.created++;
+  for (const t of input.tickets) {
+    if (inPeriod(t.resolvedAt, input.fromMs, input.toMs) && (t.state === 'resolved' || t.state === 'closed')) {
+      const bucket = days.get(dayOf(t.resolvedAt));
+      if (bucket) bucket.resolved++;
+    }
+  }
+  return [...days].map(([day, v]) => ({ day, ...v }));
+}
+
+function categorySharesOf(created: readonly TicketFact[], paths: ReadonlyMap<string, readonly string[]>): MetricsReport['categories'] {
+  const levels = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
+  for (const t of created) {
+    const path = paths.get(t.categoryId) ?? [t.categoryId];
+    path.slice(0, 3).forEach((id, level) => levels[level]!.set(id, (levels[level]!.get(id) ?? 0) + 1));
+  }
+  const total = created.length;
+  const shares = (m: Map<string, number>): CategoryShare[] =>
+    [...m].map(([categoryId, count]) => ({ categoryId, count, share: total > 0 ? count / total : 0 })).sort((a, b) => b.count - a.count || a.categoryId.localeCompare(b.categoryId));
+  return { level1: shares(levels[0]!), level2: shares(levels[1]!), level3: shares(levels[2]!) };
+}
+
+function backlogOf(open: readonly TicketFact[], asOfMs: number): MetricsReport['backlog'] {
+  const ages = BACKLOG_AGE_LIMITS_MS.map((maxAgeMs) => ({ maxAgeMs, count: 0 }));
+  const byDepartment = new Map<string, number>();
+  let sum = 0;
+  let oldest = 0;
+  for (const t of open) {
+    const age = asOfMs - t.createdAt;
+    sum += age;
+    oldest = Math.max(oldest, age);
+    ages.find((b) => age < b.maxAgeMs)!.count++;
+    byDepartment.set(t.departmentId, (byDepartment.get(t.departmentId) ?? 0) + 1);
+  }
+  return {
+    open: open.length,
+    meanAgeMs: open.length ? sum / open.length : null,
+    oldestAgeMs: open.length ? oldest : null,
+    ages,
+    byDepartment: [...byDepartment].map(([departmentId, n]) => ({ departmentId, open: n })).sort((a, b) => b.open - a.open || a.departmentId.localeCompare(b.departmentId)),
+  };
+}
+
+const LEG_CLOCKS = new Set(['leg_accept', 'leg_resolve']);
+
+function departmentEfficiency(input: MetricsInput, measures: CalendarMeasures): DepartmentEfficiency[] {
+  interface Acc { legs: number; handoffs: number; returned: number; accept: number[]; duration: number[]; legOnTime: number; legLate: number; onTime: number; late: number }
+  const acc = new Map<string, Acc>();
+  const get = (id: string): Acc => {
+    let a = acc.get(id);
+    if (!a) {
+      a = { legs: 0, handoffs: 0, returned: 0, accept: [], duration: [], legOnTime: 0, legLate: 0, onTime: 0, late: 0 };
+      acc.set(id, a);
+    }
+    return a;
+  };
+  for (const leg of input.legs) {
+    const a = get(leg.departmentId);
+    const measure = measures.get(leg.calendarId);
+    a.legs++;
+    if (leg.fromDepartmentId !== null) a.handoffs++;
+    if (leg.returned) a.returned++;
+    if (leg.acceptedAt !== null) a.accept.push(measure.between(leg.openedAt, leg.acceptedAt));
+    if (leg.closedAt !== null) a.duration.push(measure.between(leg.openedAt, leg.closedAt));
+  }
+  for (const c of input.clocks) {
+    const a = get(c.departmentId);
+    a.onTime += c.onTime;
+    a.late += c.late;
+    if (LEG_CLOCKS.has(c.kind)) {
+      a.legOnTime += c.onTime;
+      a.legLate += c.late;
+    }
+  }
+  return [...acc]
+    .map(([departmentId, a]) => ({
+      departmentId,
+      legs: a.legs,
+      handoffsReceived: a.handoffs,
+      returned: a.returned,
+      acceptTime: summarizeDurations(a.accept),
+      legDuration: summarizeDurations(a.duration),
+      legOnTime: ratio(a.legOnTime, a.legOnTime + a.legLate),
+      onTime: ratio(a.onTime, a.onTime + a.late),
+    }))
+    .sort((a, b) => a.departmentId.localeCompare(b.departmentId));
+}
+
+function flowsOf(legs: readonly LegFact[], measures: CalendarMeasures): DepartmentFlow[] {
+  const acc = new Map<string, { from: string; to: string; handoffs: number; returns: number; accept: number[]; duration: number[] }>();
+  for (const leg of legs) {
+    if (leg.fromDepartmentId === null) continue;
+    const key = `${leg.fromDepartmentId}\u0000${leg.departmentId}`;
+    let a = acc.get(key);
+    if (!a) {
+      a = { from: leg.fromDepartmentId, to: leg.departmentId, handoffs: 0, returns: 0, accept: [], duration: [] };
+      acc.set(key, a);
+    }
+    const measure = measures.get(leg.calendarId);
+    a.handoffs++;
+    if (leg.returned) a.returns++;
+    if (leg.acceptedAt !== null) a.accept.push(measure.between(leg.openedAt, leg.acceptedAt));
+    if (leg.closedAt !== null) a.duration.push(measure.between(leg.openedAt, leg.closedAt));
+  }
+  return [...acc.values()]
+    .map((a) => ({ fromDepartmentId: a.from, toDepartmentId: a.to, handoffs: a.handoffs, returns: a.returns, acceptTime: summarizeDurations(a.accept), duration: summarizeDurations(a.duration) }))
+    .sort((a, b) => b.handoffs - a.handoffs || a.fromDepartmentId.localeCompare(b.fromDepartmentId) || a.toDepartmentId.localeCompare(b.toDepartmentId));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The six headline figures, for chat, digest and dashboard
+
+export const HEADLINE_METRICS = ['first_response', 'resolution', 'first_contact_resolution', 'on_time', 'return_rate', 'csat'] as const;
+export type HeadlineMetric = (typeof HEADLINE_METRICS)[number];
+
+export interface HeadlineFigure {
+  metric: HeadlineMetric;
+  /** ms for durations, 0..1 for rates; null when there was nothing to measure. */
+  value: number | null;
+  kind: 'duration' | 'rate';
+  /** Is a higher value better? (Used to colour a trend.) */
+  higherIsBetter: boolean;
+  /** How many items the figure is based on. */
+  basis: number;
+}
+
+export function headlineFigures(r: MetricsReport): HeadlineFigure[] {
+  return [
+    { metric: 'first_response', value: r.firstResponse.meanMs, kind: 'duration', higherIsBetter: false, basis: r.firstResponse.count },
+    { metric: 'resolution', value: r.resolution.meanMs, kind: 'duration', higherIsBetter: false, basis: r.resolution.count },
+    { metric: 'first_contact_resolution', value: r.firstContactResolution.rate, kind: 'rate', higherIsBetter: true, basis: r.firstContactResolution.denominator },
+    { metric: 'on_time', value: r.onTime.rate, kind: 'rate', higherIsBetter: true, basis: r.onTime.denominator },
+    { metric: 'return_rate', value: r.returns.rate, kind: 'rate', higherIsBetter: false, basis: r.returns.denominator },
+    { metric: 'csat', value: r.csat.satisfied.rate, kind: 'rate', higherIsBetter: true, basis: r.csat.answers },
+  ];
+}
+
+export type Trend = 'up' | 'down' | 'flat' | 'none';
+
+/** Direction of change against the previous value; changes under 2% (relative) or 0.5 points count as flat. */
+export function trendOf(current: number | null, previous: number | null, kind: 'duration' | 'rate'): Trend {
+  if (current === null || previous === null) return 'none';
+  const diff = current - previous;
+  const flat = kind === 'rate' ? Math.abs(diff) < 0.005 : Math.abs(diff) <= Math.abs(previous) * 0.02;
+  if (flat) return 'flat';
+  return diff > 0 ? 'up' : 'down';
+}

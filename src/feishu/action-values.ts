@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/**
+ * What a card control carries back in `action.value`. Short keys keep cards small (Feishu limits a
+ * card to 30 KB). `v` is the ticket version the card showed: with the operator and message it
+ * makes a double click one event. `fid` names one form instance: submitting it twice is one event.
+ */
+export const CARD_BUTTONS = ['claim', 'priority', 'take_over', 'confirm', 'reopen', 'show'] as const;
+export const FORM_KINDS = ['new', 'reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey'] as const;
+export type FormKind = (typeof FORM_KINDS)[number];
+
+export const actionValueSchema = z.discriminatedUnion('a', [
+  /** A button or select that acts at once. */
+  z.object({ a: z.enum(CARD_BUTTONS), t: z.string().min(1), v: z.number().int().optional() }),
+  /** A "…" button: sends the user a form for this ticket. */
+  z.object({ a: z.literal('form'), f: z.enum(FORM_KINDS), t: z.string().min(1), v: z.number().int().optional() }),
+  /** A form's submit button. */
+  z.object({ a: z.literal('submit'), f: z.enum(FORM_KINDS), fid: z.string().min(1), t: z.string().optional(), cat: z.string().optional(), src: z.string().optional() }),
+  /** A category select of the new-ticket form changed (cascading selects). */
+  z.object({
+    a: z.literal('cat'),
+    lvl: z.number().int().min(1).max(3),
+    path: z.array(z.string()).max(3),
+    fid: z.string().min(1),
+    /** Prefilled title and description (quick ticket, ticket from a message), kept across the cascade. */
+    ttl: z.string().optional(),
+    pre: z.string().optional(),
+    /** The message a ticket is raised from. */
+    src: z.string().optional(),
+  }),
+]);
+
+export type ActionValue = z.infer<typeof actionValueSchema>;

@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import { getTicketView, type TicketView } from '../app/queries';
+import type { AppContext } from '../app/context';
+import type { UseCaseResult } from '../app/runner';
+import type { DashboardLinks } from '../chat/dashboard';
+import { t } from '../chat/i18n';
+import { ticketCardView } from '../chat/views';
+import type { Locale } from '../domain/types';
+import type { FeishuApi } from './api';
+import { fieldNames, priorityOptions } from './forms';
+import type { FeishuIdentity } from './identity';
+import type { FeishuLinkStore, DepartmentMembership } from './ports';
+import { ticketCard, type Card } from './presenters';
+
+/** What every Feishu listener and the sender share. Built once by createFeishuApp. */
+export interface FeishuRuntime {
+  ctx: AppContext;
+  api: FeishuApi;
+  identity: FeishuIdentity;
+  links: FeishuLinkStore;
+  members: DepartmentMembership;
+  loadTicketView(ticketId: string): Promise<TicketView | undefined>;
+  logger: Logger;
+  /** `/ticket dashboard` links; absent = the dashboard is off. */
+  dashboard?: DashboardLinks;
+}
+
+export function defaultTicketViewLoader(ctx: AppContext): (ticketId: string) => Promise<TicketView | undefined> {
+  return (id) => getTicketView(ctx, id);
+}
+
+/** The department whose Feishu chat this is, if any. */
+export function departmentOfChat(ctx: AppContext, chatId: string): string | undefined {
+  for (const d of ctx.config.departments.values()) if (d.feishu?.chat_id === chatId) return d.id;
+  return undefined;
+}
+
+/** Zone a department's times are shown in (its calendar's; wall-clock departments use the first calendar's). */
+export function departmentTimeZone(ctx: AppContext, departmentId: string | undefined): string {
+  const dept = departmentId ? ctx.config.departments.get(departmentId) : undefined;
+  const cal = dept ? ctx.calendars.get(dept.calendar) : undefined;
+  return cal?.timezone ?? ctx.calendars.values().next().value?.timezone ?? 'UTC';
+}
+
+/** A coded failure in the reader's language; missing field ids become field names. */
+export function errorText(ctx: AppContext, locale: Locale, error: Extract<UseCaseResult<unknown>, { ok: false }>['error']): string {
+  const params: Record<string, string | number> = { ...error.params };
+  if (error.code === 'ticket.missing_fields' && typeof params.fields === 'string') params.fields = fieldNames(ctx.config, locale, params.fields);
+  return t(locale, `error.${error.code}`, params);
+}
+
+/**
+ * The card of a ticket as shown in `chatDepartmentId`'s chat (or to one person when undefined).
+ * Only the department that holds the ticket gets buttons; others see where it is.
+ */
+export function renderTicketCard(ctx: AppContext, view: TicketView, locale: Locale, chatDepartmentId: string | undefined): Card {
+  const timeZone = departmentTimeZone(ctx, chatDepartmentId ?? view.ticket.department_id);
+  const model = ticketCardView(view, locale, { config: ctx.config, timeZone, now: ctx.time.now() });
+  const interactive = chatDepartmentId === undefined || chatDepartmentId === view.ticket.department_id;
+  return ticketCard(model, { interactive, priorities: priorityOptions(locale) });
+}
+
+/**
+ * Waits for `work` at most `budgetMs` (Feishu wants an answer within 3 s); a slower job goes on
+ * in the background and the caller answers with `fallback`.
+ */
+export async function withinAckBudget<T>(work: Promise<T>, budgetMs: number, fallback: () => T, onLate: (err: unknown) => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ late: true }>((resolve) => {
+    timer = setTimeout(() => resolve({ late: true }), budgetMs);
+  });
+  try {
+    const first = await Promise.race([work.then((value) => ({ late: false as const, value })), late]);
+    if (first.late) {
+      work.catch(onLate);
+      return fallback();
+    }
+    return first.value;
+  } finally {
+    clearTimeout(timer);
+  }
+}

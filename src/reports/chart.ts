@@ -1,0 +1,50 @@
+import * as echarts from 'echarts';
+import { Resvg } from '@resvg/resvg-js';
+
+/**
+ * Server-side charts for chat (the weekly digest): ECharts renders SVG without a DOM, resvg turns
+ * it into PNG because chat platforms show PNG inline but not SVG. Chinese labels need a CJK font
+ * on the host (Debian: fonts-noto-cjk); without one resvg leaves those glyphs blank.
+ */
+
+export interface DailyVolume {
+  day: string;
+  created: number;
+  resolved: number;
+}
+
+export interface VolumeChartLabels {
+  title: string;
+  created: string;
+  resolved: string;
+}
+
+const FONT_FAMILY = 'Noto Sans CJK SC, Noto Sans SC, WenQuanYi Micro Hei, DejaVu Sans, sans-serif';
+
+export function renderVolumeChartSvg(days: readonly DailyVolume[], labels: VolumeChartLabels, size = { width: 800, height: 400 }): string {
+  const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
+  try {
+    chart.setOption({
+      animation: false,
+      backgroundColor: '#ffffff',
+      textStyle: { fontFamily: FONT_FAMILY },
+      title: { text: labels.title, left: 'center', top: 8, textStyle: { fontSize: 16 } },
+      legend: { data: [labels.created, labels.resolved], bottom: 8 },
+      grid: { left: 48, right: 24, top: 48, bottom: 64 },
+      xAxis: { type: 'category', data: days.map((d) => d.day.slice(5)) },
+      yAxis: { type: 'value', minInterval: 1 },
+      series: [
+        { name: labels.created, type: 'bar', data: days.map((d) => d.created), itemStyle: { color: '#5470c6' }, label: { show: days.length <= 14, position: 'top' } },
+        { name: labels.resolved, type: 'bar', data: days.map((d) => d.resolved), itemStyle: { color: '#91cc75' }, label: { show: days.length <= 14, position: 'top' } },
+      ],
+    });
+    return chart.renderToSVGString();
+  } finally {
+    chart.dispose();
+  }
+}
+
+export function svgToPng(svg: string): Buffer {
+  const resvg = new Resvg(svg, { background: '#ffffff', font: { loadSystemFonts: true, defaultFontFamily: 'Noto Sans CJK SC' } });
+  return resvg.render().asPng();
+}

@@ -1,0 +1,77 @@
+import type { Config } from '../config/model';
+import { t } from '../chat/i18n';
+import type { HeadlineFigure } from '../domain/metrics';
+import type { Locale } from '../domain/types';
+import { PRIORITIES, type Priority } from '../domain/types';
+import { rt } from './i18n';
+
+/** Shared formatting of report values in the reader's language. */
+
+const UNITS = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+] as const;
+
+/** A duration in at most two units: "1d 4h", "1天4小时", "25m". Seconds only under a minute. */
+export function formatDurationText(ms: number | null, locale: Locale): string {
+  if (ms === null || !Number.isFinite(ms)) return rt(locale, 'metric.no_data');
+  let rest = Math.round(Math.abs(ms));
+  if (rest < 60_000) return rt(locale, 'unit.s', { n: Math.round(rest / 1000) });
+  const parts: string[] = [];
+  for (const [unit, size] of UNITS) {
+    if (unit === 's' || parts.length === 2) break;
+    const n = Math.floor(rest / size);
+    if (n > 0 || parts.length > 0) {
+      if (n > 0) parts.push(rt(locale, `unit.${unit}`, { n }));
+      rest -= n * size;
+    }
+  }
+  return parts.join(locale === 'en' ? ' ' : '');
+}
+
+export function formatRate(rate: number | null, locale: Locale): string {
+  if (rate === null) return rt(locale, 'metric.no_data');
+  const percent = Math.round(rate * 1000) / 10;
+  return `${Number.isInteger(percent) ? percent.toFixed(0) : percent.toFixed(1)}%`;
+}
+
+export function formatFigure(f: Pick<HeadlineFigure, 'value' | 'kind'>, locale: Locale): string {
+  return f.kind === 'duration' ? formatDurationText(f.value, locale) : formatRate(f.value, locale);
+}
+
+export function departmentName(config: Config, id: string, locale: Locale): string {
+  return config.departments.get(id)?.name[locale] ?? id;
+}
+
+export function categoryName(config: Config, id: string, locale: Locale): string {
+  return config.categories.get(id)?.name[locale] ?? id;
+}
+
+/** "Fault / Login / Wrong password" of a leaf category. */
+export function categoryPathName(config: Config, id: string, locale: Locale): string {
+  const leaf = config.leaves.get(id);
+  if (!leaf) return categoryName(config, id, locale);
+  return leaf.path.map((n) => n.name[locale]).join(' / ');
+}
+
+export function priorityName(priority: string, locale: Locale): string {
+  return (PRIORITIES as readonly string[]).includes(priority) ? t(locale, `priority.${priority as Priority}`) : priority;
+}
+
+export function stateName(state: string, locale: Locale): string {
+  const key = `state.${state}` as const;
+  return ['state.new', 'state.assigned', 'state.in_progress', 'state.waiting_on_requester', 'state.resolved', 'state.closed'].includes(key)
+    ? t(locale, key as Parameters<typeof t>[1])
+    : state;
+}
+
+export function returnReasonName(config: Config, id: string, locale: Locale): string {
+  return config.raw.return_reasons.find((r) => r.id === id)?.name[locale] ?? id;
+}
+
+/** A date in a zone as YYYY-MM-DD. */
+export function formatDay(ms: number, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+}

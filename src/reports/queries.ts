@@ -1,0 +1,303 @@
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Config } from '../config/model';
+import type { BusinessCalendar } from '../domain/calendar';
+import {
+  computeMetrics,
+  type BusinessTimeMeasure,
+  type ClockTally,
+  type LegFact,
+  type MetricsInput,
+  type MetricsReport,
+  type SurveyFact,
+  type TicketFact,
+} from '../domain/metrics';
+import type { DbOrTx } from '../storage/database';
+import type { Database } from '../storage/tables';
+
+/**
+ * The SQL behind the metrics: each query fetches a narrow projection of the rows a metric needs,
+ * filtered in the database, and the pure functions in domain/metrics do the arithmetic. The SQL is
+ * plain enough to run unchanged on SQLite and PostgreSQL: timestamps are ISO-8601 UTC text, so a
+ * period is a pair of string comparisons.
+ */
+
+/** What to measure. Periods are half-open [from, to). */
+export interface ReportFilter {
+  fromMs: number;
+  toMs: number;
+  /** Backlog instant; defaults to min(toMs, now). */
+  asOfMs?: number | undefined;
+  /** Limit to tickets held by these departments (and legs in or from them). Undefined: all. */
+  departmentIds?: readonly string[] | undefined;
+  /** A category at any level: its leaves are included. */
+  categoryId?: string | undefined;
+  priority?: string | undefined;
+  /** users.id of an assignee. */
+  agentId?: string | undefined;
+}
+
+/** What the queries need from the application: the database, the config and the calendars. */
+export interface ReportSource {
+  db: DbOrTx;
+  config: Config;
+  calendars: ReadonlyMap<string, BusinessCalendar | BusinessTimeMeasure>;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const OPEN_STATES = ['new', 'assigned', 'in_progress', 'waiting_on_requester'];
+const toMs = (text: string | null): number | null => (text === null ? null : Date.parse(text));
+
+/** Leaf category ids under a category at any level (the category itself when it is a leaf). */
+export function leavesUnder(config: Config, categoryId: string): string[] {
+  return [...config.leaves.values()].filter((leaf) => leaf.path.some((node) => node.id === categoryId)).map((leaf) => leaf.id);
+}
+
+/** Level 1/2/3 ids of every leaf category. */
+export function categoryPaths(config: Config): Map<string, string[]> {
+  return new Map([...config.leaves.values()].map((leaf) => [leaf.id, leaf.path.map((n) => n.id)]));
+}
+
+type TicketScope = ExpressionBuilder<Database & { t: Database['tickets'] }, 't'>;
+
+/**
+ * Conditions on the ticket (alias `t`) from the filter; returns false when the filter can match
+ * nothing (an unknown category), so callers skip the query.
+ */
+function ticketConditions(config: Config, filter: ReportFilter, options: { department: boolean }) {
+  const leaves = filter.categoryId !== undefined ? leavesUnder(config, filter.categoryId) : undefined;
+  if (leaves && leaves.length === 0) return false as const;
+  if (options.department && filter.departmentIds && filter.departmentIds.length === 0) return false as const;
+  return (eb: TicketScope) => {
+    const parts = [];
+    if (options.department && filter.departmentIds) parts.push(eb('t.department_id', 'in', [...filter.departmentIds]));
+    if (leaves) parts.push(eb('t.category_id', 'in', leaves));
+    if (filter.priority !== undefined) parts.push(eb('t.priority', '=', filter.priority));
+    if (filter.agentId !== undefined) parts.push(eb('t.assignee_id', '=', filter.agentId));
+    return eb.and(parts);
+  };
+}
+
+function departmentCalendar(config: Config, departmentId: string): string {
+  return config.departments.get(departmentId)?.calendar ?? 'always';
+}
+
+/**
+ * Tickets that can matter to a period: touched in it, open now, or ended after asOf (so possibly
+ * open then). Every clock that completes in the period and every resolve/reopen event in it
+ * belongs to such a ticket (a ticket is open while its clocks run). Each branch has an index;
+ * computeMetrics applies the exact condition per metric.
+ */
+function activeInPeriod(eb: TicketScope, from: string, to: string, asOf: string) {
+  return eb.or([
+    eb.and([eb('t.created_at', '>=', from), eb('t.created_at', '<', to)]),
+    eb.and([eb('t.first_response_at', '>=', from), eb('t.first_response_at', '<', to)]),
+    eb.and([eb('t.resolved_at', '>=', from), eb('t.resolved_at', '<', to)]),
+    eb.and([eb('t.closed_at', '>=', from), eb('t.closed_at', '<', to)]),
+    eb('t.state', 'in', OPEN_STATES),
+    eb('t.resolved_at', '>=', asOf),
+    eb('t.closed_at', '>=', asOf),
+  ]);
+}
+
+export interface TicketFacts {
+  tickets: TicketFact[];
+  /** Resolutions and reopenings recorded in the audit log in the period. */
+  resolvedEvents: number;
+  reopenedEvents: number;
+}
+
+/** Tickets created, first answered, resolved or closed in the period, or open at asOf, with their audit counts. */
+export async function loadTicketFacts(src: ReportSource, filter: ReportFilter, asOfMs: number): Promise<TicketFacts> {
+  const where = ticketConditions(src.config, filter, { department: true });
+  if (where === false) return { tickets: [], resolvedEvents: 0, reopenedEvents: 0 };
+  const from = iso(filter.fromMs);
+  const to = iso(filter.toMs);
+  const asOf = iso(asOfMs);
+  const rows = await src.db
+    .selectFrom('tickets as t')
+    .select([
+      't.id', 't.department_id', 't.category_id', 't.priority', 't.assignee_id', 't.state', 't.created_at', 't.first_response_at',
+      't.resolved_at', 't.closed_at', 't.public_reply_count', 't.reopen_count',
+      sql<string | null>`(select min(c.calendar_id) from clocks c where c.ticket_id = t.id and c.kind = 'first_response')`.as('frt_calendar'),
+      sql<string | null>`(select min(c.calendar_id) from clocks c where c.ticket_id = t.id and c.kind = 'resolution')`.as('resolution_calendar'),
+      sql<number | null>`(select s.score from surveys s where s.ticket_id = t.id)`.as('survey_score'),
+      sql<number>`(select count(*) from audit_events a where a.ticket_id = t.id and a.action = 'resolved' and a.at >= ${from} and a.at < ${to})`.as('resolved_events'),
+      sql<number>`(select count(*) from audit_events a where a.ticket_id = t.id and a.action = 'reopened' and a.at >= ${from} and a.at < ${to})`.as('reopened_events'),
+    ])
+    .where(where)
+    .where((eb) => activeInPeriod(eb, from, to, asOf))
+    .execute();
+  let resolvedEvents = 0;
+  let reopenedEvents = 0;
+  const tickets = rows.map((r): TicketFact => {
+    resolvedEvents += Number(r.resolved_events);
+    reopenedEvents += Number(r.reopened_events);
+    const deptCalendar = departmentCalendar(src.config, r.department_id);
+    return {
+      id: r.id,
+      departmentId: r.department_id,
+      categoryId: r.category_id,
+      priority: r.priority,
+      assigneeId: r.assignee_id,
+      state: r.state,
+      createdAt: Date.parse(r.created_at),
+      firstResponseAt: toMs(r.first_response_at),
+      resolvedAt: toMs(r.resolved_at),
+      closedAt: toMs(r.closed_at),
+      publicReplyCount: Number(r.public_reply_count),
+      reopenCount: Number(r.reopen_count),
+      firstResponseCalendarId: r.frt_calendar ?? deptCalendar,
+      resolutionCalendarId: r.resolution_calendar ?? deptCalendar,
+      surveyScore: r.survey_score === null ? null : Number(r.survey_score),
+    };
+  });
+  return { tickets, resolvedEvents, reopenedEvents };
+}
+
+/**
+ * Clock cycles completed in the period (met, or breached — a breach is sticky), tallied per kind
+ * and department: the leg's department for leg clocks, the ticket's for the others.
+ */
+export async function loadClockTallies(src: ReportSource, filter: ReportFilter, asOfMs: number): Promise<ClockTally[]> {
+  const where = ticketConditions(src.config, filter, { department: false });
+  if (where === false) return [];
+  const from = iso(filter.fromMs);
+  const to = iso(filter.toMs);
+  const asOf = iso(asOfMs);
+  const dept = sql<string>`coalesce(l.department_id, t.department_id)`;
+  let query = src.db
+    .selectFrom('clocks as c')
+    .innerJoin('tickets as t', 't.id', 'c.ticket_id')
+    .leftJoin('legs as l', 'l.id', 'c.leg_id')
+    .select([
+      'c.kind',
+      dept.as('department_id'),
+      sql<number>`sum(case when c.met_at is not null and c.breached_at is null then 1 else 0 end)`.as('on_time'),
+      sql<number>`sum(case when c.breached_at is not null then 1 else 0 end)`.as('late'),
+    ])
+    .where(where as never)
+    .where((eb) => activeInPeriod(eb as never, from, to, asOf))
+    // A cycle completes when it is breached, or met without a breach; written as two index ranges.
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('c.breached_at', '>=', from), eb('c.breached_at', '<', to)]),
+        eb.and([eb('c.met_at', '>=', from), eb('c.met_at', '<', to), eb('c.breached_at', 'is', null)]),
+      ]),
+    );
+  if (filter.departmentIds) {
+    if (filter.departmentIds.length === 0) return [];
+    query = query.where(sql<boolean>`coalesce(l.department_id, t.department_id) in (${sql.join(filter.departmentIds.map((d) => sql`${d}`))})`);
+  }
+  const rows = await query.groupBy(['c.kind', sql`coalesce(l.department_id, t.department_id)`]).execute();
+  return rows.map((r) => ({ kind: r.kind, departmentId: r.department_id, onTime: Number(r.on_time), late: Number(r.late) }));
+}
+
+/** Legs opened in the period, in or out of the departments in scope. */
+export async function loadLegFacts(src: ReportSource, filter: ReportFilter): Promise<LegFact[]> {
+  const where = ticketConditions(src.config, filter, { department: false });
+  if (where === false) return [];
+  let query = src.db
+    .selectFrom('legs as l')
+    .innerJoin('tickets as t', 't.id', 'l.ticket_id')
+    .select(['l.id', 'l.ticket_id', 'l.seq', 'l.department_id', 'l.from_department_id', 'l.state', 'l.return_reason', 'l.opened_at', 'l.accepted_at', 'l.closed_at'])
+    .where(where as never)
+    .where('l.opened_at', '>=', iso(filter.fromMs))
+    .where('l.opened_at', '<', iso(filter.toMs));
+  if (filter.departmentIds) {
+    if (filter.departmentIds.length === 0) return [];
+    const ids = [...filter.departmentIds];
+    query = query.where((eb) => eb.or([eb('l.department_id', 'in', ids), eb('l.from_department_id', 'in', ids)]));
+  }
+  const rows = await query.execute();
+  return rows.map((r) => ({
+    id: r.id,
+    ticketId: r.ticket_id,
+    seq: Number(r.seq),
+    departmentId: r.department_id,
+    fromDepartmentId: r.from_department_id,
+    openedAt: Date.parse(r.opened_at),
+    acceptedAt: toMs(r.accepted_at),
+    closedAt: toMs(r.closed_at),
+    returned: r.state === 'returned' || r.return_reason !== null,
+    returnReason: r.return_reason,
+    calendarId: departmentCalendar(src.config, r.department_id),
+  }));
+}
+
+export async function loadSurveyFacts(src: ReportSource, filter: ReportFilter): Promise<(SurveyFact & { departmentId: string; ticketKey: string; categoryId: string })[]> {
+  const where = ticketConditions(src.config, filter, { department: true });
+  if (where === false) return [];
+  const rows = await src.db
+    .selectFrom('surveys as s')
+    .innerJoin('tickets as t', 't.id', 's.ticket_id')
+    .select(['s.ticket_id', 's.score', 's.comment', 's.answered_at', 't.department_id', 't.key', 't.category_id'])
+    .where(where as never)
+    .where('s.answered_at', '>=', iso(filter.fromMs))
+    .where('s.answered_at', '<', iso(filter.toMs))
+    .orderBy('s.answered_at', 'desc')
+    .execute();
+  return rows.map((r) => ({
+    ticketId: r.ticket_id,
+    score: Number(r.score),
+    comment: r.comment,
+    answeredAt: Date.parse(r.answered_at),
+    departmentId: r.department_id,
+    ticketKey: r.key,
+    categoryId: r.category_id,
+  }));
+}
+
+/** Loads everything a report needs and computes it. */
+export async function loadMetricsInput(src: ReportSource, filter: ReportFilter, nowMs: number): Promise<MetricsInput> {
+  const asOfMs = filter.asOfMs ?? Math.min(filter.toMs, nowMs);
+  const [facts, clocks, legs, surveys] = await Promise.all([
+    loadTicketFacts(src, filter, asOfMs),
+    loadClockTallies(src, filter, asOfMs),
+    loadLegFacts(src, filter),
+    loadSurveyFacts(src, filter),
+  ]);
+  return {
+    fromMs: filter.fromMs,
+    toMs: filter.toMs,
+    asOfMs,
+    tickets: facts.tickets,
+    clocks,
+    legs,
+    surveys,
+    resolvedEvents: facts.resolvedEvents,
+    reopenedEvents: facts.reopenedEvents,
+    categoryPaths: categoryPaths(src.config),
+    calendars: src.calendars,
+    timeZone: reportTimeZone(src.config),
+  };
+}
+
+export async function loadMetrics(src: ReportSource, filter: ReportFilter, nowMs: number): Promise<MetricsReport> {
+  return computeMetrics(await loadMetricsInput(src, filter, nowMs));
+}
+
+/** Days in reports are days in the weekly digest's calendar, else the first department's. */
+export function reportTimeZone(config: Config): string {
+  const calendarId = config.raw.digest.weekly?.calendar ?? config.raw.departments[0]?.calendar;
+  return (calendarId && config.raw.calendars[calendarId]?.timezone) || 'UTC';
+}
+
+/** Open tickets with their age, for the backlog page and export (newest last). */
+export async function loadOpenTickets(
+  src: ReportSource,
+  filter: Pick<ReportFilter, 'departmentIds' | 'categoryId' | 'priority' | 'agentId'>,
+  limit = 200,
+): Promise<{ key: string; departmentId: string; categoryId: string; priority: string; state: string; createdAt: string; assigneeId: string | null; title: string }[]> {
+  const where = ticketConditions(src.config, { fromMs: 0, toMs: 0, ...filter }, { department: true });
+  if (where === false) return [];
+  const rows = await src.db
+    .selectFrom('tickets as t')
+    .select(['t.key', 't.department_id', 't.category_id', 't.priority', 't.state', 't.created_at', 't.assignee_id', 't.title'])
+    .where(where as never)
+    .where('t.state', 'not in', ['resolved', 'closed'])
+    .orderBy('t.created_at')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ key: r.key, departmentId: r.department_id, categoryId: r.category_id, priority: r.priority, state: r.state, createdAt: r.created_at, assigneeId: r.assignee_id, title: r.title }));
+}
+

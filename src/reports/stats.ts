@@ -1,0 +1,194 @@
+import type { AppContext } from '../app/context';
+import type { Config } from '../config/model';
+import { fail, ok, type Result } from '../domain/errors';
+import { DAY_MS, headlineFigures, trendOf, type HeadlineFigure, type HeadlineMetric, type MetricsReport, type Trend } from '../domain/metrics';
+import type { Locale, LocalizedText } from '../domain/types';
+import { renderVolumeChartSvg, svgToPng, type DailyVolume } from './chart';
+import { formatDurationText, formatFigure, formatDay } from './format';
+import { rt } from './i18n';
+import { loadMetrics, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
+
+/**
+ * `/ticket stats`, the weekly digest and the pilot comparison: platform-neutral view models the
+ * chat layers render, plus a plain-text rendering both platforms can post as is.
+ */
+
+export interface StatsFigure extends HeadlineFigure {
+  previous: number | null;
+  trend: Trend;
+}
+
+export interface PilotComparison {
+  rolloutId: string;
+  pilotDepartmentIds: string[];
+  /** First response and on-time rate, pilot departments against the others. */
+  pilot: StatsFigure[];
+  others: StatsFigure[];
+}
+
+export interface StatsView {
+  departmentId?: string | undefined;
+  scopeName: LocalizedText;
+  days: number;
+  fromMs: number;
+  toMs: number;
+  figures: StatsFigure[];
+  volume: { created: number; resolved: number; open: number };
+  byDay: DailyVolume[];
+  topReturnReason?: { reasonId: string; name: LocalizedText; count: number } | undefined;
+  /** The handoff route with the longest average leg: where tickets get stuck between departments. */
+  slowestFlow?: { from: LocalizedText; to: LocalizedText; meanMs: number; handoffs: number } | undefined;
+  pilots: PilotComparison[];
+}
+
+export interface StatsRequest {
+  departmentId?: string | undefined;
+  days: number;
+}
+
+const ALL_DEPARTMENTS: LocalizedText = { en: rt('en', 'stats.scope_all'), 'zh-CN': rt('zh-CN', 'stats.scope_all') };
+
+export function sourceOf(ctx: Pick<AppContext, 'db' | 'config' | 'calendars'>): ReportSource {
+  return { db: ctx.db, config: ctx.config, calendars: ctx.calendars };
+}
+
+/** Figures of `current` with their change against `previous`. */
+export function compareFigures(current: MetricsReport, previous: MetricsReport): StatsFigure[] {
+  const before = new Map(headlineFigures(previous).map((f) => [f.metric, f.value]));
+  return headlineFigures(current).map((f) => {
+    const prev = before.get(f.metric) ?? null;
+    return { ...f, previous: prev, trend: trendOf(f.value, prev, f.kind) };
+  });
+}
+
+function localizedReason(config: Config, id: string): LocalizedText {
+  const known = config.raw.return_reasons.find((r) => r.id === id);
+  return known ? known.name : { en: id, 'zh-CN': id };
+}
+
+function localizedDepartment(config: Config, id: string): LocalizedText {
+  return config.departments.get(id)?.name ?? { en: id, 'zh-CN': id };
+}
+
+const PILOT_METRICS: HeadlineMetric[] = ['first_response', 'on_time'];
+
+/** Pilot departments against the rest, for every `rollout` entry [S5.4]. */
+export async function pilotComparisons(src: ReportSource, period: { fromMs: number; toMs: number }, nowMs: number): Promise<PilotComparison[]> {
+  const out: PilotComparison[] = [];
+  const all = [...src.config.departments.keys()];
+  const prevPeriod = { fromMs: 2 * period.fromMs - period.toMs, toMs: period.fromMs };
+  for (const rollout of src.config.raw.rollout) {
+    const pilotIds = rollout.departments;
+    const otherIds = all.filter((d) => !pilotIds.includes(d));
+    const figuresFor = async (departmentIds: string[]) => {
+      const [current, previous] = await Promise.all([
+        loadMetrics(src, { ...period, departmentIds }, nowMs),
+        loadMetrics(src, { ...prevPeriod, departmentIds }, nowMs),
+      ]);
+      return compareFigures(current, previous).filter((f) => PILOT_METRICS.includes(f.metric));
+    };
+    out.push({ rolloutId: rollout.id, pilotDepartmentIds: [...pilotIds], pilot: await figuresFor(pilotIds), others: await figuresFor(otherIds) });
+  }
+  return out;
+}
+
+/** The six metrics over the last `days` days against the `days` before, for one department or all. */
+export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'calendars' | 'time'>, request: StatsRequest): Promise<Result<StatsView>> {
+  const config = ctx.config;
+  if (request.departmentId !== undefined && !config.departments.has(request.departmentId)) {
+    return fail('ticket.unknown_department', { department: request.departmentId });
+  }
+  const nowMs = ctx.time.now().getTime();
+  const toMs = nowMs;
+  const fromMs = toMs - request.days * DAY_MS;
+  const src = sourceOf(ctx);
+  const departmentIds = request.departmentId !== undefined ? [request.departmentId] : undefined;
+  const filter: ReportFilter = { fromMs, toMs, departmentIds };
+  const [current, previous] = await Promise.all([
+    loadMetrics(src, filter, nowMs),
+    loadMetrics(src, { ...filter, fromMs: fromMs - request.days * DAY_MS, toMs: fromMs }, nowMs),
+  ]);
+  const topReason = current.returns.reasons[0];
+  const slowest = [...current.flows].filter((f) => f.duration.meanMs !== null).sort((a, b) => b.duration.meanMs! - a.duration.meanMs!)[0];
+  const pilots = request.departmentId === undefined ? await pilotComparisons(src, { fromMs, toMs }, nowMs) : [];
+  return ok({
+    departmentId: request.departmentId,
+    scopeName: request.departmentId !== undefined ? localizedDepartment(config, request.departmentId) : ALL_DEPARTMENTS,
+    days: request.days,
+    fromMs,
+    toMs,
+    figures: compareFigures(current, previous),
+    volume: { created: current.volume.created, resolved: current.volume.resolved, open: current.backlog.open },
+    byDay: current.volume.byDay,
+    topReturnReason: topReason ? { reasonId: topReason.reason, name: localizedReason(config, topReason.reason), count: topReason.count } : undefined,
+    slowestFlow: slowest
+      ? { from: localizedDepartment(config, slowest.fromDepartmentId), to: localizedDepartment(config, slowest.toDepartmentId), meanMs: slowest.duration.meanMs!, handoffs: slowest.handoffs }
+      : undefined,
+    pilots,
+  });
+}
+
+function figureLine(f: StatsFigure, locale: Locale): string {
+  const trend = rt(locale, `trend.${f.trend}`);
+  return rt(locale, 'stats.line', {
+    name: rt(locale, `metric.${f.metric}`),
+    value: trend ? `${formatFigure(f, locale)} ${trend}` : formatFigure(f, locale),
+    previous: rt(locale, 'trend.vs_previous', { value: formatFigure({ value: f.previous, kind: f.kind }, locale) }),
+  });
+}
+
+/** Plain-text stats for chat, one fact per line. */
+export function formatStatsText(view: StatsView, locale: Locale): string {
+  const lines = [rt(locale, 'stats.title', { scope: view.scopeName[locale], days: view.days })];
+  for (const f of view.figures) lines.push(`• ${figureLine(f, locale)}`);
+  lines.push(rt(locale, 'stats.volume', view.volume));
+  if (view.topReturnReason) lines.push(rt(locale, 'stats.top_return', { reason: view.topReturnReason.name[locale], count: view.topReturnReason.count }));
+  if (view.slowestFlow) {
+    lines.push(rt(locale, 'stats.stuck', { from: view.slowestFlow.from[locale], to: view.slowestFlow.to[locale], duration: formatDurationText(view.slowestFlow.meanMs, locale), count: view.slowestFlow.handoffs }));
+  }
+  for (const p of view.pilots) {
+    for (const metric of PILOT_METRICS) {
+      const pilot = p.pilot.find((f) => f.metric === metric);
+      const others = p.others.find((f) => f.metric === metric);
+      if (!pilot || !others) continue;
+      lines.push(rt(locale, 'stats.pilot', { rollout: p.rolloutId, pilot: formatFigure(pilot, locale), others: formatFigure(others, locale), metric: rt(locale, `metric.${metric}`) }));
+    }
+  }
+  return lines.join('\n');
+}
+
+export interface DigestMessage {
+  platform: 'slack' | 'feishu';
+  /** Slack channel id or Feishu chat id from `digest.weekly`. */
+  channelId: string;
+  locale: Locale;
+  view: StatsView;
+  text: string;
+  /** Created/resolved per day, PNG, to upload with the platform's file or image API. */
+  chartPng: Buffer;
+  chartFileName: string;
+}
+
+/**
+ * The weekly digest [S3.4]: the last 7 days against the 7 before, for every configured target
+ * channel, in the desk's language (channels have no language of their own in the config).
+ * Returns nothing when no weekly digest is configured.
+ */
+export async function buildWeeklyDigest(ctx: Pick<AppContext, 'db' | 'config' | 'calendars' | 'time'>, now: Date): Promise<DigestMessage[]> {
+  const weekly = ctx.config.raw.digest.weekly;
+  if (!weekly) return [];
+  const targets: { platform: 'slack' | 'feishu'; channelId: string }[] = [];
+  if (weekly.slack_channel) targets.push({ platform: 'slack', channelId: weekly.slack_channel });
+  if (weekly.feishu_chat_id) targets.push({ platform: 'feishu', channelId: weekly.feishu_chat_id });
+  if (targets.length === 0) return [];
+  const result = await statsSummary({ ...ctx, time: { now: () => now } }, { days: 7 });
+  if (!result.ok) return [];
+  const view = result.value;
+  const locale = ctx.config.raw.locale;
+  const zone = reportTimeZone(ctx.config);
+  const title = rt(locale, 'digest.title', { scope: view.scopeName[locale], from: formatDay(view.fromMs, zone), to: formatDay(view.toMs - 1, zone) });
+  const svg = renderVolumeChartSvg(view.byDay, { title: rt(locale, 'digest.chart_title'), created: rt(locale, 'digest.chart_created'), resolved: rt(locale, 'digest.chart_resolved') });
+  const chartPng = svgToPng(svg);
+  const text = [title, ...formatStatsText(view, locale).split('\n').slice(1)].join('\n');
+  return targets.map((target) => ({ ...target, locale, view, text, chartPng, chartFileName: `tickets-${formatDay(view.toMs - 1, zone)}.png` }));
+}

@@ -1,0 +1,193 @@
+import { App, ExpressReceiver, LogLevel, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import type { Express } from 'express';
+import type { Logger } from 'pino';
+import { getTicketView } from '../app/queries';
+import type { AppContext } from '../app/context';
+import type { DashboardLinks } from '../chat/dashboard';
+import { t } from '../chat/i18n';
+import type { Env } from '../config/env';
+import { registerCommands } from './commands';
+import { registerEvents } from './events';
+import { registerInteractions } from './interactions';
+import { syncAllChannelMembers } from './members';
+import type { SlackPorts } from './ports';
+import { textMessage } from './presenters';
+import { describeSlackError, Identities, slackErrorCode, WorkSlots, type SlackRuntime } from './runtime';
+import { SlackSender } from './sender';
+
+export type SlackEnv = Pick<Env, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_MODE' | 'SLACK_API_URL'>;
+
+export interface SlackAppOptions {
+  ctx: AppContext;
+  env: SlackEnv;
+  ports: SlackPorts;
+  /** HTTP mode: the bot's express app, which then serves POST /slack/events. */
+  expressApp?: Express | undefined;
+  /** Extra WebClient options (tests: `retryConfig: { retries: 0 }`). SLACK_API_URL sets slackApiUrl. */
+  clientOptions?: webApi.WebClientOptions | undefined;
+  /** How often channel-based department members are re-read; 0 turns the timer off. Default 10 min. */
+  memberSyncMs?: number | undefined;
+  /** Listeners working after their ack at the same time (default 4); the rest wait, acks do not. */
+  workConcurrency?: number | undefined;
+  /** Signed links to the web dashboard (`/ticket dashboard`); absent means the dashboard is off. */
+  dashboard?: DashboardLinks | undefined;
+}
+
+export interface SlackApp {
+  bolt: App;
+  mode: 'socket' | 'http';
+  runtime: SlackRuntime;
+  /** The outbox sender for platform 'slack'. */
+  sender: SlackSender;
+  workspace: { id: string; name: string };
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Bolt logs through our pino logger (Bolt's own chatter at debug). */
+function boltLogger(logger: Logger): import('@slack/bolt').Logger {
+  const child = logger.child({ component: 'bolt' });
+  return {
+    debug: (...msg: unknown[]) => child.debug(msg.map(String).join(' ')),
+    info: (...msg: unknown[]) => child.debug(msg.map(String).join(' ')),
+    warn: (...msg: unknown[]) => child.warn(msg.map(String).join(' ')),
+    error: (...msg: unknown[]) => child.error(msg.map(String).join(' ')),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.DEBUG,
+    setName: () => undefined,
+  };
+}
+
+/**
+ * Builds the Slack app: checks the token (auth.test), then Socket Mode when SLACK_APP_TOKEN is set
+ * (or SLACK_MODE=socket), else HTTP mode on the bot's express server at POST /slack/events with
+ * Bolt checking every request's signature.
+ */
+export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
+  const { ctx, env } = o;
+  const logger = ctx.logger;
+  const token = env.SLACK_BOT_TOKEN;
+  if (!token) throw new Error('Slack: SLACK_BOT_TOKEN is not set');
+  const mode: 'socket' | 'http' = env.SLACK_MODE ?? (env.SLACK_APP_TOKEN ? 'socket' : 'http');
+  if (mode === 'socket' && !env.SLACK_APP_TOKEN) throw new Error('Slack: SLACK_MODE=socket needs SLACK_APP_TOKEN (an app-level xapp-… token with connections:write)');
+  if (mode === 'http' && !env.SLACK_SIGNING_SECRET) throw new Error('Slack: HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)');
+
+  const clientOptions: webApi.WebClientOptions = {
+    ...(o.clientOptions ?? {}),
+    ...(env.SLACK_API_URL ? { slackApiUrl: env.SLACK_API_URL } : {}),
+    logger: boltLogger(logger),
+  };
+  const probe = new webApi.WebClient(token, { ...clientOptions, retryConfig: { retries: 0 } });
+  let auth: webApi.AuthTestResponse;
+  try {
+    auth = await probe.auth.test();
+  } catch (err) {
+    const code = slackErrorCode(err);
+    if (code) throw new Error(`Slack: SLACK_BOT_TOKEN was rejected (${code})`);
+    throw new Error(`Slack: could not reach the Slack API (${describeSlackError(err)})`);
+  }
+  const teamId = auth.team_id ?? '';
+  const workspace = { id: teamId, name: auth.team ?? teamId };
+  logger.info({ workspace: workspace.name, teamId, botUserId: auth.user_id, mode }, `Slack: connected to workspace ${workspace.name}`);
+
+  let receiver: Receiver;
+  if (mode === 'socket') {
+    receiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN!, logger: boltLogger(logger) });
+  } else {
+    receiver = new ExpressReceiver({
+      signingSecret: env.SLACK_SIGNING_SECRET!,
+      logger: boltLogger(logger),
+      endpoints: '/slack/events',
+      ...(o.expressApp ? { app: o.expressApp as never } : {}),
+    });
+  }
+  const bolt = new App({
+    token,
+    botId: auth.bot_id,
+    botUserId: auth.user_id,
+    receiver,
+    clientOptions,
+    logger: boltLogger(logger),
+    // We keep our own conversation state (the database); Bolt's memory store is not needed.
+    convoStore: false,
+  });
+
+  const client = new webApi.WebClient(token, clientOptions);
+  const runtime: SlackRuntime = {
+    ctx,
+    client,
+    ports: o.ports,
+    teamId,
+    botUserId: auth.user_id ?? '',
+    botId: auth.bot_id ?? '',
+    logger,
+    identities: new Identities(ctx, client, o.ports, teamId),
+    slots: new WorkSlots(o.workConcurrency ?? 4),
+    dashboard: o.dashboard,
+  };
+  registerCommands(bolt, runtime);
+  registerInteractions(bolt, runtime);
+  registerEvents(bolt, runtime);
+  bolt.error(async (err) => {
+    logger.error({ err: describeSlackError((err as { original?: unknown }).original ?? err) }, 'Slack: a listener failed');
+  });
+
+  // The dispatcher owns retries and pacing: this client reports 429 instead of waiting on it.
+  const senderClient = new webApi.WebClient(token, { ...clientOptions, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+  const sender = new SlackSender({ ctx, client: senderClient, ports: o.ports, teamId, loadTicketView: (id) => getTicketView(ctx, id) });
+
+  let memberTimer: NodeJS.Timeout | undefined;
+  return {
+    bolt,
+    mode,
+    runtime,
+    sender,
+    workspace,
+    start: async () => {
+      if (mode === 'socket') await bolt.start();
+      await checkDepartmentChannels(runtime);
+      await syncAllChannelMembers(runtime);
+      const every = o.memberSyncMs ?? 10 * 60_000;
+      if (every > 0) {
+        memberTimer = setInterval(() => void syncAllChannelMembers(runtime), every);
+        memberTimer.unref();
+      }
+    },
+    stop: async () => {
+      if (memberTimer) clearInterval(memberTimer);
+      if (mode === 'socket') await bolt.stop();
+    },
+  };
+}
+
+/**
+ * Every department channel must be reachable: a private channel the bot is not in looks like
+ * "channel_not_found". Tell the log and the admins which channel and what to do.
+ */
+export async function checkDepartmentChannels(rt: SlackRuntime): Promise<string[]> {
+  const problems: string[] = [];
+  for (const d of rt.ctx.config.departments.values()) {
+    if (!d.slack) continue;
+    const channel = d.slack.channel;
+    let error: string | undefined;
+    try {
+      const info = await rt.client.conversations.info({ channel });
+      if (info.channel && info.channel.is_member === false) error = 'not_in_channel';
+    } catch (err) {
+      error = slackErrorCode(err) ?? describeSlackError(err);
+    }
+    if (!error) continue;
+    problems.push(channel);
+    rt.logger.error({ department: d.id, channel, error }, `Slack: cannot post in ${channel} for department ${d.id} (${error}); invite the bot there with /invite @ticketbot or fix departments[].slack.channel`);
+    for (const ref of rt.ctx.config.raw.admins) {
+      if (!ref.startsWith('slack:')) continue;
+      const adminId = ref.slice('slack:'.length);
+      const admin = await rt.identities.resolve(adminId);
+      const text = t(admin.locale, 'slack.admin.private_channel', { department: d.name[admin.locale], channel, error });
+      await rt.client.chat.postMessage({ channel: adminId, ...textMessage(text), blocks: textMessage(text).blocks as never }).catch((err: unknown) => {
+        rt.logger.warn({ err: describeSlackError(err) }, 'Slack: could not tell the admin about the channel');
+      });
+    }
+  }
+  return problems;
+}

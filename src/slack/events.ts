@@ -1,0 +1,123 @@
+import type { App } from '@slack/bolt';
+import { addNote, requesterReply } from '../app/messages';
+import { eventEnvelope, memberChannelEvent, messageEvent, reactionAdded, appHomeOpened, type MessageEvent } from './payloads';
+import { attachmentsOf, quickCreate, withFiles } from './intake';
+import { publishHome } from './home';
+import { describeSlackError, inSlot, meta, presentResult, type SlackRuntime } from './runtime';
+import { syncChannelMembers } from './members';
+
+/** Message subtypes that are a person writing (others are edits, joins, bot posts…). */
+const PERSON_SUBTYPES = new Set([undefined, 'file_share', 'thread_broadcast']);
+
+/**
+ * Events API listeners: DMs raise or continue tickets, card threads hold internal notes, the
+ * intake reaction raises a ticket, App Home shows the person's work, membership changes resync.
+ */
+export function registerEvents(app: App, rt: SlackRuntime): void {
+  app.event('message', inSlot(rt, async ({ event, body }) => {
+    const parsed = messageEvent.safeParse(event);
+    if (!parsed.success) return;
+    const msg = parsed.data;
+    // Never process what a bot wrote, ours above all (mirrored messages would echo forever).
+    if (msg.bot_id || !msg.user || msg.user === rt.botUserId || !PERSON_SUBTYPES.has(msg.subtype)) return;
+    const { event_id } = eventEnvelope.parse(body);
+    const eventKey = `slack:event:${event_id}`;
+    const inThread = msg.thread_ts !== undefined && msg.thread_ts !== msg.ts;
+    if (msg.channel_type === 'im' || msg.channel.startsWith('D')) return onDirectMessage(rt, msg, inThread, eventKey);
+    if (inThread) return onChannelThreadMessage(rt, msg, eventKey);
+  }));
+
+  app.event('reaction_added', inSlot(rt, async ({ event, body }) => {
+    const r = reactionAdded.safeParse(event);
+    const wanted = rt.ctx.config.raw.intake.reaction;
+    if (!r.success || !wanted || r.data.reaction !== wanted || r.data.item.type !== 'message' || !r.data.item.channel || !r.data.item.ts) return;
+    const { event_id } = eventEnvelope.parse(body);
+    const channel = r.data.item.channel;
+    const ts = r.data.item.ts;
+    const original = await fetchMessage(rt, channel, ts);
+    if (!original) return;
+    const actor = await rt.identities.resolve(r.data.user);
+    let permalink: string | undefined;
+    try {
+      permalink = (await rt.client.chat.getPermalink({ channel, message_ts: ts })).permalink;
+    } catch (err) {
+      rt.logger.info({ err: describeSlackError(err) }, 'Slack: no permalink for the reacted message');
+    }
+    const source = { channel, ts, threadTs: original.thread_ts, permalink, author: original.user };
+    await quickCreate(rt, actor, {
+      text: original.text,
+      eventKey: `slack:event:${event_id}`,
+      target: { slackUserId: r.data.user },
+      source: withFiles(source, original.files),
+      files: original.files,
+      confirm: false,
+    });
+  }));
+
+  app.event('app_home_opened', inSlot(rt, async ({ event }) => {
+    const e = appHomeOpened.safeParse(event);
+    if (!e.success || (e.data.tab !== undefined && e.data.tab !== 'home')) return;
+    const actor = await rt.identities.resolve(e.data.user);
+    await publishHome(rt, actor);
+  }));
+
+  const resync = inSlot(rt, async ({ event }: { event: unknown }) => {
+    const e = memberChannelEvent.safeParse(event);
+    if (!e.success) return;
+    for (const d of rt.ctx.config.departments.values()) {
+      if (d.members === 'channel' && d.slack?.channel === e.data.channel) await syncChannelMembers(rt, d.id, d.slack.channel);
+    }
+  });
+  app.event('member_joined_channel', resync);
+  app.event('member_left_channel', resync);
+}
+
+/** A DM to the bot: a reply in a ticket's thread continues it; anything else raises a ticket. */
+async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: boolean, eventKey: string): Promise<void> {
+  const actor = await rt.identities.resolve(msg.user!);
+  const target = { slackUserId: msg.user!, channel: msg.channel };
+  if (inThread) {
+    const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
+    if (link?.role === 'requester_thread') {
+      const result = await requesterReply(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: msg.text, attachments: attachmentsOf(msg.files) });
+      await presentResult(rt, actor, target, result);
+      return;
+    }
+  }
+  if (msg.text.trim() === '' && !msg.files?.length) return;
+  await quickCreate(rt, actor, {
+    text: msg.text,
+    eventKey,
+    target,
+    source: { channel: msg.channel, ts: msg.ts, threadTs: inThread ? msg.thread_ts : undefined, author: msg.user },
+    files: msg.files,
+    confirm: false,
+  });
+}
+
+/** A reply in a card's thread is an internal note (with its files); other threads are not ours. */
+async function onChannelThreadMessage(rt: SlackRuntime, msg: MessageEvent, eventKey: string): Promise<void> {
+  const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
+  if (link?.role !== 'card') return;
+  const actor = await rt.identities.resolve(msg.user!);
+  const result = await addNote(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: msg.text, attachments: attachmentsOf(msg.files) });
+  await presentResult(rt, actor, { slackUserId: msg.user!, channel: msg.channel }, result);
+}
+
+/** The message a reaction points at (top-level or in a thread). */
+async function fetchMessage(rt: SlackRuntime, channel: string, ts: string): Promise<{ text: string; user?: string | undefined; thread_ts?: string | undefined; files?: MessageEvent['files'] } | undefined> {
+  try {
+    const history = await rt.client.conversations.history({ channel, latest: ts, oldest: ts, inclusive: true, limit: 1 });
+    let found = history.messages?.find((m) => m.ts === ts);
+    if (!found) {
+      const replies = await rt.client.conversations.replies({ channel, ts, inclusive: true, limit: 1 });
+      found = replies.messages?.find((m) => m.ts === ts);
+    }
+    if (!found) return undefined;
+    const files = found.files?.map((f) => ({ id: f.id ?? '', name: f.name, permalink: f.permalink, url_private: f.url_private })).filter((f) => f.id !== '');
+    return { text: found.text ?? '', user: found.user, thread_ts: found.thread_ts, files };
+  } catch (err) {
+    rt.logger.warn({ err: describeSlackError(err), channel }, 'Slack: could not read the reacted message');
+    return undefined;
+  }
+}

@@ -1,0 +1,126 @@
+import type { TicketSource } from '../app/createTicket';
+import { createTicket } from '../app/createTicket';
+import type { Attachment } from '../app/context';
+import { t } from '../chat/i18n';
+import { ACTION } from './ids';
+import type { SlackFile } from './payloads';
+import { missingFieldsModal, newTicketModal, textMessage, truncate, type NewTicketMetadata, type SlackMessage } from './presenters';
+import { errorText, meta, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
+
+/** Where a ticket raised from a Slack message came from (kept in the ticket and in modal metadata). */
+export type MessageSource = NonNullable<NewTicketMetadata['source']>;
+
+export function attachmentsOf(files: ReadonlyArray<Pick<SlackFile, 'id' | 'name' | 'title' | 'permalink' | 'url_private'>> | undefined | null): Attachment[] {
+  return (files ?? []).map((f) => ({ name: f.name ?? f.title ?? f.id, url: f.permalink ?? f.url_private ?? undefined, platform: 'slack' as const, fileId: f.id }));
+}
+
+export function ticketSource(rt: SlackRuntime, source: MessageSource | undefined): TicketSource | undefined {
+  if (!source) return undefined;
+  return {
+    platform: 'slack',
+    workspace: rt.teamId,
+    channel: source.channel,
+    messageId: source.ts,
+    threadId: source.threadTs,
+    permalink: source.permalink,
+    authorId: source.author,
+  };
+}
+
+/** The source with its files (at most five, so the modal metadata stays small). */
+export function withFiles(source: MessageSource | undefined, files: SlackFile[] | undefined): MessageSource | undefined {
+  if (!source || !files?.length) return source;
+  return { ...source, files: files.slice(0, 5).map((f) => ({ id: f.id, name: truncate(f.name ?? f.title ?? f.id, 80), url: f.permalink ?? undefined })) };
+}
+
+/** Title and description from free text: the first line (cut) and the whole text. */
+export function draftFromText(text: string): { title: string; description: string } {
+  const clean = text.trim();
+  const firstLine = clean.split('\n')[0]?.trim() ?? '';
+  return { title: truncate(firstLine, 100), description: clean };
+}
+
+/** What a "complete this ticket" button carries (button values hold at most 2000 characters). */
+export interface DraftValue {
+  c?: string | undefined;
+  t: string;
+  d: string;
+  s?: MessageSource | undefined;
+}
+
+export function encodeDraft(draft: DraftValue): string {
+  let d = draft.d;
+  for (;;) {
+    const text = JSON.stringify({ ...draft, d });
+    if (text.length <= 1900 || d.length === 0) return text;
+    d = truncate(d, Math.max(0, d.length - (text.length - 1900) - 10));
+  }
+}
+
+function completeButton(actor: Actor, text: string, draft: DraftValue): SlackMessage {
+  const message = textMessage(text);
+  message.blocks.push({
+    type: 'actions',
+    block_id: 'draft_actions',
+    elements: [{ type: 'button', text: { type: 'plain_text', text: t(actor.locale, 'slack.home.new_ticket') }, action_id: ACTION.completeDraft, value: encodeDraft(draft), style: 'primary' }],
+  });
+  return message;
+}
+
+export interface QuickCreateInput {
+  text: string;
+  eventKey: string;
+  target: ReplyTarget;
+  /** When present, a form can open at once (commands, shortcuts); otherwise a button offers it. */
+  triggerId?: string | undefined;
+  source?: MessageSource | undefined;
+  files?: SlackFile[] | undefined;
+  /** Say "IT-1042 raised" here (commands); DMs and reactions get the core's DM instead. */
+  confirm: boolean;
+}
+
+/**
+ * `/ticket <text>`, a DM, a reaction: raise a ticket in the intake default category and ask only
+ * for what is missing (a form when we can open one, a button otherwise).
+ */
+export async function quickCreate(rt: SlackRuntime, actor: Actor, input: QuickCreateInput): Promise<void> {
+  const { title, description } = draftFromText(input.text);
+  const categoryId = rt.ctx.config.raw.intake.default_category;
+  const channel = input.target.channel;
+  if (!categoryId) {
+    if (input.triggerId) {
+      await rt.client.views.open({ trigger_id: input.triggerId, view: newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel, source: input.source }, draft: { title, description } }) as never });
+    } else {
+      await replyPrivately(rt, input.target, completeButton(actor, t(actor.locale, 'slack.cmd.no_default_category'), { t: title, d: description, s: input.source }));
+    }
+    return;
+  }
+  const result = await createTicket(rt.ctx, {
+    meta: meta(actor, input.eventKey, input.source?.permalink),
+    categoryId,
+    title,
+    description,
+    fields: {},
+    attachments: attachmentsOf(input.files),
+    source: ticketSource(rt, input.source),
+    locale: actor.locale,
+  });
+  if (result.ok) {
+    if (input.confirm && !result.duplicate)
+      await replyPrivately(rt, input.target, textMessage(t(actor.locale, 'slack.cmd.created', { key: result.value.ticket.key, title: result.value.ticket.title })));
+    return;
+  }
+  if (result.error.code === 'ticket.missing_fields') {
+    const fields = String(result.error.params.fields ?? '').split(',').filter((f) => f && f !== 'title');
+    if (fields.length && input.triggerId) {
+      await rt.client.views.open({
+        trigger_id: input.triggerId,
+        view: missingFieldsModal({ config: rt.ctx.config, locale: actor.locale, title, fields, metadata: { path: [], channel, source: withFiles(input.source, input.files), categoryId, title, description } }) as never,
+      });
+      return;
+    }
+    await replyPrivately(rt, input.target, completeButton(actor, errorText(rt, actor.locale, result.error), { c: categoryId, t: title, d: description, s: input.source }));
+    return;
+  }
+  await replyPrivately(rt, input.target, textMessage(errorText(rt, actor.locale, result.error)));
+}

@@ -1,0 +1,407 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express, { type Request, type Response } from 'express';
+
+/**
+ * A loopback fake of the Feishu open platform, as much of it as ticketbot calls. Point the Lark SDK
+ * at it with `domain: fake.url`. It records every call, keeps the messages it was sent, honours
+ * `uuid` idempotency, enforces tenant tokens and the 14-day card edit window, takes multipart image
+ * uploads (and refuses cards showing an image it never received), and can be told to answer the
+ * next matching call with an error (rate limit, token expiry, anything).
+ */
+
+export const CODE_RATE_LIMITED = 99991400;
+export const CODE_TOKEN_INVALID = 99991663;
+/** What this fake answers a PATCH of a card older than 14 days with (the real code is undocumented). */
+export const CODE_CARD_EDIT_WINDOW_CLOSED = 230031;
+const EDIT_WINDOW_MS = 14 * 24 * 3600 * 1000;
+
+export interface RecordedCall {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  auth: string | undefined;
+}
+
+export interface FakeMessage {
+  message_id: string;
+  chat_id: string;
+  msg_type: string;
+  content: string;
+  root_id: string | undefined;
+  parent_id: string | undefined;
+  thread_id: string | undefined;
+  uuid: string | undefined;
+  created_ms: number;
+  /** The latest content (after PATCHes). */
+  patches: number;
+  urgent: { kind: string; users: string[] }[];
+  /** Sent by a person (test input), not by the bot. */
+  from_user?: boolean;
+}
+
+/** An image uploaded with POST /open-apis/im/v1/images (multipart). */
+export interface FakeImage {
+  image_key: string;
+  image_type: string;
+  /** The bytes of the `image` part. */
+  data: Buffer;
+  file_name: string | undefined;
+  content_type: string | undefined;
+  uploaded_ms: number;
+}
+
+/** Image upload errors (open.feishu.cn im-v1/image/create). */
+export const CODE_IMAGE_BAD_REQUEST = 234001;
+export const CODE_IMAGE_TOO_LARGE = 234006;
+export const CODE_IMAGE_FORMAT = 234011;
+/** What this fake answers a card whose `img_key` was never uploaded by this app with. */
+export const CODE_CARD_BAD_IMAGE = 230099;
+const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
+
+export interface FakeUser {
+  open_id: string;
+  name: string;
+  en_name?: string;
+  email?: string;
+  department_ids?: string[];
+}
+
+interface Injected {
+  match: (method: string, path: string) => boolean;
+  status: number;
+  code: number;
+  msg: string;
+  headers?: Record<string, string>;
+}
+
+export class FakeFeishu {
+  readonly calls: RecordedCall[] = [];
+  readonly messages: FakeMessage[] = [];
+  readonly users = new Map<string, FakeUser>();
+  /** Images uploaded by the app, oldest first. */
+  readonly images: FakeImage[] = [];
+  readonly chatMembers = new Map<string, string[]>();
+  readonly grantedScopes = new Set<string>();
+  readonly appliedScopes: number[] = [];
+  readonly appId = 'cli_fake_app';
+  readonly appSecret = 'fake-secret';
+  botOpenId = 'ou_bot';
+  /** The fake's clock (ms); tests move it with the app's clock. */
+  nowMs: () => number = () => Date.now();
+  private validTokens = new Set<string>();
+  private tokenSeq = 0;
+  private messageSeq = 0;
+  private injected: Injected[] = [];
+  private delays: { match: (method: string, path: string) => boolean; ms: number }[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  async start(): Promise<this> {
+    const app = express();
+    app.use(express.json({ limit: '5mb' }));
+    app.use(express.raw({ type: () => true, limit: '5mb' }));
+    app.all(/.*/, (req, res) => {
+      const wait = this.delays.find((d) => d.match(req.method, req.path))?.ms ?? 0;
+      if (wait > 0) setTimeout(() => this.handle(req, res), wait);
+      else this.handle(req, res);
+    });
+    await new Promise<void>((resolve) => {
+      this.server = app.listen(0, '127.0.0.1', () => resolve());
+    });
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  addUser(user: FakeUser): void {
+    this.users.set(user.open_id, user);
+  }
+
+  /** Answer the next call matching `method path` (path may contain `*`) with an error. */
+  failNext(method: string, pathPattern: string, error: { status?: number; code: number; msg?: string; headers?: Record<string, string> }): void {
+    const re = new RegExp('^' + pathPattern.split('*').map(escapeRe).join('[^/]+') + '$');
+    this.injected.push({
+      match: (m, p) => m === method && re.test(p),
+      status: error.status ?? 400,
+      code: error.code,
+      msg: error.msg ?? 'injected error',
+      ...(error.headers ? { headers: error.headers } : {}),
+    });
+  }
+
+  /** Answer every call matching `method path` only after `ms` (a slow platform). */
+  delay(method: string, pathPattern: string, ms: number): void {
+    const re = new RegExp('^' + pathPattern.split('*').map(escapeRe).join('[^/]+') + '$');
+    this.delays.push({ match: (m, p) => m === method && re.test(p), ms });
+  }
+
+  /** A message a user sent (the app may reply to it or read it back). */
+  addUserMessage(m: { message_id: string; chat_id: string; content: string; msg_type?: string; root_id?: string | undefined; parent_id?: string | undefined }): void {
+    this.messages.push({
+      message_id: m.message_id,
+      chat_id: m.chat_id,
+      msg_type: m.msg_type ?? 'text',
+      content: m.content,
+      root_id: m.root_id,
+      parent_id: m.parent_id,
+      thread_id: undefined,
+      uuid: undefined,
+      created_ms: this.nowMs(),
+      patches: 0,
+      urgent: [],
+      from_user: true,
+    });
+  }
+
+  /** Every token handed out so far stops working (as when Feishu rotates them). */
+  expireTokens(): void {
+    this.validTokens.clear();
+  }
+
+  callsTo(method: string, pathPrefix: string): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method && c.path.startsWith(pathPrefix));
+  }
+
+  /** What the bot sent to a chat (people's own messages left out). */
+  messagesIn(chatId: string): FakeMessage[] {
+    return this.messages.filter((m) => m.chat_id === chatId && !m.from_user);
+  }
+
+  /** The p2p chat id the fake uses for a user's DM with the bot. */
+  p2pChatOf(openId: string): string {
+    return `oc_p2p_${openId}`;
+  }
+
+  message(id: string): FakeMessage | undefined {
+    return this.messages.find((m) => m.message_id === id);
+  }
+
+  /** The parsed card JSON or text of a message. */
+  parsed(m: FakeMessage): Record<string, unknown> {
+    return JSON.parse(m.content) as Record<string, unknown>;
+  }
+
+  /** Text of every text message (and card markdown) in a chat, for assertions. */
+  textsIn(chatId: string): string[] {
+    return this.messagesIn(chatId).map((m) => (m.msg_type === 'text' ? String((this.parsed(m) as { text?: string }).text ?? '') : m.content));
+  }
+
+  private handle(req: Request, res: Response): void {
+    const path = req.path;
+    const query = Object.fromEntries(Object.entries(req.query).map(([k, v]) => [k, String(v)]));
+    const body: unknown = Buffer.isBuffer(req.body) ? { bytes: req.body.length } : req.body;
+    const auth = req.header('authorization');
+    this.calls.push({ method: req.method, path, query, body, auth });
+
+    const injected = this.injected.findIndex((i) => i.match(req.method, path));
+    if (injected >= 0) {
+      const inj = this.injected.splice(injected, 1)[0]!;
+      if (inj.headers) res.set(inj.headers);
+      res.status(inj.status).json({ code: inj.code, msg: inj.msg });
+      return;
+    }
+
+    if (req.method === 'POST' && path === '/open-apis/auth/v3/tenant_access_token/internal') {
+      const b = body as { app_id?: string; app_secret?: string };
+      if (b.app_id !== this.appId || b.app_secret !== this.appSecret) {
+        res.json({ code: 10014, msg: 'app secret invalid' });
+        return;
+      }
+      const token = `t-${++this.tokenSeq}`;
+      this.validTokens.add(token);
+      res.json({ code: 0, msg: 'ok', tenant_access_token: token, expire: 7200 });
+      return;
+    }
+    const token = auth?.replace(/^Bearer /, '');
+    if (!token || !this.validTokens.has(token)) {
+      res.status(400).json({ code: CODE_TOKEN_INVALID, msg: 'Invalid access token for authorization.' });
+      return;
+    }
+    if (req.method === 'POST' && path === '/open-apis/im/v1/images') {
+      this.uploadImage(req, res).catch((err: unknown) => res.status(500).json({ code: -1, msg: String(err) }));
+      return;
+    }
+    this.route(req.method, path, query, body as Record<string, unknown>, res);
+  }
+
+  /**
+   * POST /open-apis/im/v1/images: multipart/form-data with `image_type` (message | avatar) and the
+   * `image` file (non-empty, at most 10 MB, a format Feishu recognises). Answers `{ image_key }`.
+   */
+  private async uploadImage(req: Request, res: Response): Promise<void> {
+    const contentType = req.header('content-type') ?? '';
+    const fail = (code: number, msg: string) => void res.status(400).json({ code, msg });
+    if (!contentType.toLowerCase().startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return fail(CODE_IMAGE_BAD_REQUEST, 'the body must be multipart/form-data');
+    let form: FormData;
+    try {
+      form = await new globalThis.Request('http://fake/upload', { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData();
+    } catch {
+      return fail(CODE_IMAGE_BAD_REQUEST, 'unreadable multipart body');
+    }
+    const imageType = form.get('image_type');
+    if (imageType !== 'message' && imageType !== 'avatar') return fail(CODE_IMAGE_BAD_REQUEST, 'image_type must be message or avatar');
+    const image = form.get('image');
+    if (image === null || typeof image === 'string') return fail(CODE_IMAGE_BAD_REQUEST, 'the image part is missing or is not a file');
+    const data = Buffer.from(await image.arrayBuffer());
+    if (data.length === 0) return fail(CODE_IMAGE_BAD_REQUEST, 'the image is empty');
+    if (data.length > IMAGE_MAX_BYTES) return fail(CODE_IMAGE_TOO_LARGE, 'the image is larger than 10 MB');
+    if (!imageFormatOf(data)) return fail(CODE_IMAGE_FORMAT, "can't recognize the image format");
+    const key = `img_v2_fake_${++this.messageSeq}`;
+    this.images.push({ image_key: key, image_type: imageType, data, file_name: (image as File).name || undefined, content_type: image.type || undefined, uploaded_ms: this.nowMs() });
+    res.json({ code: 0, msg: 'success', data: { image_key: key } });
+  }
+
+  /** Answers 400 when a card shows an image this app never uploaded for messages; true if it did. */
+  private badImages(body: Record<string, unknown>, res: Response): boolean {
+    if (body.msg_type !== 'interactive') return false;
+    const unknown = this.unknownImageKeys(String(body.content ?? ''));
+    if (unknown.length === 0) return false;
+    res.status(400).json({ code: CODE_CARD_BAD_IMAGE, msg: `card references unknown image_key ${unknown.join(', ')}` });
+    return true;
+  }
+
+  /** Image keys in a card that this app never uploaded (Feishu refuses such a card). */
+  private unknownImageKeys(content: string): string[] {
+    let card: unknown;
+    try {
+      card = JSON.parse(content);
+    } catch {
+      return [];
+    }
+    const keys: string[] = [];
+    const walk = (node: unknown): void => {
+      if (node === null || typeof node !== 'object') return;
+      if (Array.isArray(node)) return node.forEach(walk);
+      const obj = node as Record<string, unknown>;
+      if (typeof obj.img_key === 'string') keys.push(obj.img_key);
+      Object.values(obj).forEach(walk);
+    };
+    walk(card);
+    return keys.filter((k) => !this.images.some((i) => i.image_key === k && i.image_type === 'message'));
+  }
+
+  private route(method: string, path: string, query: Record<string, string>, body: Record<string, unknown>, res: Response): void {
+    const ok = (data: unknown) => res.json({ code: 0, msg: 'success', data });
+    let m: RegExpExecArray | null;
+    if (method === 'POST' && path === '/open-apis/im/v1/messages') {
+      const receiveIdType = query.receive_id_type;
+      const receiveId = String(body.receive_id ?? '');
+      if (!receiveIdType || !receiveId) return void res.status(400).json({ code: 99992402, msg: 'field validation failed' });
+      const chatId = receiveIdType === 'chat_id' ? receiveId : this.p2pChatOf(receiveId);
+      if (this.badImages(body, res)) return;
+      return void ok(this.store({ chatId, body, rootId: undefined, parentId: undefined, thread: false }));
+    }
+    if (method === 'POST' && (m = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path))) {
+      const parent = this.message(m[1]!);
+      if (!parent) return void res.status(400).json({ code: 230011, msg: 'message not found' });
+      const rootId = parent.root_id ?? parent.message_id;
+      if (this.badImages(body, res)) return;
+      return void ok(this.store({ chatId: parent.chat_id, body, rootId, parentId: parent.message_id, thread: body.reply_in_thread === true || parent.thread_id !== undefined, threadOf: parent }));
+    }
+    if (method === 'PATCH' && (m = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/(urgent_app|urgent_sms|urgent_phone)$/.exec(path))) {
+      const msg = this.message(m[1]!);
+      if (!msg) return void res.status(400).json({ code: 230011, msg: 'message not found' });
+      msg.urgent.push({ kind: m[2]!, users: (body.user_id_list as string[]) ?? [] });
+      return void ok({ invalid_user_id_list: [] });
+    }
+    if (method === 'PATCH' && (m = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path))) {
+      const msg = this.message(m[1]!);
+      if (!msg) return void res.status(400).json({ code: 230011, msg: 'message not found' });
+      if (msg.msg_type !== 'interactive') return void res.status(400).json({ code: 230001, msg: 'only cards can be patched' });
+      const card = JSON.parse(String(body.content ?? '{}')) as { config?: { update_multi?: boolean } };
+      if (card.config?.update_multi !== true) return void res.status(400).json({ code: 230099, msg: 'shared cards need config.update_multi' });
+      if (this.nowMs() - msg.created_ms > EDIT_WINDOW_MS) return void res.status(400).json({ code: CODE_CARD_EDIT_WINDOW_CLOSED, msg: 'the card can no longer be updated' });
+      msg.content = String(body.content);
+      msg.patches++;
+      return void ok({});
+    }
+    if (method === 'GET' && (m = /^\/open-apis\/im\/v1\/messages\/([^/]+)$/.exec(path))) {
+      const msg = this.message(m[1]!);
+      if (!msg) return void res.status(400).json({ code: 230011, msg: 'message not found' });
+      return void ok({ items: [this.view(msg)] });
+    }
+    if (method === 'GET' && (m = /^\/open-apis\/contact\/v3\/users\/([^/]+)$/.exec(path))) {
+      const user = this.users.get(decodeURIComponent(m[1]!));
+      if (!user) return void res.status(400).json({ code: 41050, msg: 'no user authority' });
+      return void ok({ user: { ...user, union_id: `on_${user.open_id}`, user_id: user.open_id.replace(/^ou_/, '') } });
+    }
+    if (method === 'GET' && (m = /^\/open-apis\/im\/v1\/chats\/([^/]+)\/members$/.exec(path))) {
+      const members = this.chatMembers.get(decodeURIComponent(m[1]!)) ?? [];
+      return void ok({ items: members.map((id) => ({ member_id: id, member_id_type: 'open_id', name: this.users.get(id)?.name ?? id, tenant_key: 't_fake' })), has_more: false, page_token: '', member_total: members.length });
+    }
+    if (method === 'GET' && path === '/open-apis/bot/v3/info') return void res.json({ code: 0, msg: 'ok', bot: { open_id: this.botOpenId, app_name: 'ticketbot', activate_status: 2 } });
+    if (method === 'GET' && path === '/open-apis/application/v6/scopes')
+      return void ok({ scopes: [...this.grantedScopes].map((s) => ({ scope_name: s, grant_status: 1, scope_type: 'tenant' })) });
+    if (method === 'POST' && path === '/open-apis/application/v6/scopes/apply') {
+      this.appliedScopes.push(this.nowMs());
+      return void ok({});
+    }
+    res.status(404).json({ code: 404, msg: `the fake does not know ${method} ${path}` });
+  }
+
+  private store(p: { chatId: string; body: Record<string, unknown>; rootId: string | undefined; parentId: string | undefined; thread: boolean; threadOf?: FakeMessage }): unknown {
+    const uuid = typeof p.body.uuid === 'string' ? p.body.uuid : undefined;
+    if (uuid) {
+      const seen = this.messages.find((x) => x.uuid === uuid);
+      if (seen) return this.view(seen);
+    }
+    const id = `om_${++this.messageSeq}`;
+    const threadId = p.thread ? (p.threadOf?.thread_id ?? `omt_${p.rootId}`) : undefined;
+    const msg: FakeMessage = {
+      message_id: id,
+      chat_id: p.chatId,
+      msg_type: String(p.body.msg_type ?? 'text'),
+      content: String(p.body.content ?? ''),
+      root_id: p.rootId,
+      parent_id: p.parentId,
+      thread_id: threadId,
+      uuid,
+      created_ms: this.nowMs(),
+      patches: 0,
+      urgent: [],
+    };
+    if (threadId && p.threadOf && !p.threadOf.thread_id) p.threadOf.thread_id = threadId;
+    this.messages.push(msg);
+    return this.view(msg);
+  }
+
+  private view(msg: FakeMessage): Record<string, unknown> {
+    return {
+      message_id: msg.message_id,
+      root_id: msg.root_id,
+      parent_id: msg.parent_id,
+      thread_id: msg.thread_id,
+      msg_type: msg.msg_type,
+      create_time: String(msg.created_ms),
+      chat_id: msg.chat_id,
+      sender: { id: this.appId, id_type: 'app_id', sender_type: 'app' },
+      body: { content: msg.content },
+    };
+  }
+}
+
+/** PNG, JPEG, GIF, WEBP, BMP, ICO, TIFF by their magic bytes (HEIC left out). */
+function imageFormatOf(b: Buffer): string | undefined {
+  const starts = (...bytes: number[]) => bytes.every((x, i) => b[i] === x);
+  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return 'png';
+  if (starts(0xff, 0xd8, 0xff)) return 'jpeg';
+  if (b.subarray(0, 4).toString('latin1') === 'GIF8') return 'gif';
+  if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') return 'webp';
+  if (starts(0x42, 0x4d)) return 'bmp';
+  if (starts(0x00, 0x00, 0x01, 0x00)) return 'ico';
+  if (starts(0x49, 0x49, 0x2a, 0x00) || starts(0x4d, 0x4d, 0x00, 0x2a)) return 'tiff';
+  return undefined;
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export async function startFakeFeishu(): Promise<FakeFeishu> {
+  return new FakeFeishu().start();
+}

@@ -1,0 +1,549 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A loopback fake of Slack's Web API (and of response_url endpoints). It speaks the shapes the
+ * real API uses — form or JSON bodies, `Authorization: Bearer`, `{ ok, error }` answers, 429 with
+ * Retry-After — records every call, and keeps just enough state (messages, views, users,
+ * channels, uploaded files) for the bot to behave as it would against Slack.
+ *
+ * File uploads follow Slack's external flow: files.getUploadURLExternal hands out an upload URL on
+ * this same server (POST the bytes there, raw or multipart), then files.completeUploadExternal
+ * finishes the file and, with a channel_id, shares it in one message carrying `blocks` (or
+ * `initial_comment`, which makes Slack ignore `blocks`).
+ */
+
+export interface FakeUser {
+  id: string;
+  name: string;
+  locale?: string;
+  tz?: string;
+  is_bot?: boolean;
+  bot_id?: string;
+  email?: string;
+}
+
+export interface FakeChannel {
+  id: string;
+  name: string;
+  is_private?: boolean;
+  is_im?: boolean;
+  /** Members; the bot posts only where it is a member (or the channel is public). */
+  members: string[];
+}
+
+export interface FakeMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string | undefined;
+  text?: string | undefined;
+  blocks?: unknown[] | undefined;
+  metadata?: { event_type: string; event_payload: Record<string, unknown> } | undefined;
+  user?: string | undefined;
+  bot_id?: string | undefined;
+  /** Files shared by the message (files.completeUploadExternal with a channel). */
+  files?: FakeFileRef[] | undefined;
+  edits: number;
+}
+
+export interface FakeFileRef {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+}
+
+/** A file announced by files.getUploadURLExternal; `bytes` once uploaded, `completed` once finished. */
+export interface FakeFile {
+  id: string;
+  name: string;
+  /** The length announced in files.getUploadURLExternal. */
+  length: number;
+  alt_txt?: string | undefined;
+  title?: string | undefined;
+  uploadUrl: string;
+  bytes?: Buffer | undefined;
+  completed: boolean;
+  /** Channels the file was shared in, with the ts of the share message. */
+  shares: Array<{ channel: string; ts: string }>;
+}
+
+export interface FakeView {
+  id: string;
+  trigger_id?: string | undefined;
+  user?: string | undefined;
+  view: Record<string, unknown>;
+  hash: string;
+}
+
+export interface RecordedCall {
+  method: string;
+  args: Record<string, any>;
+  token: string | undefined;
+  at: number;
+}
+
+/** A scripted failure for the next call(s) of a method. */
+export type FakeFailure =
+  | { kind: 'error'; error: string; times?: number }
+  | { kind: 'ratelimited'; retryAfterSec: number; times?: number }
+  | { kind: 'http'; status: number; times?: number }
+  /** The call takes effect but its answer is lost (a 5xx after the work, as when a gateway times out). */
+  | { kind: 'lost'; status?: number; times?: number };
+
+export interface FakeSlackOptions {
+  botToken?: string;
+  teamId?: string;
+  teamName?: string;
+  botUserId?: string;
+  botId?: string;
+}
+
+export class FakeSlack {
+  readonly botToken: string;
+  readonly teamId: string;
+  readonly teamName: string;
+  readonly botUserId: string;
+  readonly botId: string;
+  readonly calls: RecordedCall[] = [];
+  /** Posts to response_url endpoints (slash command and action responses). */
+  readonly responses: Array<{ id: string; body: Record<string, any> }> = [];
+  readonly users = new Map<string, FakeUser>();
+  readonly channels = new Map<string, FakeChannel>();
+  readonly messages: FakeMessage[] = [];
+  readonly views = new Map<string, FakeView>();
+  readonly published = new Map<string, Record<string, any>>();
+  /** Files by id (see FakeFile); POSTs to upload URLs are recorded in `calls` as UPLOAD_METHOD. */
+  readonly files = new Map<string, FakeFile>();
+  private failures = new Map<string, FakeFailure[]>();
+  private server: Server | undefined;
+  private port = 0;
+  private tsCounter = 0;
+  private viewCounter = 0;
+  private fileCounter = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(options: FakeSlackOptions = {}) {
+    this.botToken = options.botToken ?? 'xoxb-test-token';
+    this.teamId = options.teamId ?? 'T0TEST';
+    this.teamName = options.teamName ?? 'Test Workspace';
+    this.botUserId = options.botUserId ?? 'UBOT';
+    this.botId = options.botId ?? 'BBOT';
+    this.users.set(this.botUserId, { id: this.botUserId, name: 'ticketbot', is_bot: true, bot_id: this.botId });
+  }
+
+  /** Base URL for WebClient's `slackApiUrl` (ends with /api/). */
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api/`;
+  }
+
+  /** A response_url the fake records, as Slack includes in commands and actions. */
+  responseUrl(id: string): string {
+    return `http://127.0.0.1:${this.port}/respond/${id}`;
+  }
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch((err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String(err));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  addUser(user: FakeUser): void {
+    this.users.set(user.id, user);
+  }
+
+  addChannel(channel: FakeChannel): void {
+    this.channels.set(channel.id, channel);
+  }
+
+  /** Makes the next `times` (default 1) calls of `method` fail as scripted. */
+  failNext(method: string, failure: FakeFailure): void {
+    const list = this.failures.get(method) ?? [];
+    list.push(failure);
+    this.failures.set(method, list);
+  }
+
+  callsOf(method: string): RecordedCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  messagesIn(channel: string, threadTs?: string): FakeMessage[] {
+    return this.messages.filter((m) => m.channel === channel && (threadTs === undefined ? true : m.thread_ts === threadTs || m.ts === threadTs));
+  }
+
+  /** Resolves once a call has arrived for which `predicate` holds (polling the record, no sleeps). */
+  async waitFor(predicate: (fake: FakeSlack) => boolean, timeoutMs = 5_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this)) {
+      if (Date.now() > deadline) throw new Error('FakeSlack.waitFor: timed out');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 50);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Adds a message as if a person had written it (for conversations.history / permalinks). */
+  addMessage(message: Omit<FakeMessage, 'edits' | 'ts'> & { ts?: string }): FakeMessage {
+    const stored: FakeMessage = { ...message, ts: message.ts ?? this.nextTs(), edits: 0 };
+    // A person writing to the bot opens their DM with it, as in Slack.
+    if (message.channel.startsWith('D') && !this.channels.has(message.channel) && message.user)
+      this.channels.set(message.channel, { id: message.channel, name: message.channel, is_im: true, members: [message.user, this.botUserId] });
+    this.messages.push(stored);
+    return stored;
+  }
+
+  nextTs(): string {
+    // Like Slack's: seconds of the wall clock, then a per-server sequence that keeps them unique.
+    this.tsCounter += 1;
+    return `${Math.floor(Date.now() / 1000)}.${String(this.tsCounter).padStart(6, '0')}`;
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = await readBody(req);
+    const raw = body.toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith(UPLOAD_PATH)) return this.receiveUpload(req, res, url.pathname.slice(UPLOAD_PATH.length), body);
+    if (url.pathname.startsWith('/respond/')) {
+      this.responses.push({ id: url.pathname.slice('/respond/'.length), body: parseBody(raw, req.headers['content-type']) });
+      this.notify();
+      return sendJson(res, 200, { ok: true });
+    }
+    if (!url.pathname.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: 'unknown_method' });
+    const method = url.pathname.slice('/api/'.length);
+    const args = parseBody(raw, req.headers['content-type']);
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : (args.token as string | undefined);
+    this.calls.push({ method, args, token, at: Date.now() });
+    try {
+      const failure = this.takeFailure(method);
+      if (failure?.kind === 'ratelimited') {
+        res.setHeader('Retry-After', String(failure.retryAfterSec));
+        return sendJson(res, 429, { ok: false, error: 'ratelimited' });
+      }
+      if (failure?.kind === 'http') return sendJson(res, failure.status, { ok: false, error: 'service_unavailable' });
+      if (failure?.kind === 'error') return sendJson(res, 200, { ok: false, error: failure.error });
+      if (token !== this.botToken) return sendJson(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
+      const answer = this.answer(method, args);
+      if (failure?.kind === 'lost') return sendJson(res, failure.status ?? 504, { ok: false, error: 'gateway_timeout' });
+      return sendJson(res, 200, answer);
+    } finally {
+      this.notify();
+    }
+  }
+
+  /** Step 2 of an external upload: the bytes, raw or as multipart form data, to the URL handed out. */
+  private receiveUpload(req: IncomingMessage, res: ServerResponse, secret: string, body: Buffer): void {
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+    const file = [...this.files.values()].find((f) => f.uploadUrl.endsWith(`${UPLOAD_PATH}${secret}`));
+    this.calls.push({ method: UPLOAD_METHOD, args: { file_id: file?.id, bytes: body.length, content_type: req.headers['content-type'] }, token, at: Date.now() });
+    try {
+      const failure = this.takeFailure(UPLOAD_METHOD);
+      if (failure?.kind === 'http' || failure?.kind === 'ratelimited' || failure?.kind === 'error') return sendText(res, failure.kind === 'http' ? failure.status : 500, 'upload failed');
+      if (!file || file.completed) return sendText(res, 404, 'not found');
+      if (token !== this.botToken) return sendText(res, 403, token ? 'invalid_auth' : 'not_authed');
+      const bytes = uploadedBytes(body, req.headers['content-type']);
+      // Stricter than Slack, which fails the file later: the bytes must be as many as announced.
+      if (bytes.length !== file.length) return sendText(res, 400, `length mismatch: announced ${file.length}, got ${bytes.length}`);
+      file.bytes = bytes;
+      if (failure?.kind === 'lost') return sendText(res, failure.status ?? 504, 'gateway timeout');
+      return sendText(res, 200, `OK - ${bytes.length}`);
+    } finally {
+      this.notify();
+    }
+  }
+
+  /** Files finished with files.completeUploadExternal, in upload order. */
+  completedFiles(): FakeFile[] {
+    return [...this.files.values()].filter((f) => f.completed);
+  }
+
+  private takeFailure(method: string): FakeFailure | undefined {
+    const list = this.failures.get(method);
+    const head = list?.[0];
+    if (!list || !head) return undefined;
+    const remaining = (head.times ?? 1) - 1;
+    if (remaining <= 0) list.shift();
+    else list[0] = { ...head, times: remaining };
+    return head;
+  }
+
+  private answer(method: string, args: Record<string, any>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, url: `https://${this.teamName.toLowerCase().replace(/\W+/g, '')}.slack.com/`, team: this.teamName, user: 'ticketbot', team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId };
+      case 'chat.postMessage':
+        return this.postMessage(args);
+      case 'chat.update': {
+        const msg = this.messages.find((m) => m.channel === args.channel && m.ts === args.ts);
+        if (!msg) return { ok: false, error: 'message_not_found' };
+        msg.text = args.text ?? msg.text;
+        // Like Slack: an update without blocks removes the blocks.
+        msg.blocks = args.blocks;
+        if (args.metadata) msg.metadata = args.metadata;
+        msg.edits += 1;
+        return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text };
+      }
+      case 'chat.postEphemeral': {
+        const channel = this.channels.get(args.channel);
+        if (!channel && !this.users.has(args.channel)) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, message_ts: this.nextTs() };
+      }
+      case 'chat.getPermalink': {
+        const msg = this.messages.find((m) => m.channel === args.channel && m.ts === args.message_ts);
+        if (!msg) return { ok: false, error: 'message_not_found' };
+        return { ok: true, channel: msg.channel, permalink: `https://example.slack.com/archives/${msg.channel}/p${msg.ts.replace('.', '')}` };
+      }
+      case 'views.open':
+      case 'views.push': {
+        if (!args.trigger_id) return { ok: false, error: 'invalid_arguments' };
+        this.viewCounter += 1;
+        const id = `V${String(this.viewCounter).padStart(6, '0')}`;
+        const view: FakeView = { id, trigger_id: args.trigger_id, view: args.view, hash: `h${this.viewCounter}` };
+        this.views.set(id, view);
+        return { ok: true, view: { id, hash: view.hash, ...args.view } };
+      }
+      case 'views.update': {
+        const view = this.views.get(args.view_id);
+        if (!view) return { ok: false, error: 'not_found' };
+        if (args.hash && args.hash !== view.hash) return { ok: false, error: 'hash_conflict' };
+        view.view = args.view;
+        view.hash = `${view.hash}+`;
+        return { ok: true, view: { id: view.id, hash: view.hash, ...args.view } };
+      }
+      case 'views.publish':
+        this.published.set(args.user_id, args.view);
+        return { ok: true, view: { id: `VH${args.user_id}`, ...args.view } };
+      case 'users.info': {
+        const user = this.users.get(args.user);
+        if (!user) return { ok: false, error: 'user_not_found' };
+        return {
+          ok: true,
+          user: {
+            id: user.id,
+            team_id: this.teamId,
+            name: user.name,
+            real_name: user.name,
+            is_bot: user.is_bot ?? false,
+            tz: user.tz ?? 'Asia/Shanghai',
+            ...(args.include_locale === true || args.include_locale === 'true' ? { locale: user.locale ?? 'en-US' } : {}),
+            profile: { real_name: user.name, display_name: user.name, email: user.email, ...(user.bot_id ? { bot_id: user.bot_id } : {}) },
+          },
+        };
+      }
+      case 'conversations.info': {
+        const channel = this.channels.get(args.channel);
+        if (!channel || (channel.is_private && !channel.members.includes(this.botUserId))) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, channel: { id: channel.id, name: channel.name, is_private: !!channel.is_private, is_im: !!channel.is_im, is_member: channel.members.includes(this.botUserId) } };
+      }
+      case 'conversations.members': {
+        const channel = this.channels.get(args.channel);
+        if (!channel || (channel.is_private && !channel.members.includes(this.botUserId))) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, members: channel.members, response_metadata: { next_cursor: '' } };
+      }
+      case 'conversations.open': {
+        const userId = String(args.users ?? '').split(',')[0] ?? '';
+        if (!this.users.has(userId)) return { ok: false, error: 'user_not_found' };
+        const id = `D${userId}`;
+        if (!this.channels.has(id)) this.channels.set(id, { id, name: id, is_im: true, members: [userId, this.botUserId] });
+        return { ok: true, channel: { id } };
+      }
+      case 'conversations.history': {
+        const channel = this.channels.get(args.channel);
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const oldest = args.oldest ? Number(args.oldest) : 0;
+        const limit = args.limit ? Number(args.limit) : 100;
+        const found = this.messages
+          .filter((m) => m.channel === args.channel && !m.thread_ts && Number(m.ts) >= oldest)
+          .sort((a, b) => Number(b.ts) - Number(a.ts))
+          .slice(0, limit)
+          .map((m) => publicMessage(m, args.include_all_metadata === true || args.include_all_metadata === 'true'));
+        return { ok: true, messages: found, has_more: false };
+      }
+      case 'conversations.replies': {
+        const found = this.messages
+          .filter((m) => m.channel === args.channel && (m.ts === args.ts || m.thread_ts === args.ts))
+          .map((m) => publicMessage(m, args.include_all_metadata === true || args.include_all_metadata === 'true'));
+        return { ok: true, messages: found, has_more: false };
+      }
+      case 'files.info': {
+        const file = this.files.get(args.file);
+        if (!file) return { ok: true, file: { id: args.file, name: `${args.file}.png`, permalink: `https://files.slack.com/${args.file}` } };
+        if (!file.completed) return { ok: false, error: 'file_not_found' };
+        return { ok: true, file: this.fileObject(file) };
+      }
+      case 'files.getUploadURLExternal': {
+        const length = Number(args.length);
+        if (typeof args.filename !== 'string' || args.filename === '' || !Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments' };
+        this.fileCounter += 1;
+        const id = `F${String(this.fileCounter).padStart(8, '0')}`;
+        const uploadUrl = `http://127.0.0.1:${this.port}${UPLOAD_PATH}${randomBytes(12).toString('hex')}`;
+        this.files.set(id, { id, name: args.filename, length, alt_txt: args.alt_txt, uploadUrl, completed: false, shares: [] });
+        return { ok: true, upload_url: uploadUrl, file_id: id };
+      }
+      case 'files.completeUploadExternal':
+        return this.completeUpload(args);
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  private completeUpload(args: Record<string, any>): Record<string, unknown> {
+    const list = typeof args.files === 'string' ? (JSON.parse(args.files) as unknown) : args.files;
+    if (!Array.isArray(list) || list.length === 0) return { ok: false, error: 'invalid_arguments' };
+    const files: FakeFile[] = [];
+    for (const entry of list as Array<{ id?: string; title?: string }>) {
+      const file = entry.id ? this.files.get(entry.id) : undefined;
+      // Unknown ids, and files whose bytes never arrived, cannot be completed.
+      if (!file || !file.bytes || file.completed) return { ok: false, error: 'file_not_found' };
+      files.push(file);
+    }
+    const channelId: string | undefined = args.channel_id;
+    if (channelId !== undefined) {
+      // Slack takes conversation ids only (a user id fails: slackapi/bolt-js#2115).
+      if (!/^[CGDZ][A-Z0-9]+$/.test(channelId)) return { ok: false, error: 'invalid_arguments' };
+      const channel = this.channels.get(channelId);
+      if (!channel || (channel.is_private && !channel.members.includes(this.botUserId))) return { ok: false, error: 'channel_not_found' };
+      if (!channel.members.includes(this.botUserId)) return { ok: false, error: 'not_in_channel' };
+    }
+    for (const [i, file] of files.entries()) {
+      file.completed = true;
+      file.title = (list as Array<{ title?: string }>)[i]!.title ?? file.name;
+    }
+    if (channelId !== undefined) {
+      // One message shares every file; initial_comment wins over blocks, as in Slack.
+      const comment: string | undefined = args.initial_comment;
+      const blocks = comment === undefined && Array.isArray(args.blocks) ? args.blocks : undefined;
+      const message = this.addMessage({
+        channel: channelId,
+        thread_ts: args.thread_ts,
+        text: comment ?? '',
+        blocks,
+        files: files.map((f) => ({ id: f.id, name: f.name, title: f.title ?? f.name, mimetype: mimeOf(f.name) })),
+        bot_id: this.botId,
+        user: this.botUserId,
+      });
+      for (const f of files) f.shares.push({ channel: channelId, ts: message.ts });
+    }
+    // Slack shares asynchronously: the answer lists the files, not yet their shares.
+    return { ok: true, files: files.map((f) => ({ id: f.id, title: f.title })) };
+  }
+
+  private fileObject(file: FakeFile): Record<string, unknown> {
+    const shares: Record<string, Record<string, Array<{ ts: string }>>> = {};
+    for (const share of file.shares) {
+      const kind = this.channels.get(share.channel)?.is_private || share.channel.startsWith('D') ? 'private' : 'public';
+      ((shares[kind] ??= {})[share.channel] ??= []).push({ ts: share.ts });
+    }
+    return { id: file.id, name: file.name, title: file.title, mimetype: mimeOf(file.name), size: file.bytes?.length ?? 0, user: this.botUserId, permalink: `https://files.slack.com/files-pri/${this.teamId}-${file.id}/${file.name}`, shares };
+  }
+
+  private postMessage(args: Record<string, any>): Record<string, unknown> {
+    let channelId: string = args.channel;
+    // Posting to a user id opens (or reuses) the DM with them, as Slack does.
+    if (this.users.has(channelId) && !this.channels.has(channelId)) {
+      channelId = `D${channelId}`;
+      if (!this.channels.has(channelId)) this.channels.set(channelId, { id: channelId, name: channelId, is_im: true, members: [args.channel, this.botUserId] });
+    }
+    const channel = this.channels.get(channelId);
+    if (!channel) return { ok: false, error: 'channel_not_found' };
+    if (!channel.members.includes(this.botUserId)) return { ok: false, error: channel.is_private ? 'channel_not_found' : 'not_in_channel' };
+    if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
+    if (Array.isArray(args.blocks) && args.blocks.length > 50) return { ok: false, error: 'invalid_blocks' };
+    const message = this.addMessage({ channel: channelId, thread_ts: args.thread_ts, text: args.text, blocks: args.blocks, metadata: args.metadata, bot_id: this.botId, user: this.botUserId });
+    return { ok: true, channel: channelId, ts: message.ts, message: publicMessage(message, true) };
+  }
+}
+
+function publicMessage(m: FakeMessage, withMetadata: boolean): Record<string, unknown> {
+  return {
+    type: 'message',
+    ts: m.ts,
+    text: m.text,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...(m.blocks ? { blocks: m.blocks } : {}),
+    ...(m.user ? { user: m.user } : {}),
+    ...(m.bot_id ? { bot_id: m.bot_id } : {}),
+    ...(m.files ? { files: m.files, upload: true, display_as_bot: false } : {}),
+    ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+  };
+}
+
+/** Upload URLs live under this path of the fake; POSTs to them are recorded as this method. */
+const UPLOAD_PATH = '/upload/v1/';
+export const UPLOAD_METHOD = 'upload_url';
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function mimeOf(name: string): string {
+  return name.toLowerCase().endsWith('.png') ? 'image/png' : 'application/octet-stream';
+}
+
+/** The file's bytes: the body itself, or the first part of a multipart form that has a filename. */
+function uploadedBytes(body: Buffer, contentType: string | undefined): Buffer {
+  const boundary = /multipart\/form-data;.*boundary="?([^";]+)"?/i.exec(contentType ?? '')?.[1];
+  if (!boundary) return body;
+  const delimiter = Buffer.from(`--${boundary}`);
+  let at = body.indexOf(delimiter);
+  while (at !== -1) {
+    const headerEnd = body.indexOf('\r\n\r\n', at);
+    const next = body.indexOf(delimiter, at + delimiter.length);
+    if (headerEnd === -1 || next === -1) break;
+    const headers = body.subarray(at, headerEnd).toString('utf8');
+    if (/filename=/i.test(headers)) return body.subarray(headerEnd + 4, next - 2); // minus the CRLF before the delimiter
+    at = next;
+  }
+  return Buffer.alloc(0);
+}
+
+/** Form fields that carry JSON; `files` only when it looks like JSON (files.completeUploadExternal). */
+const JSON_FIELDS = new Set(['blocks', 'view', 'metadata', 'attachments', 'payload', 'files']);
+
+/** Form fields that carry JSON (blocks, view, metadata…) are decoded, as Slack does. */
+function parseBody(raw: string, contentType: string | undefined): Record<string, any> {
+  if (raw === '') return {};
+  if (contentType?.includes('application/json')) return JSON.parse(raw) as Record<string, any>;
+  const out: Record<string, any> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    out[key] = JSON_FIELDS.has(key) && /^\s*[[{]/.test(value) ? JSON.parse(value) : value;
+  }
+  return out;
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+  res.end(text);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
