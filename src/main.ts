@@ -25,7 +25,7 @@ import { collectMetrics, renderPrometheus } from './jobs/prometheus';
 import { ensureRecurringJobs } from './jobs/recurring';
 import { digestJobsFromConfig } from './jobs/digest';
 import { reportJobs } from './jobs/reports';
-import { createSlackApp } from './slack/app';
+import { createSlackApp, SlackTokenRejected } from './slack/app';
 import { createFeishuApp } from './feishu/app';
 import { storageSlackPorts } from './wiring/slack-ports';
 import { storageFeishuPorts } from './wiring/feishu-ports';
@@ -114,7 +114,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
         senders.push(slack.sender);
         logger.info({ platform: 'slack', mode: slack.mode, workspace: slack.workspace.name }, `Slack: on (${slack.mode}, workspace ${slack.workspace.name})`);
       } catch (err) {
-        // A bad token or an unreachable Slack must not take Feishu and the scheduler down with it.
+        if (err instanceof SlackTokenRejected) throw err;
+        // An unreachable Slack must not take Feishu and the scheduler down with it.
         platforms.slack = { on: false, reason: (err as Error).message };
         logger.error({ platform: 'slack' }, `Slack: off — ${(err as Error).message}`);
       }

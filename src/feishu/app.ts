@@ -26,6 +26,8 @@ export interface CreateFeishuAppOptions {
   domain?: string;
   logger?: Logger;
   ackBudgetMs?: number;
+  /** Events and card actions worked on at once; beyond it requests are acked at once and queued. */
+  workConcurrency?: number;
   /** Signed dashboard links for `/ticket dashboard`; without it the command says the dashboard is off. */
   dashboard?: DashboardLinks;
 }
@@ -74,7 +76,7 @@ export function createFeishuApp(opts: CreateFeishuAppOptions): FeishuApp {
     logger,
     ...(opts.dashboard ? { dashboard: opts.dashboard } : {}),
   };
-  const inbound = new FeishuInbound(runtime, opts.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS);
+  const inbound = new FeishuInbound(runtime, opts.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS, opts.workConcurrency);
   const sender = new FeishuSender(runtime, { tenant: env.FEISHU_APP_ID });
 
   const syncMembers = async (): Promise<void> => {

@@ -3,6 +3,7 @@ import { addNote, departmentsOf, getTicketView, listMine, listQueue, requesterRe
 import type { CommandMeta } from '../app/context';
 import { t } from '../chat/i18n';
 import { parseStatsArgs } from '../chat/stats-args';
+import { WorkSlots } from '../chat/work-slots';
 import { priorityLabel, ticketListItem } from '../chat/views';
 import type { Locale } from '../domain/types';
 import { rt as reportText } from '../reports/i18n';
@@ -25,6 +26,8 @@ import { departmentOfChat, departmentTimeZone, errorText, renderTicketCard, with
 
 /** Feishu wants an answer within 3 s; we leave room for the network. */
 export const DEFAULT_ACK_BUDGET_MS = 2500;
+/** Events and card actions worked on at the same time (as Slack's listeners). */
+export const DEFAULT_WORK_CONCURRENCY = 4;
 const SEEN_TTL_MS = 7 * 3600 * 1000;
 const SEEN_MAX = 50_000;
 
@@ -38,11 +41,31 @@ export const MENU_KEYS = { new: 'ticket_new', mine: 'ticket_mine', queue: 'ticke
  */
 export class FeishuInbound {
   private seen = new Map<string, number>();
+  /** Work in progress is bounded; when all slots are taken, requests are acked at once and queued. */
+  private readonly slots: WorkSlots;
 
   constructor(
     private readonly rt: FeishuRuntime,
     private readonly ackBudgetMs = DEFAULT_ACK_BUDGET_MS,
-  ) {}
+    workConcurrency = DEFAULT_WORK_CONCURRENCY,
+  ) {
+    this.slots = new WorkSlots(workConcurrency);
+  }
+
+  /**
+   * Starts `work` in a slot. With a free slot the answer waits for it up to the ack budget (so a
+   * card action can answer with the updated card); when every slot is taken it answers at once
+   * with `busy()` and the work runs when its turn comes: under a burst acks stay fast.
+   */
+  private answer<T>(work: () => Promise<T>, busy: () => T, onLate: (err: unknown) => void): Promise<T> {
+    const full = this.slots.full;
+    const running = this.slots.run(work);
+    if (full) {
+      running.catch(onLate);
+      return Promise.resolve(busy());
+    }
+    return withinAckBudget(running, this.ackBudgetMs, busy, onLate);
+  }
 
   /** Returns the body to answer with: a toast/card for card actions, `{}` for events. */
   async handle(payload: unknown): Promise<CardActionResponse | Record<string, never>> {
@@ -57,9 +80,10 @@ export class FeishuInbound {
     if (header.event_type === 'card.action.trigger') {
       const evt = cardActionEventSchema.safeParse(event);
       if (!evt.success) return {};
-      const work = handleCardAction(this.rt, evt.data, tenant);
-      return withinAckBudget(work, this.ackBudgetMs, () => toast('info', t(this.rt.ctx.config.raw.locale, 'feishu.toast.working')), (err) =>
-        log.error({ err }, 'card action failed after the ack'),
+      return this.answer(
+        () => handleCardAction(this.rt, evt.data, tenant),
+        () => toast('info', t(this.rt.ctx.config.raw.locale, 'feishu.toast.working')),
+        (err) => log.error({ err }, 'card action failed after the ack'),
       ).catch((err: unknown) => {
         log.error({ err }, 'card action failed');
         return toast('error', t(this.rt.ctx.config.raw.locale, 'error.internal'));
@@ -69,11 +93,12 @@ export class FeishuInbound {
       log.info('feishu event re-pushed; ignored');
       return {};
     }
-    const work = this.dispatch(header.event_type, header.event_id, tenant, event).catch((err: unknown) => {
-      this.seen.delete(header.event_id); // let Feishu's re-push try again
-      throw err;
-    });
-    await withinAckBudget(work, this.ackBudgetMs, () => undefined, (err) => log.error({ err }, 'feishu event failed after the ack'));
+    const work = () =>
+      this.dispatch(header.event_type, header.event_id, tenant, event).catch((err: unknown) => {
+        this.seen.delete(header.event_id); // let Feishu's re-push try again
+        throw err;
+      });
+    await this.answer(work, () => undefined, (err) => log.error({ err }, 'feishu event failed after the ack'));
     return {};
   }
 

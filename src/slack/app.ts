@@ -12,7 +12,8 @@ import { registerInteractions } from './interactions';
 import { syncAllChannelMembers } from './members';
 import type { SlackPorts } from './ports';
 import { textMessage } from './presenters';
-import { describeSlackError, Identities, slackErrorCode, WorkSlots, type SlackRuntime } from './runtime';
+import { describeSlackError, Identities, slackErrorCode, type SlackRuntime } from './runtime';
+import { WorkSlots } from '../chat/work-slots';
 import { SlackSender } from './sender';
 
 export type SlackEnv = Pick<Env, 'SLACK_BOT_TOKEN' | 'SLACK_SIGNING_SECRET' | 'SLACK_APP_TOKEN' | 'SLACK_MODE' | 'SLACK_API_URL'>;
@@ -43,6 +44,9 @@ export interface SlackApp {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The token itself is wrong (not an outage): a configuration error that stops the start. */
+export class SlackTokenRejected extends Error {}
 
 /** Bolt logs through our pino logger (Bolt's own chatter at debug). */
 function boltLogger(logger: Logger): import('@slack/bolt').Logger {
@@ -83,7 +87,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
     auth = await probe.auth.test();
   } catch (err) {
     const code = slackErrorCode(err);
-    if (code) throw new Error(`Slack: SLACK_BOT_TOKEN was rejected (${code})`);
+    if (code) throw new SlackTokenRejected(`Slack: SLACK_BOT_TOKEN was rejected by auth.test (${code}); copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page`);
     throw new Error(`Slack: could not reach the Slack API (${describeSlackError(err)})`);
   }
   const teamId = auth.team_id ?? '';

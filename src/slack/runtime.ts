@@ -1,3 +1,4 @@
+import type { WorkSlots } from '../chat/work-slots';
 import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { ensureUser } from '../app/users';
@@ -168,31 +169,6 @@ export function describeSlackError(err: unknown): string {
 export function slackErrorCode(err: unknown): string | undefined {
   const e = err as { code?: string; data?: { error?: string } } | null;
   return e?.code === 'slack_webapi_platform_error' ? e.data?.error : undefined;
-}
-
-/**
- * Bounds the work listeners do after their ack. Under a burst the acks (cheap) stay fast while
- * the work (database, Web API) waits its turn, instead of every request competing for the event
- * loop and acks missing Slack's 3 s.
- */
-export class WorkSlots {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(private readonly limit: number) {}
-
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    };
-  }
 }
 
 /** What our listeners take from Bolt; the body is parsed with zod inside each listener. */

@@ -126,4 +126,26 @@ describe('the 3-second ack', () => {
     for (let i = 0; i < 100 && (await claimed()).assignee_id === null; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await claimed()).assignee_id).toBe('feishu:ou_boss');
   });
+
+  it('acks at once while every work slot is busy, and does the queued work after', async () => {
+    h = await FeishuHarness.start({ ackBudgetMs: 2000, workConcurrency: 1 });
+    await h.say('ou_req', '/工单 忘记密码');
+    const formMsg = h.fake.messagesIn(h.fake.p2pChatOf('ou_req')).at(-1)!;
+    const submit = findControl(h.fake.parsed(formMsg), (v) => v.a === 'submit')!;
+    await h.click('ou_req', formMsg.message_id, submit, { formValue: { priority: 'normal', title: '忘记密码', field_account: 'zhang3' } });
+    await h.flush();
+    const triage = h.fake.messagesIn('oc_help').at(-1)!;
+    // The supervisor's first action waits on a slow contact lookup and holds the only slot.
+    h.fake.delay('GET', '/open-apis/contact/v3/users/*', 600);
+    const slow = h.click('ou_boss', triage.message_id, findControl(h.fake.parsed(triage), (v) => v.a === 'claim'));
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const queued = await h.click('ou_a1', triage.message_id, findControl(h.fake.parsed(triage), (v) => v.a === 'priority')!, { option: 'urgent' });
+    expect(Date.now() - started).toBeLessThan(400);
+    expect(queued.body.toast.content).toBe('正在处理…');
+    expect((await slow).status).toBe(200);
+    const ticket = () => h.storage.db.selectFrom('tickets').select(['assignee_id', 'priority']).executeTakeFirstOrThrow();
+    for (let i = 0; i < 200 && (await ticket()).priority !== 'urgent'; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await ticket()).toEqual({ assignee_id: 'feishu:ou_boss', priority: 'urgent' });
+  });
 });

@@ -297,7 +297,7 @@ describe('Slack end to end (en)', () => {
     try {
       await expect(
         createSlackApp({ ctx: h.ctx, env: { SLACK_BOT_TOKEN: 'xoxb-wrong', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: fake.apiUrl }, ports: storageSlackPorts(h.ctx), clientOptions: { retryConfig: { retries: 0 } } }),
-      ).rejects.toThrow('Slack: SLACK_BOT_TOKEN was rejected (invalid_auth)');
+      ).rejects.toThrow('Slack: SLACK_BOT_TOKEN was rejected by auth.test (invalid_auth)');
     } finally {
       await fake.stop();
     }

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FakeSlack } from '../fakes/slack-server';
 
 const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -80,4 +81,22 @@ describe('npm start', () => {
     expect(stderr).toContain('departments[4].calendar: unknown calendar "cn-ofice"');
     expect(stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('exits 1 naming SLACK_BOT_TOKEN when Slack rejects the token', async () => {
+    const fake = new FakeSlack();
+    await fake.start();
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'ticketbot-badtoken-'));
+      const env = bareEnv({ PORT: '0', TICKETBOT_DB_FILE: join(dir, 'bot.db'), SLACK_BOT_TOKEN: 'xoxb-wrong', SLACK_SIGNING_SECRET: 's', SLACK_API_URL: fake.apiUrl });
+      const child = spawn(TSX, [MAIN], { cwd: dir, env });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((r) => child.once('exit', r));
+      expect(code).toBe(1);
+      expect(stderr).toContain('SLACK_BOT_TOKEN was rejected by auth.test (invalid_auth)');
+      expect(stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await fake.stop();
+    }
+  }, 30_000);
 });

@@ -133,7 +133,7 @@ export class FeishuHarness {
   ) {}
 
   /** `dashboard` builds the `/ticket dashboard` links from the harness's context (omit it: off). */
-  static async start(opts: { ackBudgetMs?: number; locale?: 'zh-CN' | 'en'; dashboard?: (ctx: AppContext) => DashboardLinks } = {}): Promise<FeishuHarness> {
+  static async start(opts: { ackBudgetMs?: number; workConcurrency?: number; locale?: 'zh-CN' | 'en'; dashboard?: (ctx: AppContext) => DashboardLinks } = {}): Promise<FeishuHarness> {
     const storage = await openMigratedSqlite();
     const time = new ManualTime(new Date('2026-03-02T02:00:00Z'));
     const ctx = testContext(storage, time, feishuTestConfig(opts.locale));
@@ -160,6 +160,7 @@ export class FeishuHarness {
       expressApp: web,
       domain: fake.url,
       ...(opts.ackBudgetMs ? { ackBudgetMs: opts.ackBudgetMs } : {}),
+      ...(opts.workConcurrency ? { workConcurrency: opts.workConcurrency } : {}),
       ...(opts.dashboard ? { dashboard: opts.dashboard(ctx) } : {}),
     });
     if (!app.enabled) throw new Error(app.reason);
