@@ -7,7 +7,7 @@ import type { Tx } from '../storage/database';
 import type { TicketRow, UserRow } from '../storage/tables';
 import { findTicket } from '../storage/repos/tickets';
 import { findUser, findUsers, isDepartmentMember } from '../storage/repos/users';
-import { insertAudit, insertOutbox } from '../storage/repos/journal';
+import { insertAudit, insertOutbox, pendingOutboxRow } from '../storage/repos/journal';
 import { SYSTEM_ACTOR, type AppContext, type CommandMeta } from './context';
 
 export async function loadTicket(tx: Tx, keyOrId: string): Promise<TicketRow> {
@@ -154,34 +154,33 @@ export async function notify(
       if (d?.feishu) add('feishu', 'channel', d.feishu.chat_id, fallback);
     }
   }
-  const rows = [...targets.values()].map((tg) => ({
-    id: ctx.newId(),
-    idempotency_key: `${opKey}:${n.event}:${n.scope ?? ''}:${tg.platform}:${tg.kind}:${tg.id}`,
-    ticket_id: ticket?.id ?? null,
-    ticket_version: ticket?.version ?? null,
-    platform: tg.platform,
-    target_kind: tg.kind,
-    target_id: tg.id,
-    event: n.event,
-    payload: JSON.stringify({
-      messageKey: n.messageKey,
-      params: n.params,
-      thread: n.thread,
-      ...(n.actions ? { actions: n.actions } : {}),
-      ...(n.legId ? { legId: n.legId } : {}),
-      ...(n.urgentVia ? { urgentVia: n.urgentVia } : {}),
-    }),
-    locale: tg.locale,
-    urgent: n.urgent ? 1 : 0,
-    order_key: `${ticket?.id ?? 'none'}:${tg.platform}:${tg.id}`,
-    status: 'pending',
-    next_attempt_at: tg.kind === 'user' && n.deferDmUntil && n.deferDmUntil > now ? n.deferDmUntil : now,
-    lease_owner: null,
-    lease_until: null,
-    last_error: null,
-    created_at: now,
-    sent_at: null,
-  }));
+  const rows = [...targets.values()].map((tg) =>
+    pendingOutboxRow(
+      {
+        id: ctx.newId(),
+        idempotency_key: `${opKey}:${n.event}:${n.scope ?? ''}:${tg.platform}:${tg.kind}:${tg.id}`,
+        ticket_id: ticket?.id ?? null,
+        ticket_version: ticket?.version ?? null,
+        platform: tg.platform,
+        target_kind: tg.kind,
+        target_id: tg.id,
+        event: n.event,
+        payload: JSON.stringify({
+          messageKey: n.messageKey,
+          params: n.params,
+          thread: n.thread,
+          ...(n.actions ? { actions: n.actions } : {}),
+          ...(n.legId ? { legId: n.legId } : {}),
+          ...(n.urgentVia ? { urgentVia: n.urgentVia } : {}),
+        }),
+        locale: tg.locale,
+        urgent: n.urgent ? 1 : 0,
+        order_key: `${ticket?.id ?? 'none'}:${tg.platform}:${tg.id}`,
+        next_attempt_at: tg.kind === 'user' && n.deferDmUntil && n.deferDmUntil > now ? n.deferDmUntil : now,
+      },
+      now,
+    ),
+  );
   await insertOutbox(tx, rows);
 }
 

@@ -2,8 +2,8 @@ import type { Config } from '../config/model';
 import { OPEN_STATES } from '../domain/ticket';
 import { PRIORITY_RANK, type Locale, type Priority } from '../domain/types';
 import type { Tx } from '../storage/database';
-import type { OutboxRow, UserRow } from '../storage/tables';
-import { insertOutbox } from '../storage/repos/journal';
+import type { UserRow } from '../storage/tables';
+import { insertOutbox, pendingOutboxRow, type OutboxInsert } from '../storage/repos/journal';
 import { localDate, nextDailyRun, type RecurringJob } from './recurring';
 
 export const DIGEST_JOB_ID = 'digest.open_tickets';
@@ -48,36 +48,31 @@ export function dailyOpenTicketsDigest(o: DailyDigestOptions): RecurringJob {
       for (let i = 0; i < agentIds.length; i += USER_CHUNK) {
         const ids = agentIds.slice(i, i + USER_CHUNK);
         const users = await tx.selectFrom('users').selectAll().where('id', 'in', ids).execute();
-        const rows: Omit<OutboxRow, 'attempts'>[] = [];
+        const rows: OutboxInsert[] = [];
         for (const user of users) {
           if (!isChatUser(user)) continue;
           const list = byAgent.get(user.id)!.sort((a, b) => b.rank - a.rank || a.created.localeCompare(b.created));
           const listed = list.slice(0, MAX_KEYS_LISTED).map((x) => x.key);
-          rows.push({
-            id: o.newId(),
-            idempotency_key: `${DIGEST_EVENT}:${day}:${user.id}`,
-            ticket_id: null,
-            ticket_version: null,
-            platform: user.platform,
-            target_kind: 'user',
-            target_id: user.platform_user_id,
-            event: DIGEST_EVENT,
-            payload: JSON.stringify({
-              messageKey: 'event.digest.open_tickets',
-              params: { count: list.length, keys: listed.join(', ') + (list.length > listed.length ? ', …' : '') },
-              thread: 'none',
-            }),
-            locale: user.locale === 'en' || user.locale === 'zh-CN' ? user.locale : o.defaultLocale,
-            urgent: 0,
-            order_key: `none:${user.platform}:${user.platform_user_id}`,
-            status: 'pending',
-            next_attempt_at: now,
-            lease_owner: null,
-            lease_until: null,
-            last_error: null,
-            created_at: now,
-            sent_at: null,
-          });
+          rows.push(
+            pendingOutboxRow(
+              {
+                id: o.newId(),
+                idempotency_key: `${DIGEST_EVENT}:${day}:${user.id}`,
+                platform: user.platform,
+                target_kind: 'user',
+                target_id: user.platform_user_id,
+                event: DIGEST_EVENT,
+                payload: JSON.stringify({
+                  messageKey: 'event.digest.open_tickets',
+                  params: { count: list.length, keys: listed.join(', ') + (list.length > listed.length ? ', …' : '') },
+                  thread: 'none',
+                }),
+                locale: user.locale === 'en' || user.locale === 'zh-CN' ? user.locale : o.defaultLocale,
+                order_key: `none:${user.platform}:${user.platform_user_id}`,
+              },
+              now,
+            ),
+          );
         }
         await insertOutbox(tx, rows);
       }

@@ -1,9 +1,9 @@
+import { PollingLoop } from './polling-loop';
 import type { Logger } from 'pino';
 import type { TimeSource } from '../app/context';
 import type { Locale } from '../domain/types';
 import type { Db, DbOrTx, DialectName } from '../storage/database';
-import type { OutboxRow } from '../storage/tables';
-import { insertOutbox } from '../storage/repos/journal';
+import { insertOutbox, pendingOutboxRow } from '../storage/repos/journal';
 import {
   claimOutbox,
   markFailed,
@@ -104,9 +104,23 @@ export class OutboxDispatcher {
   private readonly sends: Record<SendResult, number> = { sent: 0, retry: 0, rate_limited: 0, failed: 0 };
   private ticks = 0;
   private lastTickMs = 0;
-  private loop: Promise<void> | undefined;
-  private stopping = false;
-  private wake: (() => void) | undefined;
+  /** Claims again at once while there was work, else when a paced target frees up (at most tickMs). */
+  private readonly loop = new PollingLoop(async () => {
+    let waitMs = this.cfg.tickMs;
+    try {
+      const r = await this.tickOnce();
+      const nowMs = this.o.time.now().getTime();
+      const progressed = r.sent + r.retried + r.rateLimited + r.parked > 0;
+      if (progressed && r.deferred === 0) waitMs = 0;
+      else {
+        const free = this.pacer.nextFreeAt(nowMs);
+        if (free !== undefined) waitMs = Math.min(waitMs, Math.max(0, free - nowMs));
+      }
+    } catch (err) {
+      this.o.logger.error({ err, platform: this.platform }, 'outbox dispatch failed');
+    }
+    return waitMs;
+  });
 
   constructor(private readonly o: OutboxDispatcherOptions) {
     this.platform = o.sender.platform;
@@ -127,7 +141,7 @@ export class OutboxDispatcher {
   async tickOnce(): Promise<DispatchTickResult> {
     const started = performance.now();
     const result: DispatchTickResult = { claimed: 0, sent: 0, retried: 0, rateLimited: 0, parked: 0, deferred: 0, lost: 0 };
-    if (this.stopping) return result;
+    if (this.loop.stopping) return result;
     const now = this.now();
     const lease: OutboxLease = { owner: this.o.owner, until: isoPlus(now, this.cfg.leaseMs) };
     const rows = await claimOutbox(this.o.db, {
@@ -155,7 +169,7 @@ export class OutboxDispatcher {
       while (nextQueue < queues.length) {
         const queue = queues[nextQueue++]!;
         for (const row of queue) {
-          if (this.stopping || !this.pacer.isReady(row.target_id, this.o.time.now().getTime())) {
+          if (this.loop.stopping || !this.pacer.isReady(row.target_id, this.o.time.now().getTime())) {
             deferred.push(row.id);
             continue;
           }
@@ -177,55 +191,18 @@ export class OutboxDispatcher {
     return result;
   }
 
-  /** Runs until stop(): claims again at once while there was work, else when a paced target frees up (at most tickMs). */
+  /** Runs until stop(). */
   start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops claiming; sends in flight finish and claimed rows not yet sent are handed back. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   stats(): DispatcherStats {
     return { platform: this.platform, sends: { ...this.sends }, ticks: this.ticks, lastTickMs: this.lastTickMs };
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      let waitMs = this.cfg.tickMs;
-      try {
-        const r = await this.tickOnce();
-        const nowMs = this.o.time.now().getTime();
-        const progressed = r.sent + r.retried + r.rateLimited + r.parked > 0;
-        if (progressed && r.deferred === 0) waitMs = 0;
-        else {
-          const free = this.pacer.nextFreeAt(nowMs);
-          if (free !== undefined) waitMs = Math.min(waitMs, Math.max(0, free - nowMs));
-        }
-      } catch (err) {
-        this.o.logger.error({ err, platform: this.platform }, 'outbox dispatch failed');
-      }
-      if (!this.stopping) await this.pause(waitMs);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timeout = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timeout);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = undefined;
-    });
   }
 
   private now(): string {
@@ -287,31 +264,27 @@ export class OutboxDispatcher {
   /** One notice per admin and parked row (the idempotency key makes it once, even if parking were retried). */
   private async noticeAdmins(tx: DbOrTx, row: OutboxRecord, attempts: number, error: string, now: string): Promise<void> {
     const targets = await resolveAdminTargets(tx, this.o.admins, this.o.defaultLocale);
-    const notices: Omit<OutboxRow, 'attempts'>[] = targets.map((a) => ({
-      id: this.o.newId(),
-      idempotency_key: `${ADMIN_DELIVERY_FAILED_EVENT}:${row.id}:${a.platform}:${a.targetId}`,
-      ticket_id: row.ticket_id,
-      ticket_version: null,
-      platform: a.platform,
-      target_kind: 'user',
-      target_id: a.targetId,
-      event: ADMIN_DELIVERY_FAILED_EVENT,
-      payload: JSON.stringify({
-        messageKey: 'event.admin.delivery_failed',
-        params: { target: `${row.platform}:${row.target_id}`, attempts, error, event: row.event, outboxId: row.id },
-        thread: 'none',
-      }),
-      locale: a.locale,
-      urgent: 0,
-      order_key: `admin:${a.platform}:${a.targetId}`,
-      status: 'pending',
-      next_attempt_at: now,
-      lease_owner: null,
-      lease_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
-    }));
+    const notices = targets.map((a) =>
+      pendingOutboxRow(
+        {
+          id: this.o.newId(),
+          idempotency_key: `${ADMIN_DELIVERY_FAILED_EVENT}:${row.id}:${a.platform}:${a.targetId}`,
+          ticket_id: row.ticket_id,
+          platform: a.platform,
+          target_kind: 'user',
+          target_id: a.targetId,
+          event: ADMIN_DELIVERY_FAILED_EVENT,
+          payload: JSON.stringify({
+            messageKey: 'event.admin.delivery_failed',
+            params: { target: `${row.platform}:${row.target_id}`, attempts, error, event: row.event, outboxId: row.id },
+            thread: 'none',
+          }),
+          locale: a.locale,
+          order_key: `admin:${a.platform}:${a.targetId}`,
+        },
+        now,
+      ),
+    );
     if (notices.length === 0) this.o.logger.warn({ outboxId: row.id }, 'no admin to tell about a failed delivery (config admins)');
     await insertOutbox(tx, notices);
   }

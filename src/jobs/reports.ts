@@ -5,8 +5,7 @@ import { WEEKDAYS } from '../config/schema';
 import { detectDepartmentAnomalies, formatAnomalyText } from '../reports/anomaly';
 import { reportTimeZone } from '../reports/queries';
 import { buildWeeklyDigest } from '../reports/stats';
-import { insertOutbox } from '../storage/repos/journal';
-import type { OutboxRow } from '../storage/tables';
+import { insertOutbox, pendingOutboxRow, type OutboxInsert, type OutboxIntent } from '../storage/repos/journal';
 import { dashboardUrl, signDashboardLink } from '../web/dashboard/signing';
 import { localDate, nextDailyRun, type RecurringJob } from './recurring';
 
@@ -22,24 +21,9 @@ export interface ReportJobOptions {
   dashboard?: { baseUrl?: string | undefined; secret?: string | undefined };
 }
 
-type OutboxInsert = Omit<OutboxRow, 'attempts'>;
-
-function outboxRow(ctx: Pick<AppContext, 'newId'>, now: string, r: Pick<OutboxInsert, 'idempotency_key' | 'platform' | 'target_kind' | 'target_id' | 'event' | 'payload' | 'locale'>): OutboxInsert {
-  return {
-    id: ctx.newId(),
-    ticket_id: null,
-    ticket_version: null,
-    urgent: 0,
-    order_key: `report:${r.platform}:${r.target_id}`,
-    status: 'pending',
-    next_attempt_at: now,
-    lease_owner: null,
-    lease_until: null,
-    last_error: null,
-    created_at: now,
-    sent_at: null,
-    ...r,
-  };
+/** Report messages have no ticket; each target gets its own ordering lane. */
+function reportRow(ctx: Pick<AppContext, 'newId'>, now: string, r: Omit<OutboxIntent, 'id' | 'order_key'>): OutboxInsert {
+  return pendingOutboxRow({ id: ctx.newId(), order_key: `report:${r.platform}:${r.target_id}`, ...r }, now);
 }
 
 /**
@@ -66,7 +50,7 @@ export function weeklyDigestJob(ctx: AppContext): RecurringJob | undefined {
       await insertOutbox(
         tx,
         messages.map((m) =>
-          outboxRow(ctx, now, {
+          reportRow(ctx, now, {
             idempotency_key: `${WEEKLY_DIGEST_JOB_ID}:${day}:${m.platform}:${m.channelId}`,
             platform: m.platform,
             target_kind: 'channel',
@@ -116,7 +100,7 @@ export function anomalyJob(ctx: AppContext, o: ReportJobOptions = {}): Recurring
           const locale: Locale = known?.locale === 'en' || known?.locale === 'zh-CN' ? known.locale : ctx.config.raw.locale;
           const link = alertLink(o, ref, alert.departmentId, slot.getTime(), locale);
           rows.push(
-            outboxRow(ctx, now, {
+            reportRow(ctx, now, {
               idempotency_key: `${alert.key}:${platform}:${platformUserId}`,
               platform,
               target_kind: 'user',

@@ -1,3 +1,4 @@
+import { PollingLoop } from './polling-loop';
 import type { Logger } from 'pino';
 import type { TimeSource } from '../app/context';
 import type { Db, DialectName, Tx } from '../storage/database';
@@ -89,9 +90,16 @@ export class Scheduler {
   /** Consecutive handler failures per timer (this replica's view), for the back-off. */
   private readonly failures = new Map<string, number>();
   private readonly counters: SchedulerStats = { ticks: 0, tickDurationSumMs: 0, lastTickMs: 0, maxTickMs: 0, processed: { ok: 0, error: 0, lost: 0 } };
-  private loop: Promise<void> | undefined;
-  private stopping = false;
-  private wake: (() => void) | undefined;
+  /** A full batch is followed at once by the next; otherwise the loop waits tickMs. */
+  private readonly loop = new PollingLoop(async () => {
+    try {
+      const r = await this.tickOnce();
+      return r.claimed === this.o.batchSize ? 0 : this.o.tickMs;
+    } catch (err) {
+      this.o.logger.error({ err }, 'scheduler tick failed');
+      return this.o.tickMs;
+    }
+  });
 
   constructor(private readonly o: SchedulerOptions) {
     this.jobs = new Map((o.jobs ?? []).map((j) => [j.id, j]));
@@ -104,7 +112,7 @@ export class Scheduler {
   /** Claims one batch of due timers and works through it. */
   async tickOnce(): Promise<TickResult> {
     const started = performance.now();
-    const result = this.stopping ? emptyResult() : await this.processBatch(await this.claimBatch());
+    const result = this.loop.stopping ? emptyResult() : await this.processBatch(await this.claimBatch());
     result.durationMs = performance.now() - started;
     this.record(result);
     return result;
@@ -134,7 +142,7 @@ export class Scheduler {
     const worker = async () => {
       while (next < chunks.length) {
         const chunk = chunks[next++]!;
-        if (this.stopping) unstarted.push(...chunk.map((t) => t.id));
+        if (this.loop.stopping) unstarted.push(...chunk.map((t) => t.id));
         else await this.processChunk(chunk, lease, result, unstarted);
       }
     };
@@ -146,49 +154,18 @@ export class Scheduler {
     return result;
   }
 
-  /** Runs the loop until stop(): a full batch is followed at once by the next, otherwise it waits tickMs. */
+  /** Runs the loop until stop(). */
   start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.loop = this.run();
+    this.loop.start();
   }
 
   /** Stops claiming, lets the timers in progress finish, and releases the claimed ones not started. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
-    this.loop = undefined;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   stats(): SchedulerStats {
     return { ...this.counters, processed: { ...this.counters.processed } };
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      let full = false;
-      try {
-        const r = await this.tickOnce();
-        full = r.claimed === this.o.batchSize;
-      } catch (err) {
-        this.o.logger.error({ err }, 'scheduler tick failed');
-      }
-      if (!full && !this.stopping) await this.pause(this.o.tickMs);
-    }
-  }
-
-  private pause(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const timeout = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timeout);
-        resolve();
-      }
-      this.wake = done;
-    }).finally(() => {
-      this.wake = undefined;
-    });
   }
 
   /**
@@ -232,7 +209,7 @@ export class Scheduler {
       // Timers waking at the same time (often: none, or a common deadline) are completed together.
       const byNext = new Map<string | null, string[]>();
       for (const timer of chunk) {
-        if (this.stopping) {
+        if (this.loop.stopping) {
           unstarted.push(timer.id);
           continue;
         }
@@ -270,7 +247,7 @@ export class Scheduler {
     const trx = await this.o.db.startTransaction().execute();
     try {
       for (const timer of chunk) {
-        if (this.stopping) {
+        if (this.loop.stopping) {
           unstarted.push(timer.id);
           continue;
         }

@@ -1,3 +1,4 @@
+import { insertOutbox, pendingOutboxRow } from '../../src/storage/repos/journal';
 import { t } from '../../src/chat/i18n';
 import { dashboardLinks } from '../../src/chat/dashboard';
 import type { Locale } from '../../src/domain/types';
@@ -30,28 +31,11 @@ let seq = 0;
 async function insertRow(r: Pick<OutboxRow, 'event' | 'target_kind' | 'target_id' | 'payload'> & { locale?: string }): Promise<OutboxRecord> {
   const now = h.time.now().toISOString();
   const id = `rep-${++seq}`;
-  const row: Omit<OutboxRow, 'attempts'> = {
-    id,
-    idempotency_key: `${r.event}:${id}`,
-    ticket_id: null,
-    ticket_version: null,
-    platform: 'feishu',
-    target_kind: r.target_kind,
-    target_id: r.target_id,
-    event: r.event,
-    payload: r.payload,
-    locale: r.locale ?? 'zh-CN',
-    urgent: 0,
-    order_key: `report:feishu:${r.target_id}`,
-    status: 'pending',
-    next_attempt_at: now,
-    lease_owner: null,
-    lease_until: null,
-    last_error: null,
-    created_at: now,
-    sent_at: null,
-  };
-  await h.storage.db.insertInto('outbox').values(row).execute();
+  const row = pendingOutboxRow(
+    { id, idempotency_key: `${r.event}:${id}`, platform: 'feishu', target_kind: r.target_kind, target_id: r.target_id, event: r.event, payload: r.payload, locale: r.locale ?? 'zh-CN', order_key: `report:feishu:${r.target_id}` },
+    now,
+  );
+  await insertOutbox(h.storage.db, [row]);
   return h.storage.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 }
 

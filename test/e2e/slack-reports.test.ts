@@ -1,3 +1,4 @@
+import { insertOutbox, pendingOutboxRow } from '../../src/storage/repos/journal';
 import type { OutboxRow } from '../../src/storage/tables';
 import { renderVolumeChartSvg, svgToPng } from '../../src/reports/chart';
 import { UPLOAD_METHOD, type FakeMessage } from '../fakes/slack-server';
@@ -25,31 +26,11 @@ const DIGEST_TEXT = 'Weekly digest · 16–22 Nov\nCreated 13 · Resolved 11\nR&
 const DIGEST_MRKDWN = 'Weekly digest · 16–22 Nov\nCreated 13 · Resolved 11\nR&amp;D backlog: 3 &lt; 5';
 
 let seq = 0;
-async function insertRow(h: SlackHarness, r: Partial<Omit<OutboxRow, 'attempts'>> & Pick<OutboxRow, 'event' | 'target_kind' | 'target_id' | 'payload'>): Promise<string> {
+async function insertRow(h: SlackHarness, r: Pick<OutboxRow, 'event' | 'target_kind' | 'target_id' | 'payload'> & { locale?: string }): Promise<string> {
   seq += 1;
   const id = `rep${seq}`;
   const now = h.time.now().toISOString();
-  await h.storage.db
-    .insertInto('outbox')
-    .values({
-      id,
-      idempotency_key: `${r.event}:${seq}`,
-      ticket_id: null,
-      ticket_version: null,
-      platform: 'slack',
-      locale: 'en',
-      urgent: 0,
-      order_key: `report:slack:${r.target_id}`,
-      status: 'pending',
-      next_attempt_at: now,
-      lease_owner: null,
-      lease_until: null,
-      last_error: null,
-      created_at: now,
-      sent_at: null,
-      ...r,
-    })
-    .execute();
+  await insertOutbox(h.storage.db, [pendingOutboxRow({ id, idempotency_key: `${r.event}:${seq}`, platform: 'slack', locale: 'en', order_key: `report:slack:${r.target_id}`, ...r }, now)]);
   return id;
 }
 

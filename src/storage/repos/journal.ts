@@ -17,8 +17,31 @@ export async function listMessages(db: DbOrTx, ticketId: string, limit = 50): Pr
   return db.selectFrom('messages').selectAll().where('ticket_id', '=', ticketId).orderBy('created_at').orderBy('id').limit(limit).execute();
 }
 
+export type OutboxInsert = Omit<OutboxRow, 'attempts'>;
+
+/** What a writer decides about an outbox row; the rest is the same for every new row. */
+export type OutboxIntent = Pick<OutboxInsert, 'id' | 'idempotency_key' | 'platform' | 'target_kind' | 'target_id' | 'event' | 'payload' | 'locale' | 'order_key'> &
+  Partial<Pick<OutboxInsert, 'ticket_id' | 'ticket_version' | 'urgent' | 'next_attempt_at'>>;
+
+/** A new pending row, sendable from `next_attempt_at` (default: now). */
+export function pendingOutboxRow(intent: OutboxIntent, now: string): OutboxInsert {
+  return {
+    ticket_id: null,
+    ticket_version: null,
+    urgent: 0,
+    next_attempt_at: now,
+    ...intent,
+    status: 'pending',
+    lease_owner: null,
+    lease_until: null,
+    last_error: null,
+    created_at: now,
+    sent_at: null,
+  };
+}
+
 /** Adds outbox rows; a row whose idempotency key exists already is skipped (never sent twice). */
-export async function insertOutbox(db: DbOrTx, rows: Omit<OutboxRow, 'attempts'>[]): Promise<void> {
+export async function insertOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<void> {
   if (rows.length === 0) return;
   await db
     .insertInto('outbox')
