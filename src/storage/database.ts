@@ -1,10 +1,27 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresAdapter, PostgresDialect, SqliteDialect, sql, type Migration, type MigrationProvider, type Transaction } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresAdapter,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type KyselyPlugin,
+  type Migration,
+  type MigrationProvider,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type Transaction,
+  type UnknownRow,
+} from 'kysely';
 import pg from 'pg';
 import * as m001 from '../../db/migrations/001_initial';
 import * as m002 from '../../db/migrations/002_report_indexes';
+import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
 export type Db = Kysely<Database>;
@@ -46,17 +63,37 @@ function openSqlite(file: string): Storage {
   database.pragma('busy_timeout = 5000');
   // NORMAL in WAL mode: a crash of the process loses nothing; fewer fsyncs than FULL.
   database.pragma('synchronous = NORMAL');
-  // Checkpoints (which fsync) every ~80 MB of WAL instead of 4 MB: ticket creation touches many
-  // pages, and frequent checkpoints cost ~15 % of create throughput (bench/RESULTS.md).
-  database.pragma('wal_autocheckpoint = 20000');
   database.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(database) }) });
+  // A checkpoint on this connection would stall the event loop (see checkpointer.ts): a worker
+  // thread does them every second; this connection only steps in if the WAL passes ~200 MB.
+  const checkpointer = file === ':memory:' ? undefined : startCheckpointer(resolve(file), 1000, (message) => console.error(`ticketbot: WAL checkpoint failed: ${message}`));
+  if (checkpointer) database.pragma('wal_autocheckpoint = 50000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(database) }), plugins: [new YieldBetweenQueries()] });
   return {
     db,
     dialect: 'sqlite',
     description: file === ':memory:' ? 'SQLite (in memory)' : `SQLite ${resolve(file)}`,
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      await checkpointer?.stop();
+    },
   };
+}
+
+/**
+ * better-sqlite3 runs each statement synchronously, and kysely chains them with already-resolved
+ * promises, so a whole use case would otherwise run without the event loop taking a turn: acks of
+ * requests that arrived meanwhile would wait for it. One macrotask turn after each statement lets
+ * them through (bench/slack-ack measures the difference).
+ */
+class YieldBetweenQueries implements KyselyPlugin {
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return args.node;
+  }
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return args.result;
+  }
 }
 
 /**
