@@ -214,7 +214,9 @@ export const schedulerBenchmark: Benchmark = {
   name: 'scheduler',
   async run({ quick }) {
     const count = quick ? 50_000 : 1_000_000;
-    const pgUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+    // Like bench/reports.ts: this machine's PostgreSQL unless told otherwise (BENCH_DATABASE_URL=off skips it).
+    const wanted = process.env.BENCH_DATABASE_URL || process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+    const pgUrl = wanted === 'off' ? undefined : wanted;
     const results: { db: string; figures: SchedulerFigures }[] = [];
     results.push({ db: 'SQLite (file, WAL)', figures: await withSqlite((s) => measureScheduler(s, count, 'SQLite')) });
     if (pgUrl) results.push({ db: 'PostgreSQL', figures: await withPostgres(pgUrl, (s) => measureScheduler(s, count, 'PostgreSQL')) });

@@ -17,13 +17,22 @@ export interface BusinessTimeMeasure {
 /** Wall-clock time, for the `always` calendar or an unknown one. */
 export const WALL_CLOCK: BusinessTimeMeasure = { between: (a, b) => Math.max(0, b - a) };
 
+const HOUR_MS = 3_600_000;
+const MINUTE_MS = 60_000;
+
 /**
- * Wraps a calendar so that long spans cost a few map lookups: whole UTC days are measured once
- * and remembered, only the partial first and last day are asked of the calendar. Correct because
- * business time is additive over adjacent spans.
+ * Wraps a calendar so that a span costs a few array reads: for every UTC day touched, the working
+ * time of each of its 24 hours is asked of the calendar once and kept as running totals; an hour
+ * that is only partly working keeps its 60 minutes the same way, and only a minute that is partly
+ * working (a calendar boundary off the minute) asks the calendar again. Correct because business
+ * time is additive over adjacent spans, and a span inside a wholly working (or wholly idle) hour
+ * or minute is all working (or none).
  */
 export class CachedBusinessTime implements BusinessTimeMeasure {
-  private readonly dayTotals = new Map<number, number>();
+  /** Per UTC day: working ms from midnight to the start of each hour (index 24 = the day's total). */
+  private readonly days = new Map<number, Float64Array>();
+  /** Per partly working hour (hours since the epoch): working ms from the hour to each minute. */
+  private readonly hours = new Map<number, Float64Array>();
 
   constructor(private readonly calendar: BusinessTimeMeasure) {}
 
@@ -31,20 +40,57 @@ export class CachedBusinessTime implements BusinessTimeMeasure {
     if (!(toMs > fromMs)) return 0;
     const firstDay = Math.floor(fromMs / DAY_MS);
     const lastDay = Math.floor(toMs / DAY_MS);
-    if (firstDay === lastDay) return this.calendar.between(fromMs, toMs);
-    let total = this.calendar.between(fromMs, (firstDay + 1) * DAY_MS);
-    for (let day = firstDay + 1; day < lastDay; day++) total += this.dayTotal(day);
-    if (toMs > lastDay * DAY_MS) total += this.calendar.between(lastDay * DAY_MS, toMs);
-    return total;
+    if (firstDay === lastDay) return this.sinceMidnight(firstDay, toMs) - this.sinceMidnight(firstDay, fromMs);
+    let total = this.dayProfile(firstDay)[24]! - this.sinceMidnight(firstDay, fromMs);
+    for (let day = firstDay + 1; day < lastDay; day++) total += this.dayProfile(day)[24]!;
+    return total + this.sinceMidnight(lastDay, toMs);
   }
 
-  private dayTotal(day: number): number {
-    let total = this.dayTotals.get(day);
-    if (total === undefined) {
-      total = this.calendar.between(day * DAY_MS, (day + 1) * DAY_MS);
-      this.dayTotals.set(day, total);
+  /** Working ms from the start of UTC day `day` to `ms` (an instant in that day). */
+  private sinceMidnight(day: number, ms: number): number {
+    const profile = this.dayProfile(day);
+    const offset = ms - day * DAY_MS;
+    const hour = Math.floor(offset / HOUR_MS);
+    const before = profile[hour]!;
+    const into = offset - hour * HOUR_MS;
+    const worked = profile[hour + 1]! - before;
+    if (into === 0 || worked === 0) return before;
+    if (worked === HOUR_MS) return before + into;
+    const hourStart = day * DAY_MS + hour * HOUR_MS;
+    const minutes = this.hourProfile(day * 24 + hour, hourStart);
+    const minute = Math.floor(into / MINUTE_MS);
+    const intoMinute = into - minute * MINUTE_MS;
+    const minuteWorked = minutes[minute + 1]! - minutes[minute]!;
+    if (intoMinute === 0 || minuteWorked === 0) return before + minutes[minute]!;
+    if (minuteWorked === MINUTE_MS) return before + minutes[minute]! + intoMinute;
+    const minuteStart = hourStart + minute * MINUTE_MS;
+    return before + minutes[minute]! + this.calendar.between(minuteStart, minuteStart + intoMinute);
+  }
+
+  private dayProfile(day: number): Float64Array {
+    let profile = this.days.get(day);
+    if (!profile) {
+      profile = new Float64Array(25);
+      const start = day * DAY_MS;
+      const total = this.calendar.between(start, start + DAY_MS);
+      for (let h = 0; h < 24; h++) {
+        // A day with no working time (or only working time) needs no further questions.
+        const worked = total === 0 ? 0 : total === DAY_MS ? HOUR_MS : this.calendar.between(start + h * HOUR_MS, start + (h + 1) * HOUR_MS);
+        profile[h + 1] = profile[h]! + worked;
+      }
+      this.days.set(day, profile);
     }
-    return total;
+    return profile;
+  }
+
+  private hourProfile(hour: number, hourStart: number): Float64Array {
+    let profile = this.hours.get(hour);
+    if (!profile) {
+      profile = new Float64Array(61);
+      for (let m = 0; m < 60; m++) profile[m + 1] = profile[m]! + this.calendar.between(hourStart + m * MINUTE_MS, hourStart + (m + 1) * MINUTE_MS);
+      this.hours.set(hour, profile);
+    }
+    return profile;
   }
 }
 
@@ -84,11 +130,17 @@ export interface TicketFact {
   /** Public replies by agents (notes, claims and automatic messages do not count). */
   publicReplyCount: number;
   reopenCount: number;
-  /** Calendar of the first-response clock, or the department's when it had none. */
+  /**
+   * Calendar of the first-response clock, or the department's when it had none. The loader looks
+   * it up only when the first response is in the period (the only time it is used).
+   */
   firstResponseCalendarId: string;
-  /** Calendar of the resolution clock, or the department's when it had none. */
+  /**
+   * Calendar of the resolution clock, or the department's when it had none. Looked up only when
+   * the ticket counts as resolved in the period.
+   */
   resolutionCalendarId: string;
-  /** The survey answer, when the requester gave one. */
+  /** The survey answer, when the requester gave one. Looked up only when it was closed in the period. */
   surveyScore: number | null;
 }
 
@@ -236,7 +288,7 @@ export const BACKLOG_AGE_LIMITS_MS = [DAY_MS, 3 * DAY_MS, 7 * DAY_MS, Infinity] 
 export function summarizeDurations(values: readonly number[]): DurationSummary {
   const n = values.length;
   if (n === 0) return { count: 0, meanMs: null, medianMs: null, p90Ms: null };
-  const sorted = Float64Array.from(values).sort();
+  const sorted = new Float64Array(values).sort();
   let sum = 0;
   for (const v of sorted) sum += v;
   const mid = n >> 1;
@@ -395,14 +447,23 @@ function volumeByDay(input: MetricsInput, created: readonly TicketFact[]): Metri
   const dayOf = dayKeyer(input.timeZone);
   const days = new Map<string, { created: number; resolved: number }>();
   // Every day of the period appears, so a chart shows quiet days as zero rather than skipping them.
-  for (let ms = input.fromMs; ms < input.toMs; ms += 3_600_000) {
+  // The day of each hour of the period is kept by hour index, so a ticket costs an array read.
+  const firstHour = Math.floor(input.fromMs / HOUR_MS);
+  const byHour: { created: number; resolved: number }[] = [];
+  for (let ms = input.fromMs; ms < input.toMs; ms += HOUR_MS) {
     const day = dayOf(ms);
-    if (!days.has(day)) days.set(day, { created: 0, resolved: 0 });
+    let bucket = days.get(day);
+    if (!bucket) {
+      bucket = { created: 0, resolved: 0 };
+      days.set(day, bucket);
+    }
+    byHour[Math.floor(ms / HOUR_MS) - firstHour] = bucket;
   }
-  for (const t of created) days.get(dayOf(t.createdAt))!.created++;
+  const bucketOf = (ms: number) => byHour[Math.floor(ms / HOUR_MS) - firstHour] ?? days.get(dayOf(ms));
+  for (const t of created) bucketOf(t.createdAt)!.created++;
   for (const t of input.tickets) {
     if (inPeriod(t.resolvedAt, input.fromMs, input.toMs) && (t.state === 'resolved' || t.state === 'closed')) {
-      const bucket = days.get(dayOf(t.resolvedAt));
+      const bucket = bucketOf(t.resolvedAt);
       if (bucket) bucket.resolved++;
     }
   }
@@ -410,10 +471,12 @@ function volumeByDay(input: MetricsInput, created: readonly TicketFact[]): Metri
 }
 
 function categorySharesOf(created: readonly TicketFact[], paths: ReadonlyMap<string, readonly string[]>): MetricsReport['categories'] {
+  const byCategory = new Map<string, number>();
+  for (const t of created) byCategory.set(t.categoryId, (byCategory.get(t.categoryId) ?? 0) + 1);
   const levels = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
-  for (const t of created) {
-    const path = paths.get(t.categoryId) ?? [t.categoryId];
-    path.slice(0, 3).forEach((id, level) => levels[level]!.set(id, (levels[level]!.get(id) ?? 0) + 1));
+  for (const [categoryId, count] of byCategory) {
+    const path = paths.get(categoryId) ?? [categoryId];
+    path.slice(0, 3).forEach((id, level) => levels[level]!.set(id, (levels[level]!.get(id) ?? 0) + count));
   }
   const total = created.length;
   const shares = (m: Map<string, number>): CategoryShare[] =>

@@ -75,6 +75,10 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
   const mode: 'socket' | 'http' = env.SLACK_MODE ?? (env.SLACK_APP_TOKEN ? 'socket' : 'http');
   if (mode === 'socket' && !env.SLACK_APP_TOKEN) throw new Error('Slack: SLACK_MODE=socket needs SLACK_APP_TOKEN (an app-level xapp-… token with connections:write)');
   if (mode === 'http' && !env.SLACK_SIGNING_SECRET) throw new Error('Slack: HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)');
+  // Another kind of token (a bot token, say) gets not_allowed_token_type, which the Socket Mode
+  // client takes for a passing fault and retries forever: refuse it here instead.
+  if (mode === 'socket' && !env.SLACK_APP_TOKEN!.startsWith('xapp-'))
+    throw new SlackTokenRejected("Slack: SLACK_APP_TOKEN is not an app-level token (xapp-…); generate one with the connections:write scope under the app's Basic Information › App-Level Tokens");
 
   const clientOptions: webApi.WebClientOptions = {
     ...(o.clientOptions ?? {}),
@@ -95,8 +99,10 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
   logger.info({ workspace: workspace.name, teamId, botUserId: auth.user_id, mode }, `Slack: connected to workspace ${workspace.name}`);
 
   let receiver: Receiver;
+  let socketReceiver: SocketModeReceiver | undefined;
   if (mode === 'socket') {
-    receiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN!, logger: boltLogger(logger) });
+    // apps.connections.open goes through these options too (SLACK_API_URL; a copy, as the client fills in defaults).
+    receiver = socketReceiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN!, logger: boltLogger(logger), installerOptions: { clientOptions: { ...clientOptions } } });
   } else {
     receiver = new ExpressReceiver({
       signingSecret: env.SLACK_SIGNING_SECRET!,
@@ -148,7 +154,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
     sender,
     workspace,
     start: async () => {
-      if (mode === 'socket') await bolt.start();
+      if (mode === 'socket') await startSocketMode(bolt);
       await checkDepartmentChannels(runtime);
       await syncAllChannelMembers(runtime);
       const every = o.memberSyncMs ?? 10 * 60_000;
@@ -159,9 +165,21 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
     },
     stop: async () => {
       if (memberTimer) clearInterval(memberTimer);
-      if (mode === 'socket') await bolt.stop();
+      // Bolt's stop() only starts the disconnect; wait for the close handshake so no socket or timer is left.
+      if (socketReceiver) await socketReceiver.client.disconnect();
     },
   };
+}
+
+/** Opens the Socket Mode connection; a rejected app-level token is a configuration error, said plainly. */
+async function startSocketMode(bolt: App): Promise<void> {
+  try {
+    await bolt.start();
+  } catch (err) {
+    const code = slackErrorCode(err);
+    if (code) throw new SlackTokenRejected(`Slack: SLACK_APP_TOKEN was rejected by apps.connections.open (${code}); copy the app-level token (xapp-…, scope connections:write) from the app's Basic Information page`);
+    throw new Error(`Slack: could not open the Socket Mode connection (${describeSlackError(err)})`);
+  }
 }
 
 /**

@@ -13,7 +13,7 @@ import { createDashboardRouter } from '../../src/web/dashboard/router';
 import { createWebServer } from '../../src/web/server';
 import { ManualTime, testContext } from '../support/app';
 import { openMigratedSqlite } from '../support/storage';
-import { FakeSlack, type FakeView } from './slack-server';
+import { FakeSlack, type EnvelopeType, type FakeView } from './slack-server';
 import { storageSlackPorts } from '../../src/wiring/slack-ports';
 
 /** A small company on Slack: IT (members from its channel), Finance (explicit), Legal (private channel the bot is not in). */
@@ -102,6 +102,11 @@ export interface HarnessOptions {
   skipStart?: boolean;
   /** Turns the dashboard on with this signing secret: links point at the harness's own server, which serves it. */
   dashboardSecret?: string;
+  /**
+   * Socket Mode (SLACK_APP_TOKEN set): no HTTP server; commands, interactions and events arrive
+   * as envelopes over the fake's WebSocket and their "response" is the app's ack.
+   */
+  socketMode?: boolean;
 }
 
 /** The whole bot on Slack over loopback: fake Web API, our express server with Bolt, SQLite, the outbox dispatcher. */
@@ -116,9 +121,13 @@ export class SlackHarness {
     readonly ctx: AppContext,
     readonly slack: SlackApp,
     readonly dispatcher: OutboxDispatcher,
-    private readonly server: Server,
+    private readonly server: Server | undefined,
     readonly time: ManualTime,
   ) {}
+
+  get socketMode(): boolean {
+    return this.slack.mode === 'socket';
+  }
 
   static async start(opts: HarnessOptions = {}): Promise<SlackHarness> {
     const fake = new FakeSlack();
@@ -145,20 +154,23 @@ export class SlackHarness {
     const time = new ManualTime(new Date('2026-03-02T02:00:00Z'));
     const ctx = testContext(storage, time, opts.config ?? slackTestConfig());
     if (process.env.TEST_LOG_LEVEL) ctx.logger = pino({ level: process.env.TEST_LOG_LEVEL });
-    const web = createWebServer({
+    if (opts.socketMode && opts.dashboardSecret) throw new Error('SlackHarness: the dashboard needs the HTTP server, which Socket Mode does without');
+    const web = opts.socketMode ? undefined : createWebServer({
       logger: ctx.logger,
       health: { database: async () => ({ ok: true, dialect: storage.dialect }), platforms: () => ({}), scheduler: () => ({ state: 'off' }) },
     });
     const ports = storageSlackPorts(ctx);
     let baseUrl = '';
     const secret = opts.dashboardSecret;
-    if (secret) web.app.use(createDashboardRouter({ ctx, secret }));
+    if (secret) web!.app.use(createDashboardRouter({ ctx, secret }));
     const dashboard = secret ? { linkFor: (userId: string, locale: 'en' | 'zh-CN') => dashboardLinks(ctx, { baseUrl, secret }).linkFor(userId, locale) } : undefined;
     const slack = await createSlackApp({
       ctx,
-      env: { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl },
+      env: opts.socketMode
+        ? { SLACK_BOT_TOKEN: fake.botToken, SLACK_APP_TOKEN: fake.appToken, SLACK_API_URL: fake.apiUrl }
+        : { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: fake.apiUrl },
       ports,
-      expressApp: web.app,
+      expressApp: web?.app,
       clientOptions: { retryConfig: { retries: 0 } },
       memberSyncMs: 0,
       dashboard,
@@ -176,7 +188,7 @@ export class SlackHarness {
       targetIntervalMs: 0,
       random: () => 0.5,
     });
-    const { server } = await web.listen(0, '127.0.0.1');
+    const server = web ? (await web.listen(0, '127.0.0.1')).server : undefined;
     const h = new SlackHarness(fake, storage, ctx, slack, dispatcher, server, time);
     // Tests wait for listeners that run after the HTTP ack, as Slack would not.
     slack.bolt.use(async ({ next }) => {
@@ -187,7 +199,7 @@ export class SlackHarness {
         h.inflight--;
       }
     });
-    h.baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    h.baseUrl = server ? `http://127.0.0.1:${(server.address() as AddressInfo).port}` : '';
     baseUrl = h.baseUrl;
     if (!opts.skipStart) await slack.start();
     return h;
@@ -195,8 +207,11 @@ export class SlackHarness {
 
   async stop(): Promise<void> {
     await this.slack.stop();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const server = this.server;
+    if (server) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
     await this.fake.stop();
     await this.storage.close();
   }
@@ -208,12 +223,25 @@ export class SlackHarness {
   }
 
   async post(body: string, contentType: string, opts: { timestamp?: number; secret?: string; retryNum?: number; headers?: Record<string, string> } = {}): Promise<Response> {
+    if (!this.server) throw new Error('SlackHarness.post: Socket Mode has no HTTP endpoint (use fake.sendEnvelope)');
     const headers: Record<string, string> = { 'content-type': contentType, ...this.sign(body, opts.timestamp, opts.secret), ...(opts.headers ?? {}) };
     if (opts.retryNum !== undefined) {
       headers['x-slack-retry-num'] = String(opts.retryNum);
       headers['x-slack-retry-reason'] = 'http_timeout';
     }
     return fetch(`${this.baseUrl}/slack/events`, { method: 'POST', headers, body });
+  }
+
+  /**
+   * Hands a payload to the bot as Slack would in this mode: a signed POST (HTTP mode), or an
+   * envelope over the WebSocket (Socket Mode), whose ack stands in for the HTTP response: 200
+   * with the ack's payload as the body, empty when the ack carried nothing.
+   */
+  private async toBot(type: EnvelopeType, payload: Record<string, unknown>, http: { body: string; contentType: string }, opts: { retryNum?: number } = {}): Promise<Response> {
+    if (!this.socketMode) return this.post(http.body, http.contentType, { retryNum: opts.retryNum });
+    const ack = await this.fake.sendEnvelope(type, payload, { retryAttempt: opts.retryNum });
+    const answer = ack.payload && Object.keys(ack.payload).length > 0 ? JSON.stringify(ack.payload) : '';
+    return new Response(answer, { status: 200, headers: answer ? { 'content-type': 'application/json' } : {} });
   }
 
   /** Waits until every listener started by the requests so far has finished. */
@@ -232,9 +260,17 @@ export class SlackHarness {
 
   /** A slash command; returns the HTTP response and the id of its response_url. */
   async command(user: string, text: string, opts: { channel?: string; triggerId?: string } = {}): Promise<{ res: Response; responseId: string; triggerId: string }> {
+    const { payload, responseId, triggerId } = this.commandPayload(user, text, opts);
+    const res = await this.toBot('slash_commands', payload, { body: new URLSearchParams(payload).toString(), contentType: 'application/x-www-form-urlencoded' });
+    await this.idle();
+    return { res, responseId, triggerId };
+  }
+
+  /** The fields Slack sends for `/ticket <text>` (form-encoded over HTTP, an object in Socket Mode). */
+  commandPayload(user: string, text: string, opts: { channel?: string; triggerId?: string } = {}): { payload: Record<string, string>; responseId: string; triggerId: string } {
     const responseId = this.nextId('cmd');
     const triggerId = opts.triggerId ?? this.nextId('trigger.');
-    const body = new URLSearchParams({
+    const payload = {
       token: 'legacy',
       team_id: this.fake.teamId,
       channel_id: opts.channel ?? 'C0GEN',
@@ -244,10 +280,8 @@ export class SlackHarness {
       response_url: this.fake.responseUrl(responseId),
       trigger_id: triggerId,
       api_app_id: 'A0TEST',
-    }).toString();
-    const res = await this.post(body, 'application/x-www-form-urlencoded');
-    await this.idle();
-    return { res, responseId, triggerId };
+    };
+    return { payload, responseId, triggerId };
   }
 
   /** Texts sent to a response_url. */
@@ -257,7 +291,7 @@ export class SlackHarness {
 
   async interaction(payload: Record<string, unknown>, opts: { retryNum?: number } = {}): Promise<Response> {
     const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-    const res = await this.post(body, 'application/x-www-form-urlencoded', opts);
+    const res = await this.toBot('interactive', payload, { body, contentType: 'application/x-www-form-urlencoded' }, opts);
     await this.idle();
     return res;
   }
@@ -338,7 +372,7 @@ export class SlackHarness {
 
   /** An Events API callback. */
   async event(event: Record<string, unknown>, opts: { eventId?: string; retryNum?: number } = {}): Promise<Response> {
-    const body = JSON.stringify({
+    const payload = {
       token: 'legacy',
       team_id: this.fake.teamId,
       api_app_id: 'A0TEST',
@@ -347,8 +381,8 @@ export class SlackHarness {
       event_time: Math.floor(Date.now() / 1000),
       authorizations: [{ team_id: this.fake.teamId, user_id: this.fake.botUserId, is_bot: true }],
       event: { event_ts: String(Date.now() / 1000), ...event },
-    });
-    const res = await this.post(body, 'application/json', { retryNum: opts.retryNum });
+    };
+    const res = await this.toBot('events_api', payload, { body: JSON.stringify(payload), contentType: 'application/json' }, { retryNum: opts.retryNum });
     await this.idle();
     return res;
   }

@@ -1,6 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+/**
+ * The few parts of the `ws` package (8.x, installed with @larksuiteoapi/node-sdk) the fake uses:
+ * it ships no types and @types/ws is not installed, so a narrow local type stands in.
+ */
+interface WsSocket {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;
+  on(event: 'close', listener: () => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+interface WsServer {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WsSocket) => void): void;
+  close(callback?: () => void): void;
+}
+const { WebSocketServer } = require('ws') as { WebSocketServer: new (options: { noServer: true; clientTracking: false }) => WsServer };
+const WS_OPEN = 1;
 
 /**
  * A loopback fake of Slack's Web API (and of response_url endpoints). It speaks the shapes the
@@ -92,8 +113,30 @@ export type FakeFailure =
   /** The call takes effect but its answer is lost (a 5xx after the work, as when a gateway times out). */
   | { kind: 'lost'; status?: number; times?: number };
 
+/** What Slack sends over a Socket Mode connection for each delivery (docs: "Using Socket Mode"). */
+export type EnvelopeType = 'slash_commands' | 'interactive' | 'events_api';
+
+export interface SocketEnvelope {
+  envelope_id: string;
+  type: EnvelopeType;
+  payload: Record<string, unknown>;
+  accepts_response_payload: boolean;
+  /** events_api only: Slack's redeliveries count up from 0, with the reason of the last failure. */
+  retry_attempt?: number;
+  retry_reason?: string;
+}
+
+/** The app's acknowledgement of an envelope: `payload` carries a response (modal errors, command answer). */
+export interface SocketAck {
+  envelope_id: string;
+  payload?: Record<string, unknown>;
+}
+
 export interface FakeSlackOptions {
   botToken?: string;
+  /** The app-level token (`xapp-…`) that apps.connections.open requires. */
+  appToken?: string;
+  appId?: string;
   teamId?: string;
   teamName?: string;
   botUserId?: string;
@@ -102,6 +145,8 @@ export interface FakeSlackOptions {
 
 export class FakeSlack {
   readonly botToken: string;
+  readonly appToken: string;
+  readonly appId: string;
   readonly teamId: string;
   readonly teamName: string;
   readonly botUserId: string;
@@ -123,9 +168,20 @@ export class FakeSlack {
   private viewCounter = 0;
   private fileCounter = 0;
   private waiters: Array<() => void> = [];
+  /** Socket Mode: envelopes sent to the app and acks it sent back, in order. */
+  readonly envelopes: SocketEnvelope[] = [];
+  readonly acks: SocketAck[] = [];
+  private wss: WsServer | undefined;
+  private readonly sockets = new Set<WsSocket>();
+  /** Tickets handed out by apps.connections.open; each URL connects once, as Slack's do. */
+  private readonly tickets = new Set<string>();
+  private readonly pendingAcks = new Map<string, (ack: SocketAck) => void>();
+  private envelopeCounter = 0;
 
   constructor(options: FakeSlackOptions = {}) {
     this.botToken = options.botToken ?? 'xoxb-test-token';
+    this.appToken = options.appToken ?? 'xapp-1-A0TEST-1-test';
+    this.appId = options.appId ?? 'A0TEST';
     this.teamId = options.teamId ?? 'T0TEST';
     this.teamName = options.teamName ?? 'Test Workspace';
     this.botUserId = options.botUserId ?? 'UBOT';
@@ -150,6 +206,8 @@ export class FakeSlack {
         res.end(String(err));
       });
     });
+    this.wss = new WebSocketServer({ noServer: true, clientTracking: false });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }
@@ -158,8 +216,94 @@ export class FakeSlack {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    // Upgraded sockets are no longer the HTTP server's: end them here (an app still connected sees the link drop).
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets.clear();
+    const wss = this.wss;
+    this.wss = undefined;
+    if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Open Socket Mode connections (after their hello). */
+  get socketCount(): number {
+    return [...this.sockets].filter((ws) => ws.readyState === WS_OPEN).length;
+  }
+
+  /**
+   * Delivers a payload over the newest Socket Mode connection, as Slack does, and resolves with
+   * the app's ack (`{ envelope_id, payload? }`); rejects when no ack comes within `timeoutMs`
+   * (Slack's deadline is 3 s). `retryAttempt` makes it a redelivery (events_api carries
+   * retry_attempt / retry_reason); `envelopeId` lets a test send the very same envelope again.
+   */
+  async sendEnvelope(type: EnvelopeType, payload: Record<string, unknown>, opts: { envelopeId?: string; retryAttempt?: number; retryReason?: string; timeoutMs?: number } = {}): Promise<SocketAck> {
+    const ws = [...this.sockets].filter((s) => s.readyState === WS_OPEN).at(-1);
+    if (!ws) throw new Error(`FakeSlack.sendEnvelope: no open Socket Mode connection for ${type}`);
+    this.envelopeCounter += 1;
+    const envelopeId = opts.envelopeId ?? `${randomBytes(4).toString('hex')}-${String(this.envelopeCounter).padStart(4, '0')}`;
+    if (this.pendingAcks.has(envelopeId)) throw new Error(`FakeSlack.sendEnvelope: envelope ${envelopeId} is still waiting for its ack`);
+    const envelope: SocketEnvelope = {
+      envelope_id: envelopeId,
+      type,
+      payload,
+      // Slack lets commands and interactions answer in the ack (modal errors, command text); events not.
+      accepts_response_payload: type !== 'events_api',
+      ...(type === 'events_api' ? { retry_attempt: opts.retryAttempt ?? 0, retry_reason: opts.retryAttempt ? (opts.retryReason ?? 'timeout') : '' } : {}),
+    };
+    const timeoutMs = opts.timeoutMs ?? 3_000;
+    const acked = new Promise<SocketAck>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingAcks.delete(envelopeId);
+        reject(new Error(`FakeSlack.sendEnvelope: no ack for ${type} envelope ${envelopeId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingAcks.set(envelopeId, (ack) => {
+        clearTimeout(timer);
+        this.pendingAcks.delete(envelopeId);
+        resolve(ack);
+      });
+    });
+    this.envelopes.push(envelope);
+    ws.send(JSON.stringify(envelope));
+    return acked;
+  }
+
+  /** A WebSocket upgrade at /socket with a ticket from apps.connections.open; anything else is refused. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const ticket = url.searchParams.get('ticket') ?? '';
+    const wss = this.wss;
+    if (url.pathname !== SOCKET_PATH || !this.tickets.delete(ticket) || !wss) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      this.sockets.add(ws);
+      ws.on('close', () => this.sockets.delete(ws));
+      ws.on('error', () => this.sockets.delete(ws));
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) return;
+        let ack: SocketAck;
+        try {
+          ack = JSON.parse(data.toString('utf8')) as SocketAck;
+        } catch {
+          return;
+        }
+        if (typeof ack?.envelope_id !== 'string') return;
+        this.acks.push(ack);
+        this.pendingAcks.get(ack.envelope_id)?.(ack);
+        this.notify();
+      });
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          num_connections: this.sockets.size,
+          debug_info: { host: 'applink-fake', build_number: 1, approximate_connection_time: 18060 },
+          connection_info: { app_id: this.appId },
+        }),
+      );
+      this.notify();
+    });
   }
 
   addUser(user: FakeUser): void {
@@ -246,6 +390,12 @@ export class FakeSlack {
       }
       if (failure?.kind === 'http') return sendJson(res, failure.status, { ok: false, error: 'service_unavailable' });
       if (failure?.kind === 'error') return sendJson(res, 200, { ok: false, error: failure.error });
+      // Socket Mode: only the app-level token opens connections, and it is good for nothing else.
+      if (method === 'apps.connections.open') {
+        if (token === this.appToken) return sendJson(res, 200, this.openConnection());
+        return sendJson(res, 200, { ok: false, error: token === this.botToken ? 'not_allowed_token_type' : token ? 'invalid_auth' : 'not_authed' });
+      }
+      if (token === this.appToken) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
       if (token !== this.botToken) return sendJson(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
       const answer = this.answer(method, args);
       if (failure?.kind === 'lost') return sendJson(res, failure.status ?? 504, { ok: false, error: 'gateway_timeout' });
@@ -275,6 +425,12 @@ export class FakeSlack {
     } finally {
       this.notify();
     }
+  }
+
+  private openConnection(): Record<string, unknown> {
+    const ticket = randomBytes(12).toString('hex');
+    this.tickets.add(ticket);
+    return { ok: true, url: `ws://127.0.0.1:${this.port}${SOCKET_PATH}?ticket=${ticket}&app_id=${this.appId}` };
   }
 
   /** Files finished with files.completeUploadExternal, in upload order. */
@@ -492,6 +648,9 @@ function publicMessage(m: FakeMessage, withMetadata: boolean): Record<string, un
     ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
   };
 }
+
+/** Socket Mode connections (URLs from apps.connections.open) live under this path of the fake. */
+const SOCKET_PATH = '/socket';
 
 /** Upload URLs live under this path of the fake; POSTs to them are recorded as this method. */
 const UPLOAD_PATH = '/upload/v1/';
