@@ -108,14 +108,20 @@ describe('re-pushes and double clicks', () => {
 });
 
 describe('the 3-second ack', () => {
-  it('answers a card action that takes too long with a "working on it" toast and finishes after', async () => {
-    h = await FeishuHarness.start({ ackBudgetMs: 100 });
+  /** Raises a ticket through the form and returns its card in the department chat. */
+  async function raiseTicketCard() {
     await h.say('ou_req', '/工单 忘记密码');
     const formMsg = h.fake.messagesIn(h.fake.p2pChatOf('ou_req')).at(-1)!;
     const submit = findControl(h.fake.parsed(formMsg), (v) => v.a === 'submit')!;
     await h.click('ou_req', formMsg.message_id, submit, { formValue: { priority: 'normal', title: '忘记密码', field_account: 'zhang3' } });
     await h.flush();
     const triage = h.fake.messagesIn('oc_help').at(-1)!;
+    return triage;
+  }
+
+  it('answers a card action that takes too long with a "working on it" toast and finishes after', async () => {
+    h = await FeishuHarness.start({ ackBudgetMs: 100 });
+    const triage = await raiseTicketCard();
     // The supervisor is seen for the first time: their contact lookup is slow today.
     h.fake.delay('GET', '/open-apis/contact/v3/users/*', 400);
     const started = Date.now();
@@ -129,12 +135,7 @@ describe('the 3-second ack', () => {
 
   it('acks at once while every work slot is busy, and does the queued work after', async () => {
     h = await FeishuHarness.start({ ackBudgetMs: 2000, workConcurrency: 1 });
-    await h.say('ou_req', '/工单 忘记密码');
-    const formMsg = h.fake.messagesIn(h.fake.p2pChatOf('ou_req')).at(-1)!;
-    const submit = findControl(h.fake.parsed(formMsg), (v) => v.a === 'submit')!;
-    await h.click('ou_req', formMsg.message_id, submit, { formValue: { priority: 'normal', title: '忘记密码', field_account: 'zhang3' } });
-    await h.flush();
-    const triage = h.fake.messagesIn('oc_help').at(-1)!;
+    const triage = await raiseTicketCard();
     // The supervisor's first action waits on a slow contact lookup and holds the only slot.
     h.fake.delay('GET', '/open-apis/contact/v3/users/*', 600);
     const slow = h.click('ou_boss', triage.message_id, findControl(h.fake.parsed(triage), (v) => v.a === 'claim'));
