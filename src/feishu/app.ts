@@ -13,6 +13,8 @@ import { FeishuSender } from './sender';
 import { verifyFeishuRequest, type FeishuHttpSecrets } from './verify';
 
 export const FEISHU_EVENTS_PATH = '/feishu/events';
+/** What the SDK's long connection accepts as an app id. */
+const APP_ID_RE = /^cli_[0-9a-fA-F]{16}$/;
 
 export type FeishuEnv = Pick<Env, 'FEISHU_APP_ID' | 'FEISHU_APP_SECRET' | 'FEISHU_MODE' | 'FEISHU_DOMAIN' | 'FEISHU_ENCRYPT_KEY' | 'FEISHU_VERIFICATION_TOKEN'>;
 
@@ -28,6 +30,8 @@ export interface CreateFeishuAppOptions {
   ackBudgetMs?: number;
   /** Events and card actions worked on at once; beyond it requests are acked at once and queued. */
   workConcurrency?: number;
+  /** Long connection: how long start() waits for the socket before going on (default 15 s). */
+  connectTimeoutMs?: number;
   /** Signed dashboard links for `/ticket dashboard`; without it the command says the dashboard is off. */
   dashboard?: DashboardLinks;
 }
@@ -97,8 +101,25 @@ export function createFeishuApp(opts: CreateFeishuAppOptions): FeishuApp {
     return { enabled: true, mode, api, inbound, sender, runtime, router, start: syncMembers, stop: async () => undefined, syncMembers };
   }
 
+  // The SDK refuses other ids without an error and never connects: say so up front.
+  if (!APP_ID_RE.test(env.FEISHU_APP_ID)) return { enabled: false, reason: `FEISHU_APP_ID "${env.FEISHU_APP_ID}" is not a Feishu app id (cli_ and 16 hex digits)` };
   const dispatcher = new EnvelopeDispatcher((payload) => inbound.handle(payload), logger);
-  const ws = new lark.WSClient({ appId: env.FEISHU_APP_ID, appSecret: env.FEISHU_APP_SECRET, domain, logger: sdkLogger(logger), loggerLevel: lark.LoggerLevel.warn });
+  // WSClient.start() resolves before the socket is open and reports a final failure (e.g. a wrong
+  // secret) only through onError: turn both into the outcome of our start().
+  let connected: (outcome: Error | undefined) => void = () => undefined;
+  const firstOutcome = new Promise<Error | undefined>((resolve) => (connected = resolve));
+  const ws = new lark.WSClient({
+    appId: env.FEISHU_APP_ID,
+    appSecret: env.FEISHU_APP_SECRET,
+    domain,
+    logger: sdkLogger(logger),
+    loggerLevel: lark.LoggerLevel.warn,
+    onReady: () => connected(undefined),
+    onError: (err) => {
+      connected(err);
+      logger.error({ err: err.message }, 'feishu long connection failed');
+    },
+  });
   return {
     enabled: true,
     mode,
@@ -108,7 +129,12 @@ export function createFeishuApp(opts: CreateFeishuAppOptions): FeishuApp {
     runtime,
     start: async () => {
       await ws.start({ eventDispatcher: dispatcher });
-      logger.info('feishu long connection started');
+      let timer: NodeJS.Timeout | undefined;
+      const waited = await Promise.race([firstOutcome, new Promise<'slow'>((resolve) => (timer = setTimeout(() => resolve('slow'), opts.connectTimeoutMs ?? 15_000)))]);
+      clearTimeout(timer);
+      if (waited instanceof Error) throw new Error(`Feishu: the long connection was refused (${waited.message}); check FEISHU_APP_ID, FEISHU_APP_SECRET and FEISHU_DOMAIN`);
+      if (waited === 'slow') logger.warn('feishu long connection not open yet; the SDK keeps retrying');
+      else logger.info('feishu long connection open');
       await syncMembers();
     },
     stop: async () => ws.close({ force: true }),

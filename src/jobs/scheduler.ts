@@ -73,7 +73,12 @@ function emptyResult(): TickResult {
 const DEFAULT_RETRY_BASE_MS = 5_000;
 const DEFAULT_RETRY_MAX_MS = 5 * 60_000;
 const MAX_TRACKED_FAILURES = 10_000;
-const DEFAULT_TIMERS_PER_TRANSACTION = 25;
+/**
+ * Timers per transaction. On PostgreSQL every commit waits for the disk, so bigger chunks pay
+ * off (10,000 due timers: 0.84 s at 25, 0.49 s at 100, bench/scheduler); SQLite in WAL mode
+ * commits without an fsync, and smaller chunks hold its single write lock for less time.
+ */
+const DEFAULT_TIMERS_PER_TRANSACTION: Record<DialectName, number> = { postgres: 100, sqlite: 25 };
 
 /**
  * Takes due timers in batches and runs each through the handler (or its recurring job), exactly
@@ -104,7 +109,7 @@ export class Scheduler {
   constructor(private readonly o: SchedulerOptions) {
     this.jobs = new Map((o.jobs ?? []).map((j) => [j.id, j]));
     this.concurrency = Math.max(1, o.concurrency ?? (o.dialect === 'postgres' ? 4 : 1));
-    this.timersPerTransaction = Math.max(1, o.timersPerTransaction ?? DEFAULT_TIMERS_PER_TRANSACTION);
+    this.timersPerTransaction = Math.max(1, o.timersPerTransaction ?? DEFAULT_TIMERS_PER_TRANSACTION[o.dialect]);
     this.retryBaseMs = o.retryBaseMs ?? DEFAULT_RETRY_BASE_MS;
     this.retryMaxMs = o.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
   }

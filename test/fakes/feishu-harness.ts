@@ -12,7 +12,7 @@ import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher';
 import type { Storage } from '../../src/storage/database';
 import { openMigratedSqlite } from '../support/storage';
 import { ManualTime, testContext } from '../support/app';
-import { startFakeFeishu, type FakeFeishu } from './feishu-server';
+import { startFakeFeishu, type FakeFeishu, type WsAck } from './feishu-server';
 import { storageFeishuPorts } from '../../src/wiring/feishu-ports';
 
 /** A config with departments on Feishu (and one on Slack, for the cross-platform test). */
@@ -97,6 +97,9 @@ return_reasons:
   - { id: wrong-department, name: { en: Wrong department, zh-CN: 分派错误 } }
 `;
 
+/** `cli_` + 16 hex digits: the Lark SDK's WSClient will not connect with anything else. */
+export const LONG_CONNECTION_APP_ID = 'cli_a1b2c3d4e5f60718';
+
 export const SECRETS = { encryptKey: 'test-encrypt-key-0123', verificationToken: 'test-verification-token' };
 export const TENANT = 'tenant_fake';
 
@@ -115,13 +118,16 @@ export interface PostOptions {
 }
 
 /**
- * The app in HTTP mode on loopback, the fake open platform, a manual clock, SQLite in memory and
- * the real outbox dispatcher with the Feishu sender. Tests talk to it like Feishu does.
+ * The app in HTTP mode on loopback (or on the long connection, the production default, with
+ * `longConnection`), the fake open platform, a manual clock, SQLite in memory and the real outbox
+ * dispatcher with the Feishu sender. Tests talk to it like Feishu does.
  */
 export class FeishuHarness {
   private eventSeq = 0;
-  private server!: Server;
+  private server: Server | undefined;
   url = '';
+  /** The acks of every frame pushed over the long connection (long-connection mode only). */
+  readonly wsAcks: WsAck[] = [];
   dispatcher!: OutboxDispatcher;
 
   private constructor(
@@ -133,12 +139,18 @@ export class FeishuHarness {
   ) {}
 
   /** `dashboard` builds the `/ticket dashboard` links from the harness's context (omit it: off). */
-  static async start(opts: { ackBudgetMs?: number; workConcurrency?: number; locale?: 'zh-CN' | 'en'; dashboard?: (ctx: AppContext) => DashboardLinks } = {}): Promise<FeishuHarness> {
+  /**
+   * `longConnection` leaves FEISHU_MODE unset (the SDK's WSClient against the fake's long-connection
+   * endpoint, no HTTP server): `post` and everything built on it then push frames over the socket.
+   */
+  static async start(
+    opts: { ackBudgetMs?: number; workConcurrency?: number; locale?: 'zh-CN' | 'en'; dashboard?: (ctx: AppContext) => DashboardLinks; longConnection?: boolean } = {},
+  ): Promise<FeishuHarness> {
     const storage = await openMigratedSqlite();
     const time = new ManualTime(new Date('2026-03-02T02:00:00Z'));
     const ctx = testContext(storage, time, feishuTestConfig(opts.locale));
     if (process.env.TEST_LOG_LEVEL) ctx.logger = pino({ level: process.env.TEST_LOG_LEVEL });
-    const fake = await startFakeFeishu();
+    const fake = await startFakeFeishu(opts.longConnection ? { appId: LONG_CONNECTION_APP_ID } : {});
     fake.nowMs = () => time.now().getTime();
     for (const [openId, name] of [
       ['ou_req', '张三'],
@@ -152,12 +164,14 @@ export class FeishuHarness {
       fake.addUser({ open_id: openId, name, email: `${openId}@example.com` });
     fake.chatMembers.set('oc_help', ['ou_a1', 'ou_a2']);
     fake.chatMembers.set('oc_fin', ['ou_f1']);
-    const web = express();
+    const web = opts.longConnection ? undefined : express();
     const app = createFeishuApp({
       ctx,
-      env: { FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_MODE: 'http', FEISHU_ENCRYPT_KEY: SECRETS.encryptKey, FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken },
+      env: web
+        ? { FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_MODE: 'http', FEISHU_ENCRYPT_KEY: SECRETS.encryptKey, FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken }
+        : { FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret },
       ports: storageFeishuPorts(storage.db, () => time.now().toISOString()),
-      expressApp: web,
+      ...(web ? { expressApp: web } : {}),
       domain: fake.url,
       ...(opts.ackBudgetMs ? { ackBudgetMs: opts.ackBudgetMs } : {}),
       ...(opts.workConcurrency ? { workConcurrency: opts.workConcurrency } : {}),
@@ -165,10 +179,12 @@ export class FeishuHarness {
     });
     if (!app.enabled) throw new Error(app.reason);
     const h = new FeishuHarness(storage, time, ctx, fake, app);
-    await new Promise<void>((resolve) => {
-      h.server = web.listen(0, '127.0.0.1', () => resolve());
-    });
-    h.url = `http://127.0.0.1:${(h.server.address() as AddressInfo).port}`;
+    if (web) {
+      await new Promise<void>((resolve) => {
+        h.server = web.listen(0, '127.0.0.1', () => resolve());
+      });
+      h.url = `http://127.0.0.1:${(h.server!.address() as AddressInfo).port}`;
+    }
     h.dispatcher = new OutboxDispatcher({
       db: storage.db,
       dialect: storage.dialect,
@@ -182,22 +198,53 @@ export class FeishuHarness {
       targetIntervalMs: 0,
     });
     await app.start();
+    // WSClient.start() resolves before the socket is up (it does not await its own connect).
+    if (opts.longConnection) await h.waitFor(() => fake.socketCount === 1, 'the long connection to open');
     return h;
+  }
+
+  get longConnection(): boolean {
+    return this.app.mode === 'ws';
   }
 
   async stop(): Promise<void> {
     await this.app.stop();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const server = this.server;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
     await this.fake.stop();
     await this.storage.close();
   }
 
-  /** POSTs a payload to /feishu/events, signed and encrypted as Feishu does. */
+  /** Polls (real time) until `cond` holds; throws after `timeoutMs`. */
+  async waitFor(cond: () => boolean, what: string, timeoutMs = 3_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  /**
+   * POSTs a payload to /feishu/events, signed and encrypted as Feishu does. On the long connection
+   * it is pushed as an `event` frame instead and the ack is returned as `{ status: code, body }`
+   * (the ack's code is 200, or 500 when the handler threw); the HTTP-only options do not apply there.
+   */
   async post(payload: unknown, o: PostOptions = {}): Promise<{ status: number; body: any }> {
+    if (this.longConnection) {
+      if (Object.keys(o).length > 0) throw new Error(`FeishuHarness.post: ${Object.keys(o).join(', ')} only apply to HTTP mode`);
+      return this.push(payload as object);
+    }
     const req = buildFeishuRequest(o.secrets ?? SECRETS, payload, { timestampSec: o.timestampSec ?? Math.floor(this.time.now().getTime() / 1000), encrypt: o.encrypt ?? true });
     const res = await fetch(this.url + FEISHU_EVENTS_PATH, { method: 'POST', headers: { ...req.headers, ...o.headers }, body: o.rawBody ?? req.body });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Pushes an envelope over the long connection (long-connection mode only). */
+  async push(envelope: object, o: Parameters<FakeFeishu['pushEvent']>[1] = {}): Promise<{ status: number; body: any }> {
+    const ack = await this.fake.pushEvent(envelope, o);
+    this.wsAcks.push(ack);
+    return { status: ack.code, body: ack.body };
   }
 
   envelope(eventType: string, event: unknown, eventId = `ev_${++this.eventSeq}`): Record<string, unknown> {

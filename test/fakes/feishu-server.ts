@@ -1,6 +1,88 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import express, { type Request, type Response } from 'express';
+import * as protobuf from 'protobufjs';
+
+/**
+ * The few parts of the `ws` package (8.x, installed with @larksuiteoapi/node-sdk) the fake uses:
+ * it ships no types and @types/ws is not installed, so a narrow local type stands in.
+ */
+interface WsSocket {
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;
+  on(event: 'close', listener: () => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+}
+interface WsServer {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WsSocket) => void): void;
+  close(callback?: () => void): void;
+}
+const { WebSocketServer } = require('ws') as { WebSocketServer: new (options: { noServer: true; clientTracking: false }) => WsServer };
+const WS_OPEN = 1;
+
+/**
+ * The long connection's wire format: protobuf `pbbp2.Frame`, field numbers as in the Lark SDK's
+ * bundled codec (@larksuiteoapi/node-sdk lib/index.js, `pbbp2`). Encoded here independently so
+ * the fake checks the SDK's codec rather than borrowing it.
+ */
+const pbbp2 = protobuf.Root.fromJSON({
+  nested: {
+    pbbp2: {
+      nested: {
+        Header: { fields: { key: { rule: 'required', type: 'string', id: 1 }, value: { rule: 'required', type: 'string', id: 2 } } },
+        Frame: {
+          fields: {
+            SeqID: { rule: 'required', type: 'uint64', id: 1 },
+            LogID: { rule: 'required', type: 'uint64', id: 2 },
+            service: { rule: 'required', type: 'int32', id: 3 },
+            method: { rule: 'required', type: 'int32', id: 4 },
+            headers: { rule: 'repeated', type: 'Header', id: 5 },
+            payloadEncoding: { type: 'string', id: 6 },
+            payloadType: { type: 'string', id: 7 },
+            payload: { type: 'bytes', id: 8 },
+            LogIDNew: { type: 'string', id: 9 },
+          },
+        },
+      },
+    },
+  },
+}).lookupType('pbbp2.Frame');
+
+/** Frame.method: control frames (ping/pong) and data frames (events, and their acks). */
+const FRAME_CONTROL = 0;
+const FRAME_DATA = 1;
+const WS_SERVICE_ID = 33554678;
+const WS_PATH = '/ws/v2';
+
+export interface WsFrame {
+  SeqID: number;
+  LogID: number;
+  service: number;
+  method: number;
+  headers: { key: string; value: string }[];
+  payload?: Uint8Array;
+}
+
+/** What the app answered a data frame with: the SDK acks `{ code, data?: base64(JSON of the handler's return) }`. */
+export interface WsAck {
+  /** 200, or 500 when the app's handler threw. */
+  code: number;
+  /** The handler's return value, decoded (undefined when it returned nothing). */
+  body: any;
+  headers: Record<string, string>;
+}
+
+export function encodeWsFrame(frame: WsFrame): Uint8Array {
+  return pbbp2.encode(pbbp2.fromObject(frame)).finish();
+}
+
+export function decodeWsFrame(data: Uint8Array): WsFrame {
+  return pbbp2.toObject(pbbp2.decode(data), { longs: Number, defaults: true, arrays: true }) as WsFrame;
+}
 
 /**
  * A loopback fake of the Feishu open platform, as much of it as ticketbot calls. Point the Lark SDK
@@ -76,6 +158,14 @@ interface Injected {
   headers?: Record<string, string>;
 }
 
+export interface FakeFeishuOptions {
+  /**
+   * The app id the fake accepts. The SDK's WSClient.start() refuses (logs, returns, never connects)
+   * an id that is not `cli_` + 16 hex digits, so long-connection tests need a real-looking one.
+   */
+  appId?: string;
+}
+
 export class FakeFeishu {
   readonly calls: RecordedCall[] = [];
   readonly messages: FakeMessage[] = [];
@@ -85,7 +175,7 @@ export class FakeFeishu {
   readonly chatMembers = new Map<string, string[]>();
   readonly grantedScopes = new Set<string>();
   readonly appliedScopes: number[] = [];
-  readonly appId = 'cli_fake_app';
+  readonly appId: string;
   readonly appSecret = 'fake-secret';
   botOpenId = 'ou_bot';
   /** The fake's clock (ms); tests move it with the app's clock. */
@@ -97,6 +187,22 @@ export class FakeFeishu {
   private delays: { match: (method: string, path: string) => boolean; ms: number }[] = [];
   private server: Server | undefined;
   url = '';
+  /** Long connection: one-time tickets from /callback/ws/endpoint, open sockets, frames seen. */
+  private wss: WsServer | undefined;
+  private wsTickets = new Set<string>();
+  private readonly sockets = new Set<WsSocket>();
+  private wsSeq = 0;
+  private pendingWsAcks = new Map<string, (ack: WsAck) => void>();
+  /** Ping frames the app sent over the long connection. */
+  wsPings = 0;
+  /** Sockets ever accepted (reconnects count again). */
+  wsConnections = 0;
+  /** Upgrades refused (no ticket, a used ticket, a wrong path). */
+  wsRefused = 0;
+
+  constructor(opts: FakeFeishuOptions = {}) {
+    this.appId = opts.appId ?? 'cli_fake_app';
+  }
 
   async start(): Promise<this> {
     const app = express();
@@ -110,12 +216,129 @@ export class FakeFeishu {
     await new Promise<void>((resolve) => {
       this.server = app.listen(0, '127.0.0.1', () => resolve());
     });
+    this.wss = new WebSocketServer({ noServer: true, clientTracking: false });
+    this.server!.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
     return this;
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    // Upgraded sockets are no longer the HTTP server's: end them here (a client still connected sees the link drop).
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets.clear();
+    const wss = this.wss;
+    this.wss = undefined;
+    if (wss) await new Promise<void>((resolve) => wss.close(() => resolve()));
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Open long connections. */
+  get socketCount(): number {
+    return [...this.sockets].filter((ws) => ws.readyState === WS_OPEN).length;
+  }
+
+  /**
+   * Pushes a schema 2.0 envelope over the newest long connection as one data frame (type `event`,
+   * the JSON as payload, sum 1 / seq 0, as Feishu does for events and card.action.trigger
+   * callbacks alike) and resolves with the app's ack frame; rejects if none comes in `timeoutMs`.
+   * `type: 'card'` sends the frame type the SDK reserves for the old message-card callback.
+   * `messageId` lets a test re-push the very same frame.
+   */
+  async pushEvent(envelope: object, opts: { type?: 'event' | 'card'; messageId?: string; timeoutMs?: number } = {}): Promise<WsAck> {
+    const ws = [...this.sockets].filter((s) => s.readyState === WS_OPEN).at(-1);
+    if (!ws) throw new Error('FakeFeishu.pushEvent: no open long connection');
+    const seq = ++this.wsSeq;
+    const messageId = opts.messageId ?? `ws_msg_${seq}_${randomBytes(3).toString('hex')}`;
+    if (this.pendingWsAcks.has(messageId)) throw new Error(`FakeFeishu.pushEvent: frame ${messageId} is still waiting for its ack`);
+    const timeoutMs = opts.timeoutMs ?? 3_000;
+    const acked = new Promise<WsAck>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pendingWsAcks.delete(messageId);
+        reject(new Error(`FakeFeishu.pushEvent: no ack for frame ${messageId} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pendingWsAcks.set(messageId, (ack) => {
+        clearTimeout(timer);
+        this.pendingWsAcks.delete(messageId);
+        resolve(ack);
+      });
+    });
+    ws.send(
+      encodeWsFrame({
+        SeqID: seq,
+        LogID: seq,
+        service: WS_SERVICE_ID,
+        method: FRAME_DATA,
+        headers: [
+          { key: 'type', value: opts.type ?? 'event' },
+          { key: 'message_id', value: messageId },
+          { key: 'sum', value: '1' },
+          { key: 'seq', value: '0' },
+          { key: 'trace_id', value: `trace_${seq}` },
+        ],
+        payload: Buffer.from(JSON.stringify(envelope), 'utf8'),
+      }),
+    );
+    return acked;
+  }
+
+  /** POST /callback/ws/endpoint: app credentials in, a one-time socket URL and client config out (errors keep Feishu's envelope, data included). */
+  private wsEndpoint(body: { AppID?: string; AppSecret?: string }, res: Response): void {
+    if (body.AppID !== this.appId || body.AppSecret !== this.appSecret) return void res.json({ code: 514, msg: 'auth failed', data: {} });
+    const ticket = randomBytes(8).toString('hex');
+    this.wsTickets.add(ticket);
+    const port = (this.server!.address() as AddressInfo).port;
+    res.json({
+      code: 0,
+      msg: 'ok',
+      data: {
+        // Shaped like the real one: the SDK reads device_id and service_id out of it.
+        URL: `ws://127.0.0.1:${port}${WS_PATH}?fpid=1&aid=1&device_id=dev_${ticket}&access_key=ak&service_id=${WS_SERVICE_ID}&ticket=${ticket}`,
+        ClientConfig: { ReconnectCount: -1, ReconnectInterval: 120, ReconnectNonce: 30, PingInterval: 120 },
+      },
+    });
+  }
+
+  /** A WebSocket upgrade at /ws/v2 with a ticket from the endpoint; anything else is refused. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const wss = this.wss;
+    if (url.pathname !== WS_PATH || !this.wsTickets.delete(url.searchParams.get('ticket') ?? '') || !wss) {
+      this.wsRefused++;
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      this.wsConnections++;
+      this.sockets.add(ws);
+      ws.on('close', () => this.sockets.delete(ws));
+      ws.on('error', () => this.sockets.delete(ws));
+      ws.on('message', (data) => this.onWsFrame(ws, data));
+    });
+  }
+
+  private onWsFrame(ws: WsSocket, data: Buffer): void {
+    let frame: WsFrame;
+    try {
+      frame = decodeWsFrame(data);
+    } catch {
+      return;
+    }
+    const headers = Object.fromEntries(frame.headers.map((h) => [h.key, h.value]));
+    if (frame.method === FRAME_CONTROL && headers.type === 'ping') {
+      this.wsPings++;
+      const pong = { PingInterval: 120, ReconnectCount: -1, ReconnectInterval: 120, ReconnectNonce: 30 };
+      ws.send(encodeWsFrame({ SeqID: 0, LogID: 0, service: frame.service, method: FRAME_CONTROL, headers: [{ key: 'type', value: 'pong' }], payload: Buffer.from(JSON.stringify(pong)) }));
+      return;
+    }
+    if (frame.method !== FRAME_DATA || !headers.message_id) return;
+    const resolve = this.pendingWsAcks.get(headers.message_id);
+    if (!resolve) return;
+    const resp = JSON.parse(Buffer.from(frame.payload ?? []).toString('utf8')) as { code: number; data?: string };
+    resolve({ code: resp.code, body: resp.data ? JSON.parse(Buffer.from(resp.data, 'base64').toString('utf8')) : undefined, headers });
   }
 
   addUser(user: FakeUser): void {
@@ -206,6 +429,7 @@ export class FakeFeishu {
       return;
     }
 
+    if (req.method === 'POST' && path === '/callback/ws/endpoint') return this.wsEndpoint(body as { AppID?: string; AppSecret?: string }, res);
     if (req.method === 'POST' && path === '/open-apis/auth/v3/tenant_access_token/internal') {
       const b = body as { app_id?: string; app_secret?: string };
       if (b.app_id !== this.appId || b.app_secret !== this.appSecret) {
@@ -402,6 +626,6 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-export async function startFakeFeishu(): Promise<FakeFeishu> {
-  return new FakeFeishu().start();
+export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<FakeFeishu> {
+  return new FakeFeishu(opts).start();
 }

@@ -20,9 +20,14 @@ describe('createFeishuApp', () => {
 
   it('uses the long connection by default and mounts no HTTP route', () => {
     const web = express();
-    const app = createFeishuApp({ ctx, env: { FEISHU_APP_ID: 'cli_a', FEISHU_APP_SECRET: 's' }, ports, expressApp: web });
+    const app = createFeishuApp({ ctx, env: { FEISHU_APP_ID: 'cli_a1b2c3d4e5f60718', FEISHU_APP_SECRET: 's' }, ports, expressApp: web });
     expect(app.enabled && app.mode).toBe('ws');
     expect(app.enabled && app.router).toBeUndefined();
+  });
+
+  it('refuses an app id the long connection would silently never use', () => {
+    const app = createFeishuApp({ ctx, env: { FEISHU_APP_ID: 'cli_a', FEISHU_APP_SECRET: 's' }, ports });
+    expect(app).toEqual({ enabled: false, reason: 'FEISHU_APP_ID "cli_a" is not a Feishu app id (cli_ and 16 hex digits)' });
   });
 
   it('refuses HTTP mode without the encrypt key and verification token', () => {
