@@ -90,14 +90,7 @@ export async function claimDueTimers(db: Db, o: ClaimTimersOptions): Promise<Tim
  * locks the row, so a use case that moves this timer waits for us instead of being overwritten.
  */
 export async function confirmTimerLease(tx: DbOrTx, id: string, lease: TimerLease, now: string): Promise<TimerRow | undefined> {
-  return tx
-    .updateTable('timers')
-    .set({ updated_at: now })
-    .where('id', '=', id)
-    .where('lease_owner', '=', lease.owner)
-    .where('lease_until', '=', lease.until)
-    .returningAll()
-    .executeTakeFirst();
+  return (await confirmTimerLeases(tx, [id], lease, now))[0];
 }
 
 /** confirmTimerLease for many timers in one statement; returns the rows still ours. */
@@ -115,14 +108,7 @@ export async function confirmTimerLeases(tx: DbOrTx, ids: string[], lease: Timer
 
 /** Ends a claim after the work is done: the next wake-up time, and the lease cleared. */
 export async function completeTimer(tx: DbOrTx, id: string, lease: TimerLease, nextActionAt: string | null, now: string): Promise<boolean> {
-  const result = await tx
-    .updateTable('timers')
-    .set({ next_action_at: nextActionAt, lease_owner: null, lease_until: null, updated_at: now })
-    .where('id', '=', id)
-    .where('lease_owner', '=', lease.owner)
-    .where('lease_until', '=', lease.until)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return (await completeTimers(tx, [id], lease, nextActionAt, now)) === 1;
 }
 
 /** completeTimer for timers that wake up at the same time; returns how many were still ours. */
