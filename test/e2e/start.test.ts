@@ -37,13 +37,15 @@ describe('npm start', () => {
     try {
       const started = Date.now();
       let health: { ok: boolean; database: { ok: boolean; dialect: string }; platforms: Record<string, { on: boolean; reason?: string }>; scheduler: { state: string } } | undefined;
-      while (Date.now() - started < 20_000 && !health) {
+      // The HTTP server answers before the platforms and the scheduler are up: wait for the scheduler.
+      while (Date.now() - started < 20_000 && health?.scheduler.state !== 'running') {
         try {
           const res = await fetch(`http://127.0.0.1:${port}/healthz`);
           health = (await res.json()) as typeof health;
         } catch {
-          await new Promise((r) => setTimeout(r, 200));
+          // not listening yet
         }
+        if (health?.scheduler.state !== 'running') await new Promise((r) => setTimeout(r, 200));
       }
       expect(health).toBeDefined();
       expect(health!.ok).toBe(true);
