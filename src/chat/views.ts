@@ -2,6 +2,7 @@ import type { TicketView } from '../app/queries';
 import type { Config } from '../config/model';
 import { CLOCK_KINDS, PRIORITIES, TICKET_STATES, type ClockKind, type Locale, type Priority, type TicketState } from '../domain/types';
 import { t, type MessageKey } from './i18n';
+import { startsFrom, type Action } from '../domain/ticket';
 
 /**
  * Platform-neutral view models of what the bot shows: a ticket card, a list item, a message.
@@ -175,7 +176,6 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
   const nowIso = opts.now.toISOString();
   const deptName = (id: string) => opts.config.departments.get(id)?.name[locale] ?? id;
   const fieldName = (id: string) => opts.config.raw.fields.find((f) => f.id === id);
-  const open = state !== 'resolved' && state !== 'closed';
   const currentLeg = view.legs.find((l) => l.id === ticket.current_leg_id);
   const clocks: ClockLine[] = view.clocks
     .filter((c) => c.status === 'running' || c.status === 'paused' || c.breached_at !== null)
@@ -207,19 +207,18 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
   const source = parseSource(ticket.source_ref);
   const actions: CardAction[] = [];
   const menu: CardMenuAction[] = [];
-  if (open) {
-    if (!ticket.assignee_id) actions.push('claim');
-    actions.push('assign', 'priority', 'reply', 'hand_off');
-    if (currentLeg?.from_department_id) actions.push('return');
-    if (ticket.assignee_id) actions.push('resolve');
-    menu.push('request_info');
-  } else if (state === 'resolved') {
-    actions.push('reply');
-  }
-  if (state !== 'closed') {
-    menu.push(ticket.sensitive ? 'unmark_sensitive' : 'mark_sensitive');
-    menu.push('close');
-  }
+  // The buttons follow the core's rule of which action may start from which state.
+  const can = (action: Action) => startsFrom(action, state);
+  if (can('claim') && !ticket.assignee_id) actions.push('claim');
+  if (can('assign')) actions.push('assign');
+  if (can('change_priority')) actions.push('priority');
+  if (can('reply')) actions.push('reply');
+  if (can('hand_off')) actions.push('hand_off');
+  if (can('return_leg') && currentLeg?.from_department_id) actions.push('return');
+  if (can('resolve') && ticket.assignee_id) actions.push('resolve');
+  if (can('request_info')) menu.push('request_info');
+  if (can('mark_sensitive')) menu.push(ticket.sensitive ? 'unmark_sensitive' : 'mark_sensitive');
+  if (can('close')) menu.push('close');
   const labels = Object.fromEntries(CARD_LABELS.map((l) => [l, t(locale, `ui.card.${l}`)])) as Record<CardLabel, string>;
   return {
     locale,

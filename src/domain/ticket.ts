@@ -66,6 +66,11 @@ const FROM: Record<Action, TicketState[]> = {
   extend: ['new', 'assigned', 'in_progress', 'waiting_on_requester'],
 };
 
+/** Whether `action` may start from `state` (roles aside): what cards offer follows this. */
+export function startsFrom(action: Action, state: TicketState): boolean {
+  return FROM[action].includes(state);
+}
+
 /** Throws the right coded error when `roles` may not do `action` on a ticket in `state`. */
 export function checkAllowed(action: Action, state: TicketState, roles: ReadonlySet<Role>, ticketKey: string): void {
   if (state === 'closed' && !FROM[action].includes('closed')) throw new DomainError('ticket.already_closed', { key: ticketKey });
