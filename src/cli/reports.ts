@@ -109,7 +109,7 @@ export function registerReportCommands(program: Command): void {
           if (!opts.department) {
             for (const id of config.departments.keys()) scopes.push({ scope: departmentScopeName(config, id, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds: [id] }, Date.now()) });
           }
-          await out.write(metricsCsv(config, locale, scopes));
+          await out.write(metricsCsv(locale, scopes));
           await out.end();
           return EXIT_OK;
         }

@@ -230,7 +230,7 @@ const INSTANT_RE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:
 export function parseInstant(text: string, defaultZone: string): number | undefined {
   const m = INSTANT_RE.exec(text.trim());
   if (!m) return undefined;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [y, mo] = [Number(m[1]), Number(m[2])];
   const [h, mi, s] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
   const ms = m[7] === undefined ? 0 : Number(m[7].padEnd(3, '0'));
   const day = parseDay(`${m[1]}-${m[2]}-${m[3]}`);

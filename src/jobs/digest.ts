@@ -1,7 +1,6 @@
 import type { Config } from '../config/model';
 import { OPEN_STATES } from '../domain/ticket';
 import { PRIORITY_RANK, type Locale, type Priority } from '../domain/types';
-import type { Tx } from '../storage/database';
 import type { UserRow } from '../storage/tables';
 import { insertOutbox, pendingOutboxRow, type OutboxInsert } from '../storage/repos/journal';
 import { localDate, nextDailyRun, type RecurringJob } from './recurring';

@@ -21,7 +21,7 @@ function durationWords(text: string | undefined, locale: Locale): string {
   return ms === undefined ? text : formatDurationText(ms, locale);
 }
 
-function calendarWords(config: Config, calendarId: string, locale: Locale): string {
+function calendarWords(calendarId: string, locale: Locale): string {
   return calendarId === 'always' ? rt(locale, 'policy.wall_time') : rt(locale, 'policy.business_time', { calendar: calendarId });
 }
 
@@ -39,13 +39,13 @@ function escalationAt(at: string, locale: Locale): string {
   return rt(locale, at.startsWith('-') ? 'docs.at.before' : 'docs.at.after', { value });
 }
 
-function targetWords(config: Config, target: string, locale: Locale): string {
+function targetWords(target: string, locale: Locale): string {
   if (target === 'assignee' || target === 'department_channel' || target === 'supervisors' || target === 'on_call') return rt(locale, `target.${target}`);
   return target;
 }
 
-function levelTargets(config: Config, level: EscalationLevelConfig, locale: Locale): string {
-  return asList(level.notify).map((n) => targetWords(config, n, locale)).join(locale === 'en' ? ', ' : '、');
+function levelTargets(level: EscalationLevelConfig, locale: Locale): string {
+  return asList(level.notify).map((n) => targetWords(n, locale)).join(locale === 'en' ? ', ' : '、');
 }
 
 function matchWords(config: Config, policy: SlaPolicyConfig, locale: Locale): string {
@@ -165,7 +165,7 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
         durationWords(p.first_response, locale),
         durationWords(p.next_response, locale),
         durationWords(p.resolution, locale),
-        calendarWords(config, policyCalendar(config, p), locale),
+        calendarWords(policyCalendar(config, p), locale),
         pilotsOf(config, p.id).map((d) => departmentName(config, d, locale)).join(', ') || '—',
       ]),
     ),
@@ -176,7 +176,7 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
   out.push(
     table(
       [rt(locale, 'docs.col.department'), rt(locale, 'docs.col.accept'), rt(locale, 'docs.col.resolve'), rt(locale, 'docs.col.calendar')],
-      raw.departments.map((d) => [d.name[locale], durationWords(d.handoff?.accept, locale), durationWords(d.handoff?.resolve, locale), calendarWords(config, d.calendar, locale)]),
+      raw.departments.map((d) => [d.name[locale], durationWords(d.handoff?.accept, locale), durationWords(d.handoff?.resolve, locale), calendarWords(d.calendar, locale)]),
     ),
     '',
   );
@@ -191,7 +191,7 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
         ladder.map((level, i) => [
           String(i + 1),
           escalationAt(level.at, locale),
-          levelTargets(config, level, locale),
+          levelTargets(level, locale),
           level.repeat ? `${durationWords(level.repeat, locale)}${level.max_repeats ? ` × ${level.max_repeats}` : ''}` : '—',
           level.urgent ? `${yes}${level.urgent_via?.length ? ` (${level.urgent_via.join(', ')})` : ''}` : no,
         ]),
@@ -262,7 +262,7 @@ export function policySummary(config: Config, locale: Locale): string[] {
         priority: priorityName(priority, locale),
         first: durationWords(policy.first_response, locale),
         resolution: durationWords(policy.resolution, locale),
-        calendar: calendarWords(config, policyCalendar(config, policy), locale),
+        calendar: calendarWords(policyCalendar(config, policy), locale),
       }),
     );
   }
@@ -270,7 +270,7 @@ export function policySummary(config: Config, locale: Locale): string[] {
     const sep = locale === 'en' ? '; ' : ';';
     lines.push(
       rt(locale, 'policy.escalation', {
-        levels: raw.escalation.map((l) => rt(locale, 'policy.escalation_level', { at: escalationAt(l.at, locale), targets: levelTargets(config, l, locale) + (l.urgent ? ` (${rt(locale, 'target.urgent')})` : '') })).join(sep),
+        levels: raw.escalation.map((l) => rt(locale, 'policy.escalation_level', { at: escalationAt(l.at, locale), targets: levelTargets(l, locale) + (l.urgent ? ` (${rt(locale, 'target.urgent')})` : '') })).join(sep),
       }),
     );
   }

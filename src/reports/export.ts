@@ -138,7 +138,7 @@ export async function exportTicketsCsv(
 }
 
 /** The metrics as CSV: one row per figure, for the whole scope and then per department. */
-export function metricsCsv(config: Config, locale: Locale, scopes: { scope: string; report: MetricsReport }[]): string {
+export function metricsCsv(locale: Locale, scopes: { scope: string; report: MetricsReport }[]): string {
   const header = (['csv.scope', 'csv.metric', 'csv.value', 'csv.unit', 'csv.basis'] as const).map((k) => csvField(rt(locale, k)));
   let out = CSV_BOM + csvLine(header);
   for (const { scope, report } of scopes) {

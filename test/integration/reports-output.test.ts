@@ -91,7 +91,7 @@ describe.each(storageVariants())('exports and stats on $name', (variant) => {
 
   it('exports metrics per scope', async () => {
     const report = await loadMetrics(src, PERIOD, NOW_MS);
-    const parsed: string[][] = parse(metricsCsv(config, 'en', [{ scope: 'all departments', report }]), { bom: true });
+    const parsed: string[][] = parse(metricsCsv('en', [{ scope: 'all departments', report }]), { bom: true });
     expect(parsed[0]).toEqual(['Scope', 'Metric', 'Value', 'Unit', 'Based on']);
     expect(parsed.find((r) => r[1] === 'On-time rate')).toEqual(['all departments', 'On-time rate', String(Math.round((11 / 14) * 10000) / 10000), 'share', '14']);
     expect(parsed.find((r) => r[1] === 'Avg resolution')).toEqual(['all departments', 'Avg resolution', '390', 'business minutes', '4']);

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import type { Storage } from '../../src/storage/database';
 import { Scheduler, type TimerHandler } from '../../src/jobs/scheduler';
-import { claimDueTimers, countDueTimers } from '../../src/jobs/timer-claims';
+import { countDueTimers } from '../../src/jobs/timer-claims';
 import { ensureRecurringJobs, jobTimerId, localDate, nextDailyRun, type RecurringJob } from '../../src/jobs/recurring';
 import { dailyOpenTicketsDigest, digestJobsFromConfig } from '../../src/jobs/digest';
 import { collectMetrics, renderPrometheus } from '../../src/jobs/prometheus';

@@ -233,7 +233,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
         if (!scope.departmentId) {
           for (const id of scope.allowed) scopes.push({ scope: departmentScopeName(config, id, scope.locale), report: await loadMetrics(src, { ...filter, departmentIds: [id] }, nowMs) });
         }
-        res.send(metricsCsv(config, scope.locale, scopes));
+        res.send(metricsCsv(scope.locale, scopes));
         return;
       }
       await exportTicketsCsv(src, filter, scope.locale, async (chunk) => {
