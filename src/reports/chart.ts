@@ -2,9 +2,16 @@ import * as echarts from 'echarts';
 import { Resvg } from '@resvg/resvg-js';
 
 /**
+ * The CJK font comes with `npm install` (@expo-google-fonts/noto-sans-sc), so zh-CN charts render
+ * the same on a bare container as on a desktop; system fonts are not loaded, so the output does
+ * not depend on the host.
+ */
+const CJK_FONT_FILE = require.resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf');
+
+/**
  * Server-side charts for chat (the weekly digest): ECharts renders SVG without a DOM, resvg turns
- * it into PNG because chat platforms show PNG inline but not SVG. Chinese labels need a CJK font
- * on the host (Debian: fonts-noto-cjk); without one resvg leaves those glyphs blank.
+ * it into PNG because chat platforms show PNG inline but not SVG. Chinese labels need a CJK font;
+ * without one resvg leaves those glyphs blank, so the font is shipped (see CJK_FONT_FILE).
  */
 
 export interface DailyVolume {
@@ -19,7 +26,7 @@ export interface VolumeChartLabels {
   resolved: string;
 }
 
-const FONT_FAMILY = 'Noto Sans CJK SC, Noto Sans SC, WenQuanYi Micro Hei, DejaVu Sans, sans-serif';
+const FONT_FAMILY = 'Noto Sans SC, sans-serif';
 
 export function renderVolumeChartSvg(days: readonly DailyVolume[], labels: VolumeChartLabels, size = { width: 800, height: 400 }): string {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width: size.width, height: size.height });
@@ -45,6 +52,6 @@ export function renderVolumeChartSvg(days: readonly DailyVolume[], labels: Volum
 }
 
 export function svgToPng(svg: string): Buffer {
-  const resvg = new Resvg(svg, { background: '#ffffff', font: { loadSystemFonts: true, defaultFontFamily: 'Noto Sans CJK SC' } });
+  const resvg = new Resvg(svg, { background: '#ffffff', font: { loadSystemFonts: false, fontFiles: [CJK_FONT_FILE], defaultFontFamily: 'Noto Sans SC', sansSerifFamily: 'Noto Sans SC' } });
   return resvg.render().asPng();
 }

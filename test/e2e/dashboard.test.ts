@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import express from 'express';
 import pino from 'pino';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { parse } from 'csv-parse/sync';
 import type { AppContext } from '../../src/app/context';
 import { calendarsFromConfig } from '../../src/domain/calendar';
@@ -14,8 +14,8 @@ import { signDashboardLink } from '../../src/web/dashboard/signing';
 import { createDashboardRouter } from '../../src/web/dashboard/router';
 import { ANN, insertReportFixture, reportConfig } from '../fixtures/reports';
 import { openMigratedSqlite } from '../support/storage';
+import { launchTestBrowser } from '../support/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 const SECRET = 'test-secret-for-dashboard-links';
 const NOW = new Date('2026-03-16T00:00:00Z');
@@ -28,9 +28,6 @@ describe('dashboard in headless Chromium', () => {
   let ctx: AppContext;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is missing at ${CHROMIUM}: install it with "apt-get install -y chromium" (.ci/run does this) to run the dashboard test`);
-    }
     storage = await openMigratedSqlite();
     await insertReportFixture(storage.db);
     const users = [
@@ -59,10 +56,7 @@ describe('dashboard in headless Chromium', () => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchTestBrowser();
     mkdirSync(ARTIFACTS, { recursive: true });
   });
 
