@@ -9,6 +9,7 @@ import { findTicket } from '../storage/repos/tickets';
 import { findUser, findUsers, isDepartmentMember } from '../storage/repos/users';
 import { insertAudit, insertOutbox, pendingOutboxRow } from '../storage/repos/journal';
 import { SYSTEM_ACTOR, type AppContext, type CommandMeta } from './context';
+import { encodeOutboxPayload } from './outbox';
 
 export async function loadTicket(tx: Tx, keyOrId: string): Promise<TicketRow> {
   const ticket = await findTicket(tx, keyOrId);
@@ -165,13 +166,13 @@ export async function notify(
         target_kind: tg.kind,
         target_id: tg.id,
         event: n.event,
-        payload: JSON.stringify({
+        payload: encodeOutboxPayload({
           messageKey: n.messageKey,
           params: n.params,
           thread: n.thread,
           ...(n.actions ? { actions: n.actions } : {}),
           ...(n.legId ? { legId: n.legId } : {}),
-          ...(n.urgentVia ? { urgentVia: n.urgentVia } : {}),
+          ...(n.urgentVia ? { urgentVia: n.urgentVia as ('app' | 'sms' | 'phone')[] } : {}),
         }),
         locale: tg.locale,
         urgent: n.urgent ? 1 : 0,

@@ -289,3 +289,11 @@ async function onChoice(deps: ChatDeps, intent: Extract<Intent, { kind: 'choice'
   if (r.duplicate) return { replies: [text(t(lc, 'chat.choice.expired'))] };
   return { replies: [text(t(lc, 'chat.which_ticket.added', { key: r.value.ticket.key }))] };
 }
+
+/** A department's figures as text (title line first), for those the matrix lets see them (App Home, digests in chat). */
+export async function departmentFigures(ctx: AppContext, actor: ChatActor, departmentId: string, days: number): Promise<string | undefined> {
+  const scope = await statsScope(ctx, actor.id, departmentId, days);
+  if (!scope.ok) return undefined;
+  const summary = await statsSummary(ctx, scope.value);
+  return summary.ok ? formatStatsText(summary.value, actor.locale) : undefined;
+}

@@ -5,28 +5,11 @@ import type { AppContext } from '../app/context';
 import { isMessageKey, t } from '../chat/i18n';
 import { formatTime, localizeParams, ticketCardView } from '../chat/views';
 import type { Locale } from '../domain/types';
-import type { OutboxRecord, OutboxSender, SendOutcome } from '../jobs/outbox-dispatcher';
+import { parseOutboxPayload, type OutboxImage, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { OUTBOX_METADATA_TYPE, outboxBlockId } from './ids';
 import type { SlackLink, SlackPorts } from './ports';
 import { escapeMrkdwn, fileShareBlocks, noticeMessage, slackTime, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, slackErrorCode } from './runtime';
-
-/** What an outbox row's payload holds (written by the core's notify()). */
-interface OutboxPayload {
-  messageKey: string;
-  params: Record<string, string | number>;
-  thread: 'requester' | 'card' | 'none';
-  actions?: string[];
-  legId?: string;
-  /** A chart sent with the text (the weekly digest): a PNG, its file name and the i18n key of its alt text. */
-  image?: OutboxImage;
-}
-
-interface OutboxImage {
-  fileName: string;
-  pngBase64: string;
-  altKey?: string;
-}
 
 export interface SlackSenderOptions {
   ctx: AppContext;
@@ -61,12 +44,8 @@ export class SlackSender implements OutboxSender {
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
-    let payload: OutboxPayload;
-    try {
-      payload = JSON.parse(row.payload) as OutboxPayload;
-    } catch {
-      return { ok: false, error: 'outbox payload is not JSON', permanent: true };
-    }
+    const payload = parseOutboxPayload(row.payload);
+    if (!payload) return { ok: false, error: 'unreadable outbox payload', permanent: true };
     try {
       if (row.event === 'card.post') return await this.postCard(row, payload);
       if (row.event === 'card.refresh') return await this.refreshCards(row);
