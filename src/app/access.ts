@@ -56,13 +56,13 @@ export async function readableDepartments(ctx: AppContext, actorId: string, read
 export async function departmentScope(ctx: AppContext, actorId: string, read: DepartmentRead, named: string | undefined): Promise<ReadResult<{ departmentId: string | undefined }>> {
   const readable = await readableDepartments(ctx, actorId, read);
   const names = (ids: string[]) => ids.join(', ');
+  if (readable.ids.length === 0) return { ok: false, error: { code: 'access.no_department', params: {} } };
   if (named !== undefined) {
     if (readable.ids.includes(named)) return { ok: true, value: { departmentId: named } };
     return { ok: false, error: { code: 'access.department_denied', params: { department: named, yours: names(readable.ids) || '-' } } };
   }
   if (read === 'stats' && readable.all) return { ok: true, value: { departmentId: undefined } };
   if (readable.ids.length === 1) return { ok: true, value: { departmentId: readable.ids[0] } };
-  if (readable.ids.length === 0) return { ok: false, error: { code: 'access.no_department', params: {} } };
   return { ok: false, error: { code: 'access.which_department', params: { departments: names(readable.ids) } } };
 }
 

@@ -194,7 +194,7 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
   const legs: LegLine[] = view.legs.map((l) => {
     let detail: string | null = null;
     if (l.return_reason) detail = t(locale, 'ui.leg.returned', { reason: returnReasonLabel(opts.config, locale, l.return_reason) });
-    else if (l.from_department_id) detail = t(locale, 'ui.leg.from', { from: deptName(l.from_department_id), reason: l.reason ?? '' });
+    else if (l.from_department_id) detail = t(locale, 'ui.leg.from', { from: deptName(l.from_department_id), reason: l.reason ? returnReasonLabel(opts.config, locale, l.reason) : '' });
     return {
       seq: l.seq,
       department: deptName(l.department_id),
