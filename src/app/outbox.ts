@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { z } from 'zod';
+import type { ChatPlatform } from '../domain/platforms';
 import type { OutboxRow } from '../storage/tables';
 
 /**
@@ -65,6 +66,6 @@ export type SendOutcome =
  * with row.id (Slack metadata) before sending again. Throwing counts as a retryable failure.
  */
 export interface OutboxSender {
-  platform: 'slack' | 'feishu';
+  platform: ChatPlatform;
   send(row: OutboxRecord): Promise<SendOutcome>;
 }

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Answer, ChatReply } from '../chat/dispatcher';
 import { t } from '../chat/i18n';
+import type { PlatformCapabilities } from '../domain/platforms';
 import type { Locale } from '../domain/types';
+import { CARD_EDIT_WINDOW_MS } from './sender';
 import type { ActionValue } from './action-values';
 import { newTicketForm, pathTo, priorityOptions } from './forms';
 import { infoCard, listCard, newTicketCard, ticketCard, type Card } from './presenters';
@@ -13,6 +15,9 @@ import type { FeishuRuntime } from './runtime';
  * a reply there; asked in a group, the answer goes to that chat with the bot and the group only
  * hears that it went there. Forms are always sent to the chat with the bot.
  */
+/** What Feishu can and cannot do, for the shared code (src/domain/platforms.ts). */
+export const FEISHU_CAPABILITIES: PlatformCapabilities = { privateAnswer: 'direct_message', urgent: ['app', 'sms', 'phone'], cardEditWindowMs: CARD_EDIT_WINDOW_MS, formsInPlace: false };
+
 export interface FeishuReplyTarget {
   openId: string;
   locale: Locale;

@@ -1,5 +1,6 @@
 import type { Answer, ChatReply, ChoiceValue } from '../chat/dispatcher';
 import { t } from '../chat/i18n';
+import type { PlatformCapabilities } from '../domain/platforms';
 import { ACTION } from './ids';
 import { encodeDraft, type MessageSource } from './intake';
 import { escapeMrkdwn, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
@@ -11,6 +12,9 @@ import { describeSlackError, replyPrivately, type Actor, type ReplyTarget, type 
  * chat.postEphemeral) in a channel and a plain message in the DM; forms open as modals when a
  * trigger id is at hand, else as a "complete the ticket" button.
  */
+/** What Slack can and cannot do, for the shared code (src/domain/platforms.ts). */
+export const SLACK_CAPABILITIES: PlatformCapabilities = { privateAnswer: 'ephemeral', urgent: [], formsInPlace: true };
+
 export interface SlackReplyTarget extends ReplyTarget {
   triggerId?: string | undefined;
   /** The Slack message a ticket would be raised from (kept in modal metadata). */

@@ -124,16 +124,18 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'handoff, then return with a listed reason: stored by id, shown by name',
-    expected: { shownByName: true, rawId: false },
+    expected: { shownByName: true, rawId: false, whileAway: { it: false, finance: true }, back: { it: true, finance: false } },
     async run(d) {
       await raise(d);
       await claimTicket(d.ctx, { meta: meta(d, 'member', 'claim'), ticket: 'IT-1001' });
       await handOff(d.ctx, { meta: meta(d, 'member', 'handoff'), ticket: 'IT-1001', toDepartmentId: 'finance', reason: 'looks like a refund' });
       await d.deliver();
+      // Which cards carry buttons, one rule: only the department holding the ticket gets them.
+      const whileAway = { it: d.cardHasButtons('IT-1001', 'it'), finance: d.cardHasButtons('IT-1001', 'finance') };
       await d.returnLeg('financeMember', 'IT-1001', 'wrong-department');
       await d.deliver();
       const shown = await d.command('member', 'show IT-1001');
-      return { shownByName: has(shown, 'Wrong department'), rawId: has(shown, 'wrong-department') };
+      return { shownByName: has(shown, 'Wrong department'), rawId: has(shown, 'wrong-department'), whileAway, back: { it: d.cardHasButtons('IT-1001', 'it'), finance: d.cardHasButtons('IT-1001', 'finance') } };
     },
   },
   {

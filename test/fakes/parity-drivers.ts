@@ -119,6 +119,8 @@ export interface ParityDriver {
   returnLeg(who: Person, key: string, reasonId: string): Promise<Seen>;
   /** Presses the button that opens a form for `form` on the ticket card; true when a form reached the presser. */
   openForm(who: Person, key: string, form: 'reply' | 'hand_off' | 'resolve'): Promise<{ opened: boolean; seen: Seen }>;
+  /** Whether the ticket's card in a department's channel offers buttons. */
+  cardHasButtons(key: string, department: 'it' | 'finance'): boolean;
   /** Sends outbox rows of this platform. */
   deliver(): Promise<void>;
   /** Everything a person received privately so far (DMs, ephemerals, command answers). */
@@ -242,6 +244,10 @@ export class SlackParity implements ParityDriver {
     const seen = await this.observe(who, () => this.h.press(SLACK_IDS[who], actionId, value, { channel: card.channel, ts: card.ts, blocks: card.blocks }));
     return { opened: this.h.fake.views.size > views, seen };
   }
+  cardHasButtons(key: string, department: 'it' | 'finance'): boolean {
+    const card = this.card(key, department === 'it' ? 'C0IT' : 'C0FIN');
+    return JSON.stringify(card.blocks ?? []).includes('"action_id":"tb_');
+  }
   async deliver(): Promise<void> {
     await this.h.deliver();
   }
@@ -347,6 +353,10 @@ export class FeishuParity implements ParityDriver {
     const seen = await this.observe(who, () => this.h.click(FEISHU_IDS[who], card.message_id, value));
     const opened = this.h.fake.messagesIn(p2p).slice(before).some((m) => findControl(this.h.fake.parsed(m), (v) => v.a === 'submit') !== undefined);
     return { opened, seen };
+  }
+  cardHasButtons(key: string, department: 'it' | 'finance'): boolean {
+    const card = this.card(key, department === 'it' ? 'oc_help' : 'oc_fin');
+    return findControl(this.h.fake.parsed(card), () => true) !== undefined;
   }
   async deliver(): Promise<void> {
     await this.h.flush();
