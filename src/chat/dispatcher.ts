@@ -2,12 +2,16 @@ import { statsScope, viewQueue, viewTicket } from '../app/access';
 import type { AppContext, Attachment, CommandMeta } from '../app/context';
 import { createTicket, type TicketSource } from '../app/createTicket';
 import { requesterReply } from '../app/messages';
-import { listMine, listWaitingOn, type TicketView } from '../app/queries';
+import { assignTicket } from '../app/assignTicket';
+import { changePriority } from '../app/changePriority';
+import { claimTicket } from '../app/claimTicket';
+import { confirmFixed, rateTicket, reopenTicket } from '../app/closing';
+import { getTicketView, listMine, listWaitingOn, type TicketView } from '../app/queries';
 import { submitFeedback } from '../app/submitFeedback';
 import { setLanguage } from '../app/users';
 import { isStaff } from '../domain/access';
 import type { Role } from '../domain/ticket';
-import type { Locale, Platform } from '../domain/types';
+import type { Locale, Platform, Priority } from '../domain/types';
 import { policySummary } from '../reports/docs';
 import { rt as reportText } from '../reports/i18n';
 import { formatStatsText, statsSummary } from '../reports/stats';
@@ -55,7 +59,11 @@ export type Intent<Target = unknown> =
   /** The answer to "which ticket is this about?" (a ticket id or `new`). */
   | (IntentBase<Target> & { kind: 'choice'; choice: ChoiceValue })
   /** A button that shows a ticket's card to the presser alone ("Open", "Show"). */
-  | (IntentBase<Target> & { kind: 'open'; ticket: string });
+  | (IntentBase<Target> & { kind: 'open'; ticket: string })
+  /** A button that acts at once on its ticket (claim, take over, Fixed? yes/no, a survey score, a priority). */
+  | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined });
+
+export type PressAction = 'claim' | 'take_over' | 'confirm' | 'reopen' | 'rate' | 'priority';
 
 /** What a "which ticket?" button carries: the choice, the original message's key and its text. */
 export interface ChoiceValue {
@@ -79,6 +87,8 @@ export type ChatReply =
 
 export interface Answer {
   replies: ChatReply[];
+  /** A press that took effect (or had already, by the same person): the ticket it acted on. */
+  done?: { key: string } | undefined;
   /** Set after `/ticket lang`: the platform refreshes what it caches about the actor. */
   localeChanged?: Locale | undefined;
 }
@@ -129,7 +139,42 @@ export async function dispatch(deps: ChatDeps, intent: Intent): Promise<Answer> 
       return onChoice(deps, intent);
     case 'open':
       return { replies: [await ticketReply(deps, intent.actor, intent.ticket)] };
+    case 'press':
+      return onPress(deps, intent);
   }
+}
+
+/**
+ * Buttons that act at once. A second Claim by the person who already has the ticket is no error
+ * (a double click): it answers as done, saying nothing, on every platform.
+ */
+async function onPress(deps: ChatDeps, intent: Extract<Intent, { kind: 'press' }>): Promise<Answer> {
+  const { ctx } = deps;
+  const { actor, ticket } = intent;
+  const m = meta(intent);
+  const run = async () => {
+    switch (intent.action) {
+      case 'claim':
+        return claimTicket(ctx, { meta: m, ticket });
+      case 'take_over':
+        return assignTicket(ctx, { meta: m, ticket, assigneeId: actor.id });
+      case 'confirm':
+        return confirmFixed(ctx, { meta: m, ticket });
+      case 'reopen':
+        return reopenTicket(ctx, { meta: m, ticket });
+      case 'rate':
+        return rateTicket(ctx, { meta: m, ticket, score: intent.score ?? 0 });
+      case 'priority':
+        return changePriority(ctx, { meta: m, ticket, priority: intent.priority ?? ('' as Priority) });
+    }
+  };
+  const r = await run();
+  if (r.ok) return { replies: [], done: { key: r.value.ticket.key } };
+  if (r.error.code === 'ticket.already_assigned' && intent.action === 'claim') {
+    const mine = await getTicketView(ctx, ticket);
+    if (mine?.ticket.assignee_id === actor.id) return { replies: [], done: { key: mine.ticket.key } };
+  }
+  return { replies: [text(errorText(ctx, actor.locale, r.error, zoneOf(ctx, actor)))] };
 }
 
 async function ticketReply(deps: ChatDeps, actor: ChatActor, key: string): Promise<ChatReply> {

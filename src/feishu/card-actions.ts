@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   assignTicket,
-  changePriority,
-  claimTicket,
-  confirmFixed,
   createTicket,
   extendClock,
   handOff,
   rateTicket,
-  reopenTicket,
   replyToRequester,
   resolveTicket,
   returnLeg,
@@ -73,26 +69,29 @@ export async function handleCardAction(rt: FeishuRuntime, evt: CardActionEvent, 
   const clickKey = (name: string, v: number | undefined) => `feishu:action:${messageId}:${actor.openId}:${name}:${v ?? 0}`;
   const meta = (eventKey: string): CommandMeta => ({ actorId: actor.userId, eventKey, platform: 'feishu', messageRef: messageId });
   const fail = (error: Failure): CardActionResponse => toast('error', errorText(rt.ctx, actor.locale, error));
-  const done = (r: UseCaseResult<{ ticket: { key: string } }>): CardActionResponse =>
-    r.ok ? toast('success', t(actor.locale, 'feishu.done.submitted', { key: r.value.ticket.key })) : fail(r.error);
 
   switch (value.a) {
     case 'claim':
-      return done(await claimTicket(rt.ctx, { meta: meta(clickKey('claim', value.v)), ticket: value.t }));
     case 'take_over':
-      return done(await assignTicket(rt.ctx, { meta: meta(clickKey('take_over', value.v)), ticket: value.t, assigneeId: actor.userId }));
-    case 'priority': {
-      const priority = evt.action.option ?? '';
-      if (!isPriority(priority)) return toast('warning', t(actor.locale, 'feishu.toast.expired'));
-      return done(await changePriority(rt.ctx, { meta: meta(clickKey(`priority:${priority}`, value.v)), ticket: value.t, priority }));
-    }
+    case 'priority':
     case 'confirm':
     case 'reopen': {
-      const run = value.a === 'confirm' ? confirmFixed : reopenTicket;
-      const r = await run(rt.ctx, { meta: meta(clickKey(value.a, value.v)), ticket: value.t });
-      if (!r.ok) return fail(r.error);
-      const answer = t(actor.locale, value.a === 'confirm' ? 'ui.action.confirm' : 'ui.action.reopen');
-      return { ...toast('success', t(actor.locale, 'feishu.done.submitted', { key: r.value.ticket.key })), card: { type: 'raw', data: doneCard(t(actor.locale, 'ui.answered', { answer })) } };
+      const priority = evt.action.option ?? '';
+      if (value.a === 'priority' && !isPriority(priority)) return toast('warning', t(actor.locale, 'feishu.toast.expired'));
+      const clickName = value.a === 'priority' ? `priority:${priority}` : value.a;
+      const answer = await dispatch(
+        { ctx: rt.ctx },
+        { kind: 'press', action: value.a, actor: chatActor(rt, actor), platform: 'feishu', dedupKey: clickKey(clickName, value.v), replyTarget: undefined, ticket: value.t, priority: isPriority(priority) ? priority : undefined },
+      );
+      if (!answer.done) {
+        const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : []));
+        return toast('error', said.join('\n') || t(actor.locale, 'error.internal'));
+      }
+      const submitted = toast('success', t(actor.locale, 'feishu.done.submitted', { key: answer.done.key }));
+      if (value.a !== 'confirm' && value.a !== 'reopen') return submitted;
+      // The requester's answer replaces the question, so it cannot be answered twice.
+      const answerText = t(actor.locale, value.a === 'confirm' ? 'ui.action.confirm' : 'ui.action.reopen');
+      return { ...submitted, card: { type: 'raw', data: doneCard(t(actor.locale, 'ui.answered', { answer: answerText })) } };
     }
     case 'show': {
       // The card goes to the clicker alone, if the permission matrix lets them read it.

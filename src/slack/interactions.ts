@@ -1,21 +1,19 @@
 import type { App } from '@slack/bolt';
 import { assignTicket } from '../app/assignTicket';
 import { changePriority } from '../app/changePriority';
-import { claimTicket } from '../app/claimTicket';
-import { closeTicket, confirmFixed, extendClock, markSensitive, rateTicket, reopenTicket, resolveTicket } from '../app/closing';
+import { closeTicket, extendClock, markSensitive, rateTicket, resolveTicket } from '../app/closing';
 import { createTicket } from '../app/createTicket';
 import { handOff } from '../app/handOff';
 import { replyToRequester, requestInfo } from '../app/messages';
 import { viewTicket } from '../app/access';
-import { getTicketView, type TicketView } from '../app/queries';
-import { dispatch } from '../chat/dispatcher';
+import type { TicketView } from '../app/queries';
+import { dispatch, type PressAction } from '../chat/dispatcher';
 import { extendableClocks } from '../chat/views';
 import type { Action } from '../domain/ticket';
 import { decodeChoice, renderAnswer } from './chat';
 import { returnLeg } from '../app/returnLeg';
 import type { UseCaseResult } from '../app/runner';
 import { t } from '../chat/i18n';
-import { ticketCardView } from '../chat/views';
 import { parseDuration } from '../domain/duration';
 import { PRIORITIES, type Priority } from '../domain/types';
 import { ACTION, BLOCK, MESSAGE_SHORTCUT, VIEW } from './ids';
@@ -36,7 +34,6 @@ import {
   resolveModal,
   returnModal,
   textMessage,
-  ticketCard,
   type ModalView,
   type NewTicketMetadata,
   type TicketModalMetadata,
@@ -117,29 +114,25 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     return extendModal(actor.locale, ref(v), extendableClocks(v), { ...m, clock });
   });
 
-  /** Registers a button that runs one use case on its ticket at once. */
-  function commandButton(actionId: string | RegExp, run: (actor: Actor, a: BlockAction, ticketId: string, extra: string | undefined) => Promise<UseCaseResult<unknown>>, after?: (actor: Actor, a: BlockAction, result: UseCaseResult<unknown>) => Promise<void>) {
+  /** Registers a button that acts at once on its ticket: a press intent for the chat layer. */
+  function pressButton(actionId: string | RegExp, action: PressAction, after?: (actor: Actor, a: BlockAction, done: { key: string }) => Promise<void>) {
     app.action(actionId, afterAck(rt, async ({ ack, body, respond }) => {
       await ack();
       const a = blockAction.parse(body);
       const actor = await rt.identities.resolve(a.user.id);
       const { ticketId, extra } = splitValue(a.actions[0]!.value);
-      const result = await run(actor, a, ticketId, extra);
       const target = replyTarget(a, respond);
-      if (!result.ok && (await isOwnDoubleClick(actor, ticketId, result))) return;
-      if (await presentResult(rt, actor, target, result)) await after?.(actor, a, result);
+      const answer = await dispatch(
+        { ctx: rt.ctx },
+        { kind: 'press', action, actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket: ticketId, score: action === 'rate' ? Number(extra) : undefined },
+      );
+      await renderAnswer(rt, actor, target, answer);
+      if (answer.done) await after?.(actor, a, answer.done);
     }));
   }
 
-  /** A second click on Claim by the same person: the ticket is already theirs; say nothing. */
-  async function isOwnDoubleClick(actor: Actor, ticketId: string, result: UseCaseResult<unknown>): Promise<boolean> {
-    if (result.ok || result.error.code !== 'ticket.already_assigned') return false;
-    const view = await getTicketView(rt.ctx, ticketId);
-    return view?.ticket.assignee_id === actor.id;
-  }
-
-  commandButton(ACTION.claim, (actor, a, ticket) => claimTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket }));
-  commandButton(ACTION.takeOver, (actor, a, ticket) => assignTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket, assigneeId: actor.id }));
+  pressButton(ACTION.claim, 'claim');
+  pressButton(ACTION.takeOver, 'take_over');
 
   /** The requester's answer replaces the buttons, so the question cannot be answered twice. */
   const markAnswered = (answerKey: 'ui.action.confirm' | 'ui.action.reopen') => async (actor: Actor, a: BlockAction) => {
@@ -148,15 +141,15 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const msg = answeredNotice(section, t(actor.locale, 'ui.answered', { answer: t(actor.locale, answerKey) }));
     await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).catch((err: unknown) => rt.logger.warn({ err: String(err) }, 'Slack: could not update the answered message'));
   };
-  commandButton(ACTION.confirm, (actor, a, ticket) => confirmFixed(rt.ctx, { meta: meta(actor, actionKey(a)), ticket }), markAnswered('ui.action.confirm'));
-  commandButton(ACTION.reopen, (actor, a, ticket) => reopenTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket }), markAnswered('ui.action.reopen'));
-  commandButton(
+  pressButton(ACTION.confirm, 'confirm', markAnswered('ui.action.confirm'));
+  pressButton(ACTION.reopen, 'reopen', markAnswered('ui.action.reopen'));
+  pressButton(
     new RegExp(`^${ACTION.rate}_[1-5]$`),
-    (actor, a, ticket, score) => rateTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket, score: Number(score) }),
-    async (actor, a, result) => {
-      if (!a.message || !a.channel || !result.ok) return;
+    'rate',
+    async (actor, a, done) => {
+      if (!a.message || !a.channel) return;
       const { extra } = splitValue(a.actions[0]!.value);
-      const key = (result.value as { ticket: { key: string } }).ticket.key;
+      const key = done.key;
       const section = (a.message.blocks?.[0] as { text?: { text?: string } } | undefined)?.text?.text ?? a.message.text ?? '';
       const msg = answeredNotice(section, t(actor.locale, 'ui.rated', { key, score: extra ?? '' }));
       await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).catch(() => undefined);
