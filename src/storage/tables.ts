@@ -189,4 +189,40 @@ export interface Database {
   outbox: OutboxRow;
   surveys: SurveyRow;
   feedback: FeedbackRow;
+  kb_articles: KbArticleRow;
+  kb_tokens: KbTokenRow;
+  kb_audit: KbAuditRow;
+}
+
+/** Knowledge base (migration 010). */
+export interface KbArticleRow {
+  id: string;
+  slug: string;
+  title: string;
+  body: string;
+  category_id: string | null;
+  lang: string;
+  /** JSON array of strings. */
+  tags: string;
+  owner_id: string | null;
+  /** active | retired */
+  state: string;
+  content_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface KbTokenRow {
+  token: string;
+  article_id: string;
+  weight: number;
+}
+
+export interface KbAuditRow {
+  id: string;
+  article_id: string;
+  at: string;
+  actor_id: string;
+  action: string;
+  data: string | null;
 }

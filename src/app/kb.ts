@@ -1,0 +1,97 @@
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Config } from '../config/model';
+import { categoryScope } from '../domain/kb-search';
+import { LOCALES } from '../domain/types';
+import type { Db } from '../storage/database';
+import { saveArticle, searchArticles, type ArticleInput, type SaveOutcome, type SearchHit } from '../storage/repos/kb';
+
+/** Knowledge-base use cases (issue 18): import articles from Markdown files and search them. */
+
+const SLUG = /^[a-z0-9][a-z0-9_-]*$/;
+
+const frontMatterSchema = z
+  .object({
+    title: z.string().trim().min(1).max(200),
+    category: z.string().optional(),
+    lang: z.enum(LOCALES),
+    tags: z.union([z.array(z.coerce.string()), z.string().transform((s) => s.split(',').map((t) => t.trim()).filter(Boolean))]).optional(),
+    owner: z.string().optional(),
+  })
+  .strict();
+
+export interface ArticleFile {
+  /** The file name without ".md"; becomes the slug. */
+  slug: string;
+  text: string;
+}
+
+export type ParsedArticle = { ok: true; article: ArticleInput } | { ok: false; problems: string[] };
+
+/** Reads a Markdown file with YAML front matter (between `---` lines) and checks it against the config. */
+export function parseArticleFile(file: ArticleFile, config: Pick<Config, 'categories'>): ParsedArticle {
+  const problems: string[] = [];
+  if (!SLUG.test(file.slug)) problems.push(`slug "${file.slug}" must be lower-case letters, digits, - and _ (it is the file name)`);
+  const m = /^\uFEFF?---\r?\n([\s\S]*?)\r?\n---\r?\n?([\s\S]*)$/.exec(file.text);
+  if (!m) return { ok: false, problems: [...problems, 'no front matter (the file must start with a --- block holding title, category, lang, tags)'] };
+  let raw: unknown;
+  try {
+    raw = parseYaml(m[1]!);
+  } catch (err) {
+    return { ok: false, problems: [...problems, `front matter is not YAML: ${err instanceof Error ? err.message : String(err)}`] };
+  }
+  const parsed = frontMatterSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || 'front matter'}: ${issue.message}`);
+    return { ok: false, problems };
+  }
+  const fm = parsed.data;
+  if (fm.category !== undefined && !config.categories.has(fm.category)) problems.push(`category: unknown category "${fm.category}"`);
+  const body = m[2]!.trim();
+  if (body.length === 0) problems.push('the article has no body');
+  if (problems.length) return { ok: false, problems };
+  return {
+    ok: true,
+    article: { slug: file.slug, title: fm.title, body, categoryId: fm.category ?? null, lang: fm.lang, tags: fm.tags ?? [], ownerId: fm.owner ?? null },
+  };
+}
+
+export interface ImportResult {
+  slug: string;
+  outcome?: SaveOutcome;
+  problems?: string[];
+}
+
+/** Imports files one by one, each in its own transaction (article, tokens and audit row together). */
+export async function importArticles(
+  deps: { db: Db; config: Pick<Config, 'categories'>; now: Date; actorId: string },
+  files: readonly ArticleFile[],
+): Promise<ImportResult[]> {
+  const results: ImportResult[] = [];
+  for (const file of files) {
+    const parsed = parseArticleFile(file, deps.config);
+    if (!parsed.ok) {
+      results.push({ slug: file.slug, problems: parsed.problems });
+      continue;
+    }
+    const { outcome } = await deps.db.transaction().execute((tx) => saveArticle(tx, parsed.article, deps.actorId, deps.now.toISOString()));
+    results.push({ slug: file.slug, outcome });
+  }
+  return results;
+}
+
+export interface KbSearchOptions {
+  lang?: string | undefined;
+  /** A category id: only articles of its subtree, its branches above, and uncategorised ones. */
+  category?: string | undefined;
+  limit?: number | undefined;
+}
+
+export async function searchKnowledgeBase(deps: { db: Db; config: Pick<Config, 'raw'> }, query: string, options: KbSearchOptions = {}): Promise<SearchHit[]> {
+  let categories: string[] | undefined;
+  if (options.category !== undefined) {
+    categories = categoryScope(deps.config.raw.categories, options.category);
+    if (!categories) throw new Error(`unknown category "${options.category}"`);
+  }
+  return searchArticles(deps.db, query, { lang: options.lang, categories, limit: options.limit });
+}

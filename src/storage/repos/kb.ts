@@ -1,0 +1,152 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { articleTokens, queryTokens } from '../../domain/kb-search';
+import type { DbOrTx } from '../database';
+import type { KbArticleRow } from '../tables';
+
+export interface ArticleInput {
+  slug: string;
+  title: string;
+  body: string;
+  categoryId: string | null;
+  lang: string;
+  tags: string[];
+  ownerId: string | null;
+}
+
+export type SaveOutcome = 'created' | 'updated' | 'unchanged';
+
+export function contentHash(a: ArticleInput): string {
+  return createHash('sha256').update(JSON.stringify([a.title, a.body, a.categoryId, a.lang, a.tags, a.ownerId])).digest('hex');
+}
+
+export async function findArticleBySlug(db: DbOrTx, slug: string): Promise<KbArticleRow | undefined> {
+  return db.selectFrom('kb_articles').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
+/**
+ * Creates or updates the article with this slug (idempotent: the same content is "unchanged" and
+ * writes nothing), replaces its search tokens and records the change in kb_audit. Call it inside a
+ * transaction so article, tokens and audit row commit together.
+ */
+export async function saveArticle(db: DbOrTx, input: ArticleInput, actorId: string, nowIso: string): Promise<{ id: string; outcome: SaveOutcome }> {
+  const hash = contentHash(input);
+  const existing = await findArticleBySlug(db, input.slug);
+  if (existing && existing.content_hash === hash && existing.state === 'active') return { id: existing.id, outcome: 'unchanged' };
+  const values = {
+    title: input.title,
+    body: input.body,
+    category_id: input.categoryId,
+    lang: input.lang,
+    tags: JSON.stringify(input.tags),
+    owner_id: input.ownerId,
+    state: 'active',
+    content_hash: hash,
+    updated_at: nowIso,
+  };
+  let id: string;
+  if (existing) {
+    id = existing.id;
+    await db.updateTable('kb_articles').set(values).where('id', '=', id).execute();
+    await db.deleteFrom('kb_tokens').where('article_id', '=', id).execute();
+  } else {
+    id = randomUUID();
+    await db.insertInto('kb_articles').values({ id, slug: input.slug, created_at: nowIso, ...values }).execute();
+  }
+  const rows = [...articleTokens(input)].map(([token, weight]) => ({ token, article_id: id, weight }));
+  for (let i = 0; i < rows.length; i += 1000) await db.insertInto('kb_tokens').values(rows.slice(i, i + 1000)).execute();
+  const outcome: SaveOutcome = existing ? 'updated' : 'created';
+  await db
+    .insertInto('kb_audit')
+    .values({ id: randomUUID(), article_id: id, at: nowIso, actor_id: actorId, action: `kb_${outcome}`, data: JSON.stringify({ slug: input.slug, hash }) })
+    .execute();
+  return { id, outcome };
+}
+
+export interface SearchOptions {
+  /** Only articles in this language. */
+  lang?: string | undefined;
+  /** Only articles filed on one of these categories (or on none). */
+  categories?: readonly string[] | undefined;
+  limit?: number | undefined;
+}
+
+export interface SearchHit {
+  id: string;
+  slug: string;
+  title: string;
+  categoryId: string | null;
+  lang: string;
+  score: number;
+}
+
+/**
+ * Ranked search: each query token counts its stored weight (title ×3, tags ×2, body ×1) times its
+ * BM25-style inverse document frequency, summed per article; an article must contain at least 40 %
+ * of the query's known tokens. Two indexed queries, the same SQL on SQLite and PostgreSQL.
+ */
+/** A token in more than this share of the articles is treated as a stop word (BM25 gives it almost nothing anyway). */
+const COMMON_SHARE = 0.1;
+
+/**
+ * The query tokens worth scanning: those in at most 10 % of the articles (at least 50). The work of
+ * a search is the sum of the scanned tokens' posting lists, so dropping common tokens bounds it;
+ * when every token is common, the three rarest are kept.
+ */
+export function usefulTokens<T extends { n: number }>(df: readonly T[], total: number): T[] {
+  const limit = Math.max(50, total * COMMON_SHARE);
+  const rare = df.filter((r) => r.n <= limit);
+  return rare.length > 0 ? rare : [...df].sort((a, b) => a.n - b.n).slice(0, 3);
+}
+
+export async function searchArticles(db: DbOrTx, query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
+  const tokens = queryTokens(query).slice(0, 32);
+  if (tokens.length === 0) return [];
+  const df = await db
+    .selectFrom('kb_tokens')
+    .select(['token', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('token', 'in', tokens)
+    .groupBy('token')
+    .execute();
+  if (df.length === 0) return [];
+  const total = Number((await db.selectFrom('kb_articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const used = usefulTokens(df.map((r) => ({ token: r.token, n: Number(r.n) })), total);
+  const whens = used.map((r) => {
+    const n = Number(r.n);
+    const idf = Math.log(1 + (total - n + 0.5) / (n + 0.5));
+    return sql`when ${r.token} then ${sql.lit(Number(idf.toFixed(6)))}`;
+  });
+  const minMatch = Math.max(1, Math.ceil(used.length * 0.4));
+  let q = db
+    .selectFrom('kb_tokens as t')
+    .innerJoin('kb_articles as a', 'a.id', 't.article_id')
+    .select([
+      't.article_id',
+      sql<number>`sum(t.weight * case t.token ${sql.join(whens, sql` `)} else 0 end)`.as('score'),
+    ])
+    .where('t.token', 'in', used.map((r) => r.token))
+    .where('a.state', '=', 'active');
+  if (options.lang) q = q.where('a.lang', '=', options.lang);
+  if (options.categories) {
+    const cats = [...options.categories];
+    q = q.where((eb) => (cats.length ? eb.or([eb('a.category_id', 'in', cats), eb('a.category_id', 'is', null)]) : eb('a.category_id', 'is', null)));
+  }
+  const ranked = await q
+    .groupBy('t.article_id')
+    .having((eb) => eb.fn.countAll(), '>=', minMatch)
+    .orderBy('score', 'desc')
+    .orderBy('t.article_id')
+    .limit(options.limit ?? 10)
+    .execute();
+  if (ranked.length === 0) return [];
+  const rows = await db
+    .selectFrom('kb_articles')
+    .select(['id', 'slug', 'title', 'category_id', 'lang'])
+    .where('id', 'in', ranked.map((r) => r.article_id))
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ranked.map((r) => {
+    const a = byId.get(r.article_id)!;
+    return { id: a.id, slug: a.slug, title: a.title, categoryId: a.category_id, lang: a.lang, score: Number(r.score) };
+  });
+}
