@@ -6,7 +6,7 @@ import { findDepartment, parseStatsArgs, type StatsArgs } from './stats-args';
  * The one parser of `/ticket` and `/工单` for every platform. The text is what follows the
  * command (Slack gives it apart; Feishu messages start with `/ticket` or `/工单`, stripped here).
  */
-export const SUBCOMMANDS = ['new', 'mine', 'queue', 'show', 'stats', 'policy', 'dashboard', 'feedback', 'lang', 'help'] as const;
+export const SUBCOMMANDS = ['new', 'mine', 'queue', 'show', 'stats', 'policy', 'dashboard', 'feedback', 'lang', 'help', 'kb'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Chinese names of the subcommands (`/工单 帮助`, `/工单 统计 30天`). */
@@ -21,6 +21,7 @@ const ALIASES: Record<string, Subcommand> = {
   反馈: 'feedback',
   语言: 'lang',
   帮助: 'help',
+  知识: 'kb',
 };
 
 export type TicketCommand =
@@ -35,7 +36,8 @@ export type TicketCommand =
   | { kind: 'policy' }
   | { kind: 'dashboard' }
   | { kind: 'feedback'; text: string }
-  | { kind: 'lang'; locale: Locale | undefined };
+  | { kind: 'lang'; locale: Locale | undefined }
+  | { kind: 'kb'; text: string };
 
 const PREFIX_RE = /^\s*\/(ticket|工单)(?=\s|$)/i;
 
@@ -53,7 +55,7 @@ export function parseLocale(word: string): Locale | undefined {
 }
 
 /**
- * `new|mine|queue [dept]|show KEY|stats [dept] [7d|30d|30天]|policy|dashboard|feedback <idea>|lang zh|en|help`.
+ * `new|mine|queue [dept]|show KEY|stats [dept] [7d|30d|30天]|policy|dashboard|feedback <idea>|lang zh|en|kb <words>|help`.
  * Empty text opens the form; any other text raises a quick ticket, except a single unknown latin
  * word, which is taken as a mistyped subcommand and answered with the help.
  */
@@ -88,6 +90,8 @@ export function parseTicketCommand(config: Pick<Config, 'departments'>, text: st
       return { kind: 'feedback', text: rest };
     case 'lang':
       return { kind: 'lang', locale: parseLocale(args[0] ?? '') };
+    case 'kb':
+      return { kind: 'kb', text: rest };
     default:
       if (words.length === 1 && /^[a-z]+$/i.test(first)) return { kind: 'unknown', word: first };
       return { kind: 'quick', text: body };

@@ -7,6 +7,7 @@ import { changePriority } from '../app/changePriority';
 import { claimTicket } from '../app/claimTicket';
 import { confirmFixed, rateTicket, reopenTicket } from '../app/closing';
 import { getTicketView, listMine, listWaitingOn, type TicketView } from '../app/queries';
+import { searchKnowledgeBase } from '../app/kb';
 import { submitFeedback } from '../app/submitFeedback';
 import { setLanguage } from '../app/users';
 import { isStaff } from '../domain/access';
@@ -254,6 +255,14 @@ async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'comma
       if (cmd.text === '') return { replies: [text(t(lc, 'chat.feedback.usage'))] };
       const r = await submitFeedback(ctx, { meta: meta(intent), text: cmd.text });
       return r.ok ? { replies: [text(t(lc, 'chat.feedback.thanks'))] } : fail(r.error);
+    }
+    case 'kb': {
+      if (cmd.text === '') return { replies: [text(t(lc, 'chat.kb.usage'))] };
+      // Articles in the asker's language first; when none match, any language.
+      let hits = await searchKnowledgeBase(ctx, cmd.text, { lang: lc, limit: 5 });
+      if (hits.length === 0) hits = await searchKnowledgeBase(ctx, cmd.text, { limit: 5 });
+      if (hits.length === 0) return { replies: [text(t(lc, 'chat.kb.none', { words: cmd.text }))] };
+      return { replies: [{ kind: 'info', title: t(lc, 'chat.kb.title', { words: cmd.text }), lines: hits.map((h, i) => `${i + 1}. ${h.title}`) }] };
     }
     case 'lang': {
       if (!cmd.locale) return { replies: [text(t(lc, 'chat.lang.usage'))] };

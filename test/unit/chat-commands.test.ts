@@ -7,6 +7,14 @@ describe('the /ticket command parser', () => {
   const config = feishuTestConfig();
   const parse = (text: string) => parseTicketCommand(config, text);
 
+  it('kb and its alias 知识 take the rest as the search words (issue 18)', () => {
+    expect(parse('kb 收不到 验证码')).toEqual({ kind: 'kb', text: '收不到 验证码' });
+    expect(parse('/工单 知识 收不到验证码')).toEqual({ kind: 'kb', text: '收不到验证码' });
+    expect(parse('KB reset password')).toEqual({ kind: 'kb', text: 'reset password' });
+    expect(parse('kb')).toEqual({ kind: 'kb', text: '' });
+    expect(parse('知识库怎么用')).toEqual({ kind: 'quick', text: '知识库怎么用' });
+  });
+
   it('reads the command word of a message (/ticket or /工单, any case) and nothing else', () => {
     expect(commandText('/ticket')).toBe('');
     expect(commandText('/工单 mine')).toBe('mine');
