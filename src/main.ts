@@ -15,6 +15,8 @@ import { createLogger } from './logger';
 import { migrate, openStorage, type Storage } from './storage/database';
 import { createWebServer } from './web/server';
 import { createDashboardRouter } from './web/dashboard/router';
+import { createApiRouter } from './web/api/router';
+import { readIntegrationKeys } from './config/integrations';
 import { dashboardLinks } from './chat/dashboard';
 import { parseDuration } from './domain/duration';
 import { createTimerHandler } from './app/timers';
@@ -104,6 +106,11 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     const dashboard = dashboardLinks(ctx, { baseUrl: publicUrl, secret });
     web.app.use(createDashboardRouter({ ctx, secret }));
     logger.info({ url: `${publicUrl}/dashboard` }, 'dashboard: on (links from /ticket dashboard)');
+    if (ctx.config.raw.integrations.length > 0) {
+      const { keys, missing } = readIntegrationKeys(ctx.config.raw);
+      web.app.use(createApiRouter({ ctx, keys, publicUrl }));
+      logger.info({ url: `${publicUrl}/api/v1/openapi.json`, integrations: keys.map((k) => k.id), missing }, 'intake API: on');
+    }
 
     const senders: OutboxSender[] = [];
     if (platforms.slack!.on) {

@@ -202,6 +202,24 @@ export const configSchema = z
       .strict()
       .default({ default_priority: 'normal' }),
     return_reasons: z.array(z.object({ id: z.string(), name: localized }).strict()).default([]),
+    /** Intake API clients (issue 18): POST /api/v1/tickets with `Authorization: Bearer <key>`; the key is read from the environment variable `key_env`. Empty: the API is off. */
+    integrations: z
+      .array(
+        z
+          .object({
+            id: z.string().regex(/^[a-z0-9_-]+$/, 'ids are lower-case letters, digits, - and _'),
+            key_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)'),
+            department: z.string().optional(),
+            defaults: z
+              .object({ category: z.string().optional(), priority: z.enum(PRIORITIES).optional(), fields: z.record(z.string(), z.string()).optional() })
+              .strict()
+              .default({}),
+            /** Requests per minute per key. */
+            rate_limit: z.number().int().min(1).default(60),
+          })
+          .strict(),
+      )
+      .default([]),
     digest: z
       .object({
         daily_open_tickets: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').optional(),
@@ -278,6 +296,10 @@ function checkReferences(cfg: RawConfig, ctx: Ctx): void {
     if (p.calendar !== undefined && !knownCalendar(p.calendar)) problem(['sla', i, 'calendar'], `unknown calendar "${p.calendar}"`);
     for (const c of asList(p.match.category)) if (!categoryIds.has(c)) problem(['sla', i, 'match', 'category'], `unknown category "${c}"`);
     for (const d of asList(p.match.department)) if (!deptIds.has(d)) problem(['sla', i, 'match', 'department'], `unknown department "${d}"`);
+  });
+  cfg.integrations.forEach((integ, i) => {
+    if (integ.department !== undefined && !cfg.departments.some((d) => d.id === integ.department)) problem(['integrations', i, 'department'], `unknown department "${integ.department}"`);
+    if (integ.defaults.category !== undefined && !categoryIds.has(integ.defaults.category)) problem(['integrations', i, 'defaults', 'category'], `unknown category "${integ.defaults.category}"`);
   });
   if (cfg.intake.default_category !== undefined && !categoryIds.has(cfg.intake.default_category))
     problem(['intake', 'default_category'], `unknown category "${cfg.intake.default_category}"`);

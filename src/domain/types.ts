@@ -10,7 +10,7 @@ export type Locale = (typeof LOCALES)[number];
 export const TICKET_STATES = ['new', 'assigned', 'in_progress', 'waiting_on_requester', 'resolved', 'closed'] as const;
 export type TicketState = (typeof TICKET_STATES)[number];
 
-export const PLATFORMS = ['slack', 'feishu', 'cli'] as const;
+export const PLATFORMS = ['slack', 'feishu', 'cli', 'api'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
 export const ROUTING_STRATEGIES = ['claim', 'round_robin', 'least_active', 'on_call'] as const;
