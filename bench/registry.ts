@@ -5,6 +5,7 @@ import { reportsBenchmark } from './reports';
 import { schedulerBenchmark } from './scheduler';
 import { slackAckBenchmark } from './slack-ack';
 import { feishuAckBenchmark } from './feishu-ack';
+import { kbSearchBenchmark } from './kb-search';
 
 /** Every benchmark `npm run bench` knows; add new ones here. */
-export const benchmarks: Benchmark[] = [coreBenchmark, slaBenchmark, reportsBenchmark, schedulerBenchmark, feishuAckBenchmark, slackAckBenchmark];
+export const benchmarks: Benchmark[] = [coreBenchmark, slaBenchmark, reportsBenchmark, schedulerBenchmark, feishuAckBenchmark, slackAckBenchmark, kbSearchBenchmark];
