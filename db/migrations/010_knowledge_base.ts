@@ -30,9 +30,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('token', 'text', (c) => c.notNull())
     .addColumn('article_id', 'text', (c) => c.notNull())
     .addColumn('weight', 'integer', (c) => c.notNull())
+    // The article's language, copied here so the common search (one language) is answered from
+    // this index alone, without visiting kb_articles for every posting.
+    .addColumn('lang', 'text', (c) => c.notNull())
     .addPrimaryKeyConstraint('kb_tokens_pk', ['token', 'article_id'])
     .execute();
   await db.schema.createIndex('kb_tokens_article').on('kb_tokens').column('article_id').execute();
+  // Covering: a search reads token, lang, article_id and weight and nothing else.
+  await db.schema.createIndex('kb_tokens_search').on('kb_tokens').columns(['token', 'lang', 'article_id', 'weight']).execute();
 
   await db.schema
     .createTable('kb_audit')

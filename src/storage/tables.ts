@@ -216,6 +216,8 @@ export interface KbTokenRow {
   token: string;
   article_id: string;
   weight: number;
+  /** The article's language (copied for the covering search index). */
+  lang: string;
 }
 
 export interface KbAuditRow {

@@ -53,7 +53,7 @@ export async function saveArticle(db: DbOrTx, input: ArticleInput, actorId: stri
     id = randomUUID();
     await db.insertInto('kb_articles').values({ id, slug: input.slug, created_at: nowIso, ...values }).execute();
   }
-  const rows = [...articleTokens(input)].map(([token, weight]) => ({ token, article_id: id, weight }));
+  const rows = [...articleTokens(input)].map(([token, weight]) => ({ token, article_id: id, weight, lang: input.lang }));
   for (let i = 0; i < rows.length; i += 1000) await db.insertInto('kb_tokens').values(rows.slice(i, i + 1000)).execute();
   const outcome: SaveOutcome = existing ? 'updated' : 'created';
   await db
@@ -117,19 +117,19 @@ export async function searchArticles(db: DbOrTx, query: string, options: SearchO
     return sql`when ${r.token} then ${sql.lit(Number(idf.toFixed(6)))}`;
   });
   const minMatch = Math.max(1, Math.ceil(used.length * 0.4));
+  // Only active articles have tokens (saveArticle writes them; retiring would delete them), so the
+  // ranking reads kb_tokens alone (its covering index); kb_articles joins only for a category filter.
+  const score = sql<number>`sum(t.weight * case t.token ${sql.join(whens, sql` `)} else 0 end)`.as('score');
   let q = db
     .selectFrom('kb_tokens as t')
-    .innerJoin('kb_articles as a', 'a.id', 't.article_id')
-    .select([
-      't.article_id',
-      sql<number>`sum(t.weight * case t.token ${sql.join(whens, sql` `)} else 0 end)`.as('score'),
-    ])
-    .where('t.token', 'in', used.map((r) => r.token))
-    .where('a.state', '=', 'active');
-  if (options.lang) q = q.where('a.lang', '=', options.lang);
+    .select(['t.article_id', score])
+    .where('t.token', 'in', used.map((r) => r.token));
+  if (options.lang) q = q.where('t.lang', '=', options.lang);
   if (options.categories) {
     const cats = [...options.categories];
-    q = q.where((eb) => (cats.length ? eb.or([eb('a.category_id', 'in', cats), eb('a.category_id', 'is', null)]) : eb('a.category_id', 'is', null)));
+    q = q
+      .innerJoin('kb_articles as a', 'a.id', 't.article_id')
+      .where((eb) => (cats.length ? eb.or([eb('a.category_id', 'in', cats), eb('a.category_id', 'is', null)]) : eb('a.category_id', 'is', null)));
   }
   const ranked = await q
     .groupBy('t.article_id')
