@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
 import type { Config } from '../config/model';
-import { ALWAYS, calendarsFromConfig, type BusinessCalendar } from '../domain/calendar';
+import { ALWAYS, calendarsFromConfig, targetMs, type BusinessCalendar } from '../domain/calendar';
+import type { Target } from '../domain/duration';
 import { markBreachIfDue, meetClock, startClock, type ClockState } from '../domain/clock';
 import { evaluateLadder, type LadderLevel } from '../domain/escalation';
 import { effectiveRouting, resolvePolicy } from '../domain/policy';
@@ -219,13 +220,13 @@ export function simulateTickets(config: Config, input: TicketRow[], opts: { unti
     const policy = resolvePolicy(config, { priority: row.priority, categoryId: row.categoryId, departmentId: dept.id, requester: row.requester });
     const calendar = calendars.get(policy.calendarId) ?? ALWAYS;
     const clocks: SimulatedClock[] = [];
-    const wanted: [ClockKind, number | undefined, number | undefined][] = [
-      ['first_response', policy.firstResponseMs, row.firstReplyAt],
-      ['resolution', policy.resolutionMs, row.resolvedAt],
+    const wanted: [ClockKind, Target | undefined, number | undefined][] = [
+      ['first_response', policy.firstResponse, row.firstReplyAt],
+      ['resolution', policy.resolution, row.resolvedAt],
     ];
-    for (const [kind, targetMs, metAt] of wanted) {
-      if (targetMs === undefined) continue;
-      clocks.push(simulateClock(`${row.label}:${kind}`, kind, targetMs, calendar, policy.id, policy.ladder, row.createdAt, metAt, until));
+    for (const [kind, target, metAt] of wanted) {
+      if (target === undefined) continue;
+      clocks.push(simulateClock(`${row.label}:${kind}`, kind, targetMs(calendar, target, row.createdAt), calendar, policy.id, policy.ladder, row.createdAt, metAt, until));
     }
     tickets.push({
       label: row.label,

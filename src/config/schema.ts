@@ -1,12 +1,19 @@
 import { z } from 'zod';
-import { parseDuration } from '../domain/duration';
+import { parseDuration, parseTarget } from '../domain/duration';
 import { PRIORITIES, ROUTING_STRATEGIES, CLOCK_KINDS } from '../domain/types';
+import type { OfficialDays } from '../domain/calendar';
+import { isKnownRegion } from './holidays';
 
 /** The config file's shape. Cross-references are checked in `configSchema`'s superRefine. */
 
 const durationText = z
   .string()
   .refine((s) => parseDuration(s) !== undefined, { message: 'not a duration (use e.g. 30s, 15m, 4h, 1d)' });
+
+/** An SLA or handoff target: a duration of business time, or `Nwd` working days. */
+const targetText = z
+  .string()
+  .refine((s) => parseTarget(s) !== undefined, { message: 'not a duration (use e.g. 15m, 4h, 1d = 24 working hours, or 3wd = 3 working days)' });
 
 const localized = z.object({ en: z.string().min(1), 'zh-CN': z.string().min(1) }).strict();
 
@@ -51,6 +58,15 @@ export const calendarSchema = z
     workdays: z.array(dateText).default([]),
     /** Hours of a make-up working day; defaults to Monday's intervals. */
     workday_hours: z.array(timeRange).optional(),
+    /**
+     * ISO country code (CN, DE) or country-state (US-CA): official public holidays and make-up
+     * workdays come from chinese-days (CN) or date-holidays (others); `holidays` and `workdays` override.
+     */
+    region: z
+      .string()
+      .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'expected an ISO country code like CN or DE, or country-state like US-CA')
+      .refine(isKnownRegion, { message: 'no holiday data for this region (chinese-days has CN, date-holidays most countries)' })
+      .optional(),
   })
   .strict();
 
@@ -76,7 +92,7 @@ export const departmentSchema = z
       })
       .strict()
       .default({ strategy: 'claim' }),
-    handoff: z.object({ accept: durationText, resolve: durationText }).strict().optional(),
+    handoff: z.object({ accept: targetText, resolve: targetText }).strict().optional(),
   })
   .strict();
 
@@ -149,9 +165,9 @@ export const slaPolicySchema = z
       })
       .strict()
       .default({}),
-    first_response: durationText.optional(),
-    next_response: durationText.optional(),
-    resolution: durationText.optional(),
+    first_response: targetText.optional(),
+    next_response: targetText.optional(),
+    resolution: targetText.optional(),
     /** A calendar id or `always`; defaults to the department's calendar. */
     calendar: z.string().optional(),
     /** Pause the resolution clock while waiting on the requester (default true). */
@@ -224,7 +240,10 @@ export const configSchema = z
   .superRefine((cfg, ctx) => checkReferences(cfg, ctx));
 
 export type RawConfig = z.infer<typeof configSchema>;
-export type CalendarConfig = z.infer<typeof calendarSchema>;
+export type CalendarConfig = z.infer<typeof calendarSchema> & {
+  /** The region's official days, loaded with the config (src/config/holidays.ts); never written in the file. */
+  official?: OfficialDays;
+};
 export type DepartmentConfig = z.infer<typeof departmentSchema>;
 export type SlaPolicyConfig = z.infer<typeof slaPolicySchema>;
 export type EscalationLevelConfig = z.infer<typeof escalationLevelSchema>;

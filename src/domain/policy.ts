@@ -1,6 +1,6 @@
 import type { Config, Department } from '../config/model';
 import type { CategoryNode, SlaPolicyConfig } from '../config/schema';
-import { parseDuration } from './duration';
+import { parseTarget, type Target } from './duration';
 import { compileLadder, type LadderLevel } from './escalation';
 import type { Priority, RoutingStrategy } from './types';
 
@@ -17,9 +17,10 @@ export interface ResolvedPolicy {
   /** The policy's id, `sla[i]` for a policy without one, or null when none matched. */
   id: string | null;
   calendarId: string;
-  firstResponseMs?: number;
-  nextResponseMs?: number;
-  resolutionMs?: number;
+  /** Targets: business time or working days (`wd`), turned into business ms when a clock starts (see targetMs). */
+  firstResponse?: Target;
+  nextResponse?: Target;
+  resolution?: Target;
   pauseWhenWaiting: boolean;
   /** The policy's own ladder, else the config's default `escalation`. */
   ladder: LadderLevel[];
@@ -47,25 +48,25 @@ export function resolvePolicy(config: Config, t: PolicyQuery): ResolvedPolicy {
       pauseWhenWaiting: policy.pause_when_waiting ?? true,
       ladder: compileLadder(policy.escalation ?? config.raw.escalation),
     };
-    const first = durationOf(policy.first_response);
-    const next = durationOf(policy.next_response);
-    const resolution = durationOf(policy.resolution);
-    if (first !== undefined) resolved.firstResponseMs = first;
-    if (next !== undefined) resolved.nextResponseMs = next;
-    if (resolution !== undefined) resolved.resolutionMs = resolution;
+    const first = targetOf(policy.first_response);
+    const next = targetOf(policy.next_response);
+    const resolution = targetOf(policy.resolution);
+    if (first !== undefined) resolved.firstResponse = first;
+    if (next !== undefined) resolved.nextResponse = next;
+    if (resolution !== undefined) resolved.resolution = resolution;
     return resolved;
   }
   return { id: null, calendarId: dept.calendar, pauseWhenWaiting: true, ladder: compileLadder(config.raw.escalation) };
 }
 
 /** OLA limits of a department's legs (accept and resolve a handed-off ticket), in its calendar. */
-export function legLimits(config: Config, departmentId: string): { acceptMs?: number; resolveMs?: number; calendarId: string } {
+export function legLimits(config: Config, departmentId: string): { accept?: Target; resolve?: Target; calendarId: string } {
   const dept = departmentOrThrow(config, departmentId);
-  const out: { acceptMs?: number; resolveMs?: number; calendarId: string } = { calendarId: dept.calendar };
-  const accept = durationOf(dept.handoff?.accept);
-  const resolve = durationOf(dept.handoff?.resolve);
-  if (accept !== undefined) out.acceptMs = accept;
-  if (resolve !== undefined) out.resolveMs = resolve;
+  const out: { accept?: Target; resolve?: Target; calendarId: string } = { calendarId: dept.calendar };
+  const accept = targetOf(dept.handoff?.accept);
+  const resolve = targetOf(dept.handoff?.resolve);
+  if (accept !== undefined) out.accept = accept;
+  if (resolve !== undefined) out.resolve = resolve;
   return out;
 }
 
@@ -135,11 +136,11 @@ function departmentOrThrow(config: Config, id: string): Department {
   return dept;
 }
 
-function durationOf(text: string | undefined): number | undefined {
+function targetOf(text: string | undefined): Target | undefined {
   if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new Error(`"${text}" is not a duration`);
-  return ms;
+  const target = parseTarget(text);
+  if (target === undefined) throw new Error(`"${text}" is not a duration`);
+  return target;
 }
 
 function asList<T>(v: T | T[]): T[] {
