@@ -29,7 +29,7 @@ export interface Config {
 
 export function buildConfig(raw: RawConfig): Config {
   // A calendar's region brings its official holidays and make-up days, loaded once here.
-  for (const c of Object.values(raw.calendars)) if (c.region !== undefined) Object.assign(c, { official: loadOfficialDays(c.region) });
+  for (const c of Object.values(raw.calendars)) if (c.region !== undefined) c.official = loadOfficialDays(c.region);
   const departments = new Map<string, Department>();
   for (const d of raw.departments) {
     departments.set(d.id, { ...d, keyPrefix: d.key_prefix ?? d.id.toUpperCase().replace(/[^A-Z0-9]/g, '') });

@@ -239,7 +239,8 @@ export const configSchema = z
   .strict()
   .superRefine((cfg, ctx) => checkReferences(cfg, ctx));
 
-export type RawConfig = z.infer<typeof configSchema>;
+/** The checked config; calendars carry their region's official days once loaded (see buildConfig). */
+export type RawConfig = Omit<z.infer<typeof configSchema>, 'calendars'> & { calendars: Record<string, CalendarConfig> };
 export type CalendarConfig = z.infer<typeof calendarSchema> & {
   /** The region's official days, loaded with the config (src/config/holidays.ts); never written in the file. */
   official?: OfficialDays;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { addNote, departmentsOf, getTicketView, listMine, listQueue, requesterReply, setLanguage, submitFeedback } from '../app';
 import type { CommandMeta } from '../app/context';
+import { durationText } from '../chat/durations';
 import { t } from '../chat/i18n';
 import { parseStatsArgs } from '../chat/stats-args';
 import { WorkSlots } from '../chat/work-slots';
@@ -339,8 +340,8 @@ function policyCard(rt: FeishuRuntime, locale: Locale): Card {
     lines.push(
       t(locale, 'feishu.policy.sla', {
         match: parts.length ? parts.join(' / ') : t(locale, 'feishu.policy.any'),
-        first_response: p.first_response ?? '-',
-        resolution: p.resolution ?? '-',
+        first_response: p.first_response === undefined ? '-' : durationText(p.first_response, locale, p.calendar === 'always' ? 'wall' : 'business'),
+        resolution: p.resolution === undefined ? '-' : durationText(p.resolution, locale, p.calendar === 'always' ? 'wall' : 'business'),
       }),
     );
   }

@@ -1,9 +1,10 @@
 import type { Config } from '../config/model';
 import type { CategoryNode, EscalationLevelConfig, SlaPolicyConfig } from '../config/schema';
-import { parseDuration } from '../domain/duration';
+import { durationText, type TimeBasis } from '../chat/durations';
+import { t } from '../chat/i18n';
 import { effectiveRouting } from '../domain/policy';
 import { PRIORITIES, type Locale } from '../domain/types';
-import { departmentName, formatDurationText, priorityName } from './format';
+import { departmentName, priorityName } from './format';
 import { rt } from './i18n';
 
 /**
@@ -14,12 +15,14 @@ import { rt } from './i18n';
 
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** A config duration ("4h", "1d") in words, or a dash when unset. */
-function durationWords(text: string | undefined, locale: Locale): string {
+/** A config duration ("4h", "1d" = 24 working hours, "3wd") in words, or a dash when unset. */
+function durationWords(text: string | undefined, locale: Locale, basis: TimeBasis = 'business'): string {
   if (text === undefined) return rt(locale, 'policy.none');
-  const ms = parseDuration(text);
-  return ms === undefined ? text : formatDurationText(ms, locale);
+  return durationText(text, locale, basis);
 }
+
+/** Wall-clock words for a policy counted on the `always` calendar, working hours otherwise. */
+const basisOf = (calendarId: string): TimeBasis => (calendarId === 'always' ? 'wall' : 'business');
 
 function calendarWords(calendarId: string, locale: Locale): string {
   return calendarId === 'always' ? rt(locale, 'policy.wall_time') : rt(locale, 'policy.business_time', { calendar: calendarId });
@@ -162,9 +165,9 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
       raw.sla.map((p, i) => [
         p.id ?? `sla[${i}]`,
         matchWords(config, p, locale),
-        durationWords(p.first_response, locale),
-        durationWords(p.next_response, locale),
-        durationWords(p.resolution, locale),
+        durationWords(p.first_response, locale, basisOf(policyCalendar(config, p))),
+        durationWords(p.next_response, locale, basisOf(policyCalendar(config, p))),
+        durationWords(p.resolution, locale, basisOf(policyCalendar(config, p))),
         calendarWords(policyCalendar(config, p), locale),
         pilotsOf(config, p.id).map((d) => departmentName(config, d, locale)).join(', ') || '—',
       ]),
@@ -176,7 +179,7 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
   out.push(
     table(
       [rt(locale, 'docs.col.department'), rt(locale, 'docs.col.accept'), rt(locale, 'docs.col.resolve'), rt(locale, 'docs.col.calendar')],
-      raw.departments.map((d) => [d.name[locale], durationWords(d.handoff?.accept, locale), durationWords(d.handoff?.resolve, locale), calendarWords(d.calendar, locale)]),
+      raw.departments.map((d) => [d.name[locale], durationWords(d.handoff?.accept, locale, basisOf(d.calendar)), durationWords(d.handoff?.resolve, locale, basisOf(d.calendar)), calendarWords(d.calendar, locale)]),
     ),
     '',
   );
@@ -206,7 +209,10 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
 
   out.push(`## ${rt(locale, 'docs.calendars')}`, '');
   for (const [id, c] of Object.entries(raw.calendars)) {
-    const extras = [c.holidays.length ? rt(locale, 'docs.holidays', { dates: c.holidays.join(', ') }) : '', c.workdays.length ? rt(locale, 'docs.workdays', { dates: c.workdays.join(', ') }) : ''].filter(Boolean);
+    const extras = [
+      c.official ? t(locale, 'duration.region', { region: c.official.region, source: c.official.source }) : '',
+      c.holidays.length ? rt(locale, 'docs.holidays', { dates: c.holidays.join(', ') }) : '',
+      c.workdays.length ? rt(locale, 'docs.workdays', { dates: c.workdays.join(', ') }) : ''].filter(Boolean);
     out.push(`- ${rt(locale, 'docs.calendar_line', { id, timezone: c.timezone, week: weekWords(c.week) })}${extras.length ? `; ${extras.join('; ')}` : ''}`);
   }
   out.push('');
@@ -260,8 +266,8 @@ export function policySummary(config: Config, locale: Locale): string[] {
     lines.push(
       rt(locale, 'policy.sla_line', {
         priority: priorityName(priority, locale),
-        first: durationWords(policy.first_response, locale),
-        resolution: durationWords(policy.resolution, locale),
+        first: durationWords(policy.first_response, locale, basisOf(policyCalendar(config, policy))),
+        resolution: durationWords(policy.resolution, locale, basisOf(policyCalendar(config, policy))),
         calendar: calendarWords(policyCalendar(config, policy), locale),
       }),
     );
@@ -275,7 +281,7 @@ export function policySummary(config: Config, locale: Locale): string[] {
     );
   }
   for (const d of raw.departments) {
-    if (d.handoff) lines.push(rt(locale, 'policy.handoff', { department: d.name[locale], accept: durationWords(d.handoff.accept, locale), resolve: durationWords(d.handoff.resolve, locale) }));
+    if (d.handoff) lines.push(rt(locale, 'policy.handoff', { department: d.name[locale], accept: durationWords(d.handoff.accept, locale, basisOf(d.calendar)), resolve: durationWords(d.handoff.resolve, locale, basisOf(d.calendar)) }));
   }
   lines.push(...closingLines(config, locale));
   return lines;

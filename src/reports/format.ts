@@ -4,31 +4,18 @@ import type { HeadlineFigure } from '../domain/metrics';
 import type { Locale } from '../domain/types';
 import { PRIORITIES, type Priority } from '../domain/types';
 import { rt } from './i18n';
+import { durationText, type TimeBasis } from '../chat/durations';
 
 /** Shared formatting of report values in the reader's language. */
 
-const UNITS = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
-  ['s', 1000],
-] as const;
-
-/** A duration in at most two units: "1d 4h", "1天4小时", "25m". Seconds only under a minute. */
-export function formatDurationText(ms: number | null, locale: Locale): string {
+/**
+ * A measured duration in words. Metrics are business time, so by default it reads in working
+ * hours ("28 working hours", "28 工作小时", never "1天4小时"); pass 'wall' for wall-clock spans such
+ * as a ticket's age. The wording is src/chat/durations.ts's, shared with docs, policy and cards.
+ */
+export function formatDurationText(ms: number | null, locale: Locale, basis: TimeBasis = 'business'): string {
   if (ms === null || !Number.isFinite(ms)) return rt(locale, 'metric.no_data');
-  let rest = Math.round(Math.abs(ms));
-  if (rest < 60_000) return rt(locale, 'unit.s', { n: Math.round(rest / 1000) });
-  const parts: string[] = [];
-  for (const [unit, size] of UNITS) {
-    if (unit === 's' || parts.length === 2) break;
-    const n = Math.floor(rest / size);
-    if (n > 0 || parts.length > 0) {
-      if (n > 0) parts.push(rt(locale, `unit.${unit}`, { n }));
-      rest -= n * size;
-    }
-  }
-  return parts.join(locale === 'en' ? ' ' : '');
+  return durationText(Math.round(ms), locale, basis);
 }
 
 export function formatRate(rate: number | null, locale: Locale): string {

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { loadConfigFile } from '../../src/config/load';
 import { parse } from 'csv-parse/sync';
 import { calendarsFromConfig } from '../../src/domain/calendar';
 import { generateProcessDoc, policySummary } from '../../src/reports/docs';
@@ -36,22 +38,28 @@ describe('written process', () => {
     expect(en).toContain('## Responsibilities');
     expect(en).toContain('  - Login');
     expect(en).toContain('    - Wrong password (required: Account)');
-    expect(en).toMatch(/\| urgent \| priority Urgent \| 15m \| — \| 4h \| around the clock \| Finance \|/);
-    expect(en).toMatch(/\| Finance \| 1h \| 2d \| business time, cn-office \|/);
+    expect(en).toMatch(/\| urgent \| priority Urgent \| 15 minutes \| — \| 4 hours \| around the clock \| Finance \|/);
+    expect(en).toMatch(/\| Finance \| 1 working hour \| 48 working hours \| business time, cn-office \|/);
     expect(en).toMatch(/\| 2 \| 100% of the limit \| department channel, supervisors \| — \| no \|/);
     expect(en).toContain('A handoff can be returned only with a reason: Missing information.');
     const zh = generateProcessDoc(config, 'zh-CN', new Date('2026-03-02T00:00:00Z'));
     expect(zh).toContain('## 服务时限(SLA)');
     expect(zh).toContain('    - 密码错误 (必填:账号)');
     expect(zh).toContain('state "等待提单人" as waiting_on_requester');
+    // Business time never reads as days; the calendars name their official holiday source.
+    expect(zh).not.toMatch(/\d天/);
+    expect(zh).toContain('48 工作小时');
+    const example = loadConfigFile(join(__dirname, '../../config/example.yaml'));
+    expect(generateProcessDoc(example, 'zh-CN', new Date('2026-03-02T00:00:00Z'))).toMatch(/CN 法定节假日与调休\(chinese-days \d/);
+    expect(generateProcessDoc(example, 'en', new Date('2026-03-02T00:00:00Z'))).toMatch(/official holidays and make-up workdays of CN \(chinese-days \d/);
   });
 
   it('summarises the policy for chat, leaving pilot-only rules out', () => {
     const lines = policySummary(config, 'en');
     expect(lines[0]).toBe('How the desk works');
-    expect(lines).toContain('High: first response 4h, resolution 1d (business time, cn-office)');
+    expect(lines).toContain('High: first response 4 working hours, resolution 24 working hours (business time, cn-office)');
     expect(lines.some((l) => l.startsWith('Urgent'))).toBe(false);
-    expect(policySummary(config, 'zh-CN')).toContain('转交给财务部:1小时 内接受,2天 内解决。');
+    expect(policySummary(config, 'zh-CN')).toContain('转交给财务部:1 工作小时 内接受,48 工作小时 内解决。');
   });
 });
 

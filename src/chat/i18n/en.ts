@@ -259,6 +259,17 @@ export const en = {
   'dashboard.sent': 'I sent you the dashboard link in a direct message.',
   'dashboard.denied': 'The dashboard is for supervisors and admins. Ask an admin if you need access.',
   'dashboard.off': 'The dashboard is off: the admin must set TICKETBOT_PUBLIC_URL and TICKETBOT_SECRET.',
+  // Durations shown to people (src/chat/durations.ts): business time in working hours, never "3d".
+  'duration.working_days.one': '1 working day',
+  'duration.working_days': '{n} working days',
+  'duration.working_hours.one': '1 working hour',
+  'duration.working_hours': '{n} working hours',
+  'duration.working_minutes': '{n} working minutes',
+  'duration.hours.one': '1 hour',
+  'duration.hours': '{n} hours',
+  'duration.minutes': '{n} minutes',
+  'duration.seconds': '{n} seconds',
+  'duration.region': 'official holidays and make-up workdays of {region} ({source})',
 } as const;
 
 export type MessageKey = keyof typeof en;

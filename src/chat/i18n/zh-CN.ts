@@ -260,4 +260,15 @@ export const zhCN: Record<MessageKey, string> = {
   'dashboard.sent': '看板链接已通过私信发给你。',
   'dashboard.denied': '看板仅对主管和管理员开放。如需访问,请联系管理员。',
   'dashboard.off': '看板未启用:管理员需要设置 TICKETBOT_PUBLIC_URL 和 TICKETBOT_SECRET。',
+  // 给人看的时长(src/chat/durations.ts):工作时间以“工作小时”表示,不写“3天”。
+  'duration.working_days.one': '1 个工作日',
+  'duration.working_days': '{n} 个工作日',
+  'duration.working_hours.one': '1 工作小时',
+  'duration.working_hours': '{n} 工作小时',
+  'duration.working_minutes': '{n} 工作分钟',
+  'duration.hours.one': '1 小时',
+  'duration.hours': '{n} 小时',
+  'duration.minutes': '{n} 分钟',
+  'duration.seconds': '{n} 秒',
+  'duration.region': '{region} 法定节假日与调休({source})',
 };

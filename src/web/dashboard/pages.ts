@@ -188,7 +188,7 @@ export function backlogPage(frame: PageFrame, report: MetricsReport, open: OpenT
     priorityName(t.priority, locale),
     stateName(t.state, locale),
     t.assigneeName ?? '—',
-    formatDurationText(nowMs - Date.parse(t.createdAt), locale),
+    formatDurationText(nowMs - Date.parse(t.createdAt), locale, 'wall'),
   ]);
   return {
     body: `<section><h2>${esc(rt(locale, 'dash.backlog_by_department'))}</h2><div class="chart" id="chart-backlog-dept"></div></section>
