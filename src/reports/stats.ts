@@ -3,7 +3,7 @@ import type { Config } from '../config/model';
 import { fail, ok, type Result } from '../domain/errors';
 import { DAY_MS, headlineFigures, trendOf, type HeadlineFigure, type HeadlineMetric, type MetricsReport, type Trend } from '../domain/metrics';
 import type { Locale, LocalizedText } from '../domain/types';
-import { renderVolumeChartSvg, svgToPng, type DailyVolume } from './chart';
+import type { DailyVolume } from './chart';
 import { formatDurationText, formatFigure, formatDay } from './format';
 import { rt } from './i18n';
 import { loadMetrics, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
@@ -187,8 +187,18 @@ export async function buildWeeklyDigest(ctx: Pick<AppContext, 'db' | 'config' | 
   const locale = ctx.config.raw.locale;
   const zone = reportTimeZone(ctx.config);
   const title = rt(locale, 'digest.title', { scope: view.scopeName[locale], from: formatDay(view.fromMs, zone), to: formatDay(view.toMs - 1, zone) });
-  const svg = renderVolumeChartSvg(view.byDay, { title: rt(locale, 'digest.chart_title'), created: rt(locale, 'digest.chart_created'), resolved: rt(locale, 'digest.chart_resolved') });
-  const chartPng = svgToPng(svg);
+  const chartPng = await digestChartPng(view, locale);
   const text = [title, ...formatStatsText(view, locale).split('\n').slice(1)].join('\n');
   return targets.map((target) => ({ ...target, locale, view, text, chartPng, chartFileName: `tickets-${formatDay(view.toMs - 1, zone)}.png` }));
+}
+
+/**
+ * The weekly digest's chart as posted (PNG), also used by `ticketbot digest --preview`. ECharts
+ * and resvg load on first use, so commands that never draw (`ticketbot stats`) do not pay for them.
+ */
+export async function digestChartPng(view: Pick<StatsView, 'byDay'>, locale: Locale): Promise<Buffer> {
+  // A lazy require: this CommonJS build has no extension-less dynamic import().
+  const { renderVolumeChartSvg, svgToPng } = require('./chart') as typeof import('./chart');
+  const svg = renderVolumeChartSvg(view.byDay, { title: rt(locale, 'digest.chart_title'), created: rt(locale, 'digest.chart_created'), resolved: rt(locale, 'digest.chart_resolved') });
+  return svgToPng(svg);
 }
