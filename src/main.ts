@@ -8,6 +8,7 @@ import { ConfigError, loadConfigFile } from './config/load';
 import { locateConfig } from './config/locate';
 import type { Config } from './config/model';
 import { calendarsFromConfig } from './domain/calendar';
+import { officialDataWarnings } from './config/holidays';
 import type { AppContext } from './app/context';
 import { systemTime } from './app/context';
 import { newId } from './app/ids';
@@ -48,6 +49,7 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   if (located.usedExample) logger.warn({ config: located.path }, `no ./ticketbot.yaml and TICKETBOT_CONFIG not set: using the shipped example config ${located.path}`);
   const config: Config = loadConfigFile(located.path);
   logger.info({ config: located.path, departments: config.departments.size, categories: config.leaves.size }, 'config loaded');
+  for (const warning of officialDataWarnings(config.raw.calendars)) logger.warn(warning);
   const tickMs = parseDuration(env.TICKETBOT_TICK);
   if (tickMs === undefined || tickMs <= 0) throw new Error(`TICKETBOT_TICK: "${env.TICKETBOT_TICK}" is not a duration like 5s or 1m`);
 
