@@ -1,3 +1,4 @@
+import { durationText } from './durations';
 import type { TicketView } from '../app/queries';
 import type { Config } from '../config/model';
 import { CLOCK_KINDS, PRIORITIES, TICKET_STATES, type ClockKind, type Locale, type Priority, type TicketState } from '../domain/types';
@@ -316,5 +317,7 @@ export function localizeParams(params: Record<string, string | number>, locale: 
   if (typeof params.clock === 'string') out.clock = clockLabel(locale, params.clock);
   if (typeof params.due === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(params.due)) out.due = formatTime(params.due, timeZone).text;
   if (typeof params.state === 'string') out.state = stateLabel(locale, params.state);
+  // A clock extension (`by: 1d`) is business time: "24 working hours", never "1d".
+  if (typeof params.by === 'string') out.by = durationText(params.by, locale);
   return out;
 }

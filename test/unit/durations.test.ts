@@ -1,4 +1,5 @@
 import { durationText } from '../../src/chat/durations';
+import { localizeParams } from '../../src/chat/views';
 import { formatDurationText } from '../../src/reports/format';
 
 describe('durationText: durations shown to people say what they mean', () => {
@@ -28,5 +29,10 @@ describe('durationText: durations shown to people say what they mean', () => {
     expect(formatDurationText(28 * 3_600_000, 'zh-CN')).toBe('28 工作小时');
     expect(formatDurationText(12 * 60_000, 'en')).toBe('12 working minutes');
     expect(formatDurationText(50 * 3_600_000, 'en', 'wall')).toBe('50 hours');
+  });
+
+  it('a clock extension in a card or message reads in working hours', () => {
+    expect(localizeParams({ key: 'IT-1', by: '1d' }, 'zh-CN', 'Asia/Shanghai').by).toBe('24 工作小时');
+    expect(localizeParams({ key: 'IT-1', by: '1h30m' }, 'en', 'UTC').by).toBe('1 working hour 30 minutes');
   });
 });
