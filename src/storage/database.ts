@@ -18,7 +18,7 @@ import {
   type Transaction,
   type UnknownRow,
 } from 'kysely';
-import pg from 'pg';
+import type pgTypes from 'pg';
 import * as m001 from '../../db/migrations/001_initial';
 import * as m002 from '../../db/migrations/002_report_indexes';
 import * as m003 from '../../db/migrations/003_report_speed';
@@ -50,8 +50,16 @@ export interface StorageOptions {
   poolSize?: number | undefined;
 }
 
-// int8 (bigint) and numeric come back as strings by default; our values fit in a double.
-pg.types.setTypeParser(20, (v) => Number(v));
+/** The pg driver, loaded when PostgreSQL is first used (SQLite-only processes such as most CLI runs never load it). */
+let pgDriver: typeof pgTypes | undefined;
+function loadPg(): typeof pgTypes {
+  if (!pgDriver) {
+    pgDriver = require('pg') as typeof pgTypes;
+    // int8 (bigint) and numeric come back as strings by default; our values fit in a double.
+    pgDriver.types.setTypeParser(20, (v) => Number(v));
+  }
+  return pgDriver;
+}
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.poolSize);
@@ -128,7 +136,7 @@ function withImmediateTransactions(database: SQLite.Database): SQLite.Database {
 
 async function openPostgres(url: string, schema: string | undefined, poolSize = 10): Promise<Storage> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max: poolSize,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
