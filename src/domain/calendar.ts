@@ -457,7 +457,7 @@ class CompiledCalendar implements BusinessCalendar {
         lines.push(`${formatDay(day)} make-up workday${this.nameOf(day)}`);
       }
       const extras = segments.map(dstNote).filter(Boolean);
-      if (full && extras.length === 0) {
+      if (full && extras.length === 0 && !segments[0]!.makeup) {
         if (run && run.lastDay === day - 1 && run.hours === hours) {
           run.lastDay = day;
           continue;
