@@ -168,18 +168,20 @@ export function registerReportCommands(program: Command): void {
       .requiredOption('--preview', 'render the chart to a file instead of posting (the only mode)')
       .requiredOption('--out <file>', 'PNG file to write, e.g. digest.png')
       .option('--department <id>', 'only this department (the posted digest covers all)')
+      .option('--at <iso>', 'the moment of posting: the chart covers the 7 days before it (default: now)')
       .option('--config <file>', 'config file (default: $TICKETBOT_CONFIG or ./ticketbot.yaml)')
       .addOption(localeOption()),
   ).action(
-    action(async (opts: { preview: boolean; out: string; department?: string; config?: string; locale?: Locale }) => {
+    action(async (opts: { preview: boolean; out: string; department?: string; at?: string; config?: string; locale?: Locale }) => {
       if (!opts.out.toLowerCase().endsWith('.png')) throw new UsageError(`--out ${opts.out}: the preview is a PNG, name the file *.png`);
+      const at = opts.at !== undefined ? new Date(parseInstant(opts.at, '--at')) : new Date();
       const config = loadConfig(opts.config);
       checkDepartment(config, opts.department);
       const locale = opts.locale ?? config.raw.locale;
       const { digestChartPng, statsSummary } = reportsStats();
       return withStorage(async (storage) => {
         const result = await statsSummary(
-          { db: storage.db, config, calendars: calendarsFromConfig(config.raw), time: { now: () => new Date() } },
+          { db: storage.db, config, calendars: calendarsFromConfig(config.raw), time: { now: () => at } },
           { departmentId: opts.department, days: 7 },
         );
         if (!result.ok) {

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { migrate, openStorage } from '../../src/storage/database';
+import { insertReportFixture, REPORT_CONFIG_YAML } from '../fixtures/reports';
 
 /**
  * Read commands on a missing, empty or migrated-but-empty database, run as real subprocesses:
@@ -102,6 +104,33 @@ describe('digest --preview on a migrated, empty database', () => {
     const unknown = await cli(['digest', '--preview', '--department', 'mars', '--out', join(dir, 'd.png'), '--config', EXAMPLE], { TICKETBOT_DB_FILE: migrated });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown department "mars"');
+  });
+});
+
+describe('digest --preview on a database with tickets', () => {
+  const withTickets = join(dir, 'tickets.db');
+  const config = join(dir, 'reports.yaml');
+  beforeAll(async () => {
+    writeFileSync(config, REPORT_CONFIG_YAML);
+    const storage = await openStorage({ sqliteFile: withTickets });
+    try {
+      await migrate(storage.db);
+      await insertReportFixture(storage.db);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('draws the week before --at from the tickets in the database', async () => {
+    const out = join(dir, 'week.png');
+    const r = await cli(['digest', '--preview', '--at', '2026-03-09T01:00:00Z', '--locale', 'zh-CN', '--out', out, '--config', config], { TICKETBOT_DB_FILE: withTickets });
+    expect(r.code).toBe(0);
+    const created = Number(/(\d+) ticket\(s\) created/.exec(r.stderr)?.[1]);
+    expect(created).toBeGreaterThan(0);
+    const quiet = join(dir, 'quiet.png');
+    const q = await cli(['digest', '--preview', '--at', '2025-01-10T01:00:00Z', '--locale', 'zh-CN', '--out', quiet, '--config', config], { TICKETBOT_DB_FILE: withTickets });
+    expect(q.stderr).toContain('0 ticket(s) created');
+    expect(readFileSync(out).equals(readFileSync(quiet))).toBe(false);
   });
 });
 
