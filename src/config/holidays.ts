@@ -37,7 +37,7 @@ function packageVersion(name: string): string {
 type DateHolidays = {
   getCountries(): Record<string, string>;
   getStates(country: string): Record<string, string> | undefined;
-  getHolidays(year: number): { date: string; name: string; type: string }[];
+  getHolidays(year: number): { date: string; start: Date; end: Date; name: string; type: string }[];
 };
 type DateHolidaysCtor = new (country?: string, state?: string) => DateHolidays;
 
@@ -75,8 +75,13 @@ export function loadOfficialDays(region: string, nowMs: number = Date.now()): Of
     years.push(y);
     for (const h of hd.getHolidays(y)) {
       if (h.type !== 'public') continue;
-      const date = h.date.slice(0, 10);
-      if (!holidays.has(date)) holidays.set(date, h.name);
+      // Some holidays last several days (설날, Tết): `date` is the first local day, start/end the span.
+      const days = Math.max(1, Math.round((h.end.getTime() - h.start.getTime()) / 86_400_000));
+      const first = Date.parse(`${h.date.slice(0, 10)}T00:00:00Z`);
+      for (let i = 0; i < days; i++) {
+        const date = new Date(first + i * 86_400_000).toISOString().slice(0, 10);
+        if (!holidays.has(date)) holidays.set(date, h.name);
+      }
     }
   }
   return { region, source: `date-holidays ${packageVersion('date-holidays')}`, holidays, workdays: new Map(), years };

@@ -103,6 +103,13 @@ describe('other regions come from date-holidays', () => {
     expect(us.explainAdd(at('2026-07-02T16:00:00-04:00'), 2 * H)).toContain('2026-07-03..04 holiday skipped (Independence Day (substitute day), Independence Day)');
   });
 
+  it('a holiday of several days counts every day of its span (KR: date-holidays gives 설날 2026-02-17 for three days)', () => {
+    const kr = loadOfficialDays('KR', at('2026-11-27T00:00:00Z'));
+    expect(['2026-02-17', '2026-02-18', '2026-02-19'].map((d) => kr.holidays.get(d))).toEqual(['설날', '설날', '설날']);
+    expect(kr.holidays.has('2026-02-20')).toBe(false);
+    expect(kr.years).toEqual(expect.arrayContaining([2026, 2027]));
+  });
+
   it('an unknown region is a config problem', () => {
     const result = parseConfigText(
       ['calendars:', '  x: { timezone: UTC, week: { mon-fri: ["09:00-17:00"] }, region: QQ }', 'departments: []', 'categories: []'].join('\n'),
