@@ -48,13 +48,28 @@ export interface DraftValue {
   s?: MessageSource | undefined;
 }
 
+/** The longest JSON of a draft that still fits a button value (2,000; we keep a margin). */
+const DRAFT_VALUE_MAX = 1900;
+
+/**
+ * The draft as a button value: the description is cut (by whole characters, with "…") until the
+ * JSON fits. JSON escaping makes quotes, backslashes and control characters longer and emoji
+ * count twice, so the cut is found by bisection over characters, which always ends.
+ */
 export function encodeDraft(draft: DraftValue): string {
-  let d = draft.d;
-  for (;;) {
-    const text = JSON.stringify({ ...draft, d });
-    if (text.length <= 1900 || d.length === 0) return text;
-    d = truncate(d, Math.max(0, d.length - (text.length - 1900) - 10));
+  const encode = (d: string) => JSON.stringify({ ...draft, d });
+  const whole = encode(draft.d);
+  if (whole.length <= DRAFT_VALUE_MAX) return whole;
+  const chars = [...draft.d];
+  let lo = 0; // a prefix length known to fit (the empty description is tried last)
+  let hi = chars.length; // known not to fit
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (encode(chars.slice(0, mid).join('') + '…').length <= DRAFT_VALUE_MAX) lo = mid;
+    else hi = mid;
   }
+  const cut = encode(chars.slice(0, lo).join('') + '…');
+  return cut.length <= DRAFT_VALUE_MAX ? cut : encode('');
 }
 
 function completeButton(actor: Actor, text: string, draft: DraftValue): SlackMessage {
