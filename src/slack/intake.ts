@@ -4,6 +4,7 @@ import type { Attachment } from '../app/context';
 import { t } from '../chat/i18n';
 import { ACTION } from './ids';
 import type { SlackFile } from './payloads';
+import { escapeMrkdwn, fromSlackText } from './text';
 import { missingFieldsModal, newTicketModal, textMessage, truncate, type NewTicketMetadata, type SlackMessage } from './presenters';
 import { errorText, meta, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
@@ -33,9 +34,11 @@ export function withFiles(source: MessageSource | undefined, files: SlackFile[] 
   return { ...source, files: files.slice(0, 5).map((f) => ({ id: f.id, name: truncate(f.name ?? f.title ?? f.id, 80), url: f.permalink ?? undefined })) };
 }
 
-/** Title and description from free text: the first line (cut) and the whole text. */
-export function draftFromText(text: string): { title: string; description: string } {
-  const clean = text.trim();
+/** Title and description from Slack message text: the first line (cut) and the whole text. */
+export function draftFromText(slackText: string): { title: string; description: string } {
+  // Slack sends message and command text escaped (&amp;, <@U…>, <url|label>): plain text first,
+  // so nothing is escaped twice and the title cut can never split such a token.
+  const clean = fromSlackText(slackText).trim();
   const firstLine = clean.split('\n')[0]?.trim() ?? '';
   return { title: truncate(firstLine, 100), description: clean };
 }
@@ -122,7 +125,7 @@ export async function quickCreate(rt: SlackRuntime, actor: Actor, input: QuickCr
   });
   if (result.ok) {
     if (input.confirm && !result.duplicate)
-      await replyPrivately(rt, input.target, textMessage(t(actor.locale, 'slack.cmd.created', { key: result.value.ticket.key, title: result.value.ticket.title })));
+      await replyPrivately(rt, input.target, textMessage(t(actor.locale, 'slack.cmd.created', { key: result.value.ticket.key, title: escapeMrkdwn(result.value.ticket.title) })));
     return;
   }
   if (result.error.code === 'ticket.missing_fields') {

@@ -4,6 +4,7 @@ import { t, type MessageKey } from '../chat/i18n';
 import { actionLabel, priorityLabel, type TicketCardView, type TicketListItem, type TimeView, clockLabel } from '../chat/views';
 import { PRIORITIES, type Locale, type Priority } from '../domain/types';
 import { ACTION, BLOCK, VIEW } from './ids';
+import { escapeMrkdwn, truncate, truncateMrkdwn } from './text';
 
 /**
  * Pure functions from view models to Block Kit. Every text is cut to Slack's limits here, so a
@@ -52,18 +53,10 @@ export const LIMITS = {
   textInput: 3000,
 } as const;
 
-export function truncate(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
-}
-
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn, truncate } from './text';
 
 const plain = (text: string, max: number = LIMITS.sectionText): PlainText => ({ type: 'plain_text', text: truncate(text, max), emoji: true });
-const mrkdwn = (text: string, max: number = LIMITS.sectionText) => ({ type: 'mrkdwn', text: truncate(text, max) });
+const mrkdwn = (text: string, max: number = LIMITS.sectionText) => ({ type: 'mrkdwn', text: truncateMrkdwn(text, max) });
 
 /** A time shown in each reader's own zone by Slack, with our zone-named text as the fallback. */
 export function slackTime(time: TimeView): string {
@@ -144,8 +137,9 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
       });
     blocks.push({ type: 'actions', block_id: `card_actions_${card.version}`, elements });
   }
-  const text = t(card.locale, 'slack.fallback.card', { key: card.key, priority: card.priorityLabel, state: card.stateLabel, title: card.title });
-  return { text: truncate(text, LIMITS.messageText), blocks };
+  // The notification text is mrkdwn too: a title like "<!channel> help" must not ping anyone.
+  const text = t(card.locale, 'slack.fallback.card', { key: card.key, priority: escapeMrkdwn(card.priorityLabel), state: escapeMrkdwn(card.stateLabel), title: escapeMrkdwn(card.title) });
+  return { text: truncateMrkdwn(text, LIMITS.messageText), blocks };
 }
 
 /** Buttons a notice (an outbox message) can carry, by the core's action names. */
@@ -184,7 +178,7 @@ export function noticeMessage(text: string, opts: { locale: Locale; ticketId?: s
     }
   }
   if (elements.length) blocks.push({ type: 'actions', block_id: 'notice_actions', elements: elements.slice(0, LIMITS.actionsElements) });
-  return { text: truncate(text, LIMITS.messageText), blocks };
+  return { text: truncateMrkdwn(opts.preformatted ? text : escapeMrkdwn(text), LIMITS.messageText), blocks };
 }
 
 function isNoticeAction(a: string): a is NoticeAction {
@@ -193,7 +187,7 @@ function isNoticeAction(a: string): a is NoticeAction {
 
 /** A notice after its buttons were used: its text (mrkdwn as we sent it) stays, the buttons give way to the answer. */
 export function answeredNotice(mrkdwnText: string, answer: string): SlackMessage {
-  return { text: truncate(mrkdwnText, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(mrkdwnText) }, { type: 'context', elements: [mrkdwn(escapeMrkdwn(answer))] }] };
+  return { text: truncateMrkdwn(mrkdwnText, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(mrkdwnText) }, { type: 'context', elements: [mrkdwn(escapeMrkdwn(answer))] }] };
 }
 
 /**
@@ -219,7 +213,7 @@ export function fileShareBlocks(mrkdwnText: string, tagBlockId: string): Block[]
 
 /** A plain reply (ephemeral or DM) in mrkdwn we wrote ourselves. */
 export function textMessage(markdown: string): SlackMessage {
-  return { text: truncate(markdown, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(markdown) }] };
+  return { text: truncateMrkdwn(markdown, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(markdown) }] };
 }
 
 function listLine(item: TicketListItem, locale: Locale): string {

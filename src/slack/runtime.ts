@@ -10,6 +10,7 @@ import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
 import type { SlackPorts } from './ports';
 import { textMessage, type SlackMessage } from './presenters';
+import { escapeMrkdwn } from './text';
 
 /** What every Slack listener shares: the core, the Web API client, storage ports, who we are. */
 export interface SlackRuntime {
@@ -104,6 +105,8 @@ export function meta(actor: Actor, eventKey: string | undefined, messageRef?: st
 /** A core error in the reader's words; field ids and states become their labels. */
 export function errorText(rt: SlackRuntime, locale: Locale, error: { code: string; params: Record<string, string | number> }): string {
   const params = localizeParams(error.params, locale, defaultTimeZone(rt.ctx));
+  // Parameters can echo what a person typed (a key, a department): shown in mrkdwn, so escaped.
+  for (const [k, v] of Object.entries(params)) if (typeof v === 'string') params[k] = escapeMrkdwn(v);
   if (error.code === 'ticket.missing_fields' && typeof error.params.fields === 'string') {
     params.fields = error.params.fields
       .split(',')
