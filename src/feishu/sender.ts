@@ -11,8 +11,13 @@ import { departmentOfChat, departmentTimeZone, renderTicketCard, type FeishuRunt
 /** Cards can be PATCHed for 14 days; we stop an hour early rather than race the limit. */
 export const CARD_EDIT_WINDOW_MS = 14 * 24 * 3600 * 1000 - 3600 * 1000;
 
-/** Errors that retrying cannot fix: bot not in the chat, user out of the app's range, bad request. */
-const PERMANENT_CODES = new Set([230002, 230013, 230006, 99992402, 99992361, 230001, 232009, 41050, 234001, 234006, 234011]);
+/**
+ * Errors that retrying cannot fix: bot not in the chat, user out of the app's range, bad request,
+ * a card Feishu refuses (230099: the same card fails the same way every time), and a missing
+ * scope (99991672 app scope, 99991679 user scope: only an admin granting it helps).
+ * https://open.feishu.cn/document/server-docs/getting-started/server-error-codes
+ */
+const PERMANENT_CODES = new Set([230002, 230013, 230006, 99992402, 99992361, 230001, 232009, 41050, 234001, 234006, 234011, 230099, 99991672, 99991679]);
 /** Our own code for a payload that cannot be sent as it is (never retried). */
 const PAYLOAD_ERROR = -2;
 /** Answers to a PATCH that mean the card can no longer be edited, so a fresh one is posted. */

@@ -282,9 +282,43 @@ function option(text: string, value: string) {
   return { text: plain(text, LIMITS.optionText), value };
 }
 
+/**
+ * private_metadata as JSON of at most 3,000 characters (https://api.slack.com/reference/surfaces/views).
+ * Quotes, backslashes and newlines grow in JSON and emoji count twice, so a long draft could pass
+ * the limit: the description is cut (by bisection, with "…"), then the source's files and link
+ * are dropped — the person still gets the form rather than nothing.
+ */
+export function fitMetadata(privateMetadata: unknown): string {
+  const json = (m: unknown) => JSON.stringify(m ?? {});
+  let meta = (privateMetadata ?? {}) as Record<string, unknown>;
+  if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+  if (typeof meta.description === 'string') {
+    const chars = [...meta.description];
+    let lo = 0;
+    let hi = chars.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (json({ ...meta, description: chars.slice(0, mid).join('') + '…' }).length <= LIMITS.privateMetadata) lo = mid;
+      else hi = mid;
+    }
+    meta = { ...meta, description: lo > 0 ? chars.slice(0, lo).join('') + '…' : '' };
+    if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+  }
+  const source = meta.source as Record<string, unknown> | undefined;
+  if (source) {
+    meta = { ...meta, source: { ...source, files: undefined } };
+    if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+    meta = { ...meta, source: { ...source, files: undefined, permalink: undefined } };
+    if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+  }
+  if (typeof meta.title === 'string') meta = { ...meta, title: truncate(meta.title, 40) };
+  const out = json(meta);
+  if (out.length > LIMITS.privateMetadata) throw new Error(`private_metadata is ${out.length} characters (limit ${LIMITS.privateMetadata})`);
+  return out;
+}
+
 function modal(callbackId: string, locale: Locale, titleKey: MessageKey, blocks: Block[], privateMetadata: unknown, submit = true): ModalView {
-  const meta = JSON.stringify(privateMetadata ?? {});
-  if (meta.length > LIMITS.privateMetadata) throw new Error(`private_metadata of ${callbackId} is ${meta.length} characters (limit ${LIMITS.privateMetadata})`);
+  const meta = fitMetadata(privateMetadata);
   return {
     type: 'modal',
     callback_id: callbackId,
@@ -448,6 +482,8 @@ export function replyModal(locale: Locale, ticket: TicketRef, templates: Array<{
 }
 
 export function handOffModal(locale: Locale, ticket: TicketRef, departments: Array<{ id: string; name: string }>, meta: TicketModalMetadata): ModalView {
+  // A select needs at least one option (Block Kit): with nowhere to go, say so and offer no submit.
+  if (departments.length === 0) return modal(VIEW.handOff, locale, 'slack.modal.handoff.title', [ticketContext(locale, ticket), contextLine(escapeMrkdwn(t(locale, 'ui.handoff.no_target')))], meta, false);
   return modal(VIEW.handOff, locale, 'slack.modal.handoff.title', [
     ticketContext(locale, ticket),
     selectInput(BLOCK.target, t(locale, 'slack.modal.target'), departments.map((d) => ({ text: d.name, value: d.id })), { placeholder: t(locale, 'slack.modal.pick') }),

@@ -259,6 +259,11 @@ export const en = {
   'dashboard.sent': 'I sent you the dashboard link in a direct message.',
   'dashboard.denied': 'The dashboard is for supervisors and admins. Ask an admin if you need access.',
   'dashboard.off': 'The dashboard is off: the admin must set TICKETBOT_PUBLIC_URL and TICKETBOT_SECRET.',
+
+  // Platform conformance (issue 19): what a person sees when a platform limit would refuse a view.
+  'ui.handoff.no_target': 'There is no other department to hand this ticket to.',
+  'ui.form.expired': 'The form could not open in time (Slack waits only 3 seconds). Please click again.',
+  'ui.assign.no_members': 'This department has no members the bot knows of yet. Ask an admin to check its members.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -260,4 +260,9 @@ export const zhCN: Record<MessageKey, string> = {
   'dashboard.sent': '看板链接已通过私信发给你。',
   'dashboard.denied': '看板仅对主管和管理员开放。如需访问,请联系管理员。',
   'dashboard.off': '看板未启用:管理员需要设置 TICKETBOT_PUBLIC_URL 和 TICKETBOT_SECRET。',
+
+  // Platform conformance (issue 19)
+  'ui.handoff.no_target': '没有其他部门可以转交此工单。',
+  'ui.form.expired': '表单未能及时打开(Slack 只等待 3 秒),请再点一次。',
+  'ui.assign.no_members': '机器人还不知道该部门有哪些成员,请联系管理员检查部门成员。',
 };
