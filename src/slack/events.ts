@@ -111,7 +111,9 @@ async function fetchMessage(rt: SlackRuntime, channel: string, ts: string): Prom
     const history = await rt.client.conversations.history({ channel, latest: ts, oldest: ts, inclusive: true, limit: 1 });
     let found = history.messages?.find((m) => m.ts === ts);
     if (!found) {
-      const replies = await rt.client.conversations.replies({ channel, ts, inclusive: true, limit: 1 });
+      // A thread reply: conversations.replies answers from the thread's parent (first), so the
+      // window is narrowed to the reply itself rather than limited to one message.
+      const replies = await rt.client.conversations.replies({ channel, ts, oldest: ts, latest: ts, inclusive: true, limit: 2 });
       found = replies.messages?.find((m) => m.ts === ts);
     }
     if (!found) return undefined;

@@ -5,6 +5,7 @@ import { t } from '../chat/i18n';
 import { ACTION } from './ids';
 import type { SlackFile } from './payloads';
 import { escapeMrkdwn, fromSlackText } from './text';
+import { openView } from './open-view';
 import { missingFieldsModal, newTicketModal, textMessage, truncate, type NewTicketMetadata, type SlackMessage } from './presenters';
 import { errorText, meta, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
@@ -107,7 +108,7 @@ export async function quickCreate(rt: SlackRuntime, actor: Actor, input: QuickCr
   const channel = input.target.channel;
   if (!categoryId) {
     if (input.triggerId) {
-      await rt.client.views.open({ trigger_id: input.triggerId, view: newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel, source: input.source }, draft: { title, description } }) as never });
+      await openView(rt, actor, input.triggerId, newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel, source: input.source }, draft: { title, description } }));
     } else {
       await replyPrivately(rt, input.target, completeButton(actor, t(actor.locale, 'slack.cmd.no_default_category'), { t: title, d: description, s: input.source }));
     }
@@ -131,10 +132,7 @@ export async function quickCreate(rt: SlackRuntime, actor: Actor, input: QuickCr
   if (result.error.code === 'ticket.missing_fields') {
     const fields = String(result.error.params.fields ?? '').split(',').filter((f) => f && f !== 'title');
     if (fields.length && input.triggerId) {
-      await rt.client.views.open({
-        trigger_id: input.triggerId,
-        view: missingFieldsModal({ config: rt.ctx.config, locale: actor.locale, title, fields, metadata: { path: [], channel, source: withFiles(input.source, input.files), categoryId, title, description } }) as never,
-      });
+      await openView(rt, actor, input.triggerId, missingFieldsModal({ config: rt.ctx.config, locale: actor.locale, title, fields, metadata: { path: [], channel, source: withFiles(input.source, input.files), categoryId, title, description } }));
       return;
     }
     await replyPrivately(rt, input.target, completeButton(actor, errorText(rt, actor.locale, result.error), { c: categoryId, t: title, d: description, s: input.source }));
