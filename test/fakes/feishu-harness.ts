@@ -164,6 +164,8 @@ export class FeishuHarness {
       fake.addUser({ open_id: openId, name, email: `${openId}@example.com` });
     fake.chatMembers.set('oc_help', ['ou_a1', 'ou_a2']);
     fake.chatMembers.set('oc_fin', ['ou_f1']);
+    // The bot was added to the department chats (and the reports tests' digest chat); others refuse it.
+    for (const chat of ['oc_help', 'oc_fin', 'oc_mgmt']) fake.botChats.add(chat);
     const web = opts.longConnection ? undefined : express();
     const app = createFeishuApp({
       ctx,
