@@ -111,6 +111,7 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   for (let i = 0; i < card.fields.length && i < 30; i += 10) {
     blocks.push({ type: 'section', fields: card.fields.slice(i, i + 10).map((f) => mrkdwn(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, LIMITS.sectionField)) });
   }
+  if (card.fields.length > 30) blocks.push({ type: 'context', elements: [mrkdwn(`_${t(card.locale, 'ui.card.fields_more', { count: card.fields.length - 30 })}_`)] });
   if (card.clocks.length) {
     const lines = card.clocks.map((c) => {
       const due = c.due ? slackTime(c.due) : '—';

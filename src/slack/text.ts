@@ -39,27 +39,36 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Cuts to `max` characters (code points) with "…" at the end. */
+/**
+ * The longest prefix of whole characters (never half an emoji) whose length in UTF-16 units is at
+ * most `max`. Slack counts limits in characters; counting an astral emoji as two is the reading
+ * that can never exceed them.
+ */
+function prefixWithin(text: string, max: number): string {
+  let out = '';
+  for (const ch of text) {
+    if (out.length + ch.length > max) break;
+    out += ch;
+  }
+  return out;
+}
+
+/** Cuts to at most `max` characters (UTF-16 units, whole emoji only) with "…" at the end. */
 export function truncate(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
+  return text.length <= max ? text : prefixWithin(text, max - 1) + '…';
 }
 
 /**
- * Cuts mrkdwn to `max` characters without splitting an entity (`&amp;`) or a `<…>` token (a
- * mention, link or date): the cut moves back before such a token, then "…" is added.
+ * Cuts mrkdwn like `truncate` without splitting an entity (`&amp;`) or a `<…>` token (a mention,
+ * link or date): the cut moves back before such a token, then "…" is added.
  */
 export function truncateMrkdwn(text: string, max: number): string {
-  const chars = [...text];
-  if (chars.length <= max) return text;
-  let end = max - 1;
-  const head = chars.slice(0, end).join('');
-  const lastLt = head.lastIndexOf('<');
-  const lastGt = head.lastIndexOf('>');
+  if (text.length <= max) return text;
+  const head = prefixWithin(text, max - 1);
   let cutAt = head.length;
-  if (lastLt > lastGt) cutAt = lastLt;
+  const lastLt = head.lastIndexOf('<');
+  if (lastLt > head.lastIndexOf('>')) cutAt = lastLt;
   const lastAmp = head.lastIndexOf('&', cutAt - 1);
   if (lastAmp !== -1 && cutAt - lastAmp <= 8 && !head.slice(lastAmp, cutAt).includes(';')) cutAt = lastAmp;
-  end = cutAt;
-  return head.slice(0, end) + '…';
+  return head.slice(0, cutAt) + '…';
 }
