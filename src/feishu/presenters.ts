@@ -12,6 +12,11 @@ import type { ActionValue, FormKind } from './action-values';
 export type Card = Record<string, unknown>;
 
 const DESCRIPTION_MAX = 600;
+/** Fields and legs shown on a card, and how much of each (the card must stay within 30 KB). */
+const FIELDS_MAX = 30;
+const FIELD_VALUE_MAX = 200;
+const LEGS_MAX = 8;
+const LEG_DETAIL_MAX = 200;
 /** Ticket titles (the core's limit, and the title input's max_length). */
 const TITLE_MAX = 150;
 
@@ -38,8 +43,11 @@ function buttonRow(buttons: Card[]): Card {
   return { tag: 'column_set', flex_mode: 'flow', horizontal_spacing: '8px', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) };
 }
 
+/** Option labels are cut: 150 long labels alone would pass the 30 KB card limit. */
+const OPTION_LABEL_MAX = 40;
+
 function options(list: Option[]): Card[] {
-  return list.map((o) => ({ text: plain(o.label), value: o.value }));
+  return list.map((o) => ({ text: plain(shorten(o.label, OPTION_LABEL_MAX)), value: o.value }));
 }
 
 /** Header templates (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure — header.template). */
@@ -60,8 +68,14 @@ function who(p: PersonView | null, fallback: string): string {
   return escapeMd(p.name);
 }
 
-function escapeMd(s: string): string {
-  return s.replace(/([*_~`<>[\]()#])/g, '\\$1');
+/**
+ * User text shown in card markdown: `<` and `>` as entities, so `<at id=all>`, `<font>` or
+ * `<link>` typed by a person is shown, never rendered (an @all would ping the whole chat); the
+ * markdown characters (links `[x](url)`, emphasis) are backslash-escaped.
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text
+ */
+export function escapeMd(s: string): string {
+  return s.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([*_~`[\]()#])/g, '\\$1');
 }
 
 /** Cuts to `max` characters (code points, so an emoji is never split) with "…". */
@@ -101,8 +115,11 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
   if (view.withSince) elements.push(md(`**${escapeMd(view.withSince)}**`));
   if (view.sensitive) elements.push(md(`⚠️ ${L.sensitive}`));
   if (view.fields.length) {
+    // A card holds at most 30 KB: many or long fields are cut, and what is left out is counted.
     elements.push(md(`**${L.fields}**`));
-    elements.push(text(view.fields.map((f) => `${f.label}: ${f.value}`).join('\n')));
+    const shown = view.fields.slice(0, FIELDS_MAX).map((f) => `${shorten(f.label, 60)}: ${shorten(f.value, FIELD_VALUE_MAX)}`);
+    if (view.fields.length > FIELDS_MAX) shown.push(t(lc, 'ui.card.fields_more', { count: view.fields.length - FIELDS_MAX }));
+    elements.push(text(shown.join('\n')));
   }
   if (view.description.trim() !== '') {
     elements.push(md(`**${t(lc, 'feishu.card.description')}**`));
@@ -117,7 +134,10 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
     elements.push(md(`**${L.due}**\n${lines.join('\n')}`));
   }
   if (view.legs.length > 1) {
-    const lines = view.legs.map((l) => `${l.seq}. ${escapeMd(l.department)} · ${l.stateLabel} · ${l.since.text}${l.detail ? ` · ${escapeMd(l.detail)}` : ''}`);
+    // The latest legs (as on Slack), each reason cut: 40 hand-offs must still fit in 30 KB.
+    const recent = view.legs.slice(-LEGS_MAX);
+    const lines = recent.map((l) => `${l.seq}. ${escapeMd(l.department)} · ${l.stateLabel} · ${l.since.text}${l.detail ? ` · ${escapeMd(shorten(l.detail, LEG_DETAIL_MAX))}` : ''}`);
+    if (view.legs.length > recent.length) lines.unshift('…');
     elements.push(md(`**${L.legs}**\n${lines.join('\n')}`));
   }
   if (view.sourceLink) elements.push(md(`[${L.source}](${view.sourceLink})`));
