@@ -437,6 +437,15 @@ export function infoCard(title: string, lines: string[]): Card {
   return card({ title: plain(title), template: 'blue' }, [text(lines.join('\n'))]);
 }
 
+/**
+ * Content of a `text` message. Feishu reads `<at user_id="all"></at>` in text messages as a
+ * mention (https://open.feishu.cn/document/server-docs/im-v1/message-content-description/create_json#text),
+ * so an at-tag typed by a person is broken with a zero-width space: shown, never pinging.
+ */
+export function textContent(text: string): string {
+  return JSON.stringify({ text: text.replace(/<(\/?at\b)/gi, '<\u200b$1') });
+}
+
 /** The toast answered to a card action (shown for a few seconds to the person who clicked). */
 export function toast(type: 'success' | 'error' | 'info' | 'warning', content: string): { toast: { type: string; content: string } } {
   return { toast: { type, content } };

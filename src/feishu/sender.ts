@@ -4,7 +4,7 @@ import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
 import type { OutboxRecord, OutboxSender, SendOutcome } from '../jobs/outbox-dispatcher';
 import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
-import { actionFormCard, imageNoticeCard, notificationCard, type Card, type NotificationAction } from './presenters';
+import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
 import { departmentOfChat, departmentTimeZone, renderTicketCard, type FeishuRuntime } from './runtime';
 
@@ -113,7 +113,7 @@ export class FeishuSender implements OutboxSender {
       const card = notificationCard(locale, text, row.ticket_id, row.ticket_version ?? undefined, buttons, row.urgent === 1);
       return { msgType: 'interactive', content: JSON.stringify(card) };
     }
-    return { msgType: 'text', content: JSON.stringify({ text }) };
+    return { msgType: 'text', content: textContent(text) };
   }
 
   /**

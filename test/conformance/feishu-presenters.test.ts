@@ -68,3 +68,17 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards from worst-case inputs (%s)
     valid('picture', imageNoticeCard(`${nasty(300)}\n${DESCRIPTION}`, 'img_v2_x', nasty(200)));
   });
 });
+
+describe('user text in Feishu markdown and text messages (issue 15: mentions pass through)', () => {
+  it('card markdown shows <at>, <font> and links as text', async () => {
+    const { escapeMd } = await import('../../src/feishu/presenters');
+    expect(escapeMd('<at id=all></at> [x](https://evil.example) <font color=red>')).toBe('&lt;at id=all&gt;&lt;/at&gt; \\[x\\]\\(https://evil.example\\) &lt;font color=red&gt;');
+  });
+
+  it('a text message never carries a live <at> typed by a person', async () => {
+    const { textContent } = await import('../../src/feishu/presenters');
+    const text = (JSON.parse(textContent('help <at user_id="all"></at> me </AT>')) as { text: string }).text;
+    expect(text).not.toMatch(/<\/?at\b/i);
+    expect(text.replace(/\u200b/g, '')).toBe('help <at user_id="all"></at> me </AT>');
+  });
+});
