@@ -1,7 +1,7 @@
 import { t } from '../../src/chat/i18n';
 import type { Locale } from '../../src/domain/types';
 import { actionForm, newTicketForm, priorityOptions } from '../../src/feishu/forms';
-import { actionFormCard, answeredCard, doneCard, imageNoticeCard, infoCard, listCard, newTicketCard, notificationCard, ticketCard, type Card } from '../../src/feishu/presenters';
+import { actionFormCard, answeredCard, doneCard, escapeMd, imageNoticeCard, infoCard, listCard, newTicketCard, notificationCard, textContent, ticketCard, type Card } from '../../src/feishu/presenters';
 import { validateCard } from '../fakes/feishu-card-rules';
 import { feishuTestConfig } from '../fakes/feishu-harness';
 import { DESCRIPTION, TITLE, nasty, options, withManyCategories, worstCard, worstList } from './worst-case';
@@ -70,13 +70,11 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards from worst-case inputs (%s)
 });
 
 describe('user text in Feishu markdown and text messages (issue 15: mentions pass through)', () => {
-  it('card markdown shows <at>, <font> and links as text', async () => {
-    const { escapeMd } = await import('../../src/feishu/presenters');
+  it('card markdown shows <at>, <font> and links as text', () => {
     expect(escapeMd('<at id=all></at> [x](https://evil.example) <font color=red>')).toBe('&lt;at id=all&gt;&lt;/at&gt; \\[x\\]\\(https://evil.example\\) &lt;font color=red&gt;');
   });
 
-  it('a text message never carries a live <at> typed by a person', async () => {
-    const { textContent } = await import('../../src/feishu/presenters');
+  it('a text message never carries a live <at> typed by a person', () => {
     const text = (JSON.parse(textContent('help <at user_id="all"></at> me </AT>')) as { text: string }).text;
     expect(text).not.toMatch(/<\/?at\b/i);
     expect(text.replace(/\u200b/g, '')).toBe('help <at user_id="all"></at> me </AT>');
