@@ -13,6 +13,7 @@ import {
   resolveTicket,
   returnLeg,
 } from '../app';
+import { assignCandidates } from '../app/candidates';
 import type { CommandMeta } from '../app/context';
 import type { UseCaseResult } from '../app/runner';
 import { t } from '../chat/i18n';
@@ -109,7 +110,10 @@ async function openForm(rt: FeishuRuntime, actor: Actor, kind: FormKind, ticketR
   const view = await rt.loadTicketView(ticketRef);
   if (!view) return toast('error', t(actor.locale, 'error.ticket.not_found', { key: ticketRef }));
   const running = view.clocks.filter((c) => c.status === 'running').map((c) => c.kind);
+  // Assign offers the department's members (a bare select_person would list the clicker's chat).
+  const assignees = kind === 'assign' ? (await assignCandidates(rt.ctx, view.ticket.department_id)).map((u) => ({ value: u.id, label: u.name ?? u.platform_user_id })) : undefined;
   const form = actionForm(kind, {
+    ...(assignees ? { assignees } : {}),
     config: rt.ctx.config,
     locale: actor.locale,
     formId: newFormId(),

@@ -22,7 +22,7 @@ import {
   type MessageEvent,
 } from './events';
 import { newTicketForm, pathTo } from './forms';
-import { infoCard, listCard, newTicketCard, toast, type Card } from './presenters';
+import { infoCard, listCard, newTicketCard, textContent, toast, type Card } from './presenters';
 import { departmentOfChat, departmentTimeZone, errorText, renderTicketCard, withinAckBudget, type FeishuRuntime } from './runtime';
 
 /** Feishu wants an answer within 3 s; we leave room for the network. */
@@ -152,7 +152,7 @@ export class FeishuInbound {
     const userId = await this.rt.identity.userId(openId, tenant);
     const locale = await this.rt.identity.locale(userId);
     const meta: CommandMeta = { actorId: userId, eventKey: `feishu:event:${eventId}`, platform: 'feishu', messageRef: msg.message_id };
-    const replyText = (body: string) => this.rt.api.reply({ messageId: msg.message_id, msgType: 'text', content: JSON.stringify({ text: body }), inThread: msg.thread_id !== undefined });
+    const replyText = (body: string) => this.rt.api.reply({ messageId: msg.message_id, msgType: 'text', content: textContent(body), inThread: msg.thread_id !== undefined });
 
     if (!command && msg.root_id) {
       const link = await this.rt.links.findByMessage(msg.root_id);
@@ -323,7 +323,7 @@ export class FeishuInbound {
   }
 
   private async sendDm(openId: string, text: string): Promise<void> {
-    await this.rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: openId, msgType: 'text', content: JSON.stringify({ text }) });
+    await this.rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: openId, msgType: 'text', content: textContent(text) });
   }
 }
 

@@ -4,15 +4,20 @@ import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
 import type { OutboxRecord, OutboxSender, SendOutcome } from '../jobs/outbox-dispatcher';
 import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
-import { actionFormCard, imageNoticeCard, notificationCard, type Card, type NotificationAction } from './presenters';
+import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
 import { departmentOfChat, departmentTimeZone, renderTicketCard, type FeishuRuntime } from './runtime';
 
 /** Cards can be PATCHed for 14 days; we stop an hour early rather than race the limit. */
 export const CARD_EDIT_WINDOW_MS = 14 * 24 * 3600 * 1000 - 3600 * 1000;
 
-/** Errors that retrying cannot fix: bot not in the chat, user out of the app's range, bad request. */
-const PERMANENT_CODES = new Set([230002, 230013, 230006, 99992402, 99992361, 230001, 232009, 41050, 234001, 234006, 234011]);
+/**
+ * Errors that retrying cannot fix: bot not in the chat, user out of the app's range, bad request,
+ * a card Feishu refuses (230099: the same card fails the same way every time), and a missing
+ * scope (99991672 app scope, 99991679 user scope: only an admin granting it helps).
+ * https://open.feishu.cn/document/server-docs/getting-started/server-error-codes
+ */
+const PERMANENT_CODES = new Set([230002, 230013, 230006, 99992402, 99992361, 230001, 232009, 41050, 234001, 234006, 234011, 230099, 99991672, 99991679]);
 /** Our own code for a payload that cannot be sent as it is (never retried). */
 const PAYLOAD_ERROR = -2;
 /** Answers to a PATCH that mean the card can no longer be edited, so a fresh one is posted. */
@@ -108,7 +113,7 @@ export class FeishuSender implements OutboxSender {
       const card = notificationCard(locale, text, row.ticket_id, row.ticket_version ?? undefined, buttons, row.urgent === 1);
       return { msgType: 'interactive', content: JSON.stringify(card) };
     }
-    return { msgType: 'text', content: JSON.stringify({ text }) };
+    return { msgType: 'text', content: textContent(text) };
   }
 
   /**

@@ -9,6 +9,7 @@ import { policySummary } from '../reports/docs';
 import { formatStatsText, statsSummary } from '../reports/stats';
 import { SLASH_COMMAND } from './ids';
 import { quickCreate } from './intake';
+import { openView } from './open-view';
 import { slashCommand } from './payloads';
 import { escapeMrkdwn, listMessage, newTicketModal, textMessage, ticketCard } from './presenters';
 import { afterAck, defaultTimeZone, describeSlackError, errorText, meta, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
@@ -33,7 +34,7 @@ export function registerCommands(app: App, rt: SlackRuntime): void {
     switch (word) {
       case '':
       case 'new':
-        await rt.client.views.open({ trigger_id: cmd.trigger_id, view: newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel: cmd.channel_id } }) as never });
+        await openView(rt, actor, cmd.trigger_id, newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel: cmd.channel_id } }));
         return;
       case 'help':
         return replyPrivately(rt, target, textMessage(t(actor.locale, 'slack.cmd.help')));

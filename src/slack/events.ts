@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { addNote, requesterReply } from '../app/messages';
 import { eventEnvelope, memberChannelEvent, messageEvent, reactionAdded, appHomeOpened, type MessageEvent } from './payloads';
 import { attachmentsOf, quickCreate, withFiles } from './intake';
+import { fromSlackText } from './text';
 import { publishHome } from './home';
 import { describeSlackError, inSlot, meta, presentResult, type SlackRuntime } from './runtime';
 import { syncChannelMembers } from './members';
@@ -79,7 +80,7 @@ async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: bo
   if (inThread) {
     const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
     if (link?.role === 'requester_thread') {
-      const result = await requesterReply(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: msg.text, attachments: attachmentsOf(msg.files) });
+      const result = await requesterReply(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: fromSlackText(msg.text), attachments: attachmentsOf(msg.files) });
       await presentResult(rt, actor, target, result);
       return;
     }
@@ -100,7 +101,7 @@ async function onChannelThreadMessage(rt: SlackRuntime, msg: MessageEvent, event
   const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
   if (link?.role !== 'card') return;
   const actor = await rt.identities.resolve(msg.user!);
-  const result = await addNote(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: msg.text, attachments: attachmentsOf(msg.files) });
+  const result = await addNote(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: fromSlackText(msg.text), attachments: attachmentsOf(msg.files) });
   await presentResult(rt, actor, { slackUserId: msg.user!, channel: msg.channel }, result);
 }
 
@@ -110,7 +111,9 @@ async function fetchMessage(rt: SlackRuntime, channel: string, ts: string): Prom
     const history = await rt.client.conversations.history({ channel, latest: ts, oldest: ts, inclusive: true, limit: 1 });
     let found = history.messages?.find((m) => m.ts === ts);
     if (!found) {
-      const replies = await rt.client.conversations.replies({ channel, ts, inclusive: true, limit: 1 });
+      // A thread reply: conversations.replies answers from the thread's parent (first), so the
+      // window is narrowed to the reply itself rather than limited to one message.
+      const replies = await rt.client.conversations.replies({ channel, ts, oldest: ts, latest: ts, inclusive: true, limit: 2 });
       found = replies.messages?.find((m) => m.ts === ts);
     }
     if (!found) return undefined;

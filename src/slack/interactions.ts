@@ -14,6 +14,7 @@ import { ticketCardView } from '../chat/views';
 import { parseDuration } from '../domain/duration';
 import { PRIORITIES, type Priority } from '../domain/types';
 import { ACTION, BLOCK, MESSAGE_SHORTCUT, VIEW } from './ids';
+import { openView } from './open-view';
 import { attachmentsOf, draftFromText, ticketSource, type DraftValue, type MessageSource } from './intake';
 import { blockAction, inputValue, messageShortcut, splitValue, textOf, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
 import {
@@ -60,9 +61,8 @@ function parseMetadata<T>(raw: string | undefined, fallback: T): T {
   }
 }
 
-async function openModal(rt: SlackRuntime, triggerId: string | undefined, view: ModalView): Promise<void> {
-  if (!triggerId) return;
-  await rt.client.views.open({ trigger_id: triggerId, view: view as never });
+async function openModal(rt: SlackRuntime, actor: Actor, triggerId: string | undefined, view: ModalView): Promise<void> {
+  await openView(rt, actor, triggerId, view);
 }
 
 /** Buttons on cards, DMs and App Home; the message shortcut; modal submissions. */
@@ -86,7 +86,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
       const { ticketId, extra } = splitValue(a.actions[0]!.value);
       const view = await ticketFor(actor, target, ticketId);
       if (!view) return;
-      await openModal(rt, a.trigger_id, build(actor, view, { ticketId: view.ticket.id, channel: target.channel, clock: extra }, extra));
+      await openModal(rt, actor, a.trigger_id, build(actor, view, { ticketId: view.ticket.id, channel: target.channel, clock: extra }, extra));
     }));
   }
 
@@ -172,8 +172,8 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const view = await ticketFor(actor, target, ticketId);
     if (!view) return;
     const m: TicketModalMetadata = { ticketId: view.ticket.id, channel: target.channel };
-    if (choice === 'request_info') await openModal(rt, a.trigger_id, replyModal(actor.locale, ref(view), templates(actor), m, VIEW.requestInfo));
-    else if (choice === 'close') await openModal(rt, a.trigger_id, closeModal(actor.locale, ref(view), m));
+    if (choice === 'request_info') await openModal(rt, actor, a.trigger_id, replyModal(actor.locale, ref(view), templates(actor), m, VIEW.requestInfo));
+    else if (choice === 'close') await openModal(rt, actor, a.trigger_id, closeModal(actor.locale, ref(view), m));
   }));
 
   // "Open" on an escalation DM: the full card, with its buttons, for the supervisor alone.
@@ -193,7 +193,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     await ack();
     const a = blockAction.parse(body);
     const actor = await rt.identities.resolve(a.user.id);
-    await openModal(rt, a.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [] } }));
+    await openModal(rt, actor, a.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [] } }));
   }));
 
   // "Complete the ticket" after a quick ticket missed required fields (or had no default category).
@@ -206,7 +206,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const view = leaf?.required.length
       ? missingFieldsModal({ config, locale: actor.locale, title: draft.t, fields: leaf.required, metadata: { path: [], source: draft.s, categoryId: leaf.id, title: draft.t, description: draft.d } })
       : newTicketModal({ config, locale: actor.locale, metadata: { path: [], source: draft.s }, draft: { title: draft.t, description: draft.d } });
-    await openModal(rt, a.trigger_id, view);
+    await openModal(rt, actor, a.trigger_id, view);
   }));
 
   // Cascading categories: choosing a level shows (or replaces) the next one and the leaf's fields.
@@ -248,7 +248,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
       files: s.message.files?.slice(0, 5).map((f) => ({ id: f.id, name: f.name ?? f.id, url: f.permalink ?? undefined })),
     };
     const { title, description } = draftFromText(s.message.text);
-    await openModal(rt, s.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [], channel: s.channel.id, source }, draft: { title, description } }));
+    await openModal(rt, actor, s.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [], channel: s.channel.id, source }, draft: { title, description } }));
   }));
 
   registerSubmissions(app, rt);

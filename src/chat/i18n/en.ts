@@ -270,6 +270,12 @@ export const en = {
   'duration.minutes': '{n} minutes',
   'duration.seconds': '{n} seconds',
   'duration.region': 'official holidays and make-up workdays of {region} ({source})',
+
+  // Platform conformance (issue 19): what a person sees when a platform limit would refuse a view.
+  'ui.handoff.no_target': 'There is no other department to hand this ticket to.',
+  'ui.form.expired': 'The form could not open in time (Slack waits only 3 seconds). Please click again.',
+  'ui.card.fields_more': '…and {count} more fields (see /ticket show)',
+  'ui.assign.no_members': 'This department has no members the bot knows of yet. Ask an admin to check its members.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -271,4 +271,10 @@ export const zhCN: Record<MessageKey, string> = {
   'duration.minutes': '{n} 分钟',
   'duration.seconds': '{n} 秒',
   'duration.region': '{region} 法定节假日与调休({source})',
+
+  // Platform conformance (issue 19)
+  'ui.handoff.no_target': '没有其他部门可以转交此工单。',
+  'ui.form.expired': '表单未能及时打开(Slack 只等待 3 秒),请再点一次。',
+  'ui.card.fields_more': '……另有 {count} 个字段(见 /ticket show)',
+  'ui.assign.no_members': '机器人还不知道该部门有哪些成员,请联系管理员检查部门成员。',
 };
