@@ -142,6 +142,6 @@ describe('dashboard in headless Chromium', () => {
     const rows: string[][] = parse(bytes.toString('utf8'), { bom: true });
     expect(rows[0]![0]).toBe('工单号');
     expect(rows.slice(1).map((r) => r[0])).toContain('T3');
-    expect(rows.find((r) => r[0] === 'T6')![20]).toBe('还行,但是等了很久');
+    expect(rows.find((r) => r[0] === 'T6')![24]).toBe('还行,但是等了很久');
   });
 });

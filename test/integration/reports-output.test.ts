@@ -77,23 +77,29 @@ describe.each(storageVariants())('exports and stats on $name', (variant) => {
     expect(csv).toContain('\r\n');
     const parsed: string[][] = parse(Buffer.from(csv, 'utf8').toString('utf8'), { bom: true });
     expect(parsed[0]).toEqual([
-      '工单号', '标题', '部门', '接单部门', '分类', '优先级', '状态', '提单人', '处理人', '创建时间(UTC)', '首次响应时间(UTC)', '解决时间(UTC)', '关闭时间(UTC)',
-      '首次响应(工作分钟)', '解决时长(工作分钟)', '公开回复数', '重新打开次数', '转交次数', '退回次数', '满意度', '评价',
+      '工单号', '标题', '部门', '接单部门', '分类', '优先级', '状态', '提单人', '处理人',
+      '创建时间(Asia/Shanghai,YYYY-MM-DD HH:mm:ss)', '创建时间(ISO 8601,UTC)', '首次响应时间(Asia/Shanghai,YYYY-MM-DD HH:mm:ss)', '首次响应时间(ISO 8601,UTC)',
+      '解决时间(Asia/Shanghai,YYYY-MM-DD HH:mm:ss)', '解决时间(ISO 8601,UTC)', '关闭时间(Asia/Shanghai,YYYY-MM-DD HH:mm:ss)', '关闭时间(ISO 8601,UTC)',
+      '首次响应(工作分钟)', '解决时长(工作分钟)', '公开回复数', '重新打开次数', '转交次数', '退回次数', '满意度(1–5 分)', '评价',
     ]);
     const t1 = parsed.find((r) => r[0] === 'T1')!;
     expect(t1.slice(1, 7)).toEqual(['Ticket t1 登录不了', '信息技术部', '信息技术部', '故障类 / 登录问题 / 密码错误', '中等', '已关闭']);
-    expect(t1[13]).toBe('90'); // 1h on Friday + 30m on Monday
-    expect(t1[19]).toBe('5');
+    // Created Friday 17:00 in Shanghai; the ISO column keeps the instant.
+    expect(t1.slice(9, 11)).toEqual(['2026-03-06 17:00:00', '2026-03-06T09:00:00.000Z']);
+    // A requester the platform never named is "unknown (Slack)", not slack:T1:UREQ.
+    expect(t1[7]).toBe('未知用户(Slack)');
+    expect(t1[17]).toBe('90'); // 1h on Friday + 30m on Monday
+    expect(t1[23]).toBe('5');
     const t3 = parsed.find((r) => r[0] === 'T3')!;
-    expect([t3[17], t3[18]]).toEqual(['2', '1']);
-    expect(parsed.find((r) => r[0] === 'T6')![20]).toBe('还行,但是等了很久');
+    expect([t3[21], t3[22]]).toEqual(['2', '1']);
+    expect(parsed.find((r) => r[0] === 'T6')![24]).toBe('还行,但是等了很久');
   });
 
   it('exports metrics per scope', async () => {
     const report = await loadMetrics(src, PERIOD, NOW_MS);
     const parsed: string[][] = parse(metricsCsv('en', [{ scope: 'all departments', report }]), { bom: true });
     expect(parsed[0]).toEqual(['Scope', 'Metric', 'Value', 'Unit', 'Based on']);
-    expect(parsed.find((r) => r[1] === 'On-time rate')).toEqual(['all departments', 'On-time rate', String(Math.round((11 / 14) * 10000) / 10000), 'share', '14']);
+    expect(parsed.find((r) => r[1] === 'On-time rate')).toEqual(['all departments', 'On-time rate', '78.57', '%', '14']);
     expect(parsed.find((r) => r[1] === 'Avg resolution')).toEqual(['all departments', 'Avg resolution', '390', 'business minutes', '4']);
   });
 
