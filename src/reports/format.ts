@@ -103,3 +103,15 @@ export function personName(id: string, name: string | null | undefined, locale: 
   if (name) return name;
   return rt(locale, 'dash.unknown_person', { platform: rt(locale, `dash.platform.${platformOfUserId(id)}`) });
 }
+
+/**
+ * The time zone a viewer reads times in: the calendar zone of their department when the view
+ * covers one department (or several sharing a zone), else the report zone (`fallback`).
+ */
+export function viewerTimeZone(config: Config, departmentIds: readonly string[] | undefined, fallback: string): string {
+  const zones = new Set((departmentIds ?? []).map((id) => {
+    const calendar = config.departments.get(id)?.calendar;
+    return (calendar && config.raw.calendars[calendar]?.timezone) || fallback;
+  }));
+  return zones.size === 1 ? [...zones][0]! : fallback;
+}

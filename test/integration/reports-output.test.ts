@@ -120,9 +120,12 @@ describe.each(storageVariants())('exports and stats on $name', (variant) => {
     expect(month.ok && month.value.slowestFlow).toMatchObject({ from: { en: 'IT' }, to: { en: 'Finance' }, meanMs: 3 * 3_600_000, handoffs: 3 });
     expect(view.pilots).toHaveLength(1);
     const text = formatStatsText(view, 'en');
-    expect(text.split('\n')[0]).toBe('Ticket stats · all departments · last 7 days');
-    expect(text).toContain('On-time rate: 75% ▼ (previous 80%)');
-    expect(formatStatsText(view, 'zh-CN')).toContain('按时率:75% ▼(上期 80%)');
+    expect(text.split('\n')[0]).toBe('Ticket stats · all departments · last 7 days (2026-03-09 – 2026-03-15)');
+    // 3 of 4 against 8 of 10: said in points, and 4 clocks cannot tell that from noise.
+    expect(text).toContain('• On time 75%, 5 pt lower than the previous period, within normal variation (4 clocks completed)');
+    expect(formatStatsText(view, 'zh-CN')).toContain('• 按时率 75%,比上一期低 5 个百分点,在正常波动范围内(4 个时钟结束)');
+    const week = await statsSummary(ctx, { days: 7, period: { kind: 'last_week' } });
+    expect(week.ok && formatStatsText(week.value, 'zh-CN').split('\n')[0]).toBe('工单统计 · 全部部门 · 2026-03-09 – 2026-03-15');
     const unknown = await statsSummary(ctx, { departmentId: 'nope', days: 7 });
     expect(unknown).toEqual({ ok: false, error: { code: 'ticket.unknown_department', params: { department: 'nope' } } });
   });
@@ -134,5 +137,15 @@ describe.each(storageVariants())('exports and stats on $name', (variant) => {
     expect(digest[0]!.text.split('\n')[0]).toBe('Weekly ticket report · all departments · 2026-03-09 – 2026-03-15');
     expect([...digest[0]!.chartPng.subarray(0, 8)]).toEqual(PNG_SIGNATURE);
     expect(digest[0]!.chartPng.length).toBeGreaterThan(5000);
+    // One bar per day of the week, Monday to Sunday.
+    expect(digest[0]!.view.byDay.map((d) => d.day)).toEqual(['2026-03-09', '2026-03-10', '2026-03-11', '2026-03-12', '2026-03-13', '2026-03-14', '2026-03-15']);
+    expect(digest[0]!.text).toMatch(/^• First response .+ than the week before/m);
+  });
+
+  it('covers the last full calendar week even when run mid-week', async () => {
+    // Wednesday 2026-03-11 10:00 in Shanghai: the digest is about Monday 2 to Sunday 8 March.
+    const digest = await buildWeeklyDigest({ db: storage.db, config, calendars, time: { now: () => new Date(0) } }, new Date('2026-03-11T02:00:00Z'));
+    expect(digest[0]!.text.split('\n')[0]).toBe('Weekly ticket report · all departments · 2026-03-02 – 2026-03-08');
+    expect(digest[0]!.view.period.previousFirstDay).toBe('2026-02-23');
   });
 });
