@@ -360,6 +360,8 @@ const en = {
   'csv.unit.percent': '%',
   'csv.unit.score': 'points (1–5)',
   'csv.score_1_5': 'Satisfaction (1–5)',
+  'docs.metrics': 'What the figures mean',
+  'policy.metrics': 'What the figures mean:',
 } as const;
 
 export type ReportKey = keyof typeof en;
@@ -710,6 +712,8 @@ const zhCN: Record<ReportKey, string> = {
   'csv.unit.percent': '%',
   'csv.unit.score': '分(1–5)',
   'csv.score_1_5': '满意度(1–5 分)',
+  'docs.metrics': '指标定义',
+  'policy.metrics': '各指标的含义:',
 };
 
 const catalogs: Record<Locale, Record<ReportKey, string>> = { en, 'zh-CN': zhCN };

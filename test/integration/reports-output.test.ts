@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { calendarsFromConfig } from '../../src/domain/calendar';
 import { generateProcessDoc, policySummary } from '../../src/reports/docs';
 import { CSV_BOM, csvField, csvText, exportTicketsCsv, metricsCsv } from '../../src/reports/export';
+import { METRIC_DEFINITIONS } from '../../src/reports/definitions';
 import { reportKeys } from '../../src/reports/i18n';
 import { loadMetrics, type ReportSource } from '../../src/reports/queries';
 import { buildWeeklyDigest, formatStatsText, statsSummary } from '../../src/reports/stats';
@@ -30,6 +31,13 @@ describe('CSV quoting', () => {
 });
 
 describe('written process', () => {
+  it('defines the six metrics in the written process, from the one source text', () => {
+    const en = generateProcessDoc(config, 'en', new Date('2026-03-02T00:00:00Z'));
+    expect(en).toContain('## What the figures mean');
+    expect(en).toContain(`- First-contact resolution: ${METRIC_DEFINITIONS.first_contact_resolution.en}`);
+    expect(generateProcessDoc(config, 'zh-CN', new Date('2026-03-02T00:00:00Z'))).toContain(`- 退回率:${METRIC_DEFINITIONS.return_rate['zh-CN']}`);
+  });
+
   it('writes the diagram, roles, categories, SLA/OLA tables, ladder and rules in both languages', () => {
     const en = generateProcessDoc(config, 'en', new Date('2026-03-02T00:00:00Z'));
     expect(en).toContain('```mermaid\nstateDiagram-v2');
@@ -52,6 +60,9 @@ describe('written process', () => {
     expect(lines).toContain('High: first response 4h, resolution 1d (business time, cn-office)');
     expect(lines.some((l) => l.startsWith('Urgent'))).toBe(false);
     expect(policySummary(config, 'zh-CN')).toContain('转交给财务部:1小时 内接受,2天 内解决。');
+    // The metric definitions are the same text as the dashboard's "?" (reports/definitions.ts).
+    expect(policySummary(config, 'zh-CN')).toContain(`按时率:${METRIC_DEFINITIONS.on_time['zh-CN']}`);
+    expect(lines).toContain(`Satisfaction (4–5): ${METRIC_DEFINITIONS.csat.en}`);
   });
 });
 
