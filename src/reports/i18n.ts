@@ -361,6 +361,8 @@ const en = {
   'csv.unit.score': 'points (1–5)',
   'csv.score_1_5': 'Satisfaction (1–5)',
   'docs.metrics': 'What the figures mean',
+  'dash.clock_late': 'late',
+  'dash.clock_on_time': 'on time',
   'policy.metrics': 'What the figures mean:',
 } as const;
 
@@ -713,6 +715,8 @@ const zhCN: Record<ReportKey, string> = {
   'csv.unit.score': '分(1–5)',
   'csv.score_1_5': '满意度(1–5 分)',
   'docs.metrics': '指标定义',
+  'dash.clock_late': '超时',
+  'dash.clock_on_time': '按时',
   'policy.metrics': '各指标的含义:',
 };
 
