@@ -111,7 +111,7 @@ td.num,th.num{text-align:right;white-space:nowrap}td.nowrap{white-space:nowrap}
 .pager{display:flex;gap:12px;align-items:center;margin-top:8px;font-size:14px}
 .empty{color:#627d98}
 @media (max-width:600px){
-header h1{font-size:16px}.card .value{font-size:22px}.chart{height:280px}
+header h1{font-size:16px}.cards{grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}.card{padding:10px}.card .value{font-size:22px}.chart{height:280px}
 table.cards-on-phone thead{display:none}
 table.cards-on-phone,table.cards-on-phone tbody,table.cards-on-phone tr,table.cards-on-phone td{display:block;width:100%}
 table.cards-on-phone tr{border:1px solid #d9e2ec;border-radius:8px;margin:0 0 10px;padding:6px 10px;background:#fff}
@@ -441,7 +441,7 @@ export function flowPage(frame: PageFrame, report: MetricsReport): Rendered {
     .filter((d) => mine(d.departmentId))
     .map((d) => [dn(d.departmentId), d.legs, d.returned, d.handoffsReceived === 0 ? '—' : formatDurationText(d.acceptTime.meanMs, locale), formatDurationText(d.legDuration.meanMs, locale), formatRate(d.legOnTime.rate, locale), formatRate(d.onTime.rate, locale)]);
   const reasonRows = report.returns.reasons.map((r) => [returnReasonName(config, r.reason, locale), r.count]);
-  const pairs = flows.map((f) => `${dn(f.fromDepartmentId)} → ${dn(f.toDepartmentId)}`);
+  const pairs = flows.map((f) => `${dn(f.fromDepartmentId)} →\n${dn(f.toDepartmentId)}`);
   return {
     body: `<section><h2>${esc(rt(locale, 'dash.flow_chart'))}</h2><div class="chart" id="chart-flow"></div>${table(
       frame,
@@ -463,10 +463,10 @@ export function flowPage(frame: PageFrame, report: MetricsReport): Rendered {
           legend: { bottom: 0, data: [rt(locale, 'dash.col.handoffs'), rt(locale, 'dash.col.returns')] },
           grid: { left: 8, right: 16, top: 8, bottom: 36, containLabel: true },
           xAxis: { type: 'value', minInterval: 1 },
-          yAxis: { type: 'category', data: pairs, axisLabel: { width: 120, overflow: 'break' } },
+          yAxis: { type: 'category', data: pairs },
           series: [
-            { name: rt(locale, 'dash.col.handoffs'), type: 'bar', data: flows.map((f) => f.handoffs) },
-            { name: rt(locale, 'dash.col.returns'), type: 'bar', data: flows.map((f) => f.returns), itemStyle: { color: '#c0392b' } },
+            { name: rt(locale, 'dash.col.handoffs'), type: 'bar', barMaxWidth: 28, data: flows.map((f) => f.handoffs) },
+            { name: rt(locale, 'dash.col.returns'), type: 'bar', data: flows.map((f) => f.returns), barMaxWidth: 28, itemStyle: { color: '#c0392b' } },
           ],
         },
       },
