@@ -1,5 +1,5 @@
 import { compareCounts, compareMeans, compareProportions, type Change } from '../domain/compare';
-import { headlineFigures, type HeadlineMetric, type MetricsReport, type Ratio } from '../domain/metrics';
+import { HEADLINE_METRICS, headlineFigures, type HeadlineMetric, type MetricsReport, type Ratio } from '../domain/metrics';
 import type { PeriodKind } from '../domain/periods';
 import type { Locale } from '../domain/types';
 import { formatRate } from './format';
@@ -157,7 +157,8 @@ export function previousPeriodName(kind: PeriodKind, locale: Locale): string {
  * last week", plus "(within normal variation)" when the sample sizes explain the change.
  */
 export function figureSentence(f: ComparedFigure, periodKind: PeriodKind, locale: Locale): string {
-  const name = rt(locale, `fig.name.${f.metric}`);
+  // Headline figures go by the names the dashboard's cards use.
+  const name = (HEADLINE_METRICS as readonly string[]).includes(f.metric) ? rt(locale, `metric.${f.metric as HeadlineMetric}`) : rt(locale, `fig.name.${f.metric}`);
   const value = figureValueText(f, locale);
   const basis = rt(locale, `fig.basis.${f.metric}`, { n: f.basis });
   if (f.value === null) return rt(locale, 'fig.sentence.no_data', { name });

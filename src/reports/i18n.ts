@@ -36,7 +36,8 @@ const en = {
   'unit.s': '{n}s',
 
   // Stats message
-  'stats.title': 'Ticket stats · {scope} · last {days} days ({from} – {to})',
+  'stats.title': 'Ticket stats · {scope} · last {days} days',
+  'stats.dates': ' ({from} – {to})',
   'stats.scope_all': 'all departments',
   'stats.line': '{name}: {value} ({previous})',
   'stats.volume': 'Created {created}, resolved {resolved}, open now {open}.',
@@ -396,7 +397,8 @@ const zhCN: Record<ReportKey, string> = {
   'unit.m': '{n}分钟',
   'unit.s': '{n}秒',
 
-  'stats.title': '工单统计 · {scope} · 最近 {days} 天({from} – {to})',
+  'stats.title': '工单统计 · {scope} · 最近 {days} 天',
+  'stats.dates': '({from} – {to})',
   'stats.scope_all': '全部部门',
   'stats.line': '{name}:{value}({previous})',
   'stats.volume': '新建 {created},已解决 {resolved},当前未结 {open}。',

@@ -141,11 +141,12 @@ export function formatStatsText(view: StatsView, locale: Locale): string {
   const p = view.period;
   const title =
     p.kind === 'days'
-      ? rt(locale, 'stats.title', { scope: view.scopeName[locale], days: view.days, from: p.firstDay, to: p.lastDay })
+      ? rt(locale, 'stats.title', { scope: view.scopeName[locale], days: view.days }) + rt(locale, 'stats.dates', { from: p.firstDay, to: p.lastDay })
       : rt(locale, 'stats.period_title', { scope: view.scopeName[locale], from: p.firstDay, to: p.lastDay });
   const lines = [title];
   for (const f of view.compared) {
-    if (f.metric === 'backlog' || f.metric === 'reopen_rate') continue;
+    // The six headline figures in words; the volume has its own line below.
+    if (f.metric === 'backlog' || f.metric === 'reopen_rate' || f.metric === 'created' || f.metric === 'resolved') continue;
     lines.push(`• ${figureSentence(f, p.kind, locale)}`);
   }
   lines.push(rt(locale, 'stats.volume', view.volume));

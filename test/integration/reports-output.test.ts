@@ -133,7 +133,7 @@ describe.each(storageVariants())('exports and stats on $name', (variant) => {
     const text = formatStatsText(view, 'en');
     expect(text.split('\n')[0]).toBe('Ticket stats · all departments · last 7 days (2026-03-09 – 2026-03-15)');
     // 3 of 4 against 8 of 10: said in points, and 4 clocks cannot tell that from noise.
-    expect(text).toContain('• On time 75%, 5 pt lower than the previous period, within normal variation (4 clocks completed)');
+    expect(text).toContain('• On-time rate 75%, 5 pt lower than the previous period, within normal variation (4 clocks completed)');
     expect(formatStatsText(view, 'zh-CN')).toContain('• 按时率 75%,比上一期低 5 个百分点,在正常波动范围内(4 个时钟结束)');
     const week = await statsSummary(ctx, { days: 7, period: { kind: 'last_week' } });
     expect(week.ok && formatStatsText(week.value, 'zh-CN').split('\n')[0]).toBe('工单统计 · 全部部门 · 2026-03-09 – 2026-03-15');
@@ -150,7 +150,7 @@ describe.each(storageVariants())('exports and stats on $name', (variant) => {
     expect(digest[0]!.chartPng.length).toBeGreaterThan(5000);
     // One bar per day of the week, Monday to Sunday.
     expect(digest[0]!.view.byDay.map((d) => d.day)).toEqual(['2026-03-09', '2026-03-10', '2026-03-11', '2026-03-12', '2026-03-13', '2026-03-14', '2026-03-15']);
-    expect(digest[0]!.text).toMatch(/^• First response .+ than the week before/m);
+    expect(digest[0]!.text).toMatch(/^• Avg first response .+ than the week before/m);
   });
 
   it('covers the last full calendar week even when run mid-week', async () => {

@@ -79,16 +79,16 @@ describe('figures in words', () => {
 
   it('says how fast, against which week, and whether it is noise', () => {
     const f = frt(1.2 * H, 1.46 * H, 400);
-    expect(figureSentence(f, 'this_week', 'zh-CN')).toBe('首次响应 1.2 小时,比上周快 18 %(400 张工单得到答复)');
-    expect(figureSentence(f, 'last_week', 'en')).toBe('First response 1.2 h, 18 % faster than the week before (400 tickets answered)');
+    expect(figureSentence(f, 'this_week', 'zh-CN')).toBe('平均首次响应 1.2 小时,比上周快 18 %(400 张工单得到答复)');
+    expect(figureSentence(f, 'last_week', 'en')).toBe('Avg first response 1.2 h, 18 % faster than the week before (400 tickets answered)');
     expect(verdict(f)).toBe('good');
     const noisy = frt(1.2 * H, 1.46 * H, 20);
-    expect(figureSentence(noisy, 'this_week', 'zh-CN')).toBe('首次响应 1.2 小时,比上周快 18 %,在正常波动范围内(20 张工单得到答复)');
+    expect(figureSentence(noisy, 'this_week', 'zh-CN')).toBe('平均首次响应 1.2 小时,比上周快 18 %,在正常波动范围内(20 张工单得到答复)');
     expect(verdict(noisy)).toBe('neutral');
   });
 
   it('gives rates in percentage points', () => {
     const f: ComparedFigure = { metric: 'on_time', kind: 'rate', value: 0.75, previous: 0.8, basis: 4, previousBasis: 5, higherIsBetter: true, change: compareProportions(3, 4, 4, 5) };
-    expect(figureSentence(f, 'days', 'en')).toBe('On time 75%, 5 pt lower than the previous period, within normal variation (4 clocks completed)');
+    expect(figureSentence(f, 'days', 'en')).toBe('On-time rate 75%, 5 pt lower than the previous period, within normal variation (4 clocks completed)');
   });
 });
