@@ -113,6 +113,8 @@ describe('dashboard in headless Chromium', () => {
     if (LOCAL_TIME.test(await page.locator('main').innerText())) expect(text).toContain('Asia/Shanghai');
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect({ name, overflow: overflow > 0 }).toEqual({ name, overflow: false });
+    // Chinese comes from the served CJK font on a machine without one: shoot once it has loaded.
+    await page.evaluate('document.fonts.ready');
     await page.screenshot({ path: join(ARTIFACTS, `dashboard-${name}.png`), fullPage: true });
     return text;
   }
