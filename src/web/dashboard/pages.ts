@@ -461,9 +461,10 @@ export function flowPage(frame: PageFrame, report: MetricsReport): Rendered {
           tooltip: { trigger: 'axis' },
           // Legend below the plot, the plot sized to its labels: nothing overlaps at 390 px.
           legend: { bottom: 0, data: [rt(locale, 'dash.col.handoffs'), rt(locale, 'dash.col.returns')] },
-          grid: { left: 8, right: 16, top: 8, bottom: 36, containLabel: true },
+          // A fixed label column: containLabel measures before a web font arrives and then clips.
+          grid: { left: 96, right: 16, top: 8, bottom: 56 },
           xAxis: { type: 'value', minInterval: 1 },
-          yAxis: { type: 'category', data: pairs },
+          yAxis: { type: 'category', data: pairs, axisLabel: { width: 88, overflow: 'break' } },
           series: [
             { name: rt(locale, 'dash.col.handoffs'), type: 'bar', barMaxWidth: 28, data: flows.map((f) => f.handoffs) },
             { name: rt(locale, 'dash.col.returns'), type: 'bar', data: flows.map((f) => f.returns), barMaxWidth: 28, itemStyle: { color: '#c0392b' } },
