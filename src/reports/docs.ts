@@ -4,6 +4,8 @@ import { durationText, type TimeBasis } from '../chat/durations';
 import { t } from '../chat/i18n';
 import { effectiveRouting } from '../domain/policy';
 import { PRIORITIES, type Locale } from '../domain/types';
+import { HEADLINE_METRICS } from '../domain/metrics';
+import { metricDefinition } from './definitions';
 import { departmentName, priorityName } from './format';
 import { rt } from './i18n';
 
@@ -217,12 +219,21 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
   }
   out.push('');
 
+  out.push(`## ${rt(locale, 'docs.metrics')}`, '');
+  for (const line of metricLines(locale)) out.push(`- ${line}`);
+  out.push('');
+
   if (raw.rollout.length) {
     out.push(`## ${rt(locale, 'docs.rollout')}`, '');
     for (const line of rolloutLines(config, locale)) out.push(`- ${line}`);
     out.push('');
   }
   return out.join('\n');
+}
+
+/** "On-time rate: share of …" for the six headline metrics, from the one source text (definitions.ts). */
+function metricLines(locale: Locale): string[] {
+  return HEADLINE_METRICS.map((m) => `${rt(locale, `metric.${m}`)}${locale === 'en' ? ': ' : ':'}${metricDefinition(m, locale)}`);
 }
 
 function closingLines(config: Config, locale: Locale): string[] {
@@ -284,5 +295,6 @@ export function policySummary(config: Config, locale: Locale): string[] {
     if (d.handoff) lines.push(rt(locale, 'policy.handoff', { department: d.name[locale], accept: durationWords(d.handoff.accept, locale, basisOf(d.calendar)), resolve: durationWords(d.handoff.resolve, locale, basisOf(d.calendar)) }));
   }
   lines.push(...closingLines(config, locale));
+  lines.push(rt(locale, 'policy.metrics'), ...metricLines(locale));
   return lines;
 }

@@ -62,3 +62,43 @@ export function returnReasonName(config: Config, id: string, locale: Locale): st
 export function formatDay(ms: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
 }
+
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `YYYY-MM-DD HH:mm:ss` (or without seconds) of an instant in a zone: what spreadsheets and people read. */
+export function formatLocalDateTime(ms: number, timeZone: string, seconds = true): string {
+  let f = localFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    localFormats.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const time = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  return seconds ? `${time}:${p.second}` : time;
+}
+
+/** The platform of a users.id (`slack:…`, `feishu:…`). */
+export function platformOfUserId(id: string): 'slack' | 'feishu' | 'other' {
+  return id.startsWith('slack:') ? 'slack' : id.startsWith('feishu:') ? 'feishu' : 'other';
+}
+
+/**
+ * A person as people read them: the name from the users table, or "unknown (Feishu)" when the
+ * platform never told us the name — never the raw id.
+ */
+export function personName(id: string, name: string | null | undefined, locale: Locale): string {
+  if (name) return name;
+  return rt(locale, 'dash.unknown_person', { platform: rt(locale, `dash.platform.${platformOfUserId(id)}`) });
+}
+
+/**
+ * The time zone a viewer reads times in: the calendar zone of their department when the view
+ * covers one department (or several sharing a zone), else the report zone (`fallback`).
+ */
+export function viewerTimeZone(config: Config, departmentIds: readonly string[] | undefined, fallback: string): string {
+  const zones = new Set((departmentIds ?? []).map((id) => {
+    const calendar = config.departments.get(id)?.calendar;
+    return (calendar && config.raw.calendars[calendar]?.timezone) || fallback;
+  }));
+  return zones.size === 1 ? [...zones][0]! : fallback;
+}

@@ -255,7 +255,7 @@ export const en = {
   // Shared by both platforms: reports and the dashboard.
   'notice.text': '{text}',
   'report.weekly_digest_alt': 'Tickets created and resolved per day',
-  'dashboard.link': 'Your dashboard link (valid for 15 minutes, only for you): {url}',
+  'dashboard.link': 'Your dashboard sign-in link (valid for 15 minutes, only for you; once opened you stay signed in for 8 hours): {url}',
   'dashboard.sent': 'I sent you the dashboard link in a direct message.',
   'dashboard.denied': 'The dashboard is for supervisors and admins. Ask an admin if you need access.',
   'dashboard.off': 'The dashboard is off: the admin must set TICKETBOT_PUBLIC_URL and TICKETBOT_SECRET.',

@@ -256,7 +256,7 @@ export const zhCN: Record<MessageKey, string> = {
 
   'notice.text': '{text}',
   'report.weekly_digest_alt': '每日新建和解决的工单数',
-  'dashboard.link': '你的看板链接(15 分钟内有效,仅限本人使用):{url}',
+  'dashboard.link': '你的看板登录链接(15 分钟内有效,仅限本人使用;打开后 8 小时内保持登录):{url}',
   'dashboard.sent': '看板链接已通过私信发给你。',
   'dashboard.denied': '看板仅对主管和管理员开放。如需访问,请联系管理员。',
   'dashboard.off': '看板未启用:管理员需要设置 TICKETBOT_PUBLIC_URL 和 TICKETBOT_SECRET。',
