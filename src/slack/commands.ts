@@ -10,6 +10,7 @@ import { formatStatsText, statsSummary } from '../reports/stats';
 import { SLASH_COMMAND } from './ids';
 import { quickCreate } from './intake';
 import { openView } from './open-view';
+import { fromSlackText } from './text';
 import { slashCommand } from './payloads';
 import { escapeMrkdwn, listMessage, newTicketModal, textMessage, ticketCard } from './presenters';
 import { afterAck, defaultTimeZone, describeSlackError, errorText, meta, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
@@ -52,7 +53,8 @@ export function registerCommands(app: App, rt: SlackRuntime): void {
         return sendDashboardLink(rt, actor, target);
       case 'feedback': {
         if (args === '') return replyPrivately(rt, target, textMessage(t(actor.locale, 'slack.cmd.feedback_usage')));
-        const result = await submitFeedback(rt.ctx, { meta: meta(actor, `slack:command:${cmd.trigger_id}`), text: args });
+        // Command text arrives Slack-escaped: stored as the plain text the person wrote.
+        const result = await submitFeedback(rt.ctx, { meta: meta(actor, `slack:command:${cmd.trigger_id}`), text: fromSlackText(args) });
         return replyPrivately(rt, target, textMessage(result.ok ? t(actor.locale, 'slack.cmd.feedback_thanks') : errorText(rt, actor.locale, result.error)));
       }
       case 'lang':

@@ -33,6 +33,14 @@ describe('Slack conformance (issue 19)', () => {
     expect(JSON.stringify(card.args.blocks)).not.toContain('<!channel>');
   });
 
+  it('feedback and DM text are stored as written, not as Slack escaped them', async () => {
+    await h.command('UIT1', 'feedback Q&A <templates> for <@UIT2>');
+    await h.say('UREQ', dm('UREQ'), 'Mouse & keyboard <broken>');
+    await h.idle();
+    expect((await h.storage.db.selectFrom('feedback').select('text').execute()).map((f) => f.text)).toEqual(['Q&A <templates> for @UIT2']);
+    expect((await tickets()).at(-1)!.title).toBe('Mouse & keyboard <broken>');
+  });
+
   it('the intake reaction on a thread reply raises a ticket from that reply', async () => {
     const parent = h.fake.addMessage({ channel: 'C0GEN', user: 'UZH', text: 'Weekly thread' });
     const reply = h.fake.addMessage({ channel: 'C0GEN', user: 'UZH', text: 'The VPN drops every hour', thread_ts: parent.ts });
