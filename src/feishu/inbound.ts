@@ -347,9 +347,10 @@ function policyCard(rt: FeishuRuntime, locale: Locale): Card {
   }
   for (const level of raw.escalation) {
     const notify = Array.isArray(level.notify) ? level.notify.join(', ') : level.notify;
-    lines.push(t(locale, 'feishu.policy.escalation', { at: level.at, notify }));
+    const at = level.at.endsWith('%') ? level.at : `${level.at.slice(0, 1)}${durationText(level.at.slice(1), locale)}`;
+    lines.push(t(locale, 'feishu.policy.escalation', { at, notify }));
   }
-  if (raw.closing.auto_close) lines.push(t(locale, 'feishu.policy.closing', { within: raw.closing.confirm_within }));
+  if (raw.closing.auto_close) lines.push(t(locale, 'feishu.policy.closing', { within: durationText(raw.closing.confirm_within, locale) }));
   return infoCard(t(locale, 'feishu.policy.title'), lines);
 }
 
