@@ -122,3 +122,8 @@ export async function departmentsOf(ctx: AppContext, userId: string): Promise<{ 
   });
   return { member, supervisor };
 }
+
+/** Tickets waiting on this requester's answer (newest first): a plain DM may be about one of them. */
+export async function listWaitingOn(ctx: AppContext, requesterId: string, limit = 5): Promise<TicketRow[]> {
+  return ctx.db.selectFrom('tickets').selectAll().where('requester_id', '=', requesterId).where('state', '=', 'waiting_on_requester').orderBy('updated_at', 'desc').limit(limit).execute();
+}

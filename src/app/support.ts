@@ -1,5 +1,6 @@
 import type { Department } from '../config/model';
 import { DomainError } from '../domain/errors';
+import { departmentChannels, isChatPlatform } from '../domain/platforms';
 import type { Role } from '../domain/ticket';
 import type { Locale, TicketState } from '../domain/types';
 import type { MessageKey } from '../chat/i18n';
@@ -9,6 +10,7 @@ import { findTicket } from '../storage/repos/tickets';
 import { findUser, findUsers, isDepartmentMember } from '../storage/repos/users';
 import { insertAudit, insertOutbox, pendingOutboxRow } from '../storage/repos/journal';
 import { SYSTEM_ACTOR, type AppContext, type CommandMeta } from './context';
+import { encodeOutboxPayload } from './outbox';
 
 export async function loadTicket(tx: Tx, keyOrId: string): Promise<TicketRow> {
   const ticket = await findTicket(tx, keyOrId);
@@ -139,19 +141,18 @@ export async function notify(
   for (const r of recipients) {
     if (r.kind === 'user') {
       const u = users.get(r.userId);
-      if (u && u.is_bot === 0 && (u.platform === 'slack' || u.platform === 'feishu')) add(u.platform, 'user', u.platform_user_id, asLocale(u.locale, fallback));
+      if (u && u.is_bot === 0 && isChatPlatform(u.platform)) add(u.platform, 'user', u.platform_user_id, asLocale(u.locale, fallback));
     } else if (r.kind === 'ref') {
       const colon = r.ref.indexOf(':');
       const platform = r.ref.slice(0, colon);
-      if (platform === 'slack' || platform === 'feishu') {
+      if (isChatPlatform(platform)) {
         const id = r.ref.slice(colon + 1);
         const known = await tx.selectFrom('users').select('locale').where('platform', '=', platform).where('platform_user_id', '=', id).executeTakeFirst();
         add(platform, 'user', id, asLocale(known?.locale ?? null, fallback));
       }
     } else {
       const d = ctx.config.departments.get(r.departmentId);
-      if (d?.slack) add('slack', 'channel', d.slack.channel, fallback);
-      if (d?.feishu) add('feishu', 'channel', d.feishu.chat_id, fallback);
+      for (const channel of d ? departmentChannels(d) : []) add(channel.platform, 'channel', channel.id, fallback);
     }
   }
   const rows = [...targets.values()].map((tg) =>
@@ -165,13 +166,13 @@ export async function notify(
         target_kind: tg.kind,
         target_id: tg.id,
         event: n.event,
-        payload: JSON.stringify({
+        payload: encodeOutboxPayload({
           messageKey: n.messageKey,
           params: n.params,
           thread: n.thread,
           ...(n.actions ? { actions: n.actions } : {}),
           ...(n.legId ? { legId: n.legId } : {}),
-          ...(n.urgentVia ? { urgentVia: n.urgentVia } : {}),
+          ...(n.urgentVia ? { urgentVia: n.urgentVia as ('app' | 'sms' | 'phone')[] } : {}),
         }),
         locale: tg.locale,
         urgent: n.urgent ? 1 : 0,

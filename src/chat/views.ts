@@ -194,8 +194,8 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     });
   const legs: LegLine[] = view.legs.map((l) => {
     let detail: string | null = null;
-    if (l.return_reason) detail = t(locale, 'ui.leg.returned', { reason: l.return_reason });
-    else if (l.from_department_id) detail = t(locale, 'ui.leg.from', { from: deptName(l.from_department_id), reason: l.reason ?? '' });
+    if (l.return_reason) detail = t(locale, 'ui.leg.returned', { reason: returnReasonLabel(opts.config, locale, l.return_reason) });
+    else if (l.from_department_id) detail = t(locale, 'ui.leg.from', { from: deptName(l.from_department_id), reason: l.reason ? returnReasonLabel(opts.config, locale, l.reason) : '' });
     return {
       seq: l.seq,
       department: deptName(l.department_id),
@@ -320,4 +320,19 @@ export function localizeParams(params: Record<string, string | number>, locale: 
   // A clock extension (`by: 1d`) is business time: "24 working hours", never "1d".
   if (typeof params.by === 'string') out.by = durationText(params.by, locale);
   return out;
+}
+
+/**
+ * A return reason as stored (the configured reason's id, or the text typed) in the reader's words.
+ * Rows written before reasons were stored by id hold a configured name: shown as that reason too.
+ */
+export function returnReasonLabel(config: Pick<Config, 'raw'>, locale: Locale, stored: string): string {
+  const reason = config.raw.return_reasons.find((r) => r.id === stored || r.name.en === stored || r.name['zh-CN'] === stored);
+  return reason ? reason.name[locale] : stored;
+}
+
+/** The clocks an "Extend" form offers, one rule for every platform: those running or paused (else resolution). */
+export function extendableClocks(view: Pick<TicketView, 'clocks'>): ClockKind[] {
+  const kinds = [...new Set(view.clocks.filter((c) => c.status === 'running' || c.status === 'paused').map((c) => c.kind))].filter(isClockKind);
+  return kinds.length ? kinds : ['resolution'];
 }

@@ -25,6 +25,12 @@ export const ERROR_CODES = [
   'ticket.not_assignable',
   'ticket.same_priority',
   'ticket.conflict',
+  // Reads (the permission matrix in ./access): one neutral answer whether or not the key exists.
+  'ticket.not_visible',
+  'access.department_denied',
+  'access.no_department',
+  'access.which_department',
+  'access.period_too_long',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -66,6 +66,11 @@ const FROM: Record<Action, TicketState[]> = {
   extend: ['new', 'assigned', 'in_progress', 'waiting_on_requester'],
 };
 
+/** The roles that may do `action` (the write half of the permission matrix, see ./access). */
+export function allowedRoles(action: Action): readonly Role[] {
+  return ALLOWED[action];
+}
+
 /** Whether `action` may start from `state` (roles aside): what cards offer follows this. */
 export function startsFrom(action: Action, state: TicketState): boolean {
   return FROM[action].includes(state);

@@ -16,6 +16,8 @@ export const actionValueSchema = z.discriminatedUnion('a', [
   z.object({ a: z.literal('form'), f: z.enum(FORM_KINDS), t: z.string().min(1), v: z.number().int().optional() }),
   /** A form's submit button. */
   z.object({ a: z.literal('submit'), f: z.enum(FORM_KINDS), fid: z.string().min(1), t: z.string().optional(), cat: z.string().optional(), src: z.string().optional() }),
+  /** "Which ticket is this about?" (src/chat/dispatcher.ts): a ticket id or `new`, the message's key and text. */
+  z.object({ a: z.literal('which'), c: z.string().min(1), k: z.string().min(1), x: z.string() }),
   /** A category select of the new-ticket form changed (cascading selects). */
   z.object({
     a: z.literal('cat'),

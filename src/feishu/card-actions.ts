@@ -1,14 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import {
   assignTicket,
-  changePriority,
-  claimTicket,
-  confirmFixed,
   createTicket,
   extendClock,
   handOff,
   rateTicket,
-  reopenTicket,
   replyToRequester,
   resolveTicket,
   returnLeg,
@@ -24,7 +20,28 @@ import { actionValueSchema, type ActionValue, type FormKind } from './action-val
 import type { CardActionEvent } from './events';
 import { actionForm, newTicketForm } from './forms';
 import { actionFormCard, doneCard, newTicketCard, toast, type Card } from './presenters';
-import { errorText, renderTicketCard, type FeishuRuntime } from './runtime';
+import { viewTicket } from '../app/access';
+import { dispatch, type ChatActor } from '../chat/dispatcher';
+import { errorText } from '../chat/errors';
+import { extendableClocks } from '../chat/views';
+import type { Action } from '../domain/ticket';
+import { renderAnswer } from './chat';
+import { departmentTimeZone, type FeishuRuntime } from './runtime';
+
+/** The write each form leads to: opening the form needs that write's roles. */
+const FORM_ACTION: Record<Exclude<FormKind, 'new'>, Action> = {
+  reply: 'reply',
+  assign: 'assign',
+  hand_off: 'hand_off',
+  return: 'return_leg',
+  resolve: 'resolve',
+  extend: 'extend',
+  survey: 'rate',
+};
+
+function chatActor(rt: FeishuRuntime, actor: Actor): ChatActor {
+  return { id: actor.userId, locale: actor.locale, timeZone: departmentTimeZone(rt.ctx, undefined) };
+}
 
 /** The answer to a card callback: a toast for the clicker and, optionally, a new card in place. */
 export interface CardActionResponse {
@@ -53,32 +70,45 @@ export async function handleCardAction(rt: FeishuRuntime, evt: CardActionEvent, 
   const clickKey = (name: string, v: number | undefined) => `feishu:action:${messageId}:${actor.openId}:${name}:${v ?? 0}`;
   const meta = (eventKey: string): CommandMeta => ({ actorId: actor.userId, eventKey, platform: 'feishu', messageRef: messageId });
   const fail = (error: Failure): CardActionResponse => toast('error', errorText(rt.ctx, actor.locale, error));
-  const done = (r: UseCaseResult<{ ticket: { key: string } }>): CardActionResponse =>
-    r.ok ? toast('success', t(actor.locale, 'feishu.done.submitted', { key: r.value.ticket.key })) : fail(r.error);
 
   switch (value.a) {
     case 'claim':
-      return done(await claimTicket(rt.ctx, { meta: meta(clickKey('claim', value.v)), ticket: value.t }));
     case 'take_over':
-      return done(await assignTicket(rt.ctx, { meta: meta(clickKey('take_over', value.v)), ticket: value.t, assigneeId: actor.userId }));
-    case 'priority': {
-      const priority = evt.action.option ?? '';
-      if (!isPriority(priority)) return toast('warning', t(actor.locale, 'feishu.toast.expired'));
-      return done(await changePriority(rt.ctx, { meta: meta(clickKey(`priority:${priority}`, value.v)), ticket: value.t, priority }));
-    }
+    case 'priority':
     case 'confirm':
     case 'reopen': {
-      const run = value.a === 'confirm' ? confirmFixed : reopenTicket;
-      const r = await run(rt.ctx, { meta: meta(clickKey(value.a, value.v)), ticket: value.t });
-      if (!r.ok) return fail(r.error);
-      const answer = t(actor.locale, value.a === 'confirm' ? 'ui.action.confirm' : 'ui.action.reopen');
-      return { ...toast('success', t(actor.locale, 'feishu.done.submitted', { key: r.value.ticket.key })), card: { type: 'raw', data: doneCard(t(actor.locale, 'ui.answered', { answer })) } };
+      const priority = evt.action.option ?? '';
+      if (value.a === 'priority' && !isPriority(priority)) return toast('warning', t(actor.locale, 'feishu.toast.expired'));
+      const clickName = value.a === 'priority' ? `priority:${priority}` : value.a;
+      const answer = await dispatch(
+        { ctx: rt.ctx },
+        { kind: 'press', action: value.a, actor: chatActor(rt, actor), platform: 'feishu', dedupKey: clickKey(clickName, value.v), replyTarget: undefined, ticket: value.t, priority: isPriority(priority) ? priority : undefined },
+      );
+      if (!answer.done) {
+        const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : []));
+        return toast('error', said.join('\n') || t(actor.locale, 'error.internal'));
+      }
+      const submitted = toast('success', t(actor.locale, 'feishu.done.submitted', { key: answer.done.key }));
+      if (value.a !== 'confirm' && value.a !== 'reopen') return submitted;
+      // The requester's answer replaces the question, so it cannot be answered twice.
+      const answerText = t(actor.locale, value.a === 'confirm' ? 'ui.action.confirm' : 'ui.action.reopen');
+      return { ...submitted, card: { type: 'raw', data: doneCard(t(actor.locale, 'ui.answered', { answer: answerText })) } };
     }
     case 'show': {
-      const view = await rt.loadTicketView(value.t);
-      if (!view) return toast('error', t(actor.locale, 'error.ticket.not_found', { key: value.t }));
-      await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: actor.openId, msgType: 'interactive', content: JSON.stringify(renderTicketCard(rt.ctx, view, actor.locale, undefined)) });
+      // The card goes to the clicker alone, if the permission matrix lets them read it.
+      const answer = await dispatch({ ctx: rt.ctx }, { kind: 'open', actor: chatActor(rt, actor), platform: 'feishu', dedupKey: clickKey('show', value.v), replyTarget: undefined, ticket: value.t });
+      const reply = answer.replies[0];
+      if (reply?.kind !== 'ticket') return toast('error', reply?.kind === 'text' ? reply.text : t(actor.locale, 'error.internal'));
+      await renderAnswer(rt, { openId: actor.openId, locale: actor.locale, direct: false }, answer);
       return toast('info', t(actor.locale, 'feishu.toast.form_sent'));
+    }
+    case 'which': {
+      const answer = await dispatch({ ctx: rt.ctx }, { kind: 'choice', actor: chatActor(rt, actor), platform: 'feishu', dedupKey: clickKey('which', undefined), replyTarget: undefined, choice: { c: value.c, k: value.k, x: value.x } });
+      const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : []));
+      const others = { ...answer, replies: answer.replies.filter((r) => r.kind !== 'text') };
+      if (others.replies.length) await renderAnswer(rt, { openId: actor.openId, locale: actor.locale, direct: false }, others);
+      const message = said.join('\n') || t(actor.locale, 'feishu.toast.form_sent');
+      return { ...toast('info', message), card: { type: 'raw', data: doneCard(message) } };
     }
     case 'form':
       return openForm(rt, actor, value.f, value.t);
@@ -107,9 +137,10 @@ function cascade(rt: FeishuRuntime, actor: Actor, value: Extract<ActionValue, { 
 /** "Reply…", "Hand off…" and friends: the form goes to the clicker's chat with the bot. */
 async function openForm(rt: FeishuRuntime, actor: Actor, kind: FormKind, ticketRef: string): Promise<CardActionResponse> {
   if (kind === 'new') return toast('warning', t(actor.locale, 'feishu.toast.expired'));
-  const view = await rt.loadTicketView(ticketRef);
-  if (!view) return toast('error', t(actor.locale, 'error.ticket.not_found', { key: ticketRef }));
-  const running = view.clocks.filter((c) => c.status === 'running').map((c) => c.kind);
+  // Only those who may do the write are sent its form (the permission matrix, in the core).
+  const found = await viewTicket(rt.ctx, actor.userId, ticketRef, { opens: FORM_ACTION[kind] });
+  if (!found.ok) return toast('error', errorText(rt.ctx, actor.locale, found.error));
+  const view = found.value.view;
   // Assign offers the department's members (a bare select_person would list the clicker's chat).
   const assignees = kind === 'assign' ? (await assignCandidates(rt.ctx, view.ticket.department_id)).map((u) => ({ value: u.id, label: u.name ?? u.platform_user_id })) : undefined;
   const form = actionForm(kind, {
@@ -118,7 +149,7 @@ async function openForm(rt: FeishuRuntime, actor: Actor, kind: FormKind, ticketR
     locale: actor.locale,
     formId: newFormId(),
     ticket: { id: view.ticket.id, key: view.ticket.key, title: view.ticket.title, departmentId: view.ticket.department_id },
-    runningClocks: [...new Set(running)],
+    runningClocks: extendableClocks(view),
   });
   await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: actor.openId, msgType: 'interactive', content: JSON.stringify(actionFormCard(form)) });
   return toast('info', t(actor.locale, 'feishu.toast.form_sent'));
@@ -195,8 +226,8 @@ async function submitForm(
       const reasonId = str(formValue, 'reason_id');
       const typed = str(formValue, 'reason');
       const listed = ctx.config.raw.return_reasons.find((x) => x.id === reasonId);
-      // A listed reason is stored by its name in the config language, so reports group it; typed text adds detail.
-      const reason = listed ? listed.name[ctx.config.raw.locale] : typed;
+      // A listed reason is stored by its id (as on every platform), so reports count it once; typed text adds detail.
+      const reason = listed ? listed.id : typed;
       const note = [listed ? typed : '', str(formValue, 'note')].filter(Boolean).join('\n') || undefined;
       const r = await returnLeg(ctx, { meta, ticket, reason, note });
       return r.ok ? finished(r.value.ticket.key) : fail(r.error);

@@ -102,17 +102,3 @@ export function messageAttachments(message: MessageEvent['message']): { name: st
   }
   return [];
 }
-
-const COMMAND_RE = /^\s*\/(ticket|工单)(?=\s|$)/i;
-
-/** `/ticket mine` → { sub: 'mine', rest: '' }; `/工单 打印机坏了` → { sub: '', rest: '打印机坏了' }. */
-export function parseCommand(text: string): { sub: string; args: string[]; rest: string } | undefined {
-  const m = COMMAND_RE.exec(text);
-  if (!m) return undefined;
-  const after = text.slice(m[0].length).trim();
-  const words = after.split(/\s+/).filter(Boolean);
-  const first = (words[0] ?? '').toLowerCase();
-  const SUBS = ['new', 'mine', 'queue', 'show', 'stats', 'policy', 'dashboard', 'feedback', 'lang', 'help'];
-  if (SUBS.includes(first)) return { sub: first, args: words.slice(1), rest: after.slice(words[0]!.length).trim() };
-  return { sub: after === '' ? 'new' : 'quick', args: words, rest: after };
-}

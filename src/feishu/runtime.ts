@@ -4,10 +4,12 @@ import type { AppContext } from '../app/context';
 import type { UseCaseResult } from '../app/runner';
 import type { DashboardLinks } from '../chat/dashboard';
 import { t } from '../chat/i18n';
+import { channelCardButtons } from '../chat/dispatcher';
+import { errorText as chatErrorText } from '../chat/errors';
 import { ticketCardView } from '../chat/views';
 import type { Locale } from '../domain/types';
 import type { FeishuApi } from './api';
-import { fieldNames, priorityOptions } from './forms';
+import { priorityOptions } from './forms';
 import type { FeishuIdentity } from './identity';
 import type { FeishuLinkStore, DepartmentMembership } from './ports';
 import { ticketCard, type Card } from './presenters';
@@ -42,11 +44,9 @@ export function departmentTimeZone(ctx: AppContext, departmentId: string | undef
   return cal?.timezone ?? ctx.calendars.values().next().value?.timezone ?? 'UTC';
 }
 
-/** A coded failure in the reader's language; missing field ids become field names. */
+/** A coded failure in the reader's language: the chat layer's one wording (src/chat/errors.ts). */
 export function errorText(ctx: AppContext, locale: Locale, error: Extract<UseCaseResult<unknown>, { ok: false }>['error']): string {
-  const params: Record<string, string | number> = { ...error.params };
-  if (error.code === 'ticket.missing_fields' && typeof params.fields === 'string') params.fields = fieldNames(ctx.config, locale, params.fields);
-  return t(locale, `error.${error.code}`, params);
+  return chatErrorText(ctx, locale, error);
 }
 
 /**
@@ -56,7 +56,7 @@ export function errorText(ctx: AppContext, locale: Locale, error: Extract<UseCas
 export function renderTicketCard(ctx: AppContext, view: TicketView, locale: Locale, chatDepartmentId: string | undefined): Card {
   const timeZone = departmentTimeZone(ctx, chatDepartmentId ?? view.ticket.department_id);
   const model = ticketCardView(view, locale, { config: ctx.config, timeZone, now: ctx.time.now() });
-  const interactive = chatDepartmentId === undefined || chatDepartmentId === view.ticket.department_id;
+  const interactive = channelCardButtons(view.ticket.department_id, chatDepartmentId);
   return ticketCard(model, { interactive, priorities: priorityOptions(locale) });
 }
 

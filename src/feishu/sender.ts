@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { t, isMessageKey } from '../chat/i18n';
 import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
-import type { OutboxRecord, OutboxSender, SendOutcome } from '../jobs/outbox-dispatcher';
+import { parseOutboxPayload, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
 import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
@@ -23,23 +22,7 @@ const PAYLOAD_ERROR = -2;
 /** Answers to a PATCH that mean the card can no longer be edited, so a fresh one is posted. */
 const EDIT_CLOSED_CODES = new Set([230031, 230054]);
 
-const payloadSchema = z.object({
-  messageKey: z.string(),
-  params: z.record(z.string(), z.union([z.string(), z.number()])).default({}),
-  thread: z.enum(['requester', 'card', 'none']).default('none'),
-  actions: z.array(z.string()).optional(),
-  legId: z.string().optional(),
-  urgentVia: z.array(z.enum(['app', 'sms', 'phone'])).optional(),
-  /** A picture shown with the text (the weekly digest's chart): uploaded, then sent in one card. */
-  image: z
-    .object({
-      fileName: z.string().min(1),
-      pngBase64: z.string().min(1),
-      altKey: z.string().optional(),
-    })
-    .optional(),
-});
-type Payload = z.infer<typeof payloadSchema>;
+type Payload = OutboxPayload;
 
 const NOTIFICATION_ACTIONS: readonly string[] = ['confirm', 'reopen', 'take_over', 'reassign', 'extend', 'open'];
 /** Image keys of rows whose message is not sent yet, so a retry does not upload the picture again. */
@@ -68,10 +51,10 @@ export class FeishuSender implements OutboxSender {
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
-    const parsed = payloadSchema.safeParse(safeJson(row.payload));
-    if (!parsed.success) return { ok: false, error: 'unreadable outbox payload', permanent: true };
+    const payload = parseOutboxPayload(row.payload);
+    if (!payload) return { ok: false, error: 'unreadable outbox payload', permanent: true };
     try {
-      const ref = await this.deliver(row, parsed.data);
+      const ref = await this.deliver(row, payload);
       return ref ? { ok: true, messageRef: ref } : { ok: true };
     } catch (err) {
       const e = toApiError(err);
@@ -192,10 +175,3 @@ export class FeishuSender implements OutboxSender {
   }
 }
 
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
-}

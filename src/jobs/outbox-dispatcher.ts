@@ -19,21 +19,8 @@ import { isoPlus } from './timer-claims';
 
 export type { OutboxRecord } from './outbox-claims';
 
-export type SendOutcome =
-  | { ok: true; messageRef?: string }
-  /** `retryAfterMs`: the platform rate-limited us (429); `permanent`: retrying cannot help (e.g. channel_not_found). */
-  | { ok: false; error: string; retryAfterMs?: number; permanent?: boolean };
-
-/**
- * Renders and sends one outbox row on a platform. `row.attempts` counts earlier attempts whose
- * outcome may be unknown (a crash between sending and marking, a timeout): when it is above 0,
- * use the platform's idempotency (Feishu `uuid` = row.id) or look for an earlier message tagged
- * with row.id (Slack metadata) before sending again. Throwing counts as a retryable failure.
- */
-export interface OutboxSender {
-  platform: 'slack' | 'feishu';
-  send(row: OutboxRecord): Promise<SendOutcome>;
-}
+export type { SendOutcome, OutboxSender } from '../app/outbox';
+import type { OutboxSender, SendOutcome } from '../app/outbox';
 
 export const ADMIN_DELIVERY_FAILED_EVENT = 'admin.delivery_failed';
 

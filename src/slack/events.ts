@@ -1,7 +1,9 @@
 import type { App } from '@slack/bolt';
 import { addNote, requesterReply } from '../app/messages';
 import { eventEnvelope, memberChannelEvent, messageEvent, reactionAdded, appHomeOpened, type MessageEvent } from './payloads';
-import { attachmentsOf, quickCreate, withFiles } from './intake';
+import { dispatch, quickCreate } from '../chat/dispatcher';
+import { renderAnswer, type SlackReplyTarget } from './chat';
+import { attachmentsOf, ticketSource, withFiles } from './intake';
 import { fromSlackText } from './text';
 import { publishHome } from './home';
 import { describeSlackError, inSlot, meta, presentResult, type SlackRuntime } from './runtime';
@@ -45,14 +47,16 @@ export function registerEvents(app: App, rt: SlackRuntime): void {
       rt.logger.info({ err: describeSlackError(err) }, 'Slack: no permalink for the reacted message');
     }
     const source = { channel, ts, threadTs: original.thread_ts, permalink, author: original.user };
-    await quickCreate(rt, actor, {
-      text: original.text,
-      eventKey: `slack:event:${event_id}`,
-      target: { slackUserId: r.data.user },
-      source: withFiles(source, original.files),
-      files: original.files,
-      confirm: false,
-    });
+    const replyTarget: SlackReplyTarget = { slackUserId: r.data.user, source: withFiles(source, original.files) };
+    const replies = await quickCreate(
+      { ctx: rt.ctx },
+      { actor, platform: 'slack', dedupKey: `slack:event:${event_id}`, replyTarget },
+      fromSlackText(original.text),
+      attachmentsOf(original.files),
+      ticketSource(rt, source),
+      false,
+    );
+    await renderAnswer(rt, actor, replyTarget, { replies });
   }));
 
   app.event('app_home_opened', inSlot(rt, async ({ event }) => {
@@ -73,7 +77,10 @@ export function registerEvents(app: App, rt: SlackRuntime): void {
   app.event('member_left_channel', resync);
 }
 
-/** A DM to the bot: a reply in a ticket's thread continues it; anything else raises a ticket. */
+/**
+ * A DM to the bot: a reply in a ticket's thread continues it; anything else is a message intent
+ * (the chat layer raises a ticket, or asks which waiting ticket it is about).
+ */
 async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: boolean, eventKey: string): Promise<void> {
   const actor = await rt.identities.resolve(msg.user!);
   const target = { slackUserId: msg.user!, channel: msg.channel };
@@ -86,14 +93,13 @@ async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: bo
     }
   }
   if (msg.text.trim() === '' && !msg.files?.length) return;
-  await quickCreate(rt, actor, {
-    text: msg.text,
-    eventKey,
-    target,
-    source: { channel: msg.channel, ts: msg.ts, threadTs: inThread ? msg.thread_ts : undefined, author: msg.user },
-    files: msg.files,
-    confirm: false,
-  });
+  const source = { channel: msg.channel, ts: msg.ts, threadTs: inThread ? msg.thread_ts : undefined, author: msg.user };
+  const replyTarget: SlackReplyTarget = { ...target, source: withFiles(source, msg.files) };
+  const answer = await dispatch(
+    { ctx: rt.ctx },
+    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget, text: fromSlackText(msg.text), attachments: attachmentsOf(msg.files), source: ticketSource(rt, source) },
+  );
+  await renderAnswer(rt, actor, replyTarget, answer);
 }
 
 /** A reply in a card's thread is an internal note (with its files); other threads are not ours. */

@@ -1,6 +1,6 @@
 import { departmentsOf, listMine, listQueue } from '../app/queries';
 import { formatTime, ticketListItem, type TicketListItem } from '../chat/views';
-import { formatStatsText, statsSummary } from '../reports/stats';
+import { departmentFigures } from '../chat/dispatcher';
 import { homeView, type HomeModel } from './presenters';
 import { defaultTimeZone, describeSlackError, type Actor, type SlackRuntime } from './runtime';
 
@@ -21,10 +21,10 @@ export async function buildHome(rt: SlackRuntime, actor: Actor): Promise<HomeMod
   }
   const stats: HomeModel['stats'] = [];
   for (const id of depts.supervisor) {
-    const summary = await statsSummary(rt.ctx, { departmentId: id, days: 7 });
-    if (!summary.ok) continue;
+    const figures = await departmentFigures(rt.ctx, actor, id, 7);
+    if (figures === undefined) continue;
     // The title line names the scope; the home block has its own heading.
-    const lines = formatStatsText(summary.value, actor.locale).split('\n').slice(1);
+    const lines = figures.split('\n').slice(1);
     stats.push({ department: rt.ctx.config.departments.get(id)?.name[actor.locale] ?? id, line: lines.join('\n') });
   }
   return {

@@ -25,6 +25,8 @@ export const ACTION = {
   open: 'tb_open',
   newTicket: 'tb_new_ticket',
   completeDraft: 'tb_complete_draft',
+  /** "Which ticket is this about?" after a plain DM from a requester with tickets waiting on them. */
+  which: 'tb_which',
   /** Category selects in the new-ticket modal (dispatch_action: the next level appears). */
   category: 'tb_category',
 } as const;

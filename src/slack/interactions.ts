@@ -1,16 +1,19 @@
 import type { App } from '@slack/bolt';
 import { assignTicket } from '../app/assignTicket';
 import { changePriority } from '../app/changePriority';
-import { claimTicket } from '../app/claimTicket';
-import { closeTicket, confirmFixed, extendClock, markSensitive, rateTicket, reopenTicket, resolveTicket } from '../app/closing';
+import { closeTicket, extendClock, markSensitive, rateTicket, resolveTicket } from '../app/closing';
 import { createTicket } from '../app/createTicket';
 import { handOff } from '../app/handOff';
 import { replyToRequester, requestInfo } from '../app/messages';
-import { getTicketView, type TicketView } from '../app/queries';
+import { viewTicket } from '../app/access';
+import type { TicketView } from '../app/queries';
+import { dispatch, type PressAction } from '../chat/dispatcher';
+import { extendableClocks } from '../chat/views';
+import type { Action } from '../domain/ticket';
+import { decodeChoice, renderAnswer } from './chat';
 import { returnLeg } from '../app/returnLeg';
 import type { UseCaseResult } from '../app/runner';
 import { t } from '../chat/i18n';
-import { ticketCardView } from '../chat/views';
 import { parseDuration } from '../domain/duration';
 import { PRIORITIES, type Priority } from '../domain/types';
 import { ACTION, BLOCK, MESSAGE_SHORTCUT, VIEW } from './ids';
@@ -19,6 +22,7 @@ import { attachmentsOf, draftFromText, ticketSource, type DraftValue, type Messa
 import { blockAction, inputValue, messageShortcut, splitValue, textOf, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
 import {
   answeredNotice,
+  escapeMrkdwn,
   assignModal,
   closeModal,
   extendModal,
@@ -31,7 +35,6 @@ import {
   resolveModal,
   returnModal,
   textMessage,
-  ticketCard,
   type ModalView,
   type NewTicketMetadata,
   type TicketModalMetadata,
@@ -69,22 +72,25 @@ async function openModal(rt: SlackRuntime, actor: Actor, triggerId: string | und
 export function registerInteractions(app: App, rt: SlackRuntime): void {
   const config = rt.ctx.config;
 
-  /** Loads the ticket a button names, or tells the presser it is gone. */
-  async function ticketFor(actor: Actor, target: ReplyTarget, ticketId: string): Promise<TicketView | undefined> {
-    const view = ticketId ? await getTicketView(rt.ctx, ticketId) : undefined;
-    if (!view) await replyPrivately(rt, target, textMessage(errorText(rt, actor.locale, { code: 'ticket.not_found', params: { key: ticketId } })));
-    return view;
+  /**
+   * Loads the ticket a button names for a press that opens a form for `action`: the core's
+   * permission matrix decides, and a refusal reads the same whether or not the ticket exists.
+   */
+  async function ticketFor(actor: Actor, target: ReplyTarget, ticketId: string, action: Action): Promise<TicketView | undefined> {
+    const found = await viewTicket(rt.ctx, actor.id, ticketId, { opens: action });
+    if (!found.ok) await replyPrivately(rt, target, textMessage(errorText(rt, actor.locale, found.error)));
+    return found.ok ? found.value.view : undefined;
   }
 
-  /** Registers a button that opens a modal about its ticket. */
-  function modalButton(actionId: string, build: (actor: Actor, view: TicketView, meta: TicketModalMetadata, extra: string | undefined) => ModalView) {
+  /** Registers a button that opens a modal about its ticket (for those who may do `action`). */
+  function modalButton(actionId: string, action: Action, build: (actor: Actor, view: TicketView, meta: TicketModalMetadata, extra: string | undefined) => ModalView) {
     app.action(actionId, afterAck(rt, async ({ ack, body, respond }) => {
       await ack();
       const a = blockAction.parse(body);
       const actor = await rt.identities.resolve(a.user.id);
       const target = replyTarget(a, respond);
       const { ticketId, extra } = splitValue(a.actions[0]!.value);
-      const view = await ticketFor(actor, target, ticketId);
+      const view = await ticketFor(actor, target, ticketId, action);
       if (!view) return;
       await openModal(rt, actor, a.trigger_id, build(actor, view, { ticketId: view.ticket.id, channel: target.channel, clock: extra }, extra));
     }));
@@ -96,42 +102,37 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
   // Templates are shown in the presser's language; the core sends them in the requester's.
   const templates = (actor: Actor) => config.raw.templates.map((tp) => ({ id: tp.id, name: tp.name[actor.locale] }));
 
-  modalButton(ACTION.assign, (actor, v, m) => assignModal(actor.locale, ref(v), [], m));
-  modalButton(ACTION.reassign, (actor, v, m) => assignModal(actor.locale, ref(v), [], m));
-  modalButton(ACTION.priority, (actor, v, m) => priorityModal(actor.locale, { ...ref(v), priority: v.ticket.priority }, m));
-  modalButton(ACTION.reply, (actor, v, m) => replyModal(actor.locale, ref(v), templates(actor), m));
-  modalButton(ACTION.handOff, (actor, v, m) => handOffModal(actor.locale, ref(v), otherDepartments(actor, v), m));
-  modalButton(ACTION.return, (actor, v, m) => returnModal(actor.locale, ref(v), config.raw.return_reasons.map((r) => ({ id: r.id, name: r.name[actor.locale] })), m));
-  modalButton(ACTION.resolve, (actor, v, m) => resolveModal(actor.locale, ref(v), m));
-  modalButton(ACTION.rateComment, (actor, v, m) => rateCommentModal(actor.locale, ref(v), m));
-  modalButton(ACTION.extend, (actor, v, m, clock) => {
-    const running = [...new Set(v.clocks.filter((c) => c.status === 'running' || c.status === 'paused').map((c) => c.kind))];
-    return extendModal(actor.locale, ref(v), running.length ? running : ['resolution'], { ...m, clock });
+  modalButton(ACTION.assign, 'assign', (actor, v, m) => assignModal(actor.locale, ref(v), [], m));
+  modalButton(ACTION.reassign, 'assign', (actor, v, m) => assignModal(actor.locale, ref(v), [], m));
+  modalButton(ACTION.priority, 'change_priority', (actor, v, m) => priorityModal(actor.locale, { ...ref(v), priority: v.ticket.priority }, m));
+  modalButton(ACTION.reply, 'reply', (actor, v, m) => replyModal(actor.locale, ref(v), templates(actor), m));
+  modalButton(ACTION.handOff, 'hand_off', (actor, v, m) => handOffModal(actor.locale, ref(v), otherDepartments(actor, v), m));
+  modalButton(ACTION.return, 'return_leg', (actor, v, m) => returnModal(actor.locale, ref(v), config.raw.return_reasons.map((r) => ({ id: r.id, name: r.name[actor.locale] })), m));
+  modalButton(ACTION.resolve, 'resolve', (actor, v, m) => resolveModal(actor.locale, ref(v), m));
+  modalButton(ACTION.rateComment, 'rate', (actor, v, m) => rateCommentModal(actor.locale, ref(v), m));
+  modalButton(ACTION.extend, 'extend', (actor, v, m, clock) => {
+    return extendModal(actor.locale, ref(v), extendableClocks(v), { ...m, clock });
   });
 
-  /** Registers a button that runs one use case on its ticket at once. */
-  function commandButton(actionId: string | RegExp, run: (actor: Actor, a: BlockAction, ticketId: string, extra: string | undefined) => Promise<UseCaseResult<unknown>>, after?: (actor: Actor, a: BlockAction, result: UseCaseResult<unknown>) => Promise<void>) {
+  /** Registers a button that acts at once on its ticket: a press intent for the chat layer. */
+  function pressButton(actionId: string | RegExp, action: PressAction, after?: (actor: Actor, a: BlockAction, done: { key: string }) => Promise<void>) {
     app.action(actionId, afterAck(rt, async ({ ack, body, respond }) => {
       await ack();
       const a = blockAction.parse(body);
       const actor = await rt.identities.resolve(a.user.id);
       const { ticketId, extra } = splitValue(a.actions[0]!.value);
-      const result = await run(actor, a, ticketId, extra);
       const target = replyTarget(a, respond);
-      if (!result.ok && (await isOwnDoubleClick(actor, ticketId, result))) return;
-      if (await presentResult(rt, actor, target, result)) await after?.(actor, a, result);
+      const answer = await dispatch(
+        { ctx: rt.ctx },
+        { kind: 'press', action, actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket: ticketId, score: action === 'rate' ? Number(extra) : undefined },
+      );
+      await renderAnswer(rt, actor, target, answer);
+      if (answer.done) await after?.(actor, a, answer.done);
     }));
   }
 
-  /** A second click on Claim by the same person: the ticket is already theirs; say nothing. */
-  async function isOwnDoubleClick(actor: Actor, ticketId: string, result: UseCaseResult<unknown>): Promise<boolean> {
-    if (result.ok || result.error.code !== 'ticket.already_assigned') return false;
-    const view = await getTicketView(rt.ctx, ticketId);
-    return view?.ticket.assignee_id === actor.id;
-  }
-
-  commandButton(ACTION.claim, (actor, a, ticket) => claimTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket }));
-  commandButton(ACTION.takeOver, (actor, a, ticket) => assignTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket, assigneeId: actor.id }));
+  pressButton(ACTION.claim, 'claim');
+  pressButton(ACTION.takeOver, 'take_over');
 
   /** The requester's answer replaces the buttons, so the question cannot be answered twice. */
   const markAnswered = (answerKey: 'ui.action.confirm' | 'ui.action.reopen') => async (actor: Actor, a: BlockAction) => {
@@ -140,15 +141,15 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const msg = answeredNotice(section, t(actor.locale, 'ui.answered', { answer: t(actor.locale, answerKey) }));
     await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).catch((err: unknown) => rt.logger.warn({ err: String(err) }, 'Slack: could not update the answered message'));
   };
-  commandButton(ACTION.confirm, (actor, a, ticket) => confirmFixed(rt.ctx, { meta: meta(actor, actionKey(a)), ticket }), markAnswered('ui.action.confirm'));
-  commandButton(ACTION.reopen, (actor, a, ticket) => reopenTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket }), markAnswered('ui.action.reopen'));
-  commandButton(
+  pressButton(ACTION.confirm, 'confirm', markAnswered('ui.action.confirm'));
+  pressButton(ACTION.reopen, 'reopen', markAnswered('ui.action.reopen'));
+  pressButton(
     new RegExp(`^${ACTION.rate}_[1-5]$`),
-    (actor, a, ticket, score) => rateTicket(rt.ctx, { meta: meta(actor, actionKey(a)), ticket, score: Number(score) }),
-    async (actor, a, result) => {
-      if (!a.message || !a.channel || !result.ok) return;
+    'rate',
+    async (actor, a, done) => {
+      if (!a.message || !a.channel) return;
       const { extra } = splitValue(a.actions[0]!.value);
-      const key = (result.value as { ticket: { key: string } }).ticket.key;
+      const key = done.key;
       const section = (a.message.blocks?.[0] as { text?: { text?: string } } | undefined)?.text?.text ?? a.message.text ?? '';
       const msg = answeredNotice(section, t(actor.locale, 'ui.rated', { key, score: extra ?? '' }));
       await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).catch(() => undefined);
@@ -169,7 +170,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
       await presentResult(rt, actor, target, await markSensitive(rt.ctx, { meta: meta(actor, actionKey(a)), ticket: ticketId, sensitive: choice === 'mark_sensitive' }));
       return;
     }
-    const view = await ticketFor(actor, target, ticketId);
+    const view = await ticketFor(actor, target, ticketId, choice === 'close' ? 'close' : 'request_info');
     if (!view) return;
     const m: TicketModalMetadata = { ticketId: view.ticket.id, channel: target.channel };
     if (choice === 'request_info') await openModal(rt, actor, a.trigger_id, replyModal(actor.locale, ref(view), templates(actor), m, VIEW.requestInfo));
@@ -182,10 +183,29 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const a = blockAction.parse(body);
     const actor = await rt.identities.resolve(a.user.id);
     const target = replyTarget(a, respond);
-    const view = await ticketFor(actor, target, splitValue(a.actions[0]!.value).ticketId);
-    if (!view) return;
-    const zone = actor.timeZone ?? rt.ctx.calendars.get(view.department.calendar)?.timezone ?? 'UTC';
-    await replyPrivately(rt, target, ticketCard(ticketCardView(view, actor.locale, { config, timeZone: zone, now: rt.ctx.time.now() })));
+    const ticket = splitValue(a.actions[0]!.value).ticketId;
+    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'open', actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket });
+    await renderAnswer(rt, actor, target, answer);
+  }));
+
+  // "Which ticket is this about?" after a plain DM: the message joins that ticket, or raises a new one.
+  app.action(new RegExp(`^${ACTION.which}_\\d+$`), afterAck(rt, async ({ ack, body, respond }) => {
+    await ack();
+    const a = blockAction.parse(body);
+    const actor = await rt.identities.resolve(a.user.id);
+    const target = replyTarget(a, respond);
+    const choice = decodeChoice(a.actions[0]!.value);
+    if (!choice) return replyPrivately(rt, target, textMessage(t(actor.locale, 'chat.choice.expired')));
+    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'choice', actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, choice });
+    if (a.message && a.channel) {
+      // The question is answered: its buttons go, so it cannot be answered twice.
+      const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : []));
+      const msg = textMessage(escapeMrkdwn(said.join('\n') || t(actor.locale, 'chat.choice.expired')));
+      await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).catch(() => undefined);
+      await renderAnswer(rt, actor, target, { ...answer, replies: answer.replies.filter((r) => r.kind !== 'text') });
+      return;
+    }
+    await renderAnswer(rt, actor, target, answer);
   }));
 
   // App Home "New ticket".

@@ -5,8 +5,8 @@ import { ensureUser } from '../app/users';
 import type { AppContext, CommandMeta } from '../app/context';
 import type { UseCaseResult } from '../app/runner';
 import type { DashboardLinks } from '../chat/dashboard';
-import { isMessageKey, t, toLocale } from '../chat/i18n';
-import { localizeParams } from '../chat/views';
+import { t, toLocale } from '../chat/i18n';
+import { errorText as chatErrorText } from '../chat/errors';
 import type { Locale } from '../domain/types';
 import type { SlackPorts } from './ports';
 import { textMessage, type SlackMessage } from './presenters';
@@ -102,19 +102,9 @@ export function meta(actor: Actor, eventKey: string | undefined, messageRef?: st
   return { actorId: actor.id, platform: 'slack', eventKey, ...(messageRef ? { messageRef } : {}) };
 }
 
-/** A core error in the reader's words; field ids and states become their labels. */
+/** A core error in the reader's words: the chat layer's one wording (src/chat/errors.ts). */
 export function errorText(rt: SlackRuntime, locale: Locale, error: { code: string; params: Record<string, string | number> }): string {
-  const params = localizeParams(error.params, locale, defaultTimeZone(rt.ctx));
-  // Parameters can echo what a person typed (a key, a department): shown in mrkdwn, so escaped.
-  for (const [k, v] of Object.entries(params)) if (typeof v === 'string') params[k] = escapeMrkdwn(v);
-  if (error.code === 'ticket.missing_fields' && typeof error.params.fields === 'string') {
-    params.fields = error.params.fields
-      .split(',')
-      .map((id) => fieldLabel(rt.ctx, locale, id))
-      .join(locale === 'en' ? ', ' : '、');
-  }
-  const key = `error.${error.code}`;
-  return t(locale, isMessageKey(key) ? key : 'error.internal', params);
+  return chatErrorText(rt.ctx, locale, error, undefined, escapeMrkdwn);
 }
 
 export function fieldLabel(ctx: AppContext, locale: Locale, id: string): string {

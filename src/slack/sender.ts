@@ -2,31 +2,15 @@ import type { webApi } from '@slack/bolt';
 import type { Logger } from 'pino';
 import type { TicketView } from '../app/queries';
 import type { AppContext } from '../app/context';
+import { channelCardButtons } from '../chat/dispatcher';
 import { isMessageKey, t } from '../chat/i18n';
 import { formatTime, localizeParams, ticketCardView } from '../chat/views';
 import type { Locale } from '../domain/types';
-import type { OutboxRecord, OutboxSender, SendOutcome } from '../jobs/outbox-dispatcher';
+import { parseOutboxPayload, type OutboxImage, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { OUTBOX_METADATA_TYPE, outboxBlockId } from './ids';
 import type { SlackLink, SlackPorts } from './ports';
 import { escapeMrkdwn, fileShareBlocks, noticeMessage, slackTime, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, slackErrorCode } from './runtime';
-
-/** What an outbox row's payload holds (written by the core's notify()). */
-interface OutboxPayload {
-  messageKey: string;
-  params: Record<string, string | number>;
-  thread: 'requester' | 'card' | 'none';
-  actions?: string[];
-  legId?: string;
-  /** A chart sent with the text (the weekly digest): a PNG, its file name and the i18n key of its alt text. */
-  image?: OutboxImage;
-}
-
-interface OutboxImage {
-  fileName: string;
-  pngBase64: string;
-  altKey?: string;
-}
 
 export interface SlackSenderOptions {
   ctx: AppContext;
@@ -61,12 +45,8 @@ export class SlackSender implements OutboxSender {
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
-    let payload: OutboxPayload;
-    try {
-      payload = JSON.parse(row.payload) as OutboxPayload;
-    } catch {
-      return { ok: false, error: 'outbox payload is not JSON', permanent: true };
-    }
+    const payload = parseOutboxPayload(row.payload);
+    if (!payload) return { ok: false, error: 'unreadable outbox payload', permanent: true };
     try {
       if (row.event === 'card.post') return await this.postCard(row, payload);
       if (row.event === 'card.refresh') return await this.refreshCards(row);
@@ -137,9 +117,12 @@ export class SlackSender implements OutboxSender {
     return row.ticket_id ? this.o.loadTicketView(row.ticket_id) : undefined;
   }
 
-  private render(view: TicketView, locale: Locale): SlackMessage {
+  /** A department channel's card; only the department that holds the ticket gets its buttons (one rule, src/chat). */
+  private render(view: TicketView, locale: Locale, channel: string): SlackMessage {
     const zone = this.o.ctx.calendars.get(view.department.calendar)?.timezone ?? 'UTC';
-    return ticketCard(ticketCardView(view, locale, { config: this.o.ctx.config, timeZone: zone, now: this.o.ctx.time.now() }));
+    const channelDepartment = [...this.o.ctx.config.departments.values()].find((d) => d.slack?.channel === channel)?.id;
+    const withActions = channelCardButtons(view.ticket.department_id, channelDepartment);
+    return ticketCard(ticketCardView(view, locale, { config: this.o.ctx.config, timeZone: zone, now: this.o.ctx.time.now() }), { withActions });
   }
 
   private async postCard(row: OutboxRecord, payload: OutboxPayload): Promise<SendOutcome> {
@@ -147,7 +130,7 @@ export class SlackSender implements OutboxSender {
     if (!view) return { ok: false, error: `ticket ${row.ticket_id} not found`, permanent: true };
     const locale = this.locale(row);
     // The card shows the ticket as it is now, not as it was when the row was written.
-    const { channel, ts } = await this.post(row, row.target_id, this.render(view, locale));
+    const { channel, ts } = await this.post(row, row.target_id, this.render(view, locale, row.target_id));
     await this.o.ports.recordLink({ workspace: this.o.teamId, channel, messageId: ts, ticketId: view.ticket.id, legId: payload.legId ?? null, role: 'card', cardVersion: view.ticket.version });
     return { ok: true, messageRef: `${channel}/${ts}` };
   }
@@ -160,7 +143,7 @@ export class SlackSender implements OutboxSender {
     if (stale.length === 0) return { ok: true };
     const view = await this.view(row);
     if (!view) return { ok: false, error: `ticket ${row.ticket_id} not found`, permanent: true };
-    const message = this.render(view, this.locale(row));
+    const message = this.render(view, this.locale(row), row.target_id);
     for (const link of stale) {
       await this.o.client.chat.update({ channel: link.channel, ts: link.messageId, text: message.text, blocks: message.blocks as never, metadata: this.metadata(row) });
       await this.o.ports.bumpCardVersion(link.channel, link.messageId, view.ticket.version);

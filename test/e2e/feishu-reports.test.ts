@@ -209,8 +209,9 @@ describe('/ticket dashboard', () => {
   it('a plain agent is told the dashboard is for supervisors, and gets no link', async () => {
     h = await withDashboard();
     await h.say('ou_a1', '/工单 dashboard', { chatId: 'oc_help', mentionBot: true });
-    expect(h.fake.messagesIn(h.fake.p2pChatOf('ou_a1'))).toHaveLength(0);
-    expect(h.fake.messagesIn('oc_help').map((m) => h.fake.parsed(m).text)).toEqual([t('zh-CN', 'dashboard.denied')]);
+    // Answers to commands are private on every platform: in a group, by DM, with only a pointer in the group.
+    expect(h.fake.messagesIn(h.fake.p2pChatOf('ou_a1')).map((m) => h.fake.parsed(m).text)).toEqual([t('zh-CN', 'dashboard.denied')]);
+    expect(h.fake.messagesIn('oc_help').map((m) => h.fake.parsed(m).text)).toEqual([t('zh-CN', 'chat.sent_privately')]);
   });
 
   it('without the dashboard option the command says it is off', async () => {
@@ -249,24 +250,25 @@ describe('/ticket stats', () => {
   it('answers with the six metrics, volume and period, in the asker’s language', async () => {
     await raiseOne();
     h.time.advance(60 * 60 * 1000);
+    // A member asking without a department gets their own (all departments are for admins only).
     const zh = await statsCard('ou_a1', '/工单 stats 30d', 'zh-CN');
-    expect(zh).toContain(rt('zh-CN', 'stats.title', { scope: rt('zh-CN', 'stats.scope_all'), days: 30 }));
+    expect(zh).toContain(rt('zh-CN', 'stats.title', { scope: '服务台', days: 30 }));
     expect(zh).toContain(rt('zh-CN', 'stats.volume', { created: 1, resolved: 0, open: 1 }));
     for (const m of SIX_METRICS) expect(zh).not.toContain(rt('en', `metric.${m}`));
 
     await h.say('ou_a2', '/ticket lang en');
     const en = await statsCard('ou_a2', '/ticket stats', 'en');
-    expect(en).toContain(rt('en', 'stats.title', { scope: rt('en', 'stats.scope_all'), days: 7 }));
+    expect(en).toContain(rt('en', 'stats.title', { scope: 'Helpdesk', days: 7 }));
     expect(en).toContain(rt('en', 'stats.volume', { created: 1, resolved: 0, open: 1 }));
   });
 
   it('takes a department by id or localized name, in any order with the period', async () => {
     await raiseOne();
     h.time.advance(60 * 1000); // the period ends now; the ticket was raised a minute ago
-    const fin = await statsCard('ou_a1', '/工单 stats 财务部 30d', 'zh-CN');
+    const fin = await statsCard('ou_boss', '/工单 stats 财务部 30d', 'zh-CN');
     expect(fin).toContain(rt('zh-CN', 'stats.title', { scope: '财务部', days: 30 }));
     expect(fin).toContain(rt('zh-CN', 'stats.volume', { created: 0, resolved: 0, open: 0 }));
-    const help = await statsCard('ou_a1', '/工单 stats 7d helpdesk', 'zh-CN');
+    const help = await statsCard('ou_boss', '/工单 stats 7d helpdesk', 'zh-CN');
     expect(help).toContain(rt('zh-CN', 'stats.title', { scope: '服务台', days: 7 }));
     expect(help).toContain(rt('zh-CN', 'stats.volume', { created: 1, resolved: 0, open: 1 }));
   });

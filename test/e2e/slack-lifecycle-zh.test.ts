@@ -54,6 +54,6 @@ describe('Slack end to end (zh-CN)', () => {
     const { responseId } = await h.command('UZH', 'show XX-1');
     expect(h.responseTexts(responseId).join('\n')).toMatch(/XX-1/);
     const help = await h.command('UZH', 'help');
-    expect(h.responseTexts(help.responseId).join('\n')).toContain('提交和跟进工单');
+    expect(h.responseTexts(help.responseId).join('\n')).toContain('工单命令');
   });
 });

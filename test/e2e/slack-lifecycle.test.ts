@@ -266,11 +266,12 @@ describe('Slack end to end (en)', () => {
     const text = async (user: string, command: string) => h.responseTexts((await h.command(user, command)).responseId).join('\n');
     expect(await text('UREQ', 'mine')).toContain('Raised by you');
     const queue = await text('UIT1', 'queue');
-    expect(queue).toContain('Queue of IT');
-    expect(await text('UOUT', 'queue')).toContain('Which department?');
+    expect(queue).toContain('Open tickets of IT');
+    expect(await text('UOUT', 'queue')).toContain('you are in none');
     expect(await text('UREQ', 'show IT-1001')).toContain('IT-1001 · No SMS code');
-    expect(await text('UOUT', 'show IT-1001')).toContain('You are not allowed');
-    expect(await text('UREQ', 'show IT-9999')).toContain('IT-9999 was not found');
+    // Refused and missing read the same: nobody learns which keys exist.
+    expect(await text('UOUT', 'show IT-1001')).toContain('There is no ticket IT-1001 that you can see');
+    expect(await text('UREQ', 'show IT-9999')).toContain('There is no ticket IT-9999 that you can see');
     const policy = await text('UREQ', 'policy');
     expect(policy).toContain('working hours'); // business time never reads as "1d"
     expect(policy).not.toMatch(/\d+[dh]\b/);

@@ -145,11 +145,21 @@ export class FeishuHarness {
    * endpoint, no HTTP server): `post` and everything built on it then push frames over the socket.
    */
   static async start(
-    opts: { ackBudgetMs?: number; workConcurrency?: number; locale?: 'zh-CN' | 'en'; dashboard?: (ctx: AppContext) => DashboardLinks; longConnection?: boolean } = {},
+    opts: {
+      ackBudgetMs?: number;
+      workConcurrency?: number;
+      locale?: 'zh-CN' | 'en';
+      dashboard?: (ctx: AppContext) => DashboardLinks;
+      longConnection?: boolean;
+      /** Another configuration (the parity suite runs one config on both platforms). */
+      config?: Config;
+      /** Another database (PostgreSQL: see test/support/storage.ts storageVariants); closed by stop(). */
+      storage?: Storage;
+    } = {},
   ): Promise<FeishuHarness> {
-    const storage = await openMigratedSqlite();
+    const storage = opts.storage ?? (await openMigratedSqlite());
     const time = new ManualTime(new Date('2026-03-02T02:00:00Z'));
-    const ctx = testContext(storage, time, feishuTestConfig(opts.locale));
+    const ctx = testContext(storage, time, opts.config ?? feishuTestConfig(opts.locale));
     if (process.env.TEST_LOG_LEVEL) ctx.logger = pino({ level: process.env.TEST_LOG_LEVEL });
     const fake = await startFakeFeishu(opts.longConnection ? { appId: LONG_CONNECTION_APP_ID } : {});
     fake.nowMs = () => time.now().getTime();

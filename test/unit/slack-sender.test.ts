@@ -51,6 +51,14 @@ describe.each(storageVariants())('SlackSender ($name)', (variant) => {
     expect(links).toEqual([expect.objectContaining({ platform: 'slack', channel: 'C0IT', role: 'card', ticket_id: row.ticket_id })]);
   });
 
+  it('reads the payload with the one outbox schema (src/app/outbox.ts): a row it cannot read is refused for good, not half-sent', async () => {
+    const row = await cardRow();
+    const notice = { ...row, event: 'ticket.claimed', payload: JSON.stringify({ params: { key: 'IT-1' } }) };
+    expect(await sender.send(notice)).toEqual({ ok: false, error: 'unreadable outbox payload', permanent: true });
+    expect(await sender.send({ ...notice, payload: '{' })).toEqual({ ok: false, error: 'unreadable outbox payload', permanent: true });
+    expect(fake.callsOf('chat.postMessage')).toHaveLength(0);
+  });
+
   it('finds the message of an earlier attempt instead of posting twice', async () => {
     const row = await cardRow();
     await sender.send(row);

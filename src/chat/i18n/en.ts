@@ -276,6 +276,32 @@ export const en = {
   'ui.form.expired': 'The form could not open in time (Slack waits only 3 seconds). Please click again.',
   'ui.card.fields_more': '…and {count} more fields (see /ticket show)',
   'ui.assign.no_members': 'This department has no members the bot knows of yet. Ask an admin to check its members.',
+
+  // issue 14: one chat layer (src/chat/commands.ts, src/chat/dispatcher.ts) and the read matrix (src/app/access.ts).
+  'error.ticket.not_visible': 'There is no ticket {key} that you can see. Check the number, e.g. IT-1042.',
+  'error.access.department_denied': 'You can see the queue and figures of your own departments only ({yours}); "{department}" is not one of them.',
+  'error.access.no_department': 'Queues and figures are for the members and supervisors of a department (and admins); you are in none.',
+  'error.access.which_department': 'Which department? Yours: {departments}',
+  'error.access.period_too_long': 'Figures go back at most {max} days ({days} asked). Try e.g. 30d.',
+  'chat.help': 'Ticket commands (/ticket or /工单; in a group, @ the bot):\n/ticket or /ticket new: open the form\n/ticket <text>: raise a ticket from the text\n/ticket mine: your open tickets\n/ticket queue [department]: a department\'s open tickets\n/ticket show IT-1042: one ticket\n/ticket stats [department] [7d|30d|30天]: the figures\n/ticket policy: SLAs, calendars, handoff limits and escalation in force\n/ticket dashboard: a link to the web dashboard (supervisors, admins)\n/ticket feedback <idea>: suggest an improvement\n/ticket lang zh|en: change your language\nA reply in a ticket card\'s thread is an internal note.',
+  'chat.unknown': 'I do not know "{word}". Here is what I can do:',
+  'chat.created': '{key} raised: {title}. I will keep you posted in a direct message.',
+  'chat.no_default_category': 'Quick tickets are not set up (intake.default_category). Use /ticket new to pick a category.',
+  'chat.complete_ticket': 'Complete the ticket',
+  'chat.mine.title': 'Your tickets',
+  'chat.mine.assigned': 'Assigned to you',
+  'chat.mine.requested': 'Raised by you',
+  'chat.queue.title': 'Open tickets of {department}',
+  'chat.show.usage': 'Which ticket? Try /ticket show IT-1042.',
+  'chat.feedback.usage': 'Write your idea after the command: /ticket feedback <idea>',
+  'chat.feedback.thanks': 'Thanks! Your idea was recorded.',
+  'chat.lang.usage': 'Use /ticket lang zh or /ticket lang en.',
+  'chat.lang.set': 'Language set to English.',
+  'chat.sent_privately': 'I answered you in a direct message.',
+  'chat.which_ticket': 'You have tickets waiting on your answer. Is this message about one of them?',
+  'chat.which_ticket.new': 'New ticket',
+  'chat.which_ticket.added': 'Added to {key}.',
+  'chat.choice.expired': 'That question was already answered.',
 } as const;
 
 export type MessageKey = keyof typeof en;

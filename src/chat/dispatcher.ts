@@ -1,0 +1,344 @@
+import { statsScope, viewQueue, viewTicket } from '../app/access';
+import type { AppContext, Attachment, CommandMeta } from '../app/context';
+import { createTicket, type TicketSource } from '../app/createTicket';
+import { requesterReply } from '../app/messages';
+import { assignTicket } from '../app/assignTicket';
+import { changePriority } from '../app/changePriority';
+import { claimTicket } from '../app/claimTicket';
+import { confirmFixed, rateTicket, reopenTicket } from '../app/closing';
+import { getTicketView, listMine, listWaitingOn, type TicketView } from '../app/queries';
+import { submitFeedback } from '../app/submitFeedback';
+import { setLanguage } from '../app/users';
+import { isStaff } from '../domain/access';
+import type { Role } from '../domain/ticket';
+import type { Locale, Platform, Priority } from '../domain/types';
+import { policySummary } from '../reports/docs';
+import { rt as reportText } from '../reports/i18n';
+import { formatStatsText, statsSummary } from '../reports/stats';
+import { parseTicketCommand, periodDays, type TicketCommand } from './commands';
+import type { DashboardLinks } from './dashboard';
+import { defaultTimeZone, errorText, type CoreError } from './errors';
+import { t } from './i18n';
+import { ticketCardView, ticketListItem, type TicketCardView, type TicketListItem } from './views';
+
+/**
+ * The inbound contract. Each platform turns its payloads into an Intent (who, what, a dedup key
+ * and where to answer); `dispatch` runs it through the core and returns neutral view models
+ * (ChatReply); the platform renders them (Block Kit, Feishu card JSON) and sends them. Every answer
+ * is private to the actor: the platform's `privateAnswer` capability decides how (Slack: ephemeral,
+ * Feishu: a DM). Nothing here knows which platform it serves.
+ */
+export interface ChatActor {
+  /** Our user id (`slack:U0123`, `feishu:ou_x`). */
+  id: string;
+  locale: Locale;
+  timeZone?: string | undefined;
+}
+
+interface IntentBase<Target> {
+  actor: ChatActor;
+  platform: Platform;
+  /** The inbound event's key: a retry of the same request is recognised by the core. */
+  dedupKey: string;
+  /** Where the platform answers (opaque here). */
+  replyTarget: Target;
+}
+
+export type Intent<Target = unknown> =
+  /** `/ticket …` or `/工单 …` (the text after the command word). */
+  | (IntentBase<Target> & {
+      kind: 'command';
+      text: string;
+      source?: TicketSource | undefined;
+      attachments?: Attachment[] | undefined;
+      /** The text of the message the command answers (`/ticket` as a reply): the form opens prefilled with it. */
+      quoted?: string | undefined;
+    })
+  /** A message sent straight to the bot, not in a ticket's thread. */
+  | (IntentBase<Target> & { kind: 'message'; text: string; source?: TicketSource | undefined; attachments?: Attachment[] | undefined })
+  /** The answer to "which ticket is this about?" (a ticket id or `new`). */
+  | (IntentBase<Target> & { kind: 'choice'; choice: ChoiceValue })
+  /** A button that shows a ticket's card to the presser alone ("Open", "Show"). */
+  | (IntentBase<Target> & { kind: 'open'; ticket: string })
+  /** A button that acts at once on its ticket (claim, take over, Fixed? yes/no, a survey score, a priority). */
+  | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined });
+
+export type PressAction = 'claim' | 'take_over' | 'confirm' | 'reopen' | 'rate' | 'priority';
+
+/** What a "which ticket?" button carries: the choice, the original message's key and its text. */
+export interface ChoiceValue {
+  c: string;
+  k: string;
+  x: string;
+}
+
+/** Neutral view models; every one is shown to the actor alone. */
+export type ChatReply =
+  | { kind: 'text'; text: string }
+  | { kind: 'info'; title: string; lines: string[] }
+  | { kind: 'lists'; title: string; sections: { title: string; items: TicketListItem[] }[] }
+  | { kind: 'ticket'; view: TicketView; card: TicketCardView; buttons: boolean }
+  /** The new-ticket form: prefilled, at the category when known, saying what is missing. */
+  | { kind: 'form'; draft: { title: string; description: string }; categoryId?: string | undefined; missing: string[]; problem?: string | undefined }
+  /** A question answered with one tap: each option's value goes back as a `choice` intent. */
+  | { kind: 'choose'; text: string; options: { label: string; value: ChoiceValue; primary?: boolean }[] }
+  /** Must reach the actor's direct chat with the bot, never a channel (signed links); `pointer` is said where they asked, if elsewhere. */
+  | { kind: 'direct'; text: string; pointer: string };
+
+export interface Answer {
+  replies: ChatReply[];
+  /** A press that took effect (or had already, by the same person): the ticket it acted on. */
+  done?: { key: string } | undefined;
+  /** Set after `/ticket lang`: the platform refreshes what it caches about the actor. */
+  localeChanged?: Locale | undefined;
+}
+
+export interface ChatDeps {
+  ctx: AppContext;
+  dashboard?: DashboardLinks | undefined;
+}
+
+/** Longest text a choice button carries (button values are small on every platform). */
+export const CHOICE_TEXT_MAX = 1500;
+
+export function zoneOf(ctx: AppContext, actor: ChatActor): string {
+  return actor.timeZone ?? defaultTimeZone(ctx);
+}
+
+const text = (body: string): ChatReply => ({ kind: 'text', text: body });
+
+function meta(intent: IntentBase<unknown>, dedupKey = intent.dedupKey): CommandMeta {
+  return { actorId: intent.actor.id, platform: intent.platform, eventKey: dedupKey };
+}
+
+/** Title and description from free text: the first line (cut) and the whole text. */
+export function draftFromText(body: string): { title: string; description: string } {
+  const clean = body.trim();
+  const firstLine = clean.split('\n')[0]?.trim() ?? '';
+  const chars = [...firstLine];
+  return { title: chars.length <= 100 ? firstLine : chars.slice(0, 99).join('') + '…', description: clean };
+}
+
+/** Which cards carry buttons, one rule: a card shown to one person has them when that person is staff of the ticket. */
+export function privateCardButtons(roles: ReadonlySet<Role>): boolean {
+  return isStaff(roles);
+}
+
+/** A card in a department's channel has buttons only in the department that holds the ticket. */
+export function channelCardButtons(ticketDepartmentId: string, channelDepartmentId: string | undefined): boolean {
+  return channelDepartmentId === undefined || channelDepartmentId === ticketDepartmentId;
+}
+
+export async function dispatch(deps: ChatDeps, intent: Intent): Promise<Answer> {
+  switch (intent.kind) {
+    case 'command':
+      return runCommand(deps, intent, parseTicketCommand(deps.ctx.config, intent.text));
+    case 'message':
+      return onMessage(deps, intent);
+    case 'choice':
+      return onChoice(deps, intent);
+    case 'open':
+      return { replies: [await ticketReply(deps, intent.actor, intent.ticket)] };
+    case 'press':
+      return onPress(deps, intent);
+  }
+}
+
+/**
+ * Buttons that act at once. A second Claim by the person who already has the ticket is no error
+ * (a double click): it answers as done, saying nothing, on every platform.
+ */
+async function onPress(deps: ChatDeps, intent: Extract<Intent, { kind: 'press' }>): Promise<Answer> {
+  const { ctx } = deps;
+  const { actor, ticket } = intent;
+  const m = meta(intent);
+  const run = async () => {
+    switch (intent.action) {
+      case 'claim':
+        return claimTicket(ctx, { meta: m, ticket });
+      case 'take_over':
+        return assignTicket(ctx, { meta: m, ticket, assigneeId: actor.id });
+      case 'confirm':
+        return confirmFixed(ctx, { meta: m, ticket });
+      case 'reopen':
+        return reopenTicket(ctx, { meta: m, ticket });
+      case 'rate':
+        return rateTicket(ctx, { meta: m, ticket, score: intent.score ?? 0 });
+      case 'priority':
+        return changePriority(ctx, { meta: m, ticket, priority: intent.priority ?? ('' as Priority) });
+    }
+  };
+  const r = await run();
+  if (r.ok) return { replies: [], done: { key: r.value.ticket.key } };
+  if (r.error.code === 'ticket.already_assigned' && intent.action === 'claim') {
+    const mine = await getTicketView(ctx, ticket);
+    if (mine?.ticket.assignee_id === actor.id) return { replies: [], done: { key: mine.ticket.key } };
+  }
+  return { replies: [text(errorText(ctx, actor.locale, r.error, zoneOf(ctx, actor)))] };
+}
+
+async function ticketReply(deps: ChatDeps, actor: ChatActor, key: string): Promise<ChatReply> {
+  const { ctx } = deps;
+  const found = await viewTicket(ctx, actor.id, key);
+  if (!found.ok) return text(errorText(ctx, actor.locale, found.error));
+  const card = ticketCardView(found.value.view, actor.locale, { config: ctx.config, timeZone: zoneOf(ctx, actor), now: ctx.time.now() });
+  return { kind: 'ticket', view: found.value.view, card, buttons: privateCardButtons(found.value.roles) };
+}
+
+async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'command' }>, cmd: TicketCommand): Promise<Answer> {
+  const { ctx } = deps;
+  const { actor } = intent;
+  const lc = actor.locale;
+  const fail = (error: CoreError): Answer => ({ replies: [text(errorText(ctx, lc, error, zoneOf(ctx, actor)))] });
+  const unknownDepartment = (typed: string): Answer => {
+    const known = [...ctx.config.departments.values()].map((d) => `${d.id} (${d.name[lc]})`).join(', ');
+    return { replies: [text(reportText(lc, 'stats.unknown_department', { department: typed, known }))] };
+  };
+  switch (cmd.kind) {
+    case 'new':
+      return { replies: [{ kind: 'form', draft: intent.quoted ? draftFromText(intent.quoted) : { title: '', description: '' }, missing: [] }] };
+    case 'quick':
+      return { replies: await quickCreate(deps, intent, cmd.text, intent.attachments, intent.source, true) };
+    case 'help':
+      return { replies: [text(t(lc, 'chat.help'))] };
+    case 'unknown':
+      return { replies: [text(`${t(lc, 'chat.unknown', { word: cmd.word })}\n\n${t(lc, 'chat.help')}`)] };
+    case 'mine': {
+      const mine = await listMine(ctx, actor.id);
+      const zone = zoneOf(ctx, actor);
+      return {
+        replies: [
+          {
+            kind: 'lists',
+            title: t(lc, 'chat.mine.title'),
+            sections: [
+              { title: t(lc, 'chat.mine.assigned'), items: mine.assigned.slice(0, 20).map((r) => ticketListItem(r, lc, zone)) },
+              { title: t(lc, 'chat.mine.requested'), items: mine.requested.slice(0, 20).map((r) => ticketListItem(r, lc, zone)) },
+            ],
+          },
+        ],
+      };
+    }
+    case 'queue': {
+      if (cmd.departmentText && !cmd.departmentId) return unknownDepartment(cmd.departmentText);
+      const queue = await viewQueue(ctx, actor.id, cmd.departmentId, 30);
+      if (!queue.ok) return fail(queue.error);
+      const name = ctx.config.departments.get(queue.value.departmentId)!.name[lc];
+      const zone = zoneOf(ctx, actor);
+      const title = t(lc, 'chat.queue.title', { department: name });
+      return { replies: [{ kind: 'lists', title, sections: [{ title: name, items: queue.value.items.map((r) => ticketListItem(r, lc, zone)) }] }] };
+    }
+    case 'show':
+      if (cmd.key === '') return { replies: [text(t(lc, 'chat.show.usage'))] };
+      return { replies: [await ticketReply(deps, actor, cmd.key)] };
+    case 'stats': {
+      if (cmd.departmentText && !cmd.departmentId) return unknownDepartment(cmd.departmentText);
+      const scope = await statsScope(ctx, actor.id, cmd.departmentId, periodDays(cmd.periodText) ?? cmd.days);
+      if (!scope.ok) return fail(scope.error);
+      const result = await statsSummary(ctx, scope.value);
+      if (!result.ok) return fail(result.error);
+      const [title = '', ...lines] = formatStatsText(result.value, lc).split('\n');
+      return { replies: [{ kind: 'info', title, lines }] };
+    }
+    case 'policy': {
+      const [title = '', ...lines] = policySummary(ctx.config, lc);
+      return { replies: [{ kind: 'info', title, lines }] };
+    }
+    case 'dashboard': {
+      const link = deps.dashboard ? await deps.dashboard.linkFor(actor.id, lc) : ({ kind: 'off' } as const);
+      if (link.kind === 'off') return { replies: [text(t(lc, 'dashboard.off'))] };
+      if (link.kind === 'denied') return { replies: [text(t(lc, 'dashboard.denied'))] };
+      return { replies: [{ kind: 'direct', text: t(lc, 'dashboard.link', { url: link.url }), pointer: t(lc, 'dashboard.sent') }] };
+    }
+    case 'feedback': {
+      if (cmd.text === '') return { replies: [text(t(lc, 'chat.feedback.usage'))] };
+      const r = await submitFeedback(ctx, { meta: meta(intent), text: cmd.text });
+      return r.ok ? { replies: [text(t(lc, 'chat.feedback.thanks'))] } : fail(r.error);
+    }
+    case 'lang': {
+      if (!cmd.locale) return { replies: [text(t(lc, 'chat.lang.usage'))] };
+      await setLanguage(ctx, actor.id, cmd.locale);
+      return { replies: [text(t(cmd.locale, 'chat.lang.set'))], localeChanged: cmd.locale };
+    }
+  }
+}
+
+/**
+ * `/ticket <text>`, a message to the bot, a reaction: the same effect everywhere. The ticket is
+ * raised at once in the intake's default category; a form only when that is not possible
+ * (no default category, or required fields missing).
+ */
+export async function quickCreate(
+  deps: ChatDeps,
+  intent: IntentBase<unknown>,
+  body: string,
+  attachments: Attachment[] | undefined,
+  source: TicketSource | undefined,
+  confirm: boolean,
+  dedupKey = intent.dedupKey,
+): Promise<ChatReply[]> {
+  const { ctx } = deps;
+  const lc = intent.actor.locale;
+  const draft = draftFromText(body);
+  const categoryId = ctx.config.raw.intake.default_category;
+  if (!categoryId) return [{ kind: 'form', draft, missing: [], problem: t(lc, 'chat.no_default_category') }];
+  const result = await createTicket(ctx, {
+    meta: { ...meta(intent, dedupKey), ...(source?.permalink ? { messageRef: source.permalink } : {}) },
+    categoryId,
+    title: draft.title,
+    description: draft.description,
+    fields: {},
+    attachments: attachments ?? [],
+    source,
+    locale: lc,
+  });
+  if (result.ok) return confirm && !result.duplicate ? [text(t(lc, 'chat.created', { key: result.value.ticket.key, title: result.value.ticket.title }))] : [];
+  const problem = errorText(ctx, lc, result.error, zoneOf(ctx, intent.actor));
+  if (result.error.code === 'ticket.missing_fields') {
+    const missing = String(result.error.params.fields ?? '').split(',').filter((f) => f && f !== 'title');
+    return [{ kind: 'form', draft, categoryId, missing, problem }];
+  }
+  return [text(problem)];
+}
+
+/**
+ * A message to the bot outside any ticket thread. When tickets wait on this requester's answer,
+ * the message is probably one: ask which, in one tap (or "new ticket"). Otherwise it raises one.
+ */
+async function onMessage(deps: ChatDeps, intent: Extract<Intent, { kind: 'message' }>): Promise<Answer> {
+  const { ctx } = deps;
+  if (intent.text.trim() === '' && !intent.attachments?.length) return { replies: [] };
+  const waiting = await listWaitingOn(ctx, intent.actor.id);
+  if (waiting.length > 0 && intent.text.trim() !== '') {
+    const x = [...intent.text.trim()].slice(0, CHOICE_TEXT_MAX).join('');
+    const options = waiting.map((w) => ({ label: `${w.key} ${w.title}`.slice(0, 70), value: { c: w.id, k: intent.dedupKey, x }, primary: false }));
+    options.push({ label: t(intent.actor.locale, 'chat.which_ticket.new'), value: { c: 'new', k: intent.dedupKey, x }, primary: false });
+    options[0]!.primary = true;
+    return { replies: [{ kind: 'choose', text: t(intent.actor.locale, 'chat.which_ticket'), options }] };
+  }
+  return { replies: await quickCreate(deps, intent, intent.text, intent.attachments, intent.source, false) };
+}
+
+/** One tap on "which ticket?": the text goes to that ticket as the requester's answer, or raises a new one. */
+async function onChoice(deps: ChatDeps, intent: Extract<Intent, { kind: 'choice' }>): Promise<Answer> {
+  const { ctx } = deps;
+  const lc = intent.actor.locale;
+  // Both answers share one key: whichever tap comes first wins, a second does nothing.
+  const key = `${intent.choice.k}:which`;
+  if (intent.choice.c === 'new') {
+    const replies = await quickCreate(deps, intent, intent.choice.x, undefined, undefined, true, key);
+    return { replies: replies.length ? replies : [text(t(lc, 'chat.choice.expired'))] };
+  }
+  const r = await requesterReply(ctx, { meta: meta(intent, key), ticket: intent.choice.c, body: intent.choice.x });
+  if (!r.ok) return { replies: [text(errorText(ctx, lc, r.error, zoneOf(ctx, intent.actor)))] };
+  if (r.duplicate) return { replies: [text(t(lc, 'chat.choice.expired'))] };
+  return { replies: [text(t(lc, 'chat.which_ticket.added', { key: r.value.ticket.key }))] };
+}
+
+/** A department's figures as text (title line first), for those the matrix lets see them (App Home, digests in chat). */
+export async function departmentFigures(ctx: AppContext, actor: ChatActor, departmentId: string, days: number): Promise<string | undefined> {
+  const scope = await statsScope(ctx, actor.id, departmentId, days);
+  if (!scope.ok) return undefined;
+  const summary = await statsSummary(ctx, scope.value);
+  return summary.ok ? formatStatsText(summary.value, actor.locale) : undefined;
+}
