@@ -95,6 +95,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
 
     const web = createWebServer({
       logger,
+      metricsToken: env.TICKETBOT_METRICS_TOKEN,
+      environment: env.NODE_ENV,
       health: {
         database: async () => {
           await sql`select 1`.execute(storage.db);
@@ -150,6 +152,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
         logger.info({ platform: 'feishu' }, `Feishu: off — ${feishu.reason}`);
       }
     } else logger.info({ platform: 'feishu' }, `Feishu: off — ${platforms.feishu!.reason}`);
+    // Every route is mounted: unknown paths and errors get JSON answers without details.
+    web.finish();
 
     // Payloads stored but not finished (a crash, a restart, another replica's) are taken over here.
     intake.start();

@@ -3,6 +3,8 @@ import { z } from 'zod';
 /** The only place that reads process.env. Every variable is listed in the README. */
 const envSchema = z.object({
   TICKETBOT_CONFIG: z.string().optional(),
+  /** Production behaviour (no error details in HTTP answers) unless set otherwise. */
+  NODE_ENV: z.string().default('production'),
   DATABASE_URL: z.string().optional(),
   TICKETBOT_DB_FILE: z.string().default('./data/ticketbot.db'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),

@@ -13,6 +13,7 @@ import type { FeishuPorts } from './ports';
 import { defaultTicketViewLoader, type FeishuRuntime } from './runtime';
 import { FeishuSender } from './sender';
 import { verifyFeishuRequest, type FeishuHttpSecrets } from './verify';
+import { jsonErrorHandler } from '../http-errors';
 
 export const FEISHU_EVENTS_PATH = '/feishu/events';
 /** What the SDK's long connection accepts as an app id. */
@@ -251,5 +252,8 @@ export function feishuEventsRouter(o: { secrets: FeishuHttpSecrets; inbound: Fei
       res.status(500).json({ error: 'internal' });
     }
   });
+  // Body errors (over 1 MB, bad gzip, unknown Content-Encoding) happen before any signature check:
+  // answer them here, as JSON without details, whatever server this router is mounted on.
+  router.use(FEISHU_EVENTS_PATH, jsonErrorHandler(o.logger));
   return router;
 }

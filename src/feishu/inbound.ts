@@ -83,7 +83,10 @@ export class FeishuInbound {
     const log = this.rt.logger.child({ eventId: header.event_id, eventType: header.event_type });
     if (header.event_type === 'card.action.trigger') {
       const evt = cardActionEventSchema.safeParse(event);
-      if (!evt.success) return {};
+      if (!evt.success) {
+        log.warn({ issues: evt.error.issues.map((i) => i.path.join('.')) }, 'feishu card action of an unexpected shape; refused');
+        return toast('error', t(this.rt.ctx.config.raw.locale, 'error.malformed_request'));
+      }
       return this.answer(
         () => handleCardAction(this.rt, evt.data, tenant),
         () => toast('info', t(this.rt.ctx.config.raw.locale, 'feishu.toast.working')),

@@ -144,7 +144,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
     logger: boltLogger(logger),
     // We keep our own conversation state (the database); Bolt's memory store is not needed.
     convoStore: false,
-  }, o.intake, logger);
+  }, o.intake, logger, () => t(ctx.config.raw.locale, 'error.malformed_request'));
 
   const client = new webApi.WebClient(token, clientOptions);
   const runtime: SlackRuntime = {

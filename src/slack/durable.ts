@@ -14,7 +14,13 @@ const outcomes = new AsyncLocalStorage<Outcome>();
 /** Called from the app's error handler: marks the payload being worked as failed. */
 export function noteListenerFailure(err: unknown): void {
   const outcome = outcomes.getStore();
-  if (outcome && outcome.error === undefined) outcome.error = err ?? new Error('listener failed');
+  // Bolt wraps errors without a code (UnknownError, with the error itself as `original`).
+  const original = (err as { original?: unknown } | null | undefined)?.original;
+  if (outcome && outcome.error === undefined) outcome.error = original ?? err ?? new Error('listener failed');
+}
+
+function isMalformed(err: unknown): boolean {
+  return (err as { name?: string } | null | undefined)?.name === 'ZodError';
 }
 
 /** Kind and dedup key of a Slack payload (HTTP body or Socket Mode payload; both have the same shape). */
@@ -39,10 +45,13 @@ export class DurableBolt extends App {
   private intake: DurableIntake | undefined;
   private log: Logger | undefined;
 
-  constructor(options: AppOptions, intake: DurableIntake | undefined, logger: Logger) {
+  private malformedText: () => string;
+
+  constructor(options: AppOptions, intake: DurableIntake | undefined, logger: Logger, malformedText: () => string) {
     super(options);
     this.intake = intake;
     this.log = logger;
+    this.malformedText = malformedText;
   }
 
   override async processEvent(event: ReceiverEvent): Promise<void> {
@@ -77,7 +86,25 @@ export class DurableBolt extends App {
     }
     const error = await this.work({ ...event, ack });
     if (!acked) await ack();
+    if (isMalformed(error)) await this.tellMalformed(body as Record<string, unknown>);
     if (admission?.fresh) await admission.finish(error);
+  }
+
+  /** A payload our schemas refuse: the person is told so (privately, through response_url) instead of silence. */
+  private async tellMalformed(body: Record<string, unknown>): Promise<void> {
+    const url = typeof body.response_url === 'string' ? body.response_url : undefined;
+    this.log?.warn({ type: typeof body.type === 'string' ? body.type : body.command ? 'command' : 'unknown' }, 'Slack: a payload of an unexpected shape; refused');
+    if (!url || !/^https?:\/\//.test(url)) return;
+    try {
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text: this.malformedText() }),
+        signal: AbortSignal.timeout(5000),
+      });
+    } catch (err) {
+      this.log?.warn({ err: String(err) }, 'Slack: could not answer a malformed request');
+    }
   }
 
   /** Runs the listeners on a payload; resolves with the listener failure, if any. */

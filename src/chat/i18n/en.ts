@@ -259,6 +259,8 @@ export const en = {
   'dashboard.sent': 'I sent you the dashboard link in a direct message.',
   'dashboard.denied': 'The dashboard is for supervisors and admins. Ask an admin if you need access.',
   'dashboard.off': 'The dashboard is off: the admin must set TICKETBOT_PUBLIC_URL and TICKETBOT_SECRET.',
+  // issue 15: malformed inbound payloads
+  'error.malformed_request': 'I could not read this request (a field had an unexpected shape). Please try again from the latest message or form.',
 } as const;
 
 export type MessageKey = keyof typeof en;

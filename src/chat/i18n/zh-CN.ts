@@ -260,4 +260,6 @@ export const zhCN: Record<MessageKey, string> = {
   'dashboard.sent': '看板链接已通过私信发给你。',
   'dashboard.denied': '看板仅对主管和管理员开放。如需访问,请联系管理员。',
   'dashboard.off': '看板未启用:管理员需要设置 TICKETBOT_PUBLIC_URL 和 TICKETBOT_SECRET。',
+  // issue 15: malformed inbound payloads
+  'error.malformed_request': '无法读取这个请求(某个字段的格式不对)。请在最新的消息或表单中重试。',
 };
