@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { t, isMessageKey } from '../chat/i18n';
 import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
-import type { OutboxRecord, OutboxSender, SendOutcome } from '../jobs/outbox-dispatcher';
+import type { FollowUp, OutboxRecord, OutboxSender, SendOutcome } from '../jobs/outbox-dispatcher';
 import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
 import { actionFormCard, imageNoticeCard, notificationCard, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
@@ -36,6 +36,10 @@ const payloadSchema = z.object({
 });
 type Payload = z.infer<typeof payloadSchema>;
 
+/** One 加急 on a sent message: its own outbox row, so a failed SMS is retried without re-sending the message or the others. */
+export const URGENT_EVENT = 'feishu.urgent';
+const urgentPayloadSchema = z.object({ messageId: z.string().min(1), kind: z.enum(['app', 'sms', 'phone']) });
+
 const NOTIFICATION_ACTIONS: readonly string[] = ['confirm', 'reopen', 'take_over', 'reassign', 'extend', 'open'];
 /** Image keys of rows whose message is not sent yet, so a retry does not upload the picture again. */
 const UPLOADED_KEEP = 200;
@@ -63,11 +67,13 @@ export class FeishuSender implements OutboxSender {
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
+    if (row.event === URGENT_EVENT) return this.sendUrgent(row);
     const parsed = payloadSchema.safeParse(safeJson(row.payload));
     if (!parsed.success) return { ok: false, error: 'unreadable outbox payload', permanent: true };
     try {
       const ref = await this.deliver(row, parsed.data);
-      return ref ? { ok: true, messageRef: ref } : { ok: true };
+      const followUps = ref ? this.urgentFollowUps(row, parsed.data, ref) : [];
+      return { ok: true, ...(ref ? { messageRef: ref } : {}), ...(followUps.length ? { followUps } : {}) };
     } catch (err) {
       const e = toApiError(err);
       this.rt.logger.warn({ outboxId: row.id, event: row.event, code: e.code, status: e.httpStatus }, 'feishu delivery failed');
@@ -88,12 +94,29 @@ export class FeishuSender implements OutboxSender {
     const content = p.image ? await this.imageContent(row, p.image, locale, text) : this.contentFor(row, p, locale, text);
     const sent = await this.place(row, p, content);
     this.uploaded.delete(row.id);
-    if (row.urgent === 1 && row.target_kind === 'user') {
-      // 加急: in-app by default; SMS and phone cost money and go out only when the level opts in.
-      const via: UrgentKind[] = p.urgentVia?.length ? p.urgentVia : ['app'];
-      for (const kind of via) await this.rt.api.urgent(sent.messageId, kind, [row.target_id]);
-    }
     return sent.messageId;
+  }
+
+  /** 加急 rows for a message just sent to a person: in-app by default; SMS and phone only when the level opts in (they cost money). */
+  private urgentFollowUps(row: OutboxRecord, p: Payload, messageId: string): FollowUp[] {
+    if (row.urgent !== 1 || row.target_kind !== 'user' || row.event === 'card.post' || row.event === 'card.refresh') return [];
+    const via: UrgentKind[] = p.urgentVia?.length ? p.urgentVia : ['app'];
+    return [...new Set(via)].map((kind) => ({ key: `urgent_${kind}`, event: URGENT_EVENT, payload: JSON.stringify({ messageId, kind }) }));
+  }
+
+  private async sendUrgent(row: OutboxRecord): Promise<SendOutcome> {
+    const parsed = urgentPayloadSchema.safeParse(safeJson(row.payload));
+    if (!parsed.success) return { ok: false, error: 'unreadable urgent payload', permanent: true };
+    try {
+      await this.rt.api.urgent(parsed.data.messageId, parsed.data.kind, [row.target_id]);
+      return { ok: true };
+    } catch (err) {
+      const e = toApiError(err);
+      this.rt.logger.warn({ outboxId: row.id, kind: parsed.data.kind, code: e.code }, 'feishu 加急 failed');
+      if (e.rateLimited) return { ok: false, error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 };
+      if (PERMANENT_CODES.has(e.code)) return { ok: false, error: e.message, permanent: true };
+      return { ok: false, error: e.message };
+    }
   }
 
   private contentFor(row: OutboxRecord, p: Payload, locale: Locale, text: string): { msgType: 'text' | 'interactive'; content: string } {
