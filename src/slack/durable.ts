@@ -85,8 +85,13 @@ export class DurableBolt extends App {
       }
     }
     const error = await this.work({ ...event, ack });
+    const malformed = isMalformed(error);
+    if (!acked && malformed && (body as { type?: unknown }).type === 'view_submission') {
+      // The form stays open and says, in place, that it could not be read.
+      await ack({ response_action: 'update', view: { type: 'modal', title: { type: 'plain_text', text: 'ticketbot' }, blocks: [{ type: 'section', text: { type: 'plain_text', text: this.malformedText() } }] } });
+    }
     if (!acked) await ack();
-    if (isMalformed(error)) await this.tellMalformed(body as Record<string, unknown>);
+    if (malformed) await this.tellMalformed(body as Record<string, unknown>);
     if (admission?.fresh) await admission.finish(error);
   }
 

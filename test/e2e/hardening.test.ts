@@ -142,6 +142,28 @@ describe('Slack: a malformed payload gets a localised answer', () => {
   });
 });
 
+describe('Slack: a view whose metadata has the wrong shape', () => {
+  it('is answered in the modal, in the desk\'s language, within 3 s', async () => {
+    const h = await SlackHarness.start();
+    try {
+      const payload = {
+        type: 'view_submission', user: { id: 'UREQ' }, team: { id: 'T0TEST' }, trigger_id: 'tr-meta',
+        view: { id: 'V9', hash: 'h', callback_id: 'tb_view_new_ticket', private_metadata: JSON.stringify({ path: [], title: { evil: true } }), state: { values: {} } },
+      };
+      const started = Date.now();
+      const res = await h.post(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { response_action?: string; view?: unknown };
+      expect(body.response_action).toBe('update');
+      expect(JSON.stringify(body.view)).toContain(t('en', 'error.malformed_request'));
+      await h.idle();
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
 describe('/metrics and /healthz with a token', () => {
   it('needs the token for metrics and for health details; unknown paths get JSON 404s', async () => {
     const web = createWebServer({
