@@ -21,7 +21,7 @@ import { createTimerHandler } from './app/timers';
 import { Scheduler } from './jobs/scheduler';
 import { OutboxDispatcher, type OutboxSender } from './jobs/outbox-dispatcher';
 import { outboxHealth } from './jobs/outbox-claims';
-import { InboundQueue } from './jobs/inbound';
+import { InboundQueue, renderInboundMetrics } from './jobs/inbound';
 import { collectMetrics, renderPrometheus } from './jobs/prometheus';
 import { ensureRecurringJobs } from './jobs/recurring';
 import { digestJobsFromConfig } from './jobs/digest';
@@ -113,7 +113,7 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
           };
         },
       },
-      metrics: async () => renderPrometheus(await collectMetrics(storage.db, ctx.time.now().toISOString(), { scheduler, dispatchers })),
+      metrics: async () => renderPrometheus(await collectMetrics(storage.db, ctx.time.now().toISOString(), { scheduler, dispatchers })) + (await renderInboundMetrics(intake)),
     });
     const { port, server } = await web.listen(env.PORT, env.HOST);
     doors.push('http server', () => closeServer(server));

@@ -346,6 +346,20 @@ export class InboundQueue implements DurableIntake {
   }
 }
 
+/** The intake's lines for /metrics (Prometheus text format). */
+export async function renderInboundMetrics(q: InboundQueue): Promise<string> {
+  const pending = await q.pendingCount();
+  const lines = [
+    '# HELP ticketbot_inbound_pending Received requests stored and not yet worked (all processes).',
+    '# TYPE ticketbot_inbound_pending gauge',
+    `ticketbot_inbound_pending ${pending}`,
+    '# HELP ticketbot_inbound_total Received requests in this process, by outcome.',
+    '# TYPE ticketbot_inbound_total counter',
+    ...Object.entries(q.stats).map(([outcome, n]) => `ticketbot_inbound_total{outcome="${outcome}"} ${n}`),
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message : typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
   return text.slice(0, 500);

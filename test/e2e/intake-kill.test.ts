@@ -285,7 +285,7 @@ describe.each(databases)('durable intake on %s: real processes under 200 request
     expect(sent.some((s) => s.status !== 200)).toBe(true);
 
     // A second process on the same database takes over whatever the first left pending.
-    await startBot('b');
+    const b = await startBot('b');
     const db = await openDb();
     try {
       const pending = await waitFor(
@@ -297,6 +297,8 @@ describe.each(databases)('durable intake on %s: real processes under 200 request
         60_000,
       );
       expect(pending).toBe('none');
+      const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`)).text();
+      expect(metrics).toMatch(/^ticketbot_inbound_pending 0$/m);
       const tickets = await db.db.selectFrom('tickets').select('title').execute();
       const count = new Map<string, number>();
       for (const t of tickets) count.set(t.title, (count.get(t.title) ?? 0) + 1);
