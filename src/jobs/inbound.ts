@@ -56,6 +56,8 @@ export class InboundQueue implements DurableIntake {
   private readonly replays = new Map<IntakePlatform, Replay>();
   private readonly loop: PollingLoop;
   private closed = false;
+  /** Rows handed back by drain() while their work was still running here: their outcome is no longer ours to record. */
+  private readonly givenBack = new Set<string>();
   private lastRenewMs = 0;
   private lastPurgeMs = 0;
   private readonly leaseMs: number;
@@ -129,7 +131,7 @@ export class InboundQueue implements DurableIntake {
       if (finished) return;
       finished = true;
       try {
-        await this.complete(id, attempts, error);
+        if (!this.givenBack.has(id)) await this.complete(id, attempts, error);
       } catch (err) {
         // The row stays pending; once its lease runs out it is worked again (the core deduplicates).
         this.o.logger.error({ err: errorText(err), inboundId: id }, 'inbound: could not record the outcome');
@@ -324,6 +326,7 @@ export class InboundQueue implements DurableIntake {
     clearTimeout(timer);
     await this.loop.stop();
     const left = [...this.inflight.keys()];
+    for (const id of left) this.givenBack.add(id);
     if (left.length) {
       try {
         await this.giveBack(left);

@@ -99,7 +99,9 @@ describe.each(storageVariants())('InboundQueue on $name', (variant) => {
     expect(byKey.get('k1')).toMatchObject({ status: 'done' });
     // Handed back: pending, nobody's, claimable now.
     expect(byKey.get('k2')).toMatchObject({ status: 'pending', lease_owner: null, lease_until: time.now().toISOString() });
-    expect(slow.fresh).toBe(true);
+    // Work that ends after the hand-back leaves the row to whoever takes it.
+    if (slow.fresh) await slow.finish();
+    expect((await rows()).find((r) => r.dedup_key === 'k2')).toMatchObject({ status: 'pending', lease_owner: null });
   });
 
   it('renews the leases of work in progress so no one else takes it', async () => {
