@@ -296,7 +296,7 @@ describe.each(databases)('durable intake on %s: real processes under 200 request
           const row = await db.db.selectFrom('inbound_events').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow();
           return Number(row.n) === 0 ? 'none' : undefined;
         },
-        60_000,
+        150_000,
       );
       expect(pending).toBe('none');
       const metrics = await (await fetch(`http://127.0.0.1:${b.port}/metrics`)).text();
@@ -317,5 +317,5 @@ describe.each(databases)('durable intake on %s: real processes under 200 request
     } finally {
       if (database === 'sqlite') await db.close();
     }
-  }, 180_000);
+  }, 360_000);
 });
