@@ -54,8 +54,19 @@ export function parseOutboxPayload(raw: string): OutboxPayload | undefined {
 /** One outbox row as claimed for sending. */
 export type OutboxRecord = Selectable<OutboxRow>;
 
+/**
+ * Work that a sent row leads to, each done as its own outbox row (so a retry repeats only what
+ * failed): e.g. Feishu's 加急 by app, SMS and phone on the message just sent. `key` makes the new
+ * row's idempotency key unique under the parent's.
+ */
+export interface FollowUp {
+  key: string;
+  event: string;
+  payload: string;
+}
+
 export type SendOutcome =
-  | { ok: true; messageRef?: string }
+  | { ok: true; messageRef?: string; followUps?: FollowUp[] }
   /** `retryAfterMs`: the platform rate-limited us (429); `permanent`: retrying cannot help (e.g. channel_not_found). */
   | { ok: false; error: string; retryAfterMs?: number; permanent?: boolean };
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration, parseTarget } from '../domain/duration';
+import { compileCalendar } from '../domain/calendar';
 import { PRIORITIES, ROUTING_STRATEGIES, CLOCK_KINDS } from '../domain/types';
 import type { OfficialDays } from '../domain/calendar';
 import { isKnownRegion } from './holidays';
@@ -34,10 +35,62 @@ function toMinutes(hhmm: string): number {
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const WEEK_KEY_RE = /^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-const dateText = z.string().regex(DATE_RE, 'expected a date YYYY-MM-DD');
+/** A day that exists in the calendar (2026-02-30 does not). */
+function isRealDate(text: string): boolean {
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}
+const dateText = z
+  .string()
+  .regex(DATE_RE, 'expected a date YYYY-MM-DD')
+  .superRefine((text, ctx) => {
+    if (DATE_RE.test(text) && !isRealDate(text)) ctx.addIssue({ code: 'custom', message: `${text} is not a date that exists` });
+  });
 const dateOrRange = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, 'expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD');
+  .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, 'expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD')
+  .superRefine((text, ctx) => {
+    if (!/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/.test(text)) return;
+    const [a, b] = text.split('..') as [string, string | undefined];
+    for (const d of b === undefined ? [a] : [a, b]) if (!isRealDate(d)) ctx.addIssue({ code: 'custom', message: `${d} is not a date that exists` });
+    if (b !== undefined && isRealDate(a) && isRealDate(b) && b < a) ctx.addIssue({ code: 'custom', message: `the range ends (${b}) before it starts (${a})` });
+  });
+
+const WEEKDAY_INDEX: Record<string, number> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
+/** `mon` → [0]; `mon-fri` → [0..4]; `fri-mon` wraps over the weekend (as the calendar reads it). */
+function weekKeyDays(key: string): number[] {
+  const [a, b] = key.split('-') as [string, string | undefined];
+  const first = WEEKDAY_INDEX[a]!;
+  const last = b === undefined ? first : WEEKDAY_INDEX[b]!;
+  const days: number[] = [];
+  for (let d = first; ; d = (d + 1) % 7) {
+    days.push(d);
+    if (d === last) break;
+  }
+  return days;
+}
+
+/**
+ * Each weekday is named once, except that one single-day key may refine one range
+ * (`mon-fri` and `fri`: Friday's own hours). Anything else would silently drop hours.
+ */
+function checkWeekKeys(week: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const ranges = new Map<number, string>();
+  const singles = new Map<number, string>();
+  for (const key of Object.keys(week)) {
+    if (!WEEK_KEY_RE.test(key)) continue;
+    const days = weekKeyDays(key);
+    const seen = days.length === 1 ? singles : ranges;
+    for (const d of days) {
+      const other = seen.get(d);
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['week', key], message: `${WEEKDAYS[d]} is already given by "${other}" (name each day once; a single day may refine one range)` });
+        break;
+      }
+    }
+    for (const d of days) if (!seen.has(d)) seen.set(d, key);
+  }
+}
 
 function isValidTimeZone(tz: string): boolean {
   try {
@@ -68,7 +121,8 @@ export const calendarSchema = z
       .refine(isKnownRegion, { message: 'no holiday data for this region (chinese-days has CN, date-holidays most countries)' })
       .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((cal, ctx) => checkWeekKeys(cal.week, ctx));
 
 /** A user reference in config: `slack:U0BOSS`, `feishu:ou_boss`, or `email:ann@example.com`. */
 const userRef = z.string().regex(/^(slack|feishu|email):\S+$/, 'expected platform:id, e.g. slack:U0123 or feishu:ou_abc');
@@ -255,6 +309,17 @@ type Ctx = z.core.$RefinementCtx<RawConfig>;
 
 function checkReferences(cfg: RawConfig, ctx: Ctx): void {
   const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  // The start builds every calendar: whatever it would refuse is a problem here, with its key path.
+  const earlier = (ctx as unknown as { issues?: Array<{ path?: PropertyKey[] }> }).issues ?? [];
+  for (const [id, c] of Object.entries(cfg.calendars)) {
+    // Problems already named in this calendar are enough; compiling it would only repeat them.
+    if (earlier.some((i) => i.path?.[0] === 'calendars' && i.path?.[1] === id)) continue;
+    try {
+      compileCalendar(id, c);
+    } catch (err) {
+      problem(['calendars', id], err instanceof Error ? err.message : String(err));
+    }
+  }
   const calendarIds = new Set(Object.keys(cfg.calendars));
   const knownCalendar = (id: string) => id === 'always' || calendarIds.has(id);
   const deptIds = new Set<string>();

@@ -1,7 +1,8 @@
+import { z } from 'zod';
 import { t, isMessageKey } from '../chat/i18n';
 import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
-import { parseOutboxPayload, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
+import { parseOutboxPayload, type FollowUp, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
 import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
@@ -23,6 +24,10 @@ const PAYLOAD_ERROR = -2;
 const EDIT_CLOSED_CODES = new Set([230031, 230054]);
 
 type Payload = OutboxPayload;
+
+/** One 加急 on a sent message: its own outbox row, so a failed SMS is retried without re-sending the message or the others. */
+export const URGENT_EVENT = 'feishu.urgent';
+const urgentPayloadSchema = z.object({ messageId: z.string().min(1), kind: z.enum(['app', 'sms', 'phone']) });
 
 const NOTIFICATION_ACTIONS: readonly string[] = ['confirm', 'reopen', 'take_over', 'reassign', 'extend', 'open'];
 /** Image keys of rows whose message is not sent yet, so a retry does not upload the picture again. */
@@ -51,11 +56,13 @@ export class FeishuSender implements OutboxSender {
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
+    if (row.event === URGENT_EVENT) return this.sendUrgent(row);
     const payload = parseOutboxPayload(row.payload);
     if (!payload) return { ok: false, error: 'unreadable outbox payload', permanent: true };
     try {
       const ref = await this.deliver(row, payload);
-      return ref ? { ok: true, messageRef: ref } : { ok: true };
+      const followUps = ref ? this.urgentFollowUps(row, payload, ref) : [];
+      return { ok: true, ...(ref ? { messageRef: ref } : {}), ...(followUps.length ? { followUps } : {}) };
     } catch (err) {
       const e = toApiError(err);
       this.rt.logger.warn({ outboxId: row.id, event: row.event, code: e.code, status: e.httpStatus }, 'feishu delivery failed');
@@ -76,12 +83,29 @@ export class FeishuSender implements OutboxSender {
     const content = p.image ? await this.imageContent(row, p.image, locale, text) : this.contentFor(row, p, locale, text);
     const sent = await this.place(row, p, content);
     this.uploaded.delete(row.id);
-    if (row.urgent === 1 && row.target_kind === 'user') {
-      // 加急: in-app by default; SMS and phone cost money and go out only when the level opts in.
-      const via: UrgentKind[] = p.urgentVia?.length ? p.urgentVia : ['app'];
-      for (const kind of via) await this.rt.api.urgent(sent.messageId, kind, [row.target_id]);
-    }
     return sent.messageId;
+  }
+
+  /** 加急 rows for a message just sent to a person: in-app by default; SMS and phone only when the level opts in (they cost money). */
+  private urgentFollowUps(row: OutboxRecord, p: Payload, messageId: string): FollowUp[] {
+    if (row.urgent !== 1 || row.target_kind !== 'user' || row.event === 'card.post' || row.event === 'card.refresh') return [];
+    const via: UrgentKind[] = p.urgentVia?.length ? p.urgentVia : ['app'];
+    return [...new Set(via)].map((kind) => ({ key: `urgent_${kind}`, event: URGENT_EVENT, payload: JSON.stringify({ messageId, kind }) }));
+  }
+
+  private async sendUrgent(row: OutboxRecord): Promise<SendOutcome> {
+    const parsed = urgentPayloadSchema.safeParse(safeJson(row.payload));
+    if (!parsed.success) return { ok: false, error: 'unreadable urgent payload', permanent: true };
+    try {
+      await this.rt.api.urgent(parsed.data.messageId, parsed.data.kind, [row.target_id]);
+      return { ok: true };
+    } catch (err) {
+      const e = toApiError(err);
+      this.rt.logger.warn({ outboxId: row.id, kind: parsed.data.kind, code: e.code }, 'feishu 加急 failed');
+      if (e.rateLimited) return { ok: false, error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 };
+      if (PERMANENT_CODES.has(e.code)) return { ok: false, error: e.message, permanent: true };
+      return { ok: false, error: e.message };
+    }
   }
 
   private contentFor(row: OutboxRecord, p: Payload, locale: Locale, text: string): { msgType: 'text' | 'interactive'; content: string } {
@@ -175,3 +199,11 @@ export class FeishuSender implements OutboxSender {
   }
 }
 
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}

@@ -19,7 +19,7 @@ import { PRIORITIES, type Priority } from '../domain/types';
 import { ACTION, BLOCK, MESSAGE_SHORTCUT, VIEW } from './ids';
 import { openView } from './open-view';
 import { attachmentsOf, draftFromText, ticketSource, type DraftValue, type MessageSource } from './intake';
-import { blockAction, inputValue, messageShortcut, splitValue, textOf, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
+import { blockAction, inputValue, messageShortcut, newTicketMetadata, splitValue, textOf, ticketModalMetadata, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
 import {
   answeredNotice,
   escapeMrkdwn,
@@ -55,13 +55,16 @@ function replyTarget(a: BlockAction, respond: Respond): ReplyTarget {
   return { slackUserId: a.user.id, channel, respond: a.response_url ? respond : undefined };
 }
 
-function parseMetadata<T>(raw: string | undefined, fallback: T): T {
+/** Modal metadata: unreadable JSON gives the fallback; a readable one of the wrong shape is refused (ZodError). */
+function parseMetadata<T>(raw: string | undefined, fallback: T, schema?: { parse(value: unknown): unknown }): T {
   if (!raw) return fallback;
+  let value: unknown;
   try {
-    return JSON.parse(raw) as T;
+    value = JSON.parse(raw);
   } catch {
     return fallback;
   }
+  return (schema ? schema.parse(value) : value) as T;
 }
 
 async function openModal(rt: SlackRuntime, actor: Actor, triggerId: string | undefined, view: ModalView): Promise<void> {
@@ -236,7 +239,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     if (!a.view) return;
     const action = a.actions[0]!;
     const level = Number(action.action_id.slice(-1));
-    const metadata = parseMetadata<NewTicketMetadata>(a.view.private_metadata, { path: [] });
+    const metadata = parseMetadata<NewTicketMetadata>(a.view.private_metadata, { path: [] }, newTicketMetadata);
     const chosen = action.selected_option?.value;
     if (!chosen) return;
     metadata.path = [...metadata.path.slice(0, level - 1), chosen];
@@ -311,7 +314,7 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
     app.view(callbackId, async ({ ack, body }) => {
       const s = viewSubmission.parse(body);
       const actor = await rt.identities.resolve(s.user.id);
-      const m = parseMetadata<TicketModalMetadata>(s.view.private_metadata, { ticketId: '' });
+      const m = parseMetadata<TicketModalMetadata>(s.view.private_metadata, { ticketId: '' }, ticketModalMetadata);
       const result = await run(actor, m, s.view.state.values, `slack:view:${s.view.id}`);
       await (ack as Ack)(result.ok ? undefined : modalError(rt, actor, result.error, s.view.state.values, errorBlock));
     });
@@ -365,7 +368,7 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
     const s = viewSubmission.parse(body);
     const values = s.view.state.values;
     const actor = await rt.identities.resolve(s.user.id);
-    const m = parseMetadata<NewTicketMetadata & { categoryId?: string; title?: string; description?: string }>(s.view.private_metadata, { path: [] });
+    const m = parseMetadata<NewTicketMetadata & { categoryId?: string; title?: string; description?: string }>(s.view.private_metadata, { path: [] }, newTicketMetadata);
     const categoryId = m.categoryId ?? deepestCategory(values);
     const fields: Record<string, string> = {};
     for (const blockId of Object.keys(values)) {

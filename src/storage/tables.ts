@@ -168,6 +168,23 @@ export interface OutboxRow {
   sent_at: string | null;
 }
 
+/** A received platform payload, stored before its ack (migration 006). */
+export interface InboundEventRow {
+  id: string;
+  platform: string;
+  kind: string;
+  dedup_key: string;
+  payload: string;
+  /** 'pending' (to be worked; leased while lease_until is in the future), 'done', 'dead'. */
+  status: string;
+  attempts: Generated<number>;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  received_at: string;
+  finished_at: string | null;
+}
+
 export interface SurveyRow { ticket_id: string; user_id: string; score: number; comment: string | null; answered_at: string }
 export interface FeedbackRow { id: string; user_id: string; department_id: string | null; text: string; created_at: string }
 
@@ -187,6 +204,7 @@ export interface Database {
   chat_links: ChatLinkRow;
   inbox: InboxRow;
   outbox: OutboxRow;
+  inbound_events: InboundEventRow;
   surveys: SurveyRow;
   feedback: FeedbackRow;
 }

@@ -302,6 +302,8 @@ export const en = {
   'chat.which_ticket.new': 'New ticket',
   'chat.which_ticket.added': 'Added to {key}.',
   'chat.choice.expired': 'That question was already answered.',
+  // issue 15: malformed inbound payloads
+  'error.malformed_request': 'I could not read this request (a field had an unexpected shape). Please try again from the latest message or form.',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -303,4 +303,6 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.which_ticket.new': '新工单',
   'chat.which_ticket.added': '已补充到 {key}。',
   'chat.choice.expired': '这个问题已经回答过了。',
+  // issue 15: malformed inbound payloads
+  'error.malformed_request': '无法读取这个请求(某个字段的格式不对)。请在最新的消息或表单中重试。',
 };
