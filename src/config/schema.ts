@@ -315,7 +315,9 @@ function checkReferences(cfg: RawConfig, ctx: Ctx): void {
     // Problems already named in this calendar are enough; compiling it would only repeat them.
     if (earlier.some((i) => i.path?.[0] === 'calendars' && i.path?.[1] === id)) continue;
     try {
-      compileCalendar(id, c);
+      // The region's official days are loaded after the schema (config/holidays.ts); here only the
+      // calendar's own entries are checked, so an empty dataset stands in for the region's.
+      compileCalendar(id, c.region !== undefined && c.official === undefined ? { ...c, official: { region: c.region, source: 'validation', holidays: new Map(), workdays: new Map(), years: [] } } : c);
     } catch (err) {
       problem(['calendars', id], err instanceof Error ? err.message : String(err));
     }

@@ -6,7 +6,9 @@ import { ConfigError, loadConfigFile, parseConfigText } from '../../src/config/l
 /** Dates and weekdays in calendars: `config check` and the start read them through one path. */
 const example = readFileSync(join(__dirname, '..', '..', 'config', 'example.yaml'), 'utf8');
 const OFFICE_WEEK = 'week: { mon-fri: ["09:00-12:00", "13:30-18:00"] }   # lunch break is not working time';
-const OFFICE_HOLIDAYS = 'holidays: ["2026-01-01..2026-01-03", "2026-10-01..2026-10-07"]';
+/** The example's commented-out company days of cn-office (its official days come from region CN). */
+const OFFICE_HOLIDAYS = '# holidays: ["2026-12-24"]';
+const OFFICE_WORKDAYS = '# workdays: ["2026-12-26"]';
 
 function problems(text: string): string[] {
   const r = parseConfigText(text);
@@ -16,7 +18,7 @@ function problems(text: string): string[] {
 describe('calendar dates and weekdays in the config', () => {
   it('an impossible date is an error with its key path', () => {
     expect(problems(example.replace(OFFICE_HOLIDAYS, 'holidays: ["2026-02-30"]'))).toEqual(['calendars.cn-office.holidays[0]: 2026-02-30 is not a date that exists']);
-    expect(problems(example.replace('workdays: ["2026-09-27", "2026-10-10"]', 'workdays: ["2026-09-27", "2026-13-01"]'))).toEqual(['calendars.cn-office.workdays[1]: 2026-13-01 is not a date that exists']);
+    expect(problems(example.replace(OFFICE_WORKDAYS, 'workdays: ["2026-09-27", "2026-13-01"]'))).toEqual(['calendars.cn-office.workdays[1]: 2026-13-01 is not a date that exists']);
   });
 
   it('a reversed range is an error with its key path', () => {
