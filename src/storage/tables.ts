@@ -171,6 +171,21 @@ export interface OutboxRow {
 export interface SurveyRow { ticket_id: string; user_id: string; score: number; comment: string | null; answered_at: string }
 export interface FeedbackRow { id: string; user_id: string; department_id: string | null; text: string; created_at: string }
 
+/** Report rollup (db/migrations/005_report_rollup.ts). */
+export interface ReportCellRow {
+  kind: string;
+  day: string;
+  department_id: string;
+  from_department_id: string;
+  category_id: string;
+  priority: string;
+  label: string;
+  n: number | string;
+  vals: Buffer | null;
+}
+export interface ReportContributionRow { ticket_id: string; cells: string }
+export interface ReportRollupMetaRow { id: string; fingerprint: string; built_at: string }
+
 export interface Database {
   key_sequences: KeySequenceRow;
   routing_cursors: RoutingCursorRow;
@@ -189,4 +204,7 @@ export interface Database {
   outbox: OutboxRow;
   surveys: SurveyRow;
   feedback: FeedbackRow;
+  report_cells: ReportCellRow;
+  report_contributions: ReportContributionRow;
+  report_rollup_meta: ReportRollupMetaRow;
 }
