@@ -547,6 +547,7 @@ export function finalizeMetrics(t: MetricsTally): MetricsReport {
     reopen: ratio(t.reopenedEvents, t.resolvedEvents),
     departments: departmentEfficiency(t),
     flows: [...t.flows.values()]
+      .filter((a) => a.handoffs > 0)
       .map((a) => ({ fromDepartmentId: a.from, toDepartmentId: a.to, handoffs: a.handoffs, returns: a.returns, acceptTime: summarizeDurations(a.accept), duration: summarizeDurations(a.duration) }))
       .sort((a, b) => b.handoffs - a.handoffs || a.fromDepartmentId.localeCompare(b.fromDepartmentId) || a.toDepartmentId.localeCompare(b.toDepartmentId)),
   };
