@@ -8,6 +8,7 @@ import { ConfigError, loadConfigFile } from './config/load';
 import { locateConfig } from './config/locate';
 import type { Config } from './config/model';
 import { calendarsFromConfig } from './domain/calendar';
+import { ensureRollup } from './reports/rollup';
 import type { AppContext } from './app/context';
 import { systemTime } from './app/context';
 import { newId } from './app/ids';
@@ -64,6 +65,9 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     logger,
     newId: () => newId(),
   };
+  // The report rollup is built for a report zone and calendars; (re)built here when they changed.
+  const rollupStarted = Date.now();
+  if (await ensureRollup(ctx, ctx.time.now().toISOString())) logger.info({ ms: Date.now() - rollupStarted }, 'report rollup rebuilt');
   const owner = processOwner();
   const stack = new ShutdownStack(logger);
   stack.push('database', () => storage.close());

@@ -1,4 +1,4 @@
-import { Kysely, PostgresAdapter } from 'kysely';
+import { Kysely, PostgresAdapter, type CreateTableBuilder } from 'kysely';
 
 /**
  * The report rollup (src/reports/rollup.ts): per report day, department, category and priority,
@@ -6,28 +6,36 @@ import { Kysely, PostgresAdapter } from 'kysely';
  * that change tickets. A summary reads days × departments × categories × priorities cells instead
  * of every ticket.
  *
- * - report_cells: one row per (kind, day, department, from department, category, priority, label);
- *   `n` is a count (or a sum of scores), `vals` the durations (float64 little-endian, unordered)
- *   for the duration kinds. Empty strings, not NULLs, in the key so the primary key is plain.
+ * - report_cells: one row per (report day, department, from department, category, priority): the
+ *   counters, the durations (float64 little-endian, unordered) and `tallies` (JSON: clock
+ *   outcomes per kind, return reasons). Empty strings, not NULLs, in the key: the key stays plain.
  * - report_contributions: what each ticket last added to the cells (JSON), so a change is applied
  *   as a difference.
  * - report_rollup_meta: the fingerprint of the config the cells were built with (report zone,
  *   calendars, departments' calendars); a different one means "rebuild before use".
  */
+/** Counters of a cell (see src/reports/rollup.ts for what each counts). */
+export const CELL_COUNTERS = [
+  'created', 'first_responses', 'resolved', 'first_contact', 'closed', 'closed_survey', 'surveys', 'survey_score', 'survey_satisfied',
+  'audit_resolved', 'audit_reopened', 'legs', 'legs_returned',
+] as const;
+/** Duration values of a cell. */
+export const CELL_VALUES = ['fr_vals', 'res_vals', 'accept_vals', 'duration_vals'] as const;
+
 export async function up(db: Kysely<any>): Promise<void> {
   const binary = db.getExecutor().adapter instanceof PostgresAdapter ? 'bytea' : 'blob';
-  await db.schema
+  let cells: CreateTableBuilder<string, string> = db.schema
     .createTable('report_cells')
-    .addColumn('kind', 'text', (c) => c.notNull())
     .addColumn('day', 'text', (c) => c.notNull())
     .addColumn('department_id', 'text', (c) => c.notNull())
     .addColumn('from_department_id', 'text', (c) => c.notNull())
     .addColumn('category_id', 'text', (c) => c.notNull())
-    .addColumn('priority', 'text', (c) => c.notNull())
-    .addColumn('label', 'text', (c) => c.notNull())
-    .addColumn('n', 'bigint', (c) => c.notNull())
-    .addColumn('vals', binary)
-    .addPrimaryKeyConstraint('report_cells_pk', ['day', 'kind', 'department_id', 'from_department_id', 'category_id', 'priority', 'label'])
+    .addColumn('priority', 'text', (c) => c.notNull());
+  for (const column of CELL_COUNTERS) cells = cells.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
+  for (const column of CELL_VALUES) cells = cells.addColumn(column, binary);
+  await cells
+    .addColumn('tallies', 'text')
+    .addPrimaryKeyConstraint('report_cells_pk', ['day', 'department_id', 'from_department_id', 'category_id', 'priority'])
     .execute();
   await db.schema
     .createTable('report_contributions')

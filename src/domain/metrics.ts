@@ -284,16 +284,75 @@ export const BACKLOG_AGE_LIMITS_MS = [DAY_MS, 3 * DAY_MS, 7 * DAY_MS, Infinity] 
 // ---------------------------------------------------------------------------------------------
 // Small statistics
 
-/** Mean, median (middle or mean of the two middle values) and p90 (nearest rank). */
+/**
+ * Mean, median (middle or mean of the two middle values) and p90 (nearest rank). The order
+ * statistics are found by selection (O(n)) rather than by sorting: a month of a large desk has a
+ * million durations. Durations are whole milliseconds, so the sum does not depend on the order.
+ */
 export function summarizeDurations(values: readonly number[]): DurationSummary {
   const n = values.length;
   if (n === 0) return { count: 0, meanMs: null, medianMs: null, p90Ms: null };
-  const sorted = new Float64Array(values).sort();
+  const a = new Float64Array(values);
   let sum = 0;
-  for (const v of sorted) sum += v;
+  for (let i = 0; i < n; i++) sum += a[i]!;
+  const p90Index = Math.min(n - 1, Math.max(0, Math.ceil(0.9 * n) - 1));
   const mid = n >> 1;
-  const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { count: n, meanMs: sum / n, medianMs: median, p90Ms: nearestRank(sorted, 0.9) };
+  // After select(k), a[k] is the k-th smallest and everything before it is no larger.
+  select(a, p90Index, 0, n - 1);
+  const p90 = a[p90Index]!;
+  select(a, mid, 0, p90Index);
+  let median = a[mid]!;
+  if (n % 2 === 0) {
+    let below = a[0]!;
+    for (let i = 1; i < mid; i++) if (a[i]! > below) below = a[i]!;
+    median = (below + median) / 2;
+  }
+  return { count: n, meanMs: sum / n, medianMs: median, p90Ms: p90 };
+}
+
+/** Quickselect (Hoare partition, median of three) of the k-th smallest of a[lo..hi] into a[k]. */
+function select(a: Float64Array, k: number, lo: number, hi: number): void {
+  while (hi > lo) {
+    if (hi - lo < 16) {
+      for (let i = lo + 1; i <= hi; i++) {
+        const v = a[i]!;
+        let j = i - 1;
+        while (j >= lo && a[j]! > v) {
+          a[j + 1] = a[j]!;
+          j--;
+        }
+        a[j + 1] = v;
+      }
+      return;
+    }
+    const m = (lo + hi) >> 1;
+    // Median of three as the pivot.
+    if (a[m]! < a[lo]!) swap(a, m, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[m]!) swap(a, hi, m);
+    const pivot = a[m]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    // Now a[lo..j] <= pivot <= a[i..hi], and anything between j and i equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
 
 export function nearestRank(sorted: ArrayLike<number>, p: number): number {

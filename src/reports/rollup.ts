@@ -13,7 +13,8 @@ import {
 } from '../domain/metrics';
 import type { Db, DbOrTx } from '../storage/database';
 import { takeRollupDirty } from '../storage/repos/dirty';
-import type { ClockRow, LegRow, SurveyRow, TicketRow } from '../storage/tables';
+import type { ClockRow, LegRow, ReportCellRow, SurveyRow, TicketRow } from '../storage/tables';
+import { CELL_COUNTERS, CELL_VALUES } from '../../db/migrations/005_report_rollup';
 
 /**
  * The report rollup: every ticket adds a handful of cells — (kind, report day, department, from
@@ -249,55 +250,93 @@ export function decodeValuesInto(buf: Uint8Array | null, out: number[]): void {
   for (let i = 0; i < buf.byteLength; i += 8) out.push(view.getFloat64(i, true));
 }
 
-function splitKey(key: string) {
+type RowKey = Pick<ReportCellRow, 'day' | 'department_id' | 'from_department_id' | 'category_id' | 'priority'>;
+type Counter = (typeof CELL_COUNTERS)[number];
+type ValuesColumn = (typeof CELL_VALUES)[number];
+
+/** Where each contribution kind lands in a cell row. */
+const COUNTER_OF: Record<string, Counter> = {
+  created: 'created', first_response: 'first_responses', resolved: 'resolved', first_contact: 'first_contact', closed: 'closed', closed_survey: 'closed_survey',
+  survey: 'surveys', survey_score: 'survey_score', survey_satisfied: 'survey_satisfied', audit_resolved: 'audit_resolved', audit_reopened: 'audit_reopened',
+  leg: 'legs', leg_returned: 'legs_returned',
+};
+const VALUES_OF: Record<string, ValuesColumn> = { first_response: 'fr_vals', resolved: 'res_vals', leg_accept: 'accept_vals', leg_duration: 'duration_vals' };
+const TALLY_OF: Record<string, string> = { clock_on_time: 'on:', clock_late: 'late:', return_reason: 'reason:' };
+
+function splitKey(key: string): { row: RowKey; rowKey: string; kind: string; label: string } {
   const [kind, day, department_id, from_department_id, category_id, priority, label] = key.split(SEP) as [string, string, string, string, string, string, string];
-  return { kind, day, department_id, from_department_id, category_id, priority, label };
+  return { row: { day, department_id, from_department_id, category_id, priority }, rowKey: [day, department_id, from_department_id, category_id, priority].join(SEP), kind, label };
 }
 
-/** Adds `dn` and the value changes to one cell (creating it), under the cell's row lock on PostgreSQL. */
-async function applyCellDelta(db: DbOrTx, key: string, dn: number, added: number[], removed: number[]): Promise<void> {
-  const k = splitKey(key);
-  const pk = ['day', 'kind', 'department_id', 'from_department_id', 'category_id', 'priority', 'label'] as const;
-  if (added.length === 0 && removed.length === 0) {
+interface RowDelta {
+  row: RowKey;
+  counters: Partial<Record<Counter, number>>;
+  added: Partial<Record<ValuesColumn, number[]>>;
+  removed: Partial<Record<ValuesColumn, number[]>>;
+  tallies: Map<string, number>;
+}
+
+function rowDelta(deltas: Map<string, RowDelta>, key: string): { d: RowDelta; kind: string; label: string } {
+  const { row, rowKey, kind, label } = splitKey(key);
+  let d = deltas.get(rowKey);
+  if (!d) {
+    d = { row, counters: {}, added: {}, removed: {}, tallies: new Map() };
+    deltas.set(rowKey, d);
+  }
+  return { d, kind, label };
+}
+
+/** Adds one contribution entry (count and values, with a sign) to a row delta. */
+function addEntry(d: RowDelta, kind: string, label: string, dn: number, added: readonly number[], removed: readonly number[]): void {
+  const counter = COUNTER_OF[kind];
+  if (counter && dn !== 0) d.counters[counter] = (d.counters[counter] ?? 0) + dn;
+  const tally = TALLY_OF[kind];
+  if (tally && dn !== 0) addTo(d.tallies, tally + label, dn);
+  const values = VALUES_OF[kind];
+  if (values) {
+    if (added.length) (d.added[values] ??= []).push(...added);
+    if (removed.length) (d.removed[values] ??= []).push(...removed);
+  }
+}
+
+const whereRow = <Q extends { where: (...args: any[]) => Q }>(q: Q, r: RowKey): Q =>
+  q.where('day', '=', r.day).where('department_id', '=', r.department_id).where('from_department_id', '=', r.from_department_id).where('category_id', '=', r.category_id).where('priority', '=', r.priority);
+
+const PK = ['day', 'department_id', 'from_department_id', 'category_id', 'priority'] as const;
+
+/** Applies a row delta: one upsert when only counters change, else read (locked on PostgreSQL), merge, write. */
+async function applyRowDelta(db: DbOrTx, d: RowDelta): Promise<void> {
+  const counters = Object.entries(d.counters).filter(([, n]) => n !== 0) as [Counter, number][];
+  const valueColumns = [...new Set([...Object.keys(d.added), ...Object.keys(d.removed)])] as ValuesColumn[];
+  if (valueColumns.length === 0 && d.tallies.size === 0) {
+    if (counters.length === 0) return;
     await db
       .insertInto('report_cells')
-      .values({ ...k, n: dn, vals: null })
-      .onConflict((oc) => oc.columns([...pk]).doUpdateSet({ n: sql`report_cells.n + excluded.n` }))
+      .values({ ...d.row, ...Object.fromEntries(counters) })
+      .onConflict((oc) => oc.columns([...PK]).doUpdateSet(Object.fromEntries(counters.map(([c]) => [c, sql`report_cells.${sql.ref(c)} + excluded.${sql.ref(c)}`]))))
       .execute();
     return;
   }
-  await db
-    .insertInto('report_cells')
-    .values({ ...k, n: 0, vals: null })
-    .onConflict((oc) => oc.columns([...pk]).doNothing())
-    .execute();
-  let select = db
-    .selectFrom('report_cells')
-    .select(['vals'])
-    .where('day', '=', k.day)
-    .where('kind', '=', k.kind)
-    .where('department_id', '=', k.department_id)
-    .where('from_department_id', '=', k.from_department_id)
-    .where('category_id', '=', k.category_id)
-    .where('priority', '=', k.priority)
-    .where('label', '=', k.label);
+  await db.insertInto('report_cells').values(d.row).onConflict((oc) => oc.columns([...PK]).doNothing()).execute();
+  let select = whereRow(db.selectFrom('report_cells').select(['tallies', ...valueColumns]), d.row);
   if (isPostgres(db)) select = select.forUpdate();
-  const row = await select.executeTakeFirstOrThrow();
-  const values: number[] = [];
-  decodeValuesInto(row.vals, values);
-  const kept = minus(values, removed);
-  for (const v of added) kept.push(v);
-  await db
-    .updateTable('report_cells')
-    .set({ n: sql`n + ${dn}`, vals: kept.length ? encodeValues(kept) : null })
-    .where('day', '=', k.day)
-    .where('kind', '=', k.kind)
-    .where('department_id', '=', k.department_id)
-    .where('from_department_id', '=', k.from_department_id)
-    .where('category_id', '=', k.category_id)
-    .where('priority', '=', k.priority)
-    .where('label', '=', k.label)
-    .execute();
+  const current = (await select.executeTakeFirstOrThrow()) as Partial<Record<ValuesColumn, Uint8Array | null>> & { tallies: string | null };
+  const set: Record<string, unknown> = {};
+  for (const [c, n] of counters) set[c] = sql`${sql.ref(c)} + ${n}`;
+  for (const column of valueColumns) {
+    const values: number[] = [];
+    decodeValuesInto(current[column] ?? null, values);
+    const kept = minus(values, d.removed[column] ?? []);
+    for (const v of d.added[column] ?? []) kept.push(v);
+    set[column] = kept.length ? encodeValues(kept) : null;
+  }
+  if (d.tallies.size) {
+    const tallies = new Map(Object.entries(current.tallies ? (JSON.parse(current.tallies) as Record<string, number>) : {}));
+    for (const [k, n] of d.tallies) addTo(tallies, k, n);
+    for (const [k, n] of tallies) if (n === 0) tallies.delete(k);
+    set.tallies = tallies.size ? JSON.stringify(Object.fromEntries([...tallies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))) : null;
+  }
+  await whereRow(db.updateTable('report_cells').set(set), d.row).execute();
 }
 
 /** Applies new contributions against the stored ones. */
@@ -306,7 +345,7 @@ async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): 
   const fresh = new Map(facts.map((f) => [f.ticket.id, contributionOf(env, f)]));
   const stored = await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ticketIds).execute();
   const storedText = new Map(stored.map((r) => [r.ticket_id, r.cells]));
-  const deltas = new Map<string, { dn: number; added: number[]; removed: number[] }>();
+  const deltas = new Map<string, RowDelta>();
   for (const id of ticketIds) {
     const next = fresh.get(id) ?? new Map();
     const nextText = next.size ? encodeContribution(next) : undefined;
@@ -319,11 +358,8 @@ async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): 
       const added = minus(b.v, a.v);
       const removed = minus(a.v, b.v);
       if (a.n === b.n && added.length === 0 && removed.length === 0) continue;
-      const d = deltas.get(key) ?? { dn: 0, added: [], removed: [] };
-      d.dn += b.n - a.n;
-      d.added.push(...added);
-      d.removed.push(...removed);
-      deltas.set(key, d);
+      const { d, kind, label } = rowDelta(deltas, key);
+      addEntry(d, kind, label, b.n - a.n, added, removed);
     }
     if (nextText === undefined) await db.deleteFrom('report_contributions').where('ticket_id', '=', id).execute();
     else
@@ -333,11 +369,8 @@ async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): 
         .onConflict((oc) => oc.column('ticket_id').doUpdateSet({ cells: nextText }))
         .execute();
   }
-  // A fixed order, so two transactions on PostgreSQL lock shared cells in the same order.
-  for (const key of [...deltas.keys()].sort()) {
-    const d = deltas.get(key)!;
-    await applyCellDelta(db, key, d.dn, d.added, d.removed);
-  }
+  // A fixed order, so two transactions on PostgreSQL lock shared rows in the same order.
+  for (const rowKey of [...deltas.keys()].sort()) await applyRowDelta(db, deltas.get(rowKey)!);
 }
 
 /** Brings the cells up to date with the tickets written through `db` (a transaction) since the last flush. */
@@ -350,7 +383,7 @@ export async function flushRollup(env: RollupEnv, db: DbOrTx): Promise<void> {
 export async function rebuildRollup(env: RollupEnv, db: DbOrTx, nowIso: string, batch = 2000): Promise<{ tickets: number; cells: number }> {
   await db.deleteFrom('report_cells').execute();
   await db.deleteFrom('report_contributions').execute();
-  const cells: Contribution = new Map();
+  const deltas = new Map<string, RowDelta>();
   let after = '';
   let tickets = 0;
   for (;;) {
@@ -361,21 +394,23 @@ export async function rebuildRollup(env: RollupEnv, db: DbOrTx, nowIso: string, 
     for (const f of await loadRollupFacts(db, ids)) {
       const c = contributionOf(env, f);
       for (const [key, { n, v }] of c) {
-        let cell = cells.get(key);
-        if (!cell) {
-          cell = { n: 0, v: [] };
-          cells.set(key, cell);
-        }
-        cell.n += n;
-        for (const x of v) cell.v.push(x);
+        const { d, kind, label } = rowDelta(deltas, key);
+        addEntry(d, kind, label, n, v, []);
       }
       if (c.size) rows.push({ ticket_id: f.ticket.id, cells: encodeContribution(c) });
     }
     tickets += ids.length;
     for (let i = 0; i < rows.length; i += 200) await db.insertInto('report_contributions').values(rows.slice(i, i + 200)).execute();
   }
-  const cellRows = [...cells].map(([key, { n, v }]) => ({ ...splitKey(key), n, vals: v.length ? encodeValues(v) : null }));
-  for (let i = 0; i < cellRows.length; i += 200) await db.insertInto('report_cells').values(cellRows.slice(i, i + 200)).execute();
+  const cellRows = [...deltas.values()].map((d) => ({
+    ...d.row,
+    // Every column named: a multi-row insert on SQLite gives a left-out column NULL, not its default.
+    ...Object.fromEntries(CELL_COUNTERS.map((c) => [c, d.counters[c] ?? 0])),
+    ...Object.fromEntries(CELL_VALUES.map((c) => [c, null])),
+    ...Object.fromEntries(Object.entries(d.added).map(([column, values]) => [column, values.length ? encodeValues(values) : null])),
+    tallies: d.tallies.size ? JSON.stringify(Object.fromEntries([...d.tallies].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))) : null,
+  }));
+  for (let i = 0; i < cellRows.length; i += 100) await db.insertInto('report_cells').values(cellRows.slice(i, i + 100)).execute();
   const fingerprint = rollupFingerprint(env.config);
   await db
     .insertInto('report_rollup_meta')
@@ -412,11 +447,7 @@ export interface CellFilter {
 
 /** Adds the cells of whole report days [firstDay, lastDay] to the tally (all but the backlog and distinct handoffs). */
 export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsTally): Promise<void> {
-  let query = db
-    .selectFrom('report_cells')
-    .select(['kind', 'day', 'department_id', 'from_department_id', 'category_id', 'label', 'n', 'vals'])
-    .where('day', '>=', filter.firstDay)
-    .where('day', '<=', filter.lastDay);
+  let query = db.selectFrom('report_cells').selectAll().where('day', '>=', filter.firstDay).where('day', '<=', filter.lastDay);
   if (filter.leaves) query = query.where('category_id', 'in', [...filter.leaves]);
   if (filter.priority !== undefined) query = query.where('priority', '=', filter.priority);
   if (filter.departmentIds) {
@@ -425,83 +456,61 @@ export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsT
   }
   const clocks = new Map<string, ClockTally>();
   for (const r of await query.execute()) {
-    const n = Number(r.n);
     const dept = r.department_id;
     const from = r.from_department_id;
-    switch (r.kind) {
-      case 'created':
-        if (n === 0) break;
-        addTo(tally.createdByCategory, r.category_id, n);
-        addTo(tally.createdByDay, r.day, n);
-        break;
-      case 'first_response':
-        decodeValuesInto(r.vals, tally.firstResponses);
-        break;
-      case 'resolved':
-        tally.resolved += n;
-        if (n !== 0) addTo(tally.resolvedByDay, r.day, n);
-        decodeValuesInto(r.vals, tally.resolutions);
-        break;
-      case 'first_contact':
-        tally.firstContact += n;
-        break;
-      case 'closed':
-        tally.closed += n;
-        break;
-      case 'closed_survey':
-        tally.closedWithSurvey += n;
-        break;
-      case 'survey':
-        tally.surveyAnswers += n;
-        break;
-      case 'survey_score':
-        tally.surveyScoreSum += n;
-        break;
-      case 'survey_satisfied':
-        tally.surveySatisfied += n;
-        break;
-      case 'audit_resolved':
-        tally.resolvedEvents += n;
-        break;
-      case 'audit_reopened':
-        tally.reopenedEvents += n;
-        break;
-      case 'clock_on_time':
-      case 'clock_late': {
-        if (n === 0) break;
-        const key = `${r.label}${SEP}${dept}`;
-        let c = clocks.get(key);
-        if (!c) {
-          c = { kind: r.label, departmentId: dept, onTime: 0, late: 0 };
-          clocks.set(key, c);
-        }
-        if (r.kind === 'clock_late') c.late += n;
-        else c.onTime += n;
-        break;
+    const created = Number(r.created);
+    if (created !== 0) {
+      addTo(tally.createdByCategory, r.category_id, created);
+      addTo(tally.createdByDay, r.day, created);
+    }
+    decodeValuesInto(r.fr_vals, tally.firstResponses);
+    const resolved = Number(r.resolved);
+    tally.resolved += resolved;
+    if (resolved !== 0) addTo(tally.resolvedByDay, r.day, resolved);
+    decodeValuesInto(r.res_vals, tally.resolutions);
+    tally.firstContact += Number(r.first_contact);
+    tally.closed += Number(r.closed);
+    tally.closedWithSurvey += Number(r.closed_survey);
+    tally.surveyAnswers += Number(r.surveys);
+    tally.surveyScoreSum += Number(r.survey_score);
+    tally.surveySatisfied += Number(r.survey_satisfied);
+    tally.resolvedEvents += Number(r.audit_resolved);
+    tally.reopenedEvents += Number(r.audit_reopened);
+    const legs = Number(r.legs);
+    const returned = Number(r.legs_returned);
+    if (legs !== 0 || r.accept_vals || r.duration_vals) {
+      const a = legAcc(tally, dept);
+      a.legs += legs;
+      a.returned += returned;
+      decodeValuesInto(r.accept_vals, a.accept);
+      decodeValuesInto(r.duration_vals, a.duration);
+      if (from !== '') {
+        a.handoffs += legs;
+        const f = flowAcc(tally, from, dept);
+        f.handoffs += legs;
+        f.returns += returned;
+        decodeValuesInto(r.accept_vals, f.accept);
+        decodeValuesInto(r.duration_vals, f.duration);
       }
-      case 'leg':
-        if (n === 0) break;
-        legAcc(tally, dept).legs += n;
-        if (from !== '') {
-          legAcc(tally, dept).handoffs += n;
-          flowAcc(tally, from, dept).handoffs += n;
+    }
+    if (r.tallies) {
+      for (const [key, n] of Object.entries(JSON.parse(r.tallies) as Record<string, number>)) {
+        if (n === 0) continue;
+        const colon = key.indexOf(':');
+        const what = key.slice(0, colon);
+        const label = key.slice(colon + 1);
+        if (what === 'reason') {
+          addTo(tally.returnReasons, label, n);
+          continue;
         }
-        break;
-      case 'leg_returned':
-        if (n === 0) break;
-        legAcc(tally, dept).returned += n;
-        if (from !== '') flowAcc(tally, from, dept).returns += n;
-        break;
-      case 'return_reason':
-        if (n !== 0) addTo(tally.returnReasons, r.label, n);
-        break;
-      case 'leg_accept':
-      case 'leg_duration': {
-        if (!r.vals || r.vals.byteLength === 0) break;
-        const field = r.kind === 'leg_accept' ? 'accept' : 'duration';
-        decodeValuesInto(r.vals, legAcc(tally, dept)[field]);
-        if (from !== '') decodeValuesInto(r.vals, flowAcc(tally, from, dept)[field]);
-        break;
+        const clockKey = `${label}${SEP}${dept}`;
+        let c = clocks.get(clockKey);
+        if (!c) {
+          c = { kind: label, departmentId: dept, onTime: 0, late: 0 };
+          clocks.set(clockKey, c);
+        }
+        if (what === 'late') c.late += n;
+        else c.onTime += n;
       }
     }
   }

@@ -145,16 +145,25 @@ async function clear(db: Db): Promise<void> {
   for (const table of ['tickets', 'legs', 'clocks', 'surveys', 'audit_events', 'report_cells', 'report_contributions', 'report_rollup_meta'] as const) await db.deleteFrom(table).execute();
 }
 
-/** Cells as comparable text: zero cells left out, values sorted. */
+/** Cells as comparable text: zero counters and empty value lists left out, values sorted. */
 async function cellSnapshot(db: Db): Promise<string[]> {
   const rows = await db.selectFrom('report_cells').selectAll().execute();
   return rows
     .map((r) => {
-      const vals = r.vals ? [...new Float64Array(new Uint8Array(r.vals).buffer)].sort((a, b) => a - b) : [];
-      return { key: [r.kind, r.day, r.department_id, r.from_department_id, r.category_id, r.priority, r.label].join('|'), n: Number(r.n), vals };
+      const parts: string[] = [];
+      for (const [column, value] of Object.entries(r).sort(([a], [b]) => a.localeCompare(b))) {
+        if (['day', 'department_id', 'from_department_id', 'category_id', 'priority'].includes(column) || value === null) continue;
+        if (column.endsWith('_vals')) {
+          const values = [...new Float64Array(new Uint8Array(value as Uint8Array).slice().buffer)].sort((a, b) => a - b);
+          if (values.length) parts.push(`${column}=${values.join(',')}`);
+        } else if (column === 'tallies') {
+          const tallies = Object.entries(JSON.parse(value as string) as Record<string, number>).filter(([, n]) => n !== 0);
+          if (tallies.length) parts.push(`tallies=${JSON.stringify(tallies.sort())}`);
+        } else if (Number(value) !== 0) parts.push(`${column}=${Number(value)}`);
+      }
+      return parts.length ? `${r.day}|${r.department_id}|${r.from_department_id}|${r.category_id}|${r.priority} ${parts.join(' ')}` : '';
     })
-    .filter((c) => c.n !== 0 || c.vals.length > 0)
-    .map((c) => `${c.key} ${c.n} ${c.vals.join(',')}`)
+    .filter((line) => line !== '')
     .sort();
 }
 
