@@ -346,6 +346,8 @@ async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): 
   const stored = await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ticketIds).execute();
   const storedText = new Map(stored.map((r) => [r.ticket_id, r.cells]));
   const deltas = new Map<string, RowDelta>();
+  const gone: string[] = [];
+  const upserts: { ticket_id: string; cells: string }[] = [];
   for (const id of ticketIds) {
     const next = fresh.get(id) ?? new Map();
     const nextText = next.size ? encodeContribution(next) : undefined;
@@ -361,13 +363,16 @@ async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): 
       const { d, kind, label } = rowDelta(deltas, key);
       addEntry(d, kind, label, b.n - a.n, added, removed);
     }
-    if (nextText === undefined) await db.deleteFrom('report_contributions').where('ticket_id', '=', id).execute();
-    else
-      await db
-        .insertInto('report_contributions')
-        .values({ ticket_id: id, cells: nextText })
-        .onConflict((oc) => oc.column('ticket_id').doUpdateSet({ cells: nextText }))
-        .execute();
+    if (nextText === undefined) gone.push(id);
+    else upserts.push({ ticket_id: id, cells: nextText });
+  }
+  for (let i = 0; i < gone.length; i += 500) await db.deleteFrom('report_contributions').where('ticket_id', 'in', gone.slice(i, i + 500)).execute();
+  for (let i = 0; i < upserts.length; i += 500) {
+    await db
+      .insertInto('report_contributions')
+      .values(upserts.slice(i, i + 500))
+      .onConflict((oc) => oc.column('ticket_id').doUpdateSet({ cells: sql`excluded.cells` }))
+      .execute();
   }
   // A fixed order, so two transactions on PostgreSQL lock shared rows in the same order.
   for (const rowKey of [...deltas.keys()].sort()) await applyRowDelta(db, deltas.get(rowKey)!);
