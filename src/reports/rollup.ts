@@ -299,44 +299,58 @@ function addEntry(d: RowDelta, kind: string, label: string, dn: number, added: r
   }
 }
 
-const whereRow = <Q extends { where: (...args: any[]) => Q }>(q: Q, r: RowKey): Q =>
-  q.where('day', '=', r.day).where('department_id', '=', r.department_id).where('from_department_id', '=', r.from_department_id).where('category_id', '=', r.category_id).where('priority', '=', r.priority);
-
 const PK = ['day', 'department_id', 'from_department_id', 'category_id', 'priority'] as const;
 
-/** Applies a row delta: one upsert when only counters change, else read (locked on PostgreSQL), merge, write. */
-async function applyRowDelta(db: DbOrTx, d: RowDelta): Promise<void> {
-  const counters = Object.entries(d.counters).filter(([, n]) => n !== 0) as [Counter, number][];
-  const valueColumns = [...new Set([...Object.keys(d.added), ...Object.keys(d.removed)])] as ValuesColumn[];
-  if (valueColumns.length === 0 && d.tallies.size === 0) {
-    if (counters.length === 0) return;
+const CELL_COLUMNS = [...PK, ...CELL_COUNTERS, ...CELL_VALUES, 'tallies'] as const;
+
+/**
+ * Applies row deltas in chunks, three statements a chunk whatever its size: create the missing
+ * rows, read them all (locked on PostgreSQL, in key order), write the merged rows back.
+ */
+async function applyRowDeltas(db: DbOrTx, deltas: RowDelta[]): Promise<void> {
+  for (let i = 0; i < deltas.length; i += 200) {
+    const chunk = deltas.slice(i, i + 200);
     await db
       .insertInto('report_cells')
-      .values({ ...d.row, ...Object.fromEntries(counters) })
-      .onConflict((oc) => oc.columns([...PK]).doUpdateSet(Object.fromEntries(counters.map(([c]) => [c, sql`report_cells.${sql.ref(c)} + excluded.${sql.ref(c)}`]))))
+      .values(chunk.map((d) => ({ ...d.row, ...Object.fromEntries(CELL_COUNTERS.map((c) => [c, 0])), ...Object.fromEntries(CELL_VALUES.map((c) => [c, null])), tallies: null })))
+      .onConflict((oc) => oc.columns([...PK]).doNothing())
       .execute();
-    return;
+    const keys = sql.join(chunk.map((d) => sql`(${d.row.day}, ${d.row.department_id}, ${d.row.from_department_id}, ${d.row.category_id}, ${d.row.priority})`));
+    const lock = isPostgres(db) ? sql` for update` : sql``;
+    const { rows } = await sql<ReportCellRow>`select * from report_cells where (day, department_id, from_department_id, category_id, priority) in (values ${keys}) order by day, department_id, from_department_id, category_id, priority${lock}`.execute(db);
+    const byKey = new Map(rows.map((r) => [[r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP), r]));
+    const merged = chunk.map((d) => {
+      const current = byKey.get([d.row.day, d.row.department_id, d.row.from_department_id, d.row.category_id, d.row.priority].join(SEP));
+      if (!current) throw new Error('report cell vanished inside its own transaction');
+      const out: Record<string, unknown> = { ...d.row };
+      for (const c of CELL_COUNTERS) out[c] = Number(current[c]) + (d.counters[c] ?? 0);
+      for (const c of CELL_VALUES) {
+        const added = d.added[c] ?? [];
+        const removed = d.removed[c] ?? [];
+        if (added.length === 0 && removed.length === 0) {
+          out[c] = current[c];
+          continue;
+        }
+        const values: number[] = [];
+        decodeValuesInto(current[c], values);
+        const kept = minus(values, removed);
+        for (const v of added) kept.push(v);
+        out[c] = kept.length ? encodeValues(kept) : null;
+      }
+      if (d.tallies.size) {
+        const tallies = new Map(Object.entries(current.tallies ? (JSON.parse(current.tallies) as Record<string, number>) : {}));
+        for (const [k, n] of d.tallies) addTo(tallies, k, n);
+        for (const [k, n] of tallies) if (n === 0) tallies.delete(k);
+        out.tallies = tallies.size ? JSON.stringify(Object.fromEntries([...tallies].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))) : null;
+      } else out.tallies = current.tallies;
+      return out;
+    });
+    await db
+      .insertInto('report_cells')
+      .values(merged as never)
+      .onConflict((oc) => oc.columns([...PK]).doUpdateSet(Object.fromEntries(CELL_COLUMNS.filter((c) => !(PK as readonly string[]).includes(c)).map((c) => [c, sql`excluded.${sql.ref(c)}`])) as never))
+      .execute();
   }
-  await db.insertInto('report_cells').values(d.row).onConflict((oc) => oc.columns([...PK]).doNothing()).execute();
-  let select = whereRow(db.selectFrom('report_cells').select(['tallies', ...valueColumns]), d.row);
-  if (isPostgres(db)) select = select.forUpdate();
-  const current = (await select.executeTakeFirstOrThrow()) as Partial<Record<ValuesColumn, Uint8Array | null>> & { tallies: string | null };
-  const set: Record<string, unknown> = {};
-  for (const [c, n] of counters) set[c] = sql`${sql.ref(c)} + ${n}`;
-  for (const column of valueColumns) {
-    const values: number[] = [];
-    decodeValuesInto(current[column] ?? null, values);
-    const kept = minus(values, d.removed[column] ?? []);
-    for (const v of d.added[column] ?? []) kept.push(v);
-    set[column] = kept.length ? encodeValues(kept) : null;
-  }
-  if (d.tallies.size) {
-    const tallies = new Map(Object.entries(current.tallies ? (JSON.parse(current.tallies) as Record<string, number>) : {}));
-    for (const [k, n] of d.tallies) addTo(tallies, k, n);
-    for (const [k, n] of tallies) if (n === 0) tallies.delete(k);
-    set.tallies = tallies.size ? JSON.stringify(Object.fromEntries([...tallies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))) : null;
-  }
-  await whereRow(db.updateTable('report_cells').set(set), d.row).execute();
 }
 
 /** Applies new contributions against the stored ones. */
@@ -375,7 +389,7 @@ async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): 
       .execute();
   }
   // A fixed order, so two transactions on PostgreSQL lock shared rows in the same order.
-  for (const rowKey of [...deltas.keys()].sort()) await applyRowDelta(db, deltas.get(rowKey)!);
+  await applyRowDeltas(db, [...deltas.keys()].sort().map((k) => deltas.get(k)!));
 }
 
 /** Brings the cells up to date with the tickets written through `db` (a transaction) since the last flush. */
