@@ -5,9 +5,8 @@ import { markBreachIfDue, meetClock, startClock, stopClock, type ClockState } fr
 import { resolvePolicy } from '../domain/policy';
 import { PRIORITIES, type ClockKind, type Priority } from '../domain/types';
 import { parseInstant } from '../domain/zone';
-import { flushRollup } from '../reports/rollup';
+import type { BulkRollup } from '../reports/rollup';
 import type { Db } from '../storage/database';
-import { markRollupDirty } from '../storage/repos/dirty';
 import { nextKeyNumber } from '../storage/repos/tickets';
 import type { AuditEventRow, ClockRow, LegRow, SurveyRow, TicketRow } from '../storage/tables';
 
@@ -17,8 +16,8 @@ import type { AuditEventRow, ClockRow, LegRow, SurveyRow, TicketRow } from '../s
  * SLA clocks as the engine would have left them had the ticket been worked live (started at
  * created_at, met at the first reply / resolution, breaches where the due time passed), its
  * survey answer and audit rows. Nothing is scheduled (no timers) and nothing is sent (no outbox
- * rows). Rows are written in bulk, a transaction per batch, with the report rollup brought up to
- * date in the same transaction.
+ * rows). Rows are written in bulk, a transaction per batch; the report rollup's changes are
+ * added up and applied once at the end (reports/rollup.ts BulkRollup).
  *
  * Idempotent by `id`: the ticket's id is `import:<id>` and its key the old id, so a second import
  * of the same file finds them and adds nothing. A row without an id is known by a hash of its
@@ -207,7 +206,7 @@ async function insertChunked<T extends keyof DbTables>(db: Db, table: T, rows: D
 type DbTables = { tickets: TicketRow; legs: LegRow; clocks: ClockRow; surveys: SurveyRow; audit_events: AuditEventRow };
 
 /** Writes one batch of checked rows in one transaction (rollup included). */
-export async function importBatch(env: { db: Db; config: Config; calendars: ReadonlyMap<string, BusinessCalendar> }, rows: readonly ImportRow[], nowMs: number): Promise<ImportBatchResult> {
+export async function importBatch(env: { db: Db; config: Config; calendars: ReadonlyMap<string, BusinessCalendar> }, bulk: BulkRollup, rows: readonly ImportRow[], nowMs: number): Promise<ImportBatchResult> {
   return env.db.transaction().execute(async (tx) => {
     const ids = rows.map((r) => r.ticketId);
     const keys = rows.flatMap((r) => (r.oldId !== null ? [r.oldId.toUpperCase()] : []));
@@ -249,8 +248,7 @@ export async function importBatch(env: { db: Db; config: Config; calendars: Read
     await insertChunked(tx as unknown as Db, 'clocks', planned.flatMap((p) => p.clocks), 800);
     await insertChunked(tx as unknown as Db, 'surveys', planned.flatMap((p) => (p.survey ? [p.survey] : [])), 2000);
     await insertChunked(tx as unknown as Db, 'audit_events', planned.flatMap((p) => p.audits), 1000);
-    for (const p of planned) markRollupDirty(tx, p.ticket.id);
-    await flushRollup(env, tx);
+    await bulk.add(tx, planned.map((p) => p.ticket.id));
     result.imported = planned.length;
     return result;
   });

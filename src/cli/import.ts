@@ -7,6 +7,7 @@ import { loadConfigFile } from '../config/load';
 import { locateConfig } from '../config/locate';
 import { calendarsFromConfig } from '../domain/calendar';
 import { BadRow, checkImportRow, importBatch, importColumns, IMPORT_OPTIONAL_COLUMNS, IMPORT_REQUIRED_COLUMNS, type ImportRow } from '../app/importTickets';
+import { BulkRollup } from '../reports/rollup';
 import { migrate, openStorage, type Storage } from '../storage/database';
 import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
 
@@ -42,13 +43,17 @@ export async function runImport(
   try {
     if (storage && own) await migrate(storage.db);
     const nowMs = opts.now ?? Date.now();
+    const bulk = new BulkRollup({ config, calendars });
+    let begun = false;
     const parser = createReadStream(file).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true }));
     let column: Map<string, number> | undefined;
     let batch: ImportRow[] = [];
     const flush = async () => {
       if (batch.length === 0) return;
       if (storage) {
-        const result = await importBatch({ db: storage.db, config, calendars }, batch, nowMs);
+        if (!begun) await bulk.begin(storage.db);
+        begun = true;
+        const result = await importBatch({ db: storage.db, config, calendars }, bulk, batch, nowMs);
         summary.imported += result.imported;
         summary.existing += result.existing;
         for (const r of result.refused) badRow(r.line, r.message);
@@ -76,6 +81,7 @@ export async function runImport(
     }
     if (!column) throw new UsageError(`${file}: empty file (expected a header row: ${IMPORT_REQUIRED_COLUMNS.join(',')})`);
     await flush();
+    if (storage && begun) await bulk.finish(storage.db, new Date(nowMs).toISOString());
   } finally {
     if (own) await storage?.close();
   }

@@ -353,13 +353,13 @@ async function applyRowDeltas(db: DbOrTx, deltas: RowDelta[]): Promise<void> {
   }
 }
 
-/** Applies new contributions against the stored ones. */
-async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): Promise<void> {
+/** New contributions of the tickets against the stored ones: stores the new ones, returns the cell changes. */
+async function contributionDeltas(env: RollupEnv, db: DbOrTx, ticketIds: string[], deltas: Map<string, RowDelta> = new Map()): Promise<Map<string, RowDelta>> {
   const facts = await loadRollupFacts(db, ticketIds);
   const fresh = new Map(facts.map((f) => [f.ticket.id, contributionOf(env, f)]));
-  const stored = await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ticketIds).execute();
+  const stored: { ticket_id: string; cells: string }[] = [];
+  for (let i = 0; i < ticketIds.length; i += 1000) stored.push(...(await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ticketIds.slice(i, i + 1000)).execute()));
   const storedText = new Map(stored.map((r) => [r.ticket_id, r.cells]));
-  const deltas = new Map<string, RowDelta>();
   const gone: string[] = [];
   const upserts: { ticket_id: string; cells: string }[] = [];
   for (const id of ticketIds) {
@@ -388,14 +388,54 @@ async function refreshTickets(env: RollupEnv, db: DbOrTx, ticketIds: string[]): 
       .onConflict((oc) => oc.column('ticket_id').doUpdateSet({ cells: sql`excluded.cells` }))
       .execute();
   }
-  // A fixed order, so two transactions on PostgreSQL lock shared rows in the same order.
+  return deltas;
+}
+
+/** Applies cell changes in key order, so two transactions on PostgreSQL lock shared rows in the same order. */
+async function applyDeltas(db: DbOrTx, deltas: Map<string, RowDelta>): Promise<void> {
   await applyRowDeltas(db, [...deltas.keys()].sort().map((k) => deltas.get(k)!));
+}
+
+/**
+ * For bulk loads (ticketbot import): contributions are stored batch by batch, but the cell
+ * changes are added up in memory and applied once at the end, so a cell is rewritten once rather
+ * than once per batch. Meanwhile the rollup is marked not current (reports read the rows, and a
+ * crash before the end leaves it to be rebuilt at the next start).
+ */
+export class BulkRollup {
+  private readonly deltas = new Map<string, RowDelta>();
+  private wasCurrent = false;
+
+  constructor(private readonly env: RollupEnv) {}
+
+  async begin(db: DbOrTx): Promise<void> {
+    this.wasCurrent = await rollupCurrent(db, this.env.config);
+    await db.deleteFrom('report_rollup_meta').where('id', '=', META_ID).execute();
+  }
+
+  /** Inside a batch's transaction, after its tickets are written. */
+  async add(db: DbOrTx, ticketIds: string[]): Promise<void> {
+    takeRollupDirty(db);
+    await contributionDeltas(this.env, db, ticketIds, this.deltas);
+  }
+
+  /** Applies the changes and, when the rollup was current before, marks it current again. */
+  async finish(db: Db, nowIso: string): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      await applyDeltas(tx, this.deltas);
+      if (this.wasCurrent) {
+        const fingerprint = rollupFingerprint(this.env.config);
+        await tx.insertInto('report_rollup_meta').values({ id: META_ID, fingerprint, built_at: nowIso }).onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint, built_at: nowIso })).execute();
+      }
+    });
+    this.deltas.clear();
+  }
 }
 
 /** Brings the cells up to date with the tickets written through `db` (a transaction) since the last flush. */
 export async function flushRollup(env: RollupEnv, db: DbOrTx): Promise<void> {
   const ids = takeRollupDirty(db);
-  if (ids.length) await refreshTickets(env, db, ids);
+  if (ids.length) await applyDeltas(db, await contributionDeltas(env, db, ids));
 }
 
 /** Recomputes every cell from the tickets and records the fingerprint; run inside one transaction. */
