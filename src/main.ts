@@ -26,6 +26,7 @@ import { collectMetrics, renderPrometheus } from './jobs/prometheus';
 import { ensureRecurringJobs } from './jobs/recurring';
 import { digestJobsFromConfig } from './jobs/digest';
 import { reportJobs } from './jobs/reports';
+import { retentionJob, tableSizes } from './jobs/retention';
 import { createSlackApp, SlackTokenRejected } from './slack/app';
 import { createFeishuApp } from './feishu/app';
 import { storageSlackPorts } from './wiring/slack-ports';
@@ -87,7 +88,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
       health: {
         database: async () => {
           await sql`select 1`.execute(storage.db);
-          return { ok: true, dialect: storage.dialect };
+          // Row counts of the tables that grow (retention: config `retention:`, job housekeeping.retention).
+          return { ok: true, dialect: storage.dialect, tables: await tableSizes(storage.db) };
         },
         platforms: () => platforms,
         scheduler: async () => {
@@ -156,7 +158,7 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
       stack.push(`${sender.platform} outbox`, () => dispatcher.stop());
     }
 
-    const jobs = [...digestJobsFromConfig(config, ctx.newId), ...reportJobs(ctx, { dashboard: { baseUrl: publicUrl, secret } })];
+    const jobs = [...digestJobsFromConfig(config, ctx.newId), ...reportJobs(ctx, { dashboard: { baseUrl: publicUrl, secret } }), retentionJob(ctx)];
     await ensureRecurringJobs(storage.db, jobs, ctx.time.now().toISOString());
     const running = new Scheduler({
       db: storage.db,

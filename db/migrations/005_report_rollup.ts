@@ -1,4 +1,4 @@
-import { Kysely, PostgresAdapter, type CreateTableBuilder } from 'kysely';
+import { Kysely, PostgresAdapter, sql, type CreateTableBuilder } from 'kysely';
 
 /**
  * The report rollup (src/reports/rollup.ts): per report day, department, category and priority,
@@ -48,9 +48,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('fingerprint', 'text', (c) => c.notNull())
     .addColumn('built_at', 'text', (c) => c.notNull())
     .execute();
+  // Retention (src/jobs/retention.ts) walks these in small batches, oldest first.
+  await db.schema.createIndex('inbox_received').on('inbox').column('received_at').execute();
+  await db.schema.createIndex('outbox_sent').on('outbox').column('sent_at').where(sql.ref('sent_at'), 'is not', null).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('outbox_sent').ifExists().execute();
+  await db.schema.dropIndex('inbox_received').ifExists().execute();
   await db.schema.dropTable('report_rollup_meta').ifExists().execute();
   await db.schema.dropTable('report_contributions').ifExists().execute();
   await db.schema.dropTable('report_cells').ifExists().execute();

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 
 /** What /healthz reports; each part fills its own piece. */
 export interface HealthSources {
-  database(): Promise<{ ok: boolean; dialect: string; error?: string }>;
+  database(): Promise<{ ok: boolean; dialect: string; error?: string; tables?: Record<string, number> }>;
   platforms(): Record<string, { on: boolean; reason?: string; mode?: string }>;
   scheduler(): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
