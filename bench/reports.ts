@@ -250,8 +250,12 @@ export const reportsBenchmark: Benchmark = {
         console.error(`postgres: loaded ${pgCount} tickets in ${(loadMs / 1000).toFixed(1)} s, rollup in ${(rollup.ms / 1000).toFixed(1)} s`);
         notes.push(`PostgreSQL: rows loaded in ${(loadMs / 1000).toFixed(1)} s; rollup rebuilt in ${(rollup.ms / 1000).toFixed(1)} s (${rollup.cells.toLocaleString('en')} cells), in this process.`);
         lines.push(...(await measure('PostgreSQL', storage, config, pgCount)));
+      } catch (err) {
+        // Keep the SQLite figures when the shared PostgreSQL misbehaves.
+        console.error(err);
+        notes.push(`PostgreSQL run failed: ${err instanceof Error ? err.message : String(err)}`);
       } finally {
-        await dropSchema(storage.db, schema);
+        await dropSchema(storage.db, schema).catch(() => undefined);
         await storage.close();
       }
     } else {
