@@ -82,7 +82,7 @@ export const importBenchmark: Benchmark = {
     const lines = [
       '## ticketbot import',
       '',
-      'A generated year of history (config/example.yaml categories, every row with an id, 95 % answered, 85 % resolved, 80 % of those closed, a third of the closed with a score). One `ticketbot import` run (`runImport`) into an empty, migrated database: parsing, checks, SLA clocks, bulk inserts in transactions of 2,000 rows with the rollup contributions, the rollup's cell changes applied once at the end. Each run is a child process; RSS is its peak.',
+      'A generated year of history (config/example.yaml categories, every row with an id, 95 % answered, 85 % resolved, 80 % of those closed, a third of the closed with a score). One `ticketbot import` run (`runImport`) into an empty, migrated database: parsing, checks, SLA clocks, bulk inserts in transactions of 2,000 rows with the rollup contributions; the rollup cell changes are applied once at the end. Each run is a child process; RSS is its peak.',
       '',
       '| database | rows | file | time | rows/s | peak RSS |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
