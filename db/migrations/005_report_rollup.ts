@@ -33,10 +33,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('priority', 'text', (c) => c.notNull());
   for (const column of CELL_COUNTERS) cells = cells.addColumn(column, 'bigint', (c) => c.notNull().defaultTo(0));
   for (const column of CELL_VALUES) cells = cells.addColumn(column, binary);
-  await cells
-    .addColumn('tallies', 'text')
-    .addPrimaryKeyConstraint('report_cells_pk', ['day', 'department_id', 'from_department_id', 'category_id', 'priority'])
-    .execute();
+  cells = cells.addColumn('tallies', 'text').addPrimaryKeyConstraint('report_cells_pk', ['day', 'department_id', 'from_department_id', 'category_id', 'priority']);
+  // SQLite: rows stored in key order, so a summary's day range is read straight off the table.
+  await (binary === 'blob' ? cells.modifyEnd(sql`without rowid`) : cells).execute();
   await db.schema
     .createTable('report_contributions')
     .addColumn('ticket_id', 'text', (c) => c.primaryKey())
