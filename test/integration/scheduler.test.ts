@@ -213,14 +213,15 @@ describe.each(storageVariants())('scheduler ($name)', (variant) => {
       };
       await ensureRecurringJobs(storage.db, [job], T0);
       const s = scheduler(storage, time, firingHandler(), { jobs: [job], retryBaseMs: 1000 });
-      const tick = () => Promise.race([s.tickOnce(), new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 5000))]);
+      // A read inside the transaction would wait forever on SQLite; 15 s leaves room for a loaded machine.
+      const tick = () => Promise.race([s.tickOnce(), new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 15_000))]);
       time.set('2026-03-03T08:30:00.000Z');
       expect(await tick()).toMatchObject({ failed: 1 });
       expect(runs).toEqual([]);
       time.set('2026-03-03T08:31:00.000Z');
       expect(await tick()).toMatchObject({ processed: 1 });
       expect(runs).toEqual(['read@2026-03-03T08:31:00.000Z']);
-    });
+    }, 60_000);
 
     it('the daily digest DMs each agent with open assigned tickets once per day', async () => {
       const now = '2026-03-02T00:30:00.000Z'; // 08:30 in Shanghai
