@@ -16,6 +16,7 @@ const MODULES: Record<string, () => Register> = {
   simulate: () => (require('./cli/simulate') as typeof import('./cli/simulate')).registerSimulateCommand,
   reports: () => (require('./cli/reports') as typeof import('./cli/reports')).registerReportCommands,
   feishu: () => (require('./cli/feishu') as typeof import('./cli/feishu')).registerFeishuCommands,
+  import: () => (require('./cli/import') as typeof import('./cli/import')).registerImportCommand,
 };
 
 /** Top-level command name → the module that registers it. */
@@ -29,6 +30,7 @@ const COMMAND_MODULES: Record<string, keyof typeof MODULES> = {
   stats: 'reports',
   digest: 'reports',
   feishu: 'feishu',
+  import: 'import',
 };
 
 /**

@@ -9,6 +9,7 @@ import { locateConfig } from './config/locate';
 import type { Config } from './config/model';
 import { calendarsFromConfig } from './domain/calendar';
 import { officialDataWarnings } from './config/holidays';
+import { ensureRollup } from './reports/rollup';
 import type { AppContext } from './app/context';
 import { systemTime } from './app/context';
 import { newId } from './app/ids';
@@ -27,6 +28,7 @@ import { collectMetrics, renderPrometheus } from './jobs/prometheus';
 import { ensureRecurringJobs } from './jobs/recurring';
 import { digestJobsFromConfig } from './jobs/digest';
 import { reportJobs } from './jobs/reports';
+import { retentionJob, tableSizes } from './jobs/retention';
 import { createSlackApp, SlackTokenRejected } from './slack/app';
 import { createFeishuApp } from './feishu/app';
 import { storageSlackPorts } from './wiring/slack-ports';
@@ -71,6 +73,9 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     logger,
     newId: () => newId(),
   };
+  // The report rollup is built for a report zone and calendars; (re)built here when they changed.
+  const rollupStarted = Date.now();
+  if (await ensureRollup(ctx, ctx.time.now().toISOString())) logger.info({ ms: Date.now() - rollupStarted }, 'report rollup rebuilt');
   const owner = processOwner();
   // Stopping runs in three phases: stop taking requests (HTTP server, sockets), drain the work
   // already received, then stop the workers and close the database.
@@ -102,7 +107,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
       health: {
         database: async () => {
           await sql`select 1`.execute(storage.db);
-          return { ok: true, dialect: storage.dialect };
+          // Row counts of the tables that grow (retention: config `retention:`, job housekeeping.retention).
+          return { ok: true, dialect: storage.dialect, tables: await tableSizes(storage.db) };
         },
         platforms: () => platforms,
         scheduler: async () => {
@@ -179,7 +185,7 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
       stack.push(`${sender.platform} outbox`, () => dispatcher.stop());
     }
 
-    const jobs = [...digestJobsFromConfig(config, ctx.newId), ...reportJobs(ctx, { dashboard: { baseUrl: publicUrl, secret } })];
+    const jobs = [...digestJobsFromConfig(config, ctx.newId), ...reportJobs(ctx, { dashboard: { baseUrl: publicUrl, secret } }), retentionJob(ctx)];
     await ensureRecurringJobs(storage.db, jobs, ctx.time.now().toISOString());
     const running = new Scheduler({
       db: storage.db,

@@ -289,6 +289,20 @@ export const configSchema = z
       .strict()
       .default({}),
     rollout: z.array(rolloutSchema).default([]),
+    /** What the daily housekeeping job deletes or trims (issue 16). Audit rows and tickets are kept. */
+    retention: z
+      .object({
+        /** Inbound dedup keys: far longer than any platform retries (Slack minutes, Feishu hours). */
+        inbox_days: z.number().int().min(7).default(30),
+        /** Sent outbox rows keep their row (audit) but lose their body (chart images included). */
+        sent_outbox_days: z.number().int().min(1).default(30),
+        /** When the job runs, HH:MM UTC. */
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('03:30'),
+        /** Rows per statement: each batch is its own short transaction. */
+        batch: z.number().int().min(1).max(10_000).default(500),
+      })
+      .strict()
+      .default({ inbox_days: 30, sent_outbox_days: 30, time: '03:30', batch: 500 }),
   })
   .strict()
   .superRefine((cfg, ctx) => checkReferences(cfg, ctx));

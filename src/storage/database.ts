@@ -23,6 +23,7 @@ import * as m001 from '../../db/migrations/001_initial';
 import * as m002 from '../../db/migrations/002_report_indexes';
 import * as m003 from '../../db/migrations/003_report_speed';
 import * as m004 from '../../db/migrations/004_legs_covering';
+import * as m005 from '../../db/migrations/005_report_rollup';
 import * as m006 from '../../db/migrations/006_inbound_events';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
@@ -163,7 +164,7 @@ function safeUrl(url: string): string {
   }
 }
 
-const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '006_inbound_events': m006 };
+const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '005_report_rollup': m005, '006_inbound_events': m006 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 

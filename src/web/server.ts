@@ -6,7 +6,7 @@ import { jsonErrorHandler } from '../http-errors';
 
 /** What /healthz reports; each part fills its own piece. */
 export interface HealthSources {
-  database(): Promise<{ ok: boolean; dialect: string; error?: string }>;
+  database(): Promise<{ ok: boolean; dialect: string; error?: string; tables?: Record<string, number> }>;
   platforms(): Record<string, { on: boolean; reason?: string; mode?: string }>;
   scheduler(): Promise<Record<string, unknown>> | Record<string, unknown>;
 }
