@@ -80,3 +80,16 @@ export interface OutboxSender {
   platform: ChatPlatform;
   send(row: OutboxRecord): Promise<SendOutcome>;
 }
+
+/** One Feishu 加急 on a sent message, its own outbox row (see FollowUp). */
+const urgentPayloadSchema = z.object({ messageId: z.string().min(1), kind: z.enum(['app', 'sms', 'phone']) });
+export type UrgentPayload = z.infer<typeof urgentPayloadSchema>;
+
+export function parseUrgentPayload(text: string): UrgentPayload | undefined {
+  try {
+    const parsed = urgentPayloadSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

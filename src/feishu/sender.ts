@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { t, isMessageKey } from '../chat/i18n';
 import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
-import { parseOutboxPayload, type FollowUp, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
+import { parseOutboxPayload, parseUrgentPayload, type FollowUp, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
 import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
@@ -27,7 +26,6 @@ type Payload = OutboxPayload;
 
 /** One 加急 on a sent message: its own outbox row, so a failed SMS is retried without re-sending the message or the others. */
 export const URGENT_EVENT = 'feishu.urgent';
-const urgentPayloadSchema = z.object({ messageId: z.string().min(1), kind: z.enum(['app', 'sms', 'phone']) });
 
 const NOTIFICATION_ACTIONS: readonly string[] = ['confirm', 'reopen', 'take_over', 'reassign', 'extend', 'open'];
 /** Image keys of rows whose message is not sent yet, so a retry does not upload the picture again. */
@@ -94,14 +92,14 @@ export class FeishuSender implements OutboxSender {
   }
 
   private async sendUrgent(row: OutboxRecord): Promise<SendOutcome> {
-    const parsed = urgentPayloadSchema.safeParse(safeJson(row.payload));
-    if (!parsed.success) return { ok: false, error: 'unreadable urgent payload', permanent: true };
+    const urgent = parseUrgentPayload(row.payload);
+    if (!urgent) return { ok: false, error: 'unreadable urgent payload', permanent: true };
     try {
-      await this.rt.api.urgent(parsed.data.messageId, parsed.data.kind, [row.target_id]);
+      await this.rt.api.urgent(urgent.messageId, urgent.kind, [row.target_id]);
       return { ok: true };
     } catch (err) {
       const e = toApiError(err);
-      this.rt.logger.warn({ outboxId: row.id, kind: parsed.data.kind, code: e.code }, 'feishu 加急 failed');
+      this.rt.logger.warn({ outboxId: row.id, kind: urgent.kind, code: e.code }, 'feishu 加急 failed');
       if (e.rateLimited) return { ok: false, error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 };
       if (PERMANENT_CODES.has(e.code)) return { ok: false, error: e.message, permanent: true };
       return { ok: false, error: e.message };
@@ -196,14 +194,5 @@ export class FeishuSender implements OutboxSender {
     }
     await this.rt.links.bumpCardVersion(latest, rendered.version);
     return latest.messageId;
-  }
-}
-
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
   }
 }

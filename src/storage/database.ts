@@ -174,13 +174,24 @@ async function currentPgSchema(db: Db): Promise<string | undefined> {
   return rows[0]?.schema;
 }
 
+function isOtherSchemaVanished(error: unknown, own: string | undefined): boolean {
+  const m = /schema "([^"]+)" does not exist/.exec(error instanceof Error ? error.message : String(error));
+  return m !== null && m[1] !== own;
+}
+
 /** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */
 export async function migrate(db: Db): Promise<string[]> {
   // On PostgreSQL name the schema explicitly: kysely otherwise checks for its bookkeeping tables
   // without a schema and two replicas (or two test schemas) could race creating them.
   const schema = await currentPgSchema(db);
   const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's PostgreSQL introspection reads every schema's tables; a schema dropped by someone else
+  // meanwhile (another test file, another tenant) fails it with "schema … does not exist" before
+  // any migration ran. Nothing was applied then, so the run is repeated.
+  for (let attempt = 1; attempt <= 3 && error && !results?.length && isOtherSchemaVanished(error, schema); attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -190,8 +190,8 @@ describe('dashboard in headless Chromium', () => {
     const due = page.locator('#due-table tbody tr');
     await expect(due.count()).resolves.toBe(2);
     // Most urgent first: T4 overdue since Thursday, then T8 due in two hours.
-    await expect(due.nth(0).innerText()).resolves.toMatch(/^T4\s.*overdue by 3d/s);
-    await expect(due.nth(1).innerText()).resolves.toMatch(/T8.*due in 2h/s);
+    await expect(due.nth(0).innerText()).resolves.toMatch(/^T4\s.*overdue by 88 hours 30 minutes/s);
+    await expect(due.nth(1).innerText()).resolves.toMatch(/T8.*due in 2 hours/s);
     await expect(due.nth(0).locator('td').nth(4).textContent()).resolves.toBe('2026-03-12 15:30');
     await expect(page.locator('#due-table a.ticket-key', { hasText: 'T4' }).getAttribute('href')).resolves.toBe('https://app.slack.com/client/T1/CIT/thread/CIT-1773300000.000200');
     await expect(page.locator('#due-table a.ticket-key', { hasText: 'T8' }).getAttribute('href')).resolves.toBe('https://applink.feishu.cn/client/chat/open?openChatId=oc_fin');
