@@ -92,6 +92,7 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
   ];
   elements.push(md(people.join('\n')));
   if (view.withSince) elements.push(md(`**${escapeMd(view.withSince)}**`));
+  if (view.ruleNotes.length) elements.push(md(view.ruleNotes.map((n) => `⚙️ ${escapeMd(n)}`).join('\n')));
   if (view.sensitive) elements.push(md(`⚠️ ${L.sensitive}`));
   if (view.fields.length) {
     elements.push(md(`**${L.fields}**`));

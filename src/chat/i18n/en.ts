@@ -285,6 +285,12 @@ export const en = {
   'chat.which_ticket.new': 'New ticket',
   'chat.which_ticket.added': 'Added to {key}.',
   'chat.choice.expired': 'That question was already answered.',
+  // issue 17: automation rules on the card
+  'ui.rule.note': '{field} set by rule {rule}',
+  'ui.rule.field.priority': 'priority',
+  'ui.rule.field.assign': 'assignee',
+  'ui.rule.field.department': 'department',
+  'ui.rule.field.sensitive': 'sensitivity',
 } as const;
 
 export type MessageKey = keyof typeof en;

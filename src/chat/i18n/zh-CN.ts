@@ -286,4 +286,10 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.which_ticket.new': '新工单',
   'chat.which_ticket.added': '已补充到 {key}。',
   'chat.choice.expired': '这个问题已经回答过了。',
+  // issue 17: automation rules on the card
+  'ui.rule.note': '{field}由规则 {rule} 设定',
+  'ui.rule.field.priority': '优先级',
+  'ui.rule.field.assign': '处理人',
+  'ui.rule.field.department': '部门',
+  'ui.rule.field.sensitive': '敏感标记',
 };
