@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
-import { changePriority, createTicket, getAuditTrail, getTicketView } from '../../src/app';
+import { changePriority, claimTicket, createTicket, getAuditTrail, getTicketView, resolveTicket } from '../../src/app';
 import type { AppContext } from '../../src/app/context';
 import type { UseCaseResult } from '../../src/app/runner';
 import { ticketCardView } from '../../src/chat/views';
@@ -125,5 +125,36 @@ describe.each(storageVariants())('rules: simulate and the live core agree ($name
     value(await changePriority(ctx, { meta: as(ticket.assignee_id!), ticket: ticket.key, priority: 'high' }));
     expect((await getTicketView(ctx, ticket.key))!.ticket.priority).toBe('high');
     expect(await card()).toEqual(['assignee set by rule urgent-fault-to-on-call']);
+  });
+});
+
+describe.each(storageVariants())('pilots act in the live bot ($name)', (variant) => {
+  it('an auto-close pilot turns auto-close on in its department only; the others keep it off', async () => {
+    const raw = parse(readFileSync(FIXTURE_CONFIG, 'utf8')) as Record<string, any>;
+    raw.closing = { confirm_within: '1d', auto_close: false, survey: true };
+    raw.rollout = [{ id: 'close-pilot', auto_close: true, departments: ['finance'] }];
+    const parsed = parseConfigText(stringify(raw));
+    if (!parsed.ok) throw new Error('bad config');
+    const storage = await variant.open();
+    try {
+      const time = new ManualTime(new Date(AT));
+      const ctx = testContext(storage, time, parsed.config);
+      const u = await seedUsers(ctx, [
+        { platform: 'slack', id: 'UREQ', name: 'Rita' },
+        { platform: 'slack', id: 'UIT1', name: 'Alan' },
+        { platform: 'feishu', id: 'ou_f1', name: 'Fei' },
+      ]);
+      const timerAfterResolve = async (categoryId: string, fields: Record<string, string>, agent: string) => {
+        const { ticket } = value(await createTicket(ctx, { meta: as(u.UREQ!), categoryId, title: 'x', description: 'y', fields }));
+        if (!ticket.assignee_id) value(await claimTicket(ctx, { meta: as(agent), ticket: ticket.key }));
+        value(await resolveTicket(ctx, { meta: as(ticket.assignee_id ?? agent), ticket: ticket.key, note: 'done' }));
+        const timer = await ctx.db.selectFrom('timers').select('next_action_at').where('id', '=', `close:${ticket.id}`).executeTakeFirst();
+        return timer?.next_action_at ?? null;
+      };
+      expect(await timerAfterResolve('refund-request', { order_id: '1', amount: '2' }, u.ou_f1!)).not.toBeNull(); // finance: the pilot turns it on
+      expect(await timerAfterResolve('no-code', { account: 'a', device: 'b' }, u.UIT1!)).toBeNull(); // it: the config's "off" stays
+    } finally {
+      await storage.close();
+    }
   });
 });
