@@ -6,6 +6,7 @@ import { registerSlaCommands } from './cli/sla';
 import { registerSimulateCommand } from './cli/simulate';
 import { registerReportCommands } from './cli/reports';
 import { registerFeishuCommands } from './cli/feishu';
+import { registerShowCommand } from './cli/show';
 
 /** `npm run ticketbot -- <command>`: every command has --help; exit 0 ok, 1 problem found, 2 bad usage. */
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerSimulateCommand(program);
   registerReportCommands(program);
   registerFeishuCommands(program);
+  registerShowCommand(program);
   return program;
 }
 
