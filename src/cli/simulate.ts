@@ -19,7 +19,8 @@ import { loadConfigForCli } from './sla';
  * change before rolling it out. Nothing is stored and no one is notified.
  *
  * CSV columns: created_at, category, priority, requester, and optionally id, first_reply_at,
- * resolved_at. `requester` is an id, or attributes as `key=value;key=value` for policies that
+ * resolved_at, and title, description, source (slack/feishu/api) for automation rules, which are
+ * applied by the same function as the live bot. `requester` is an id, or attributes as `key=value;key=value` for policies that
  * match on requester attributes. Times without Z or an offset are local to the department's
  * calendar. Simulated agents are the department's members when config lists them, otherwise
  * `<dept>-agent-1..3`; all are taken as on shift. The CSV has no requester messages, waiting
@@ -31,7 +32,7 @@ export function registerSimulateCommand(program: Command): void {
       .command('simulate')
       .description('replay a CSV of tickets through routing and SLA: agents, due times, escalations, on-time rate')
       .requiredOption('--config <file>', 'config file')
-      .requiredOption('--tickets <file>', 'CSV: created_at, category, priority, requester[, id, first_reply_at, resolved_at]')
+      .requiredOption('--tickets <file>', 'CSV: created_at, category, priority, requester[, id, first_reply_at, resolved_at, title, description, source]')
       .option('--format <format>', 'text or json', 'text')
       .option('--until <iso>', 'observe open tickets up to this instant (default: the latest time in the file)'),
   ).action(
