@@ -17,6 +17,7 @@ const MODULES: Record<string, () => Register> = {
   reports: () => (require('./cli/reports') as typeof import('./cli/reports')).registerReportCommands,
   feishu: () => (require('./cli/feishu') as typeof import('./cli/feishu')).registerFeishuCommands,
   import: () => (require('./cli/import') as typeof import('./cli/import')).registerImportCommand,
+  show: () => (require('./cli/show') as typeof import('./cli/show')).registerShowCommand,
 };
 
 /** Top-level command name → the module that registers it. */
@@ -31,6 +32,7 @@ const COMMAND_MODULES: Record<string, keyof typeof MODULES> = {
   digest: 'reports',
   feishu: 'feishu',
   import: 'import',
+  show: 'show',
 };
 
 /**

@@ -70,6 +70,8 @@ export interface TicketCardView {
   legs: LegLine[];
   /** "With Finance since 10:42" while the ticket is away from its home department. */
   withSince: string | null;
+  /** "priority set by rule outage-is-urgent", one per field an automation rule set and no person changed since. */
+  ruleNotes: string[];
   sourceLink: string | null;
   createdAt: TimeView;
   actions: CardAction[];
@@ -245,12 +247,26 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     clocks,
     legs,
     withSince: away ? t(locale, 'ui.card.with_since', { department: deptName(ticket.department_id), since: formatTime(currentLeg.opened_at, opts.timeZone).text }) : null,
+    ruleNotes: (view.ruleNotes ?? []).map((n) => t(locale, 'ui.rule.note', { field: t(locale, ruleFieldKey(n.field)), rule: n.ruleId })),
     sourceLink: source?.permalink ?? null,
     createdAt: formatTime(ticket.created_at, opts.timeZone),
     actions,
     menu,
     labels,
   };
+}
+
+function ruleFieldKey(field: string): MessageKey {
+  switch (field) {
+    case 'priority':
+      return 'ui.rule.field.priority';
+    case 'assign':
+      return 'ui.rule.field.assign';
+    case 'department':
+      return 'ui.rule.field.department';
+    default:
+      return 'ui.rule.field.sensitive';
+  }
 }
 
 function legStateKey(state: string): MessageKey {

@@ -243,6 +243,66 @@ export const rolloutSchema = z
   })
   .strict();
 
+
+// ---- Automation rules (issue 17): `rules:` evaluated by src/domain/rules.ts at creation ----
+export const RULE_SOURCES = ['slack', 'feishu', 'api'] as const;
+const ruleRegex = z.string().min(1).superRefine((text, ctx) => {
+  try {
+    new RegExp(text, 'iu');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${err instanceof Error ? err.message : String(err)}` });
+  }
+});
+const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1)]);
+export const ruleSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9_-]+$/, 'ids are lower-case letters, digits, - and _'),
+    when: z
+      .object({
+        /** Regex, case-insensitive, over title + description. */
+        text: ruleRegex.optional(),
+        /** A category node matches its whole subtree. */
+        category: oneOrMany(z.string()).optional(),
+        priority: oneOrMany(z.enum(PRIORITIES)).optional(),
+        department: oneOrMany(z.string()).optional(),
+        requester: requesterMatch.optional(),
+        source: oneOrMany(z.enum(RULE_SOURCES)).optional(),
+      })
+      .strict()
+      .default({}),
+    then: z
+      .object({
+        priority: z.enum(PRIORITIES).optional(),
+        /** `on_call` (the department's rotation), a routing strategy, or a user (slack:U…, feishu:ou_…, email:…). */
+        assign: z.union([z.enum(ROUTING_STRATEGIES), userRef]).optional(),
+        /** Route to this department instead of the category's. */
+        department: z.string().optional(),
+        sensitive: z.boolean().optional(),
+      })
+      .strict()
+      .refine((t) => Object.values(t).some((v) => v !== undefined), 'a rule must set at least one of priority, assign, department, sensitive'),
+  })
+  .strict();
+export type RuleConfig = z.infer<typeof ruleSchema>;
+
+function checkRules(cfg: RawConfig, problem: (path: (string | number)[], message: string) => void, categoryIds: Set<string>, deptIds: Set<string>): void {
+  const seen = new Set<string>();
+  const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  cfg.rules.forEach((r, i) => {
+    if (seen.has(r.id)) problem(['rules', i, 'id'], `duplicate rule "${r.id}"`);
+    seen.add(r.id);
+    for (const c of list(r.when.category)) if (!categoryIds.has(c)) problem(['rules', i, 'when', 'category'], `unknown category "${c}"`);
+    for (const d of list(r.when.department)) if (!deptIds.has(d)) problem(['rules', i, 'when', 'department'], `unknown department "${d}"`);
+    if (r.then.department !== undefined && !deptIds.has(r.then.department)) problem(['rules', i, 'then', 'department'], `unknown department "${r.then.department}"`);
+    if (r.then.assign === 'on_call') {
+      // The departments the ticket can be in when this rule assigns: its own target, else those it matches, else all.
+      const depts = r.then.department !== undefined ? [r.then.department] : list(r.when.department).length ? list(r.when.department) : [...deptIds];
+      const withRotation = depts.filter((d) => cfg.departments.find((x) => x.id === d)?.routing.on_call?.length);
+      if (withRotation.length === 0) problem(['rules', i, 'then', 'assign'], `assign on_call: none of the departments (${depts.join(', ')}) has an on_call rotation`);
+    }
+  });
+}
+
 export const configSchema = z
   .object({
     locale: z.enum(['zh-CN', 'en']).default('zh-CN'),
@@ -303,6 +363,7 @@ export const configSchema = z
       })
       .strict()
       .default({ inbox_days: 30, sent_outbox_days: 30, time: '03:30', batch: 500 }),
+    rules: z.array(ruleSchema).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => checkReferences(cfg, ctx));
@@ -394,6 +455,7 @@ function checkReferences(cfg: RawConfig, ctx: Ctx): void {
     });
     if (r.sla_policy !== undefined && !policyIds.has(r.sla_policy)) problem(['rollout', i, 'sla_policy'], `unknown SLA policy "${r.sla_policy}"`);
   });
+  checkRules(cfg, problem, categoryIds, deptIds);
   if (cfg.digest.weekly?.calendar !== undefined && !knownCalendar(cfg.digest.weekly.calendar))
     problem(['digest', 'weekly', 'calendar'], `unknown calendar "${cfg.digest.weekly.calendar}"`);
 }

@@ -2,7 +2,8 @@ import type { Config } from '../config/model';
 import type { CategoryNode, EscalationLevelConfig, SlaPolicyConfig } from '../config/schema';
 import { durationText, type TimeBasis } from '../chat/durations';
 import { t } from '../chat/i18n';
-import { effectiveRouting } from '../domain/policy';
+import { effectiveRouting, ruleInForce } from '../domain/policy';
+import { parseAssign } from '../domain/rules';
 import { PRIORITIES, type Locale } from '../domain/types';
 import { HEADLINE_METRICS } from '../domain/metrics';
 import { metricDefinition } from './definitions';
@@ -222,6 +223,11 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
   out.push(`## ${rt(locale, 'docs.metrics')}`, '');
   for (const line of metricLines(locale)) out.push(`- ${line}`);
   out.push('');
+  if (raw.rules.length) {
+    out.push(`## ${rt(locale, 'docs.rules')}`, '', rt(locale, 'docs.rules_intro'), '');
+    for (const line of ruleLines(config, locale)) out.push(`${line}`);
+    out.push('');
+  }
 
   if (raw.rollout.length) {
     out.push(`## ${rt(locale, 'docs.rollout')}`, '');
@@ -244,6 +250,13 @@ function closingLines(config: Config, locale: Locale): string[] {
       : rt(locale, 'policy.closing_manual'),
   ];
   if (raw.return_reasons.length) lines.push(rt(locale, 'policy.returns', { reasons: raw.return_reasons.map((r) => r.name[locale]).join(locale === 'en' ? ', ' : '、') }));
+  // Auto-close as in force per department when a pilot changes it somewhere (ruleInForce).
+  if (raw.rollout.some((r) => r.auto_close !== undefined)) {
+    for (const d of raw.departments) {
+      const inForce = ruleInForce(config, d.id).autoClose;
+      lines.push(rt(locale, 'docs.in_force.auto_close', { department: d.name[locale], value: rt(locale, inForce.enabled ? 'docs.yes' : 'docs.no'), pilot: inForce.rolloutId ? rt(locale, 'docs.in_force.pilot', { id: inForce.rolloutId }) : '' }));
+    }
+  }
   lines.push(rt(locale, 'policy.sensitive'));
   return lines;
 }
@@ -297,4 +310,32 @@ export function policySummary(config: Config, locale: Locale): string[] {
   lines.push(...closingLines(config, locale));
   lines.push(rt(locale, 'policy.metrics'), ...metricLines(locale));
   return lines;
+}
+
+/** The automation rules in words, one numbered line each, in config order (the order they are tried). */
+export function ruleLines(config: Config, locale: Locale): string[] {
+  const sep = locale === 'en' ? ', ' : '、';
+  const and = locale === 'en' ? ' and ' : '且';
+  const or = (values: string[]) => values.join(locale === 'en' ? ' or ' : '或');
+  return config.raw.rules.map((rule, i) => {
+    const w = rule.when;
+    const when: string[] = [];
+    if (w.text !== undefined) when.push(rt(locale, 'docs.rule.when.text', { value: w.text }));
+    if (w.category !== undefined) when.push(rt(locale, 'docs.rule.when.category', { value: or(asList(w.category).map((c) => config.categories.get(c)?.name[locale] ?? c)) }));
+    if (w.priority !== undefined) when.push(rt(locale, 'docs.rule.when.priority', { value: or(asList(w.priority).map((p) => priorityName(p, locale))) }));
+    if (w.department !== undefined) when.push(rt(locale, 'docs.rule.when.department', { value: or(asList(w.department).map((d) => departmentName(config, d, locale))) }));
+    if (w.source !== undefined) when.push(rt(locale, 'docs.rule.when.source', { value: or(asList(w.source)) }));
+    if (w.requester !== undefined) when.push(rt(locale, 'docs.rule.when.requester', { value: Object.entries(w.requester).map(([k, v]) => `${k}=${asList(v).join('|')}`).join(sep) }));
+    const t = rule.then;
+    const then: string[] = [];
+    if (t.priority !== undefined) then.push(rt(locale, 'docs.rule.then.priority', { value: priorityName(t.priority, locale) }));
+    if (t.department !== undefined) then.push(rt(locale, 'docs.rule.then.department', { value: departmentName(config, t.department, locale) }));
+    if (t.sensitive !== undefined) then.push(rt(locale, t.sensitive ? 'docs.rule.then.sensitive' : 'docs.rule.then.not_sensitive'));
+    if (t.assign !== undefined) {
+      const a = parseAssign(t.assign);
+      then.push(a.kind === 'user' ? rt(locale, 'docs.rule.then.assign_user', { value: a.ref }) : rt(locale, 'docs.rule.then.assign_strategy', { value: rt(locale, `routing.${a.strategy}`) }));
+    }
+    const line = rt(locale, 'docs.rule_line', { id: rule.id, when: when.length ? when.join(and) : rt(locale, 'docs.rule.when.any'), then: then.join(sep) });
+    return `${i + 1}. ${line}`;
+  });
 }

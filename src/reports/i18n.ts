@@ -365,6 +365,25 @@ const en = {
   'dash.clock_late': 'late',
   'dash.clock_on_time': 'on time',
   'policy.metrics': 'What the figures mean:',
+  // issue 17: automation rules and the rule in force per department, in `docs`
+  'docs.rules': 'Automation rules',
+  'docs.rules_intro': 'Tried in this order on every new ticket. The first rule that sets a field wins it; later rules see what earlier ones set. A person who changes the field afterwards wins over the rule. Each application is recorded in the ticket history and shown on the card.',
+  'docs.rule_line': '**{id}**: when {when}, then {then}.',
+  'docs.rule.when.any': 'any new ticket',
+  'docs.rule.when.text': 'the title or description matches `{value}` (any case)',
+  'docs.rule.when.category': 'the category is in {value}',
+  'docs.rule.when.priority': 'the priority is {value}',
+  'docs.rule.when.department': 'the department is {value}',
+  'docs.rule.when.source': 'it came from {value}',
+  'docs.rule.when.requester': 'the requester has {value}',
+  'docs.rule.then.priority': 'set the priority to {value}',
+  'docs.rule.then.assign_user': 'assign it to {value}',
+  'docs.rule.then.assign_strategy': 'assign it by {value}',
+  'docs.rule.then.department': 'send it to {value}',
+  'docs.rule.then.sensitive': 'mark it sensitive',
+  'docs.rule.then.not_sensitive': 'mark it not sensitive',
+  'docs.in_force.auto_close': 'Auto-close in {department}: {value}{pilot}.',
+  'docs.in_force.pilot': ' (pilot {id})',
 } as const;
 
 export type ReportKey = keyof typeof en;
@@ -720,6 +739,25 @@ const zhCN: Record<ReportKey, string> = {
   'dash.clock_late': '超时',
   'dash.clock_on_time': '按时',
   'policy.metrics': '各指标的含义:',
+  // issue 17: automation rules and the rule in force per department, in `docs`
+  'docs.rules': '自动化规则',
+  'docs.rules_intro': '每张新工单按以下顺序逐条检查。同一字段由第一条设置它的规则决定;后面的规则能看到前面规则设置的结果。之后有人手动修改该字段,以人的修改为准。每次应用都记入工单历史并显示在卡片上。',
+  'docs.rule_line': '**{id}**:当{when}时,{then}。',
+  'docs.rule.when.any': '任何新工单',
+  'docs.rule.when.text': '标题或描述匹配 `{value}`(不区分大小写)',
+  'docs.rule.when.category': '分类属于 {value}',
+  'docs.rule.when.priority': '优先级为 {value}',
+  'docs.rule.when.department': '部门为 {value}',
+  'docs.rule.when.source': '来源为 {value}',
+  'docs.rule.when.requester': '提单人满足 {value}',
+  'docs.rule.then.priority': '优先级设为 {value}',
+  'docs.rule.then.assign_user': '分配给 {value}',
+  'docs.rule.then.assign_strategy': '按{value}分配',
+  'docs.rule.then.department': '转到 {value}',
+  'docs.rule.then.sensitive': '标记为敏感',
+  'docs.rule.then.not_sensitive': '取消敏感标记',
+  'docs.in_force.auto_close': '{department}自动关闭:{value}{pilot}。',
+  'docs.in_force.pilot': '(试点 {id})',
 };
 
 const catalogs: Record<Locale, Record<ReportKey, string>> = { en, 'zh-CN': zhCN };

@@ -1,6 +1,7 @@
 import type { AppContext } from '../app/context';
 import type { Config } from '../config/model';
 import { fail, ok, type Result } from '../domain/errors';
+import { rolloutInForceAt } from '../domain/policy';
 import { DAY_MS, headlineFigures, trendOf, type HeadlineFigure, type HeadlineMetric, type MetricsReport, type Trend } from '../domain/metrics';
 import type { Locale, LocalizedText } from '../domain/types';
 import { resolvePeriod, type Period, type PeriodRequest } from '../domain/periods';
@@ -86,7 +87,8 @@ export async function pilotComparisons(src: ReportSource, period: { fromMs: numb
   const all = [...src.config.departments.keys()];
   const prevPeriod = { fromMs: 2 * period.fromMs - period.toMs, toMs: period.fromMs };
   for (const rollout of src.config.raw.rollout) {
-    const pilotIds = rollout.departments;
+    // The departments where this rollout is the rule in force (a department in two pilots of the same setting counts for the first).
+    const pilotIds = rolloutInForceAt(src.config, rollout.id);
     const otherIds = all.filter((d) => !pilotIds.includes(d));
     const figuresFor = async (departmentIds: string[]) => {
       const [current, previous] = await Promise.all([

@@ -93,6 +93,7 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   blocks.push({ type: 'header', text: plain(`${card.key} · ${card.title}`, LIMITS.headerText) });
   const status = `${PRIORITY_EMOJI[card.priority]} *${escapeMrkdwn(card.priorityLabel)}* · ${escapeMrkdwn(card.stateLabel)}${card.withSince ? ` · ${escapeMrkdwn(card.withSince)}` : ''}`;
   blocks.push({ type: 'section', text: mrkdwn(status) });
+  if (card.ruleNotes.length) blocks.push({ type: 'context', elements: [mrkdwn(card.ruleNotes.map((n) => `:gear: ${escapeMrkdwn(n)}`).join('\n'))] });
   blocks.push({
     type: 'section',
     fields: [

@@ -304,6 +304,12 @@ export const en = {
   'chat.choice.expired': 'That question was already answered.',
   // issue 15: malformed inbound payloads
   'error.malformed_request': 'I could not read this request (a field had an unexpected shape). Please try again from the latest message or form.',
+  // issue 17: automation rules on the card
+  'ui.rule.note': '{field} set by rule {rule}',
+  'ui.rule.field.priority': 'priority',
+  'ui.rule.field.assign': 'assignee',
+  'ui.rule.field.department': 'department',
+  'ui.rule.field.sensitive': 'sensitivity',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -305,4 +305,10 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.choice.expired': '这个问题已经回答过了。',
   // issue 15: malformed inbound payloads
   'error.malformed_request': '无法读取这个请求(某个字段的格式不对)。请在最新的消息或表单中重试。',
+  // issue 17: automation rules on the card
+  'ui.rule.note': '{field}由规则 {rule} 设定',
+  'ui.rule.field.priority': '优先级',
+  'ui.rule.field.assign': '处理人',
+  'ui.rule.field.department': '部门',
+  'ui.rule.field.sensitive': '敏感标记',
 };
