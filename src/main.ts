@@ -8,6 +8,8 @@ import { ConfigError, loadConfigFile } from './config/load';
 import { locateConfig } from './config/locate';
 import type { Config } from './config/model';
 import { calendarsFromConfig } from './domain/calendar';
+import { officialDataWarnings } from './config/holidays';
+import { ensureRollup } from './reports/rollup';
 import type { AppContext } from './app/context';
 import { systemTime } from './app/context';
 import { newId } from './app/ids';
@@ -23,10 +25,12 @@ import { createTimerHandler } from './app/timers';
 import { Scheduler } from './jobs/scheduler';
 import { OutboxDispatcher, type OutboxSender } from './jobs/outbox-dispatcher';
 import { outboxHealth } from './jobs/outbox-claims';
+import { InboundQueue, renderInboundMetrics } from './jobs/inbound';
 import { collectMetrics, renderPrometheus } from './jobs/prometheus';
 import { ensureRecurringJobs } from './jobs/recurring';
 import { digestJobsFromConfig } from './jobs/digest';
 import { reportJobs } from './jobs/reports';
+import { retentionJob, tableSizes } from './jobs/retention';
 import { createSlackApp, SlackTokenRejected } from './slack/app';
 import { createFeishuApp } from './feishu/app';
 import { storageSlackPorts } from './wiring/slack-ports';
@@ -50,8 +54,13 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   if (located.usedExample) logger.warn({ config: located.path }, `no ./ticketbot.yaml and TICKETBOT_CONFIG not set: using the shipped example config ${located.path}`);
   const config: Config = loadConfigFile(located.path);
   logger.info({ config: located.path, departments: config.departments.size, categories: config.leaves.size }, 'config loaded');
+  for (const warning of officialDataWarnings(config.raw.calendars)) logger.warn(warning);
   const tickMs = parseDuration(env.TICKETBOT_TICK);
   if (tickMs === undefined || tickMs <= 0) throw new Error(`TICKETBOT_TICK: "${env.TICKETBOT_TICK}" is not a duration like 5s or 1m`);
+  const leaseMs = parseDuration(env.TICKETBOT_INTAKE_LEASE);
+  if (leaseMs === undefined || leaseMs < 1000) throw new Error(`TICKETBOT_INTAKE_LEASE: "${env.TICKETBOT_INTAKE_LEASE}" is not a duration of at least 1s`);
+  const drainMs = parseDuration(env.TICKETBOT_DRAIN_TIMEOUT);
+  if (drainMs === undefined || drainMs < 0) throw new Error(`TICKETBOT_DRAIN_TIMEOUT: "${env.TICKETBOT_DRAIN_TIMEOUT}" is not a duration like 20s`);
 
   const storage: Storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
   const applied = await migrate(storage.db);
@@ -66,9 +75,22 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     logger,
     newId: () => newId(),
   };
+  // The report rollup is built for a report zone and calendars; (re)built here when they changed.
+  const rollupStarted = Date.now();
+  if (await ensureRollup(ctx, ctx.time.now().toISOString())) logger.info({ ms: Date.now() - rollupStarted }, 'report rollup rebuilt');
   const owner = processOwner();
+  // Stopping runs in three phases: stop taking requests (HTTP server, sockets), drain the work
+  // already received, then stop the workers and close the database.
   const stack = new ShutdownStack(logger);
+  const doors = new ShutdownStack(logger);
   stack.push('database', () => storage.close());
+  const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time: ctx.time, logger, newId: ctx.newId, leaseMs, pollMs: Math.min(1000, leaseMs / 4) });
+  stack.push('inbound recovery', () => intake.drain(0));
+  const stopAll = async () => {
+    await doors.unwind();
+    await intake.drain(drainMs);
+    await stack.unwind();
+  };
 
   try {
     const platforms: Record<string, PlatformStatus> = { slack: slackStatus(env), feishu: feishuStatus(env) };
@@ -82,10 +104,13 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
 
     const web = createWebServer({
       logger,
+      metricsToken: env.TICKETBOT_METRICS_TOKEN,
+      environment: env.NODE_ENV,
       health: {
         database: async () => {
           await sql`select 1`.execute(storage.db);
-          return { ok: true, dialect: storage.dialect };
+          // Row counts of the tables that grow (retention: config `retention:`, job housekeeping.retention).
+          return { ok: true, dialect: storage.dialect, tables: await tableSizes(storage.db) };
         },
         platforms: () => platforms,
         scheduler: async () => {
@@ -98,10 +123,10 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
           };
         },
       },
-      metrics: async () => renderPrometheus(await collectMetrics(storage.db, ctx.time.now().toISOString(), { scheduler, dispatchers })),
+      metrics: async () => renderPrometheus(await collectMetrics(storage.db, ctx.time.now().toISOString(), { scheduler, dispatchers })) + (await renderInboundMetrics(intake)),
     });
-    const { port, server } = await web.listen(env.PORT);
-    stack.push('http server', () => closeServer(server));
+    const { port, server } = await web.listen(env.PORT, env.HOST);
+    doors.push('http server', () => closeServer(server));
     const publicUrl = (env.TICKETBOT_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
     const dashboard = dashboardLinks(ctx, { baseUrl: publicUrl, secret });
     web.app.use(createDashboardRouter({ ctx, secret }));
@@ -115,9 +140,10 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     const senders: OutboxSender[] = [];
     if (platforms.slack!.on) {
       try {
-        const slack = await createSlackApp({ ctx, env, ports: storageSlackPorts(ctx), expressApp: web.app, dashboard });
+        const slack = await createSlackApp({ ctx, env, ports: storageSlackPorts(ctx), expressApp: web.app, dashboard, intake });
+        intake.register('slack', (payload) => slack.replay(payload));
         await slack.start();
-        stack.push('slack', () => slack.stop());
+        doors.push('slack', () => slack.stop());
         senders.push(slack.sender);
         logger.info({ platform: 'slack', mode: slack.mode, workspace: slack.workspace.name }, `Slack: on (${slack.mode}, workspace ${slack.workspace.name})`);
       } catch (err) {
@@ -129,10 +155,11 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     } else logger.info({ platform: 'slack' }, `Slack: off — ${platforms.slack!.reason}`);
 
     if (platforms.feishu!.on) {
-      const feishu = createFeishuApp({ ctx, env, ports: storageFeishuPorts(storage.db, () => ctx.time.now().toISOString()), expressApp: web.app, dashboard });
+      const feishu = createFeishuApp({ ctx, env, ports: storageFeishuPorts(storage.db, () => ctx.time.now().toISOString()), expressApp: web.app, dashboard, intake });
       if (feishu.enabled) {
+        intake.register('feishu', (payload) => feishu.replay(payload));
         await feishu.start();
-        stack.push('feishu', () => feishu.stop());
+        doors.push('feishu', () => feishu.stop());
         senders.push(feishu.sender);
         logger.info({ platform: 'feishu', mode: feishu.mode }, `Feishu: on (${feishu.mode})`);
       } else {
@@ -140,6 +167,12 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
         logger.info({ platform: 'feishu' }, `Feishu: off — ${feishu.reason}`);
       }
     } else logger.info({ platform: 'feishu' }, `Feishu: off — ${platforms.feishu!.reason}`);
+    // Every route is mounted: unknown paths and errors get JSON answers without details.
+    web.finish();
+
+    // Payloads stored but not finished (a crash, a restart, another replica's) are taken over here.
+    intake.start();
+    logger.info({ leaseMs }, 'durable intake: on');
 
     for (const sender of senders) {
       const dispatcher = new OutboxDispatcher({
@@ -159,7 +192,7 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
       stack.push(`${sender.platform} outbox`, () => dispatcher.stop());
     }
 
-    const jobs = [...digestJobsFromConfig(config, ctx.newId), ...reportJobs(ctx, { dashboard: { baseUrl: publicUrl, secret } })];
+    const jobs = [...digestJobsFromConfig(config, ctx.newId), ...reportJobs(ctx, { dashboard: { baseUrl: publicUrl, secret } }), retentionJob(ctx)];
     await ensureRecurringJobs(storage.db, jobs, ctx.time.now().toISOString());
     const running = new Scheduler({
       db: storage.db,
@@ -178,9 +211,9 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     stack.push('scheduler', () => running.stop());
     logger.info({ owner, tickMs, jobs: jobs.map((j) => j.id) }, 'scheduler: on');
 
-    return { ctx, port, stop: () => stack.unwind() };
+    return { ctx, port, stop: stopAll };
   } catch (err) {
-    await stack.unwind();
+    await stopAll();
     throw err;
   }
 }
@@ -208,9 +241,14 @@ class ShutdownStack {
   }
 }
 
+/** Stops listening; requests already being answered get 3 s, then their connections are closed. */
 function closeServer(server: Server): Promise<void> {
   return new Promise<void>((resolve) => {
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections(), 3000);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

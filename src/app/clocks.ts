@@ -1,4 +1,5 @@
-import { ALWAYS, type BusinessCalendar } from '../domain/calendar';
+import { ALWAYS, targetMs, type BusinessCalendar } from '../domain/calendar';
+import type { Target } from '../domain/duration';
 import {
   meetClock,
   pauseClock,
@@ -114,9 +115,10 @@ async function newClock(
   ctx: AppContext,
   tx: Tx,
   ticket: TicketRow,
-  p: { id: string; legId: string | null; kind: ClockKind; targetMs: number; calendarId: string; policyId: string | null; now: string; reason: string },
+  p: { id: string; legId: string | null; kind: ClockKind; target: Target; calendarId: string; policyId: string | null; now: string; reason: string },
 ): Promise<void> {
-  const state = startClock({ kind: p.kind, targetMs: p.targetMs, calendar: calendarOf(ctx, p.calendarId), policyId: p.policyId, now: p.now, reason: p.reason });
+  const calendar = calendarOf(ctx, p.calendarId);
+  const state = startClock({ kind: p.kind, targetMs: targetMs(calendar, p.target, Date.parse(p.now)), calendar, policyId: p.policyId, now: p.now, reason: p.reason });
   const row = toRow(p.id, ticket.id, p.legId, state, p.now);
   await saveClock(ctx, tx, ticket, row, state, p.now, true);
 }
@@ -125,20 +127,20 @@ async function newClock(
 export async function startTicketClocks(ctx: AppContext, tx: Tx, ticket: TicketRow, now: string): Promise<void> {
   const policy = policyFor(ctx, ticket);
   const reason = `policy ${policy.id ?? '(none)'} for ${ticket.priority}`;
-  if (policy.firstResponseMs !== undefined)
-    await newClock(ctx, tx, ticket, { id: `${ticket.id}:first_response`, legId: null, kind: 'first_response', targetMs: policy.firstResponseMs, calendarId: policy.calendarId, policyId: policy.id, now, reason });
-  if (policy.resolutionMs !== undefined)
-    await newClock(ctx, tx, ticket, { id: `${ticket.id}:resolution`, legId: null, kind: 'resolution', targetMs: policy.resolutionMs, calendarId: policy.calendarId, policyId: policy.id, now, reason });
+  if (policy.firstResponse !== undefined)
+    await newClock(ctx, tx, ticket, { id: `${ticket.id}:first_response`, legId: null, kind: 'first_response', target: policy.firstResponse, calendarId: policy.calendarId, policyId: policy.id, now, reason });
+  if (policy.resolution !== undefined)
+    await newClock(ctx, tx, ticket, { id: `${ticket.id}:resolution`, legId: null, kind: 'resolution', target: policy.resolution, calendarId: policy.calendarId, policyId: policy.id, now, reason });
 }
 
 /** Starts a handed-off leg's acceptance and resolution limits (the target department's OLA). */
 export async function startLegClocks(ctx: AppContext, tx: Tx, ticket: TicketRow, leg: LegRow, now: string): Promise<void> {
   const limits = legLimits(ctx.config, leg.department_id);
   const reason = `handoff limits of ${leg.department_id}`;
-  if (limits.acceptMs !== undefined)
-    await newClock(ctx, tx, ticket, { id: `${leg.id}:leg_accept`, legId: leg.id, kind: 'leg_accept', targetMs: limits.acceptMs, calendarId: limits.calendarId, policyId: null, now, reason });
-  if (limits.resolveMs !== undefined)
-    await newClock(ctx, tx, ticket, { id: `${leg.id}:leg_resolve`, legId: leg.id, kind: 'leg_resolve', targetMs: limits.resolveMs, calendarId: limits.calendarId, policyId: null, now, reason });
+  if (limits.accept !== undefined)
+    await newClock(ctx, tx, ticket, { id: `${leg.id}:leg_accept`, legId: leg.id, kind: 'leg_accept', target: limits.accept, calendarId: limits.calendarId, policyId: null, now, reason });
+  if (limits.resolve !== undefined)
+    await newClock(ctx, tx, ticket, { id: `${leg.id}:leg_resolve`, legId: leg.id, kind: 'leg_resolve', target: limits.resolve, calendarId: limits.calendarId, policyId: null, now, reason });
 }
 
 type ClockChange = (state: ClockState, calendar: BusinessCalendar) => ClockState | null;
@@ -165,19 +167,20 @@ export async function onAgentPublicReply(ctx: AppContext, tx: Tx, ticket: Ticket
 /** A requester message after first response starts the next-response clock (a new cycle). */
 export async function onRequesterMessage(ctx: AppContext, tx: Tx, ticket: TicketRow, now: string): Promise<void> {
   const policy = policyFor(ctx, ticket);
-  if (policy.nextResponseMs === undefined) return;
+  const nextResponse = policy.nextResponse;
+  if (nextResponse === undefined) return;
   const clocks = await listClocks(tx, ticket.id);
   const frt = clocks.find((c) => c.kind === 'first_response');
   if (frt && frt.status !== 'met') return; // first response still pending: that clock covers it
   const nrt = clocks.find((c) => c.kind === 'next_response');
   if (!nrt) {
-    await newClock(ctx, tx, ticket, { id: `${ticket.id}:next_response`, legId: null, kind: 'next_response', targetMs: policy.nextResponseMs, calendarId: policy.calendarId, policyId: policy.id, now, reason: 'requester wrote' });
+    await newClock(ctx, tx, ticket, { id: `${ticket.id}:next_response`, legId: null, kind: 'next_response', target: nextResponse, calendarId: policy.calendarId, policyId: policy.id, now, reason: 'requester wrote' });
     return;
   }
   const state = toState(nrt);
   if (state.status === 'running') return; // the oldest unanswered message sets the clock
   const cal = calendarOf(ctx, state.calendarId);
-  await saveClock(ctx, tx, ticket, nrt, restartClock({ ...state, targetMs: policy.nextResponseMs }, cal, now, 'requester wrote'), now);
+  await saveClock(ctx, tx, ticket, nrt, restartClock({ ...state, targetMs: targetMs(cal, nextResponse, Date.parse(now)) }, cal, now, 'requester wrote'), now);
 }
 
 /** Waiting on the requester pauses first response and resolution (when the policy says so). */
@@ -212,15 +215,17 @@ export async function onClosed(ctx: AppContext, tx: Tx, ticket: TicketRow, now: 
 /** A priority or policy change retargets the ticket's clocks, keeping their elapsed time. */
 export async function retargetTicketClocks(ctx: AppContext, tx: Tx, ticket: TicketRow, now: string, reason: string): Promise<void> {
   const policy = policyFor(ctx, ticket);
-  const targets: Partial<Record<ClockKind, number | undefined>> = {
-    first_response: policy.firstResponseMs,
-    next_response: policy.nextResponseMs,
-    resolution: policy.resolutionMs,
+  const targets: Partial<Record<ClockKind, Target | undefined>> = {
+    first_response: policy.firstResponse,
+    next_response: policy.nextResponse,
+    resolution: policy.resolution,
   };
   await changeClocks(ctx, tx, ticket, now, isKind('first_response', 'next_response', 'resolution'), (s) => {
-    const targetMs = targets[s.kind];
-    if (targetMs === undefined || s.status === 'met' || s.status === 'stopped') return null;
-    return retargetClock(s, { targetMs, calendar: calendarOf(ctx, policy.calendarId), policyId: policy.id, now, reason });
+    const target = targets[s.kind];
+    if (target === undefined || s.status === 'met' || s.status === 'stopped') return null;
+    const calendar = calendarOf(ctx, policy.calendarId);
+    // Working days count from the clock's start, as if the new target had applied from the beginning.
+    return retargetClock(s, { targetMs: targetMs(calendar, target, Date.parse(s.startedAt)), calendar, policyId: policy.id, now, reason });
   });
 }
 

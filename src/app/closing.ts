@@ -10,6 +10,7 @@ import type { UseCaseResult } from './runner';
 import { actorName, audit, department, notify, refreshCards } from './support';
 import { ticketCommand, type TicketCommandScope, type TicketOutcome } from './ticketCommand';
 import { formatDuration } from '../domain/duration';
+import { ruleInForce } from '../domain/policy';
 
 export interface ResolveTicketCommand {
   meta: CommandMeta;
@@ -39,18 +40,11 @@ export function resolveTicket(ctx: AppContext, cmd: ResolveTicketCommand): Promi
  * calendar) closes the ticket. Sensitive tickets are never closed automatically.
  */
 async function scheduleAutoClose(ctx: AppContext, tx: TicketCommandScope['tx'], ticket: TicketRow, now: string): Promise<void> {
-  const closing = ctx.config.raw.closing;
-  const enabled = closing.auto_close && ticket.sensitive === 0 && autoCloseRollout(ctx, ticket.department_id);
+  // The rule in force for the department: its own closing setting, or a pilot's (on or off) there.
+  const enabled = ruleInForce(ctx.config, ticket.department_id).autoClose.enabled && ticket.sensitive === 0;
   const calendar = calendarOf(ctx, department(ctx, ticket.department_id).calendar);
   const at = enabled ? new Date(calendar.add(Date.parse(now), ctx.config.confirmWithinMs)).toISOString() : null;
   await upsertTimer(tx, { id: `close:${ticket.id}`, kind: 'close', ticket_id: ticket.id, clock_id: null, next_action_at: at, payload: JSON.stringify({ resolvedAt: ticket.resolved_at }), updated_at: now });
-}
-
-/** A rollout entry with auto_close limits that setting to its pilot departments. */
-function autoCloseRollout(ctx: AppContext, departmentId: string): boolean {
-  const pilot = ctx.config.raw.rollout.find((r) => r.auto_close !== undefined);
-  if (!pilot) return true;
-  return pilot.departments.includes(departmentId) ? pilot.auto_close! : !pilot.auto_close;
 }
 
 async function cancelAutoClose(tx: TicketCommandScope['tx'], ticket: TicketRow, now: string): Promise<void> {

@@ -7,6 +7,8 @@ import type { TicketRow } from '../storage/tables';
 import type { AppContext, Attachment, CommandMeta } from './context';
 import { runUseCase, type UseCaseResult } from './runner';
 import { routeTicket } from './routing';
+import { auditRuleApplications, rulesForNewTicket } from './rules';
+import { routingPlan } from '../domain/rules';
 import { startTicketClocks } from './clocks';
 import { audit, department, notify, opKeyOf } from './support';
 
@@ -44,8 +46,8 @@ export function createTicket(ctx: AppContext, cmd: CreateTicketCommand): Promise
     if (title === '') throw new DomainError('ticket.missing_fields', { fields: 'title' });
     if (title.length > TITLE_MAX) throw new DomainError('ticket.invalid_input', { field: 'title', problem: `at most ${TITLE_MAX} characters` });
     if (cmd.description.length > DESCRIPTION_MAX) throw new DomainError('ticket.invalid_input', { field: 'description', problem: `at most ${DESCRIPTION_MAX} characters` });
-    const priority = cmd.priority ?? ctx.config.raw.intake.default_priority;
-    if (!PRIORITIES.includes(priority)) throw new DomainError('ticket.invalid_input', { field: 'priority', problem: priority });
+    const asked = cmd.priority ?? ctx.config.raw.intake.default_priority;
+    if (!PRIORITIES.includes(asked)) throw new DomainError('ticket.invalid_input', { field: 'priority', problem: asked });
     const fields = cleanFields(cmd.fields ?? {});
     const missing = leaf.required.filter((f) => !fields[f]);
     if (missing.length) throw new DomainError('ticket.missing_fields', { fields: missing.join(',') });
@@ -57,13 +59,16 @@ export function createTicket(ctx: AppContext, cmd: CreateTicketCommand): Promise
         throw new DomainError('ticket.invalid_input', { field: def.id, problem: `unknown option ${v}` });
     }
 
-    const dept = department(ctx, leaf.department);
+    // Automation rules (config `rules:`): priority, department, sensitivity and assignment they set.
+    const ruled = await rulesForNewTicket(ctx, tx, { actorId: cmd.meta.actorId, title, description: cmd.description, leaf, priority: asked, platform: cmd.source?.platform ?? cmd.meta.platform });
+    const priority = ruled.priority;
+    const dept = department(ctx, ruled.departmentId);
     const requester = await findUser(tx, cmd.meta.actorId);
     const locale: Locale = cmd.locale ?? (requester?.locale === 'en' || requester?.locale === 'zh-CN' ? requester.locale : ctx.config.raw.locale);
     const id = ctx.newId();
     const legId = ctx.newId();
     const key = `${dept.keyPrefix}-${await nextKeyNumber(tx, dept.keyPrefix)}`;
-    const route = await routeTicket(ctx, tx, dept, now);
+    const route = await routeTicket(ctx, tx, dept, now, routingPlan(ctx.config, dept.id, ruled));
     let ticket: TicketRow = {
       id,
       key,
@@ -76,7 +81,7 @@ export function createTicket(ctx: AppContext, cmd: CreateTicketCommand): Promise
       state: route.userId ? 'assigned' : 'new',
       requester_id: cmd.meta.actorId,
       assignee_id: route.userId,
-      sensitive: leaf.sensitive ? 1 : 0,
+      sensitive: (ruled.sensitive ?? leaf.sensitive) ? 1 : 0,
       locale,
       source_platform: cmd.source?.platform ?? cmd.meta.platform,
       source_ref: cmd.source ? JSON.stringify(cmd.source) : null,
@@ -124,6 +129,7 @@ export function createTicket(ctx: AppContext, cmd: CreateTicketCommand): Promise
     }
     await startTicketClocks(ctx, tx, ticket, now);
     await audit(ctx, tx, cmd.meta, id, now, { action: 'created', to: 'new', data: { category: leaf.id, priority, department: dept.id } });
+    await auditRuleApplications(ctx, tx, cmd.meta, id, now, ruled);
     if (route.userId) await audit(ctx, tx, { ...cmd.meta, actorId: 'system' }, id, now, { action: 'assigned', from: 'new', to: 'assigned', reason: route.reason, data: { assignee: route.userId } });
 
     const opKey = opKeyOf(ctx, cmd.meta);

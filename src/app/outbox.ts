@@ -54,8 +54,19 @@ export function parseOutboxPayload(raw: string): OutboxPayload | undefined {
 /** One outbox row as claimed for sending. */
 export type OutboxRecord = Selectable<OutboxRow>;
 
+/**
+ * Work that a sent row leads to, each done as its own outbox row (so a retry repeats only what
+ * failed): e.g. Feishu's 加急 by app, SMS and phone on the message just sent. `key` makes the new
+ * row's idempotency key unique under the parent's.
+ */
+export interface FollowUp {
+  key: string;
+  event: string;
+  payload: string;
+}
+
 export type SendOutcome =
-  | { ok: true; messageRef?: string }
+  | { ok: true; messageRef?: string; followUps?: FollowUp[] }
   /** `retryAfterMs`: the platform rate-limited us (429); `permanent`: retrying cannot help (e.g. channel_not_found). */
   | { ok: false; error: string; retryAfterMs?: number; permanent?: boolean };
 
@@ -68,4 +79,17 @@ export type SendOutcome =
 export interface OutboxSender {
   platform: ChatPlatform;
   send(row: OutboxRecord): Promise<SendOutcome>;
+}
+
+/** One Feishu 加急 on a sent message, its own outbox row (see FollowUp). */
+const urgentPayloadSchema = z.object({ messageId: z.string().min(1), kind: z.enum(['app', 'sms', 'phone']) });
+export type UrgentPayload = z.infer<typeof urgentPayloadSchema>;
+
+export function parseUrgentPayload(text: string): UrgentPayload | undefined {
+  try {
+    const parsed = urgentPayloadSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

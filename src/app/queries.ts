@@ -20,16 +20,46 @@ export interface TicketView {
   department: Department;
   users: Map<string, UserRow>;
   messages: MessageRow[];
+  /** Fields an automation rule set and no person has changed since: "priority set by rule outage-is-urgent". */
+  ruleNotes?: RuleNote[];
+}
+
+export interface RuleNote {
+  ruleId: string;
+  field: string;
+  value: string;
+}
+
+/** Audit actions by which a person overrides what a rule set (a person's explicit change wins). */
+const OVERRIDES: Record<string, readonly string[]> = {
+  priority: ['priority_changed'],
+  assign: ['claimed', 'assigned', 'reassigned'],
+  department: ['handed_off'],
+  sensitive: ['marked_sensitive', 'unmarked_sensitive'],
+};
+
+/** The rule applications still standing, from the audit trail (oldest first). */
+export function standingRuleNotes(events: readonly AuditEventRow[]): RuleNote[] {
+  const notes: RuleNote[] = [];
+  events.forEach((e, i) => {
+    if (e.action !== 'rule_applied' || !e.data) return;
+    const d = JSON.parse(e.data) as { rule?: string; field?: string; value?: string };
+    if (!d.rule || !d.field) return;
+    const overridden = events.slice(i + 1).some((later) => later.actor_id !== 'system' && (OVERRIDES[d.field!] ?? []).includes(later.action));
+    if (!overridden) notes.push({ ruleId: d.rule, field: d.field, value: String(d.value ?? '') });
+  });
+  return notes;
 }
 
 export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<TicketView | undefined> {
   const ticket = await findTicket(ctx.db, keyOrId);
   if (!ticket) return undefined;
-  const [fields, legs, clocks, messages] = await Promise.all([
+  const [fields, legs, clocks, messages, trail] = await Promise.all([
     listFields(ctx.db, ticket.id),
     listLegs(ctx.db, ticket.id),
     listClocks(ctx.db, ticket.id),
     listMessages(ctx.db, ticket.id, 20),
+    ctx.config.raw.rules.length ? listAudit(ctx.db, ticket.id) : Promise.resolve([]),
   ]);
   const userIds = [ticket.requester_id, ...(ticket.assignee_id ? [ticket.assignee_id] : []), ...legs.flatMap((l) => (l.assignee_id ? [l.assignee_id] : []))];
   return {
@@ -41,6 +71,7 @@ export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<T
     department: ctx.config.departments.get(ticket.department_id)!,
     users: await findUsers(ctx.db, userIds),
     messages,
+    ruleNotes: standingRuleNotes(trail),
   };
 }
 

@@ -4,6 +4,8 @@ import type { Tx } from '../storage/database';
 import { openCountsByAssignee } from '../storage/repos/tickets';
 import { findUsers, listDepartmentMembers } from '../storage/repos/users';
 import type { AppContext } from './context';
+import { calendarOf } from './clocks';
+import { routingPlan, type RoutingPlan } from '../domain/rules';
 
 /** Candidate agents of a department: config list or channel members (email refs resolved). */
 export async function departmentMemberIds(tx: Tx, dept: Department): Promise<string[]> {
@@ -19,13 +21,25 @@ export async function departmentMemberIds(tx: Tx, dept: Department): Promise<str
 }
 
 /**
- * Picks an assignee by the department's strategy within capacity, or null (post and let people
- * claim). The round-robin cursor is persisted so replicas share it.
+ * Picks an assignee by the routing plan (a rule's `assign`, else the strategy in force for the
+ * department, pilots included) within capacity, or null (post and let people claim). The
+ * round-robin cursor is persisted so replicas share it.
  */
-export async function routeTicket(ctx: AppContext, tx: Tx, dept: Department, now: string): Promise<{ userId: string | null; reason: string }> {
-  const strategy = dept.routing.strategy;
-  if (strategy === 'claim') return { userId: null, reason: 'claim: posted for claiming' };
-  const memberIds = strategy === 'on_call' ? (dept.routing.on_call ?? []) : await departmentMemberIds(tx, dept);
+export async function routeTicket(
+  ctx: AppContext,
+  tx: Tx,
+  dept: Department,
+  now: string,
+  plan: RoutingPlan = routingPlan(ctx.config, dept.id),
+): Promise<{ userId: string | null; reason: string }> {
+  const origin = plan.origin === 'department' ? '' : ` (${plan.origin})`;
+  if (plan.kind === 'user') {
+    const userId = await userIdOfRef(tx, plan.ref);
+    return userId ? { userId, reason: `assigned to ${plan.ref}${origin}` } : { userId: null, reason: `${plan.ref} is not known yet: posted for claiming${origin}` };
+  }
+  const strategy = plan.strategy;
+  if (strategy === 'claim') return { userId: null, reason: `claim: posted for claiming${origin}` };
+  const memberIds = strategy === 'on_call' ? (plan.onCall ?? []) : await departmentMemberIds(tx, dept);
   const users = await findUsers(tx, memberIds);
   const counts = await openCountsByAssignee(tx, memberIds);
   const candidates: Candidate[] = memberIds.map((userId) => {
@@ -40,11 +54,12 @@ export async function routeTicket(ctx: AppContext, tx: Tx, dept: Department, now
   const cursorRow = await tx.selectFrom('routing_cursors').select('cursor').where('department_id', '=', dept.id).executeTakeFirst();
   const choice = chooseAssignee({
     strategy,
-    ...(dept.routing.capacity !== undefined ? { capacity: dept.routing.capacity } : {}),
+    ...(plan.capacity !== undefined ? { capacity: plan.capacity } : {}),
     candidates,
     cursor: cursorRow?.cursor ?? 0,
-    ...(dept.routing.on_call ? { onCall: dept.routing.on_call } : {}),
+    ...(plan.onCall ? { onCall: plan.onCall } : {}),
     now,
+    calendarTz: calendarOf(ctx, dept.calendar).timezone,
   });
   if (strategy === 'round_robin' && choice.nextCursor !== (cursorRow?.cursor ?? 0)) {
     await tx
@@ -53,6 +68,13 @@ export async function routeTicket(ctx: AppContext, tx: Tx, dept: Department, now
       .onConflict((oc) => oc.column('department_id').doUpdateSet({ cursor: choice.nextCursor }))
       .execute();
   }
-  ctx.logger.debug({ department: dept.id, strategy, reason: choice.reason }, 'routing decision');
-  return { userId: choice.userId, reason: choice.reason };
+  ctx.logger.debug({ department: dept.id, strategy, origin: plan.origin, reason: choice.reason }, 'routing decision');
+  return { userId: choice.userId, reason: `${choice.reason}${origin}` };
+}
+
+/** A config user reference as our user id: `email:` refs are looked up, the others are ids already. */
+async function userIdOfRef(tx: Tx, ref: string): Promise<string | null> {
+  if (!ref.startsWith('email:')) return ref;
+  const row = await tx.selectFrom('users').select('id').where('email', '=', ref.slice(6)).executeTakeFirst();
+  return row?.id ?? null;
 }

@@ -2,6 +2,7 @@ import { DomainError, type ErrorCode } from '../domain/errors';
 import type { Tx } from '../storage/database';
 import { VersionConflict } from '../storage/repos/tickets';
 import { inboundResult, recordInbound, storeInboundResult } from '../storage/repos/journal';
+import { flushRollup } from '../reports/rollup';
 import type { AppContext, CommandMeta } from './context';
 
 export type UseCaseResult<T> = ({ ok: true; value: T } | { ok: false; error: { code: ErrorCode; params: Record<string, string | number> } }) & {
@@ -34,6 +35,8 @@ export async function runUseCase<T>(
           }
         }
         const value = await work(tx, now);
+        // The report rollup follows every ticket this use case wrote, in the same transaction.
+        await flushRollup(ctx, tx);
         if (meta.eventKey !== undefined) await storeInboundResult(tx, meta.eventKey, JSON.stringify(value ?? null));
         return { ok: true, value };
       });

@@ -12,6 +12,7 @@ import { audit, actorName, department, notify, refreshCards, type Recipient } fr
 import { inTicketCommand } from './ticketCommand';
 import type { MessageKey } from '../chat/i18n';
 import { formatDuration } from '../domain/duration';
+import { flushRollup } from '../reports/rollup';
 
 /** The scheduler's contract: handle one due timer inside `tx`, say when to look again. */
 export type TimerHandler = (tx: Tx, timer: TimerRow, now: string) => Promise<{ nextActionAt: string | null }>;
@@ -24,11 +25,17 @@ const SYSTEM_META: CommandMeta = { actorId: SYSTEM_ACTOR, platform: 'cli' };
  * level fires once however many replicas look at it.
  */
 export function createTimerHandler(ctx: AppContext): TimerHandler {
-  return async (tx, timer, now) => {
+  const handle = async (tx: Tx, timer: TimerRow, now: string): Promise<{ nextActionAt: string | null }> => {
     if (timer.kind === 'clock' && timer.clock_id) return handleClockTimer(ctx, tx, timer.clock_id, now);
     if (timer.kind === 'close' && timer.ticket_id) return handleAutoClose(ctx, tx, timer.ticket_id, now);
     ctx.logger.warn({ timerId: timer.id, kind: timer.kind }, 'timer of unknown kind ignored');
     return { nextActionAt: null };
+  };
+  return async (tx, timer, now) => {
+    const result = await handle(tx, timer, now);
+    // The report rollup follows every ticket the timer wrote (a breach), in the same transaction.
+    await flushRollup(ctx, tx);
+    return result;
   };
 }
 

@@ -27,7 +27,11 @@ export function fieldLabel(ctx: Pick<AppContext, 'config'>, locale: Locale, id: 
  * Every core error in the reader's language, the same on every platform: states, priorities,
  * clocks, times, field ids and department ids in the error's parameters become their labels.
  */
-export function errorText(ctx: Pick<AppContext, 'config' | 'calendars'>, locale: Locale, error: CoreError, timeZone = defaultTimeZone(ctx)): string {
+/**
+ * `escape` is the platform's escaping of user-typed text (parameters can echo what a person typed:
+ * a key, a department), e.g. Slack mrkdwn's `&<>`, so a parameter can never ping or link.
+ */
+export function errorText(ctx: Pick<AppContext, 'config' | 'calendars'>, locale: Locale, error: CoreError, timeZone = defaultTimeZone(ctx), escape: (text: string) => string = (text) => text): string {
   const params = localizeParams(error.params, locale, timeZone);
   const sep = locale === 'en' ? ', ' : '、';
   if (typeof error.params.fields === 'string')
@@ -41,6 +45,7 @@ export function errorText(ctx: Pick<AppContext, 'config' | 'calendars'>, locale:
     const v = error.params[name];
     if (typeof v === 'string') params[name] = v.split(', ').map(deptName).join(sep);
   }
+  for (const [name, value] of Object.entries(params)) if (typeof value === 'string') params[name] = escape(value);
   const key = `error.${error.code}`;
   return t(locale, isMessageKey(key) ? key : 'error.internal', params);
 }

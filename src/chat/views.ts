@@ -1,3 +1,4 @@
+import { durationText } from './durations';
 import type { TicketView } from '../app/queries';
 import type { Config } from '../config/model';
 import { CLOCK_KINDS, PRIORITIES, TICKET_STATES, type ClockKind, type Locale, type Priority, type TicketState } from '../domain/types';
@@ -69,6 +70,8 @@ export interface TicketCardView {
   legs: LegLine[];
   /** "With Finance since 10:42" while the ticket is away from its home department. */
   withSince: string | null;
+  /** "priority set by rule outage-is-urgent", one per field an automation rule set and no person changed since. */
+  ruleNotes: string[];
   sourceLink: string | null;
   createdAt: TimeView;
   actions: CardAction[];
@@ -244,12 +247,26 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     clocks,
     legs,
     withSince: away ? t(locale, 'ui.card.with_since', { department: deptName(ticket.department_id), since: formatTime(currentLeg.opened_at, opts.timeZone).text }) : null,
+    ruleNotes: (view.ruleNotes ?? []).map((n) => t(locale, 'ui.rule.note', { field: t(locale, ruleFieldKey(n.field)), rule: n.ruleId })),
     sourceLink: source?.permalink ?? null,
     createdAt: formatTime(ticket.created_at, opts.timeZone),
     actions,
     menu,
     labels,
   };
+}
+
+function ruleFieldKey(field: string): MessageKey {
+  switch (field) {
+    case 'priority':
+      return 'ui.rule.field.priority';
+    case 'assign':
+      return 'ui.rule.field.assign';
+    case 'department':
+      return 'ui.rule.field.department';
+    default:
+      return 'ui.rule.field.sensitive';
+  }
 }
 
 function legStateKey(state: string): MessageKey {
@@ -316,6 +333,8 @@ export function localizeParams(params: Record<string, string | number>, locale: 
   if (typeof params.clock === 'string') out.clock = clockLabel(locale, params.clock);
   if (typeof params.due === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(params.due)) out.due = formatTime(params.due, timeZone).text;
   if (typeof params.state === 'string') out.state = stateLabel(locale, params.state);
+  // A clock extension (`by: 1d`) is business time: "24 working hours", never "1d".
+  if (typeof params.by === 'string') out.by = durationText(params.by, locale);
   return out;
 }
 

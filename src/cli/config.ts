@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { parseConfigText, configJsonSchema } from '../config/load';
 import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, EXIT_USAGE } from './common';
 import { defaultConfigPath } from '../config/locate';
+import { officialDataWarnings } from '../config/holidays';
 
 export function registerConfigCommands(program: Command): void {
   const config = configureCommand(program.command('config').description('check the config file or print its JSON Schema'));
@@ -25,7 +26,10 @@ export function registerConfigCommands(program: Command): void {
         return EXIT_PROBLEM;
       }
       const c = result.config;
-      console.log(`${path}: ok (${c.departments.size} departments, ${c.leaves.size} leaf categories, ${c.raw.sla.length} SLA policies)`);
+      // Warnings do not fail the check: the config works, but some dates will be counted as plain weekdays.
+      const warnings = officialDataWarnings(c.raw.calendars);
+      for (const w of warnings) console.log(`warning: ${w}`);
+      console.log(`${path}: ok (${c.departments.size} departments, ${c.leaves.size} leaf categories, ${c.raw.sla.length} SLA policies)${warnings.length ? `, ${warnings.length} warning(s)` : ''}`);
       return EXIT_OK;
     }),
   );

@@ -1,19 +1,21 @@
 import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { Command, Option } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
 import { readEnv } from '../config/env';
 import { loadConfigFile } from '../config/load';
 import { locateConfig } from '../config/locate';
 import type { Config } from '../config/model';
 import { calendarsFromConfig } from '../domain/calendar';
 import { LOCALES, type Locale } from '../domain/types';
-import { generateProcessDoc } from '../reports/docs';
-import { departmentScopeName, exportTicketsCsv, metricsCsv } from '../reports/export';
-import { loadMetrics, type ReportSource } from '../reports/queries';
-import { formatStatsText, statsSummary } from '../reports/stats';
-import { openStorage, type Storage } from '../storage/database';
+import type { Storage } from '../storage/database';
 import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
+import { openExistingStorage } from './database';
+
+// Each command requires what it uses when it runs (docs needs no database, stats no CSV or chart code).
+const reportsDocs = () => require('../reports/docs') as typeof import('../reports/docs');
+const reportsExport = () => require('../reports/export') as typeof import('../reports/export');
+const reportsQueries = () => require('../reports/queries') as typeof import('../reports/queries');
+const reportsStats = () => require('../reports/stats') as typeof import('../reports/stats');
 
 /** `ticketbot docs | export | stats`: the written process, CSV exports and a quick stats view. */
 
@@ -31,9 +33,9 @@ function checkDepartment(config: Config, id: string | undefined): void {
   if (id !== undefined && !config.departments.has(id)) throw new UsageError(`unknown department "${id}" (known: ${[...config.departments.keys()].join(', ')})`);
 }
 
+/** Opens the existing database (never creating one) for a read command. */
 async function withStorage<T>(fn: (storage: Storage) => Promise<T>): Promise<T> {
-  const env = readEnv();
-  const storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
+  const storage = await openExistingStorage(readEnv());
   try {
     return await fn(storage);
   } finally {
@@ -70,7 +72,7 @@ export function registerReportCommands(program: Command): void {
   ).action(
     action((opts: { out?: string; config?: string; locale?: Locale }) => {
       const config = loadConfig(opts.config);
-      const markdown = generateProcessDoc(config, opts.locale ?? config.raw.locale, new Date());
+      const markdown = reportsDocs().generateProcessDoc(config, opts.locale ?? config.raw.locale, new Date());
       if (opts.out) {
         writeFileSync(opts.out, markdown + '\n');
         console.error(`wrote ${opts.out}`);
@@ -101,8 +103,10 @@ export function registerReportCommands(program: Command): void {
       checkDepartment(config, opts.department);
       const locale = opts.locale ?? config.raw.locale;
       const departmentIds = opts.department ? [opts.department] : undefined;
+      const { departmentScopeName, exportTicketsCsv, metricsCsv } = reportsExport();
+      const { loadMetrics } = reportsQueries();
       return withStorage(async (storage) => {
-        const src: ReportSource = { db: storage.db, config, calendars: calendarsFromConfig(config.raw) };
+        const src = { db: storage.db, config, calendars: calendarsFromConfig(config.raw) };
         const out = sink(opts.out);
         if (opts.kind === 'metrics') {
           const scopes = [{ scope: departmentScopeName(config, opts.department, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds }, Date.now()) }];
@@ -114,6 +118,7 @@ export function registerReportCommands(program: Command): void {
           return EXIT_OK;
         }
         // A progress bar only on an interactive terminal: never in pipes, logs or CI output.
+        const { SingleBar, Presets } = require('cli-progress') as typeof import('cli-progress');
         const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, clearOnComplete: true }, Presets.shades_classic) : undefined;
         const rows = await exportTicketsCsv(src, { fromMs, toMs, departmentIds }, locale, (chunk) => out.write(chunk), (done, total) => {
           if (!bar) return;
@@ -140,6 +145,7 @@ export function registerReportCommands(program: Command): void {
     action(async (opts: { department?: string; days: string; config?: string; locale?: Locale }) => {
       const config = loadConfig(opts.config);
       checkDepartment(config, opts.department);
+      const { formatStatsText, statsSummary } = reportsStats();
       return withStorage(async (storage) => {
         const result = await statsSummary(
           { db: storage.db, config, calendars: calendarsFromConfig(config.raw), time: { now: () => new Date() } },
@@ -150,6 +156,42 @@ export function registerReportCommands(program: Command): void {
           return EXIT_PROBLEM;
         }
         console.log(formatStatsText(result.value, opts.locale ?? config.raw.locale));
+        return EXIT_OK;
+      });
+    }),
+  );
+
+  configureCommand(
+    program
+      .command('digest')
+      .description('preview the weekly digest chart from the database, as it would be posted now (PNG)')
+      .requiredOption('--preview', 'render the chart to a file instead of posting (the only mode)')
+      .requiredOption('--out <file>', 'PNG file to write, e.g. digest.png')
+      .option('--department <id>', 'only this department (the posted digest covers all)')
+      .option('--at <iso>', 'the moment of posting: the chart covers the 7 days before it (default: now)')
+      .option('--config <file>', 'config file (default: $TICKETBOT_CONFIG or ./ticketbot.yaml)')
+      .addOption(localeOption()),
+  ).action(
+    action(async (opts: { preview: boolean; out: string; department?: string; at?: string; config?: string; locale?: Locale }) => {
+      if (!opts.out.toLowerCase().endsWith('.png')) throw new UsageError(`--out ${opts.out}: the preview is a PNG, name the file *.png`);
+      const at = opts.at !== undefined ? new Date(parseInstant(opts.at, '--at')) : new Date();
+      const config = loadConfig(opts.config);
+      checkDepartment(config, opts.department);
+      const locale = opts.locale ?? config.raw.locale;
+      const { digestChartPng, statsSummary } = reportsStats();
+      return withStorage(async (storage) => {
+        const result = await statsSummary(
+          { db: storage.db, config, calendars: calendarsFromConfig(config.raw), time: { now: () => at } },
+          { departmentId: opts.department, days: 7 },
+        );
+        if (!result.ok) {
+          console.error(`error: ${result.error.code}`);
+          return EXIT_PROBLEM;
+        }
+        const png = await digestChartPng(result.value, locale);
+        writeFileSync(opts.out, png);
+        const created = result.value.byDay.reduce((n, d) => n + d.created, 0);
+        console.error(`wrote ${opts.out} (${png.length} bytes, ${locale}, ${result.value.byDay.length} days, ${created} ticket(s) created)`);
         return EXIT_OK;
       });
     }),

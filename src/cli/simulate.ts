@@ -3,10 +3,12 @@ import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { parse } from 'csv-parse/sync';
 import type { Config } from '../config/model';
-import { ALWAYS, calendarsFromConfig, type BusinessCalendar } from '../domain/calendar';
+import { ALWAYS, calendarsFromConfig, targetMs, type BusinessCalendar } from '../domain/calendar';
+import type { Target } from '../domain/duration';
 import { markBreachIfDue, meetClock, startClock, type ClockState } from '../domain/clock';
 import { evaluateLadder, type LadderLevel } from '../domain/escalation';
-import { effectiveRouting, resolvePolicy } from '../domain/policy';
+import { resolvePolicy } from '../domain/policy';
+import { evaluateRules, routingPlan, type RuleApplication, type RuleSource } from '../domain/rules';
 import { chooseAssignee, type Candidate } from '../domain/routing';
 import { PRIORITIES, type ClockKind, type Priority } from '../domain/types';
 import { parseInstant } from '../domain/zone';
@@ -18,7 +20,8 @@ import { loadConfigForCli } from './sla';
  * change before rolling it out. Nothing is stored and no one is notified.
  *
  * CSV columns: created_at, category, priority, requester, and optionally id, first_reply_at,
- * resolved_at. `requester` is an id, or attributes as `key=value;key=value` for policies that
+ * resolved_at, and title, description, source (slack/feishu/api) for automation rules, which are
+ * applied by the same function as the live bot. `requester` is an id, or attributes as `key=value;key=value` for policies that
  * match on requester attributes. Times without Z or an offset are local to the department's
  * calendar. Simulated agents are the department's members when config lists them, otherwise
  * `<dept>-agent-1..3`; all are taken as on shift. The CSV has no requester messages, waiting
@@ -30,7 +33,7 @@ export function registerSimulateCommand(program: Command): void {
       .command('simulate')
       .description('replay a CSV of tickets through routing and SLA: agents, due times, escalations, on-time rate')
       .requiredOption('--config <file>', 'config file')
-      .requiredOption('--tickets <file>', 'CSV: created_at, category, priority, requester[, id, first_reply_at, resolved_at]')
+      .requiredOption('--tickets <file>', 'CSV: created_at, category, priority, requester[, id, first_reply_at, resolved_at, title, description, source]')
       .option('--format <format>', 'text or json', 'text')
       .option('--until <iso>', 'observe open tickets up to this instant (default: the latest time in the file)'),
   ).action(
@@ -65,6 +68,10 @@ export interface TicketRow {
   requester: Record<string, string>;
   firstReplyAt?: number;
   resolvedAt?: number;
+  /** Optional columns for automation rules: title, description, source (slack/feishu/api; default api). */
+  title?: string;
+  description?: string;
+  source?: RuleSource;
 }
 
 const REQUIRED_COLUMNS = ['created_at', 'category', 'priority', 'requester'] as const;
@@ -119,6 +126,11 @@ export function parseTicketsCsv(text: string, config: Config, file: string): Tic
     const resolvedAt = time('resolved_at', false);
     if (firstReplyAt !== undefined && firstReplyAt < createdAt) throw bad('first_reply_at is before created_at');
     if (resolvedAt !== undefined && resolvedAt < createdAt) throw bad('resolved_at is before created_at');
+    const source = cell('source');
+    if (source !== '' && source !== 'slack' && source !== 'feishu' && source !== 'api') throw bad(`unknown source "${source}" (use slack, feishu or api)`);
+    if (source !== '') row.source = source;
+    if (cell('title') !== '') row.title = cell('title');
+    if (cell('description') !== '') row.description = cell('description');
     if (firstReplyAt !== undefined) row.firstReplyAt = firstReplyAt;
     if (resolvedAt !== undefined) row.resolvedAt = resolvedAt;
     return row;
@@ -156,6 +168,8 @@ export interface SimulatedTicket {
   departmentId: string;
   assignee: string | null;
   routing: string;
+  /** Automation rules that set a field of this ticket (the same evaluator as the live bot). */
+  rules: RuleApplication[];
   policyId: string | null;
   clocks: SimulatedClock[];
 }
@@ -186,8 +200,19 @@ export function simulateTickets(config: Config, input: TicketRow[], opts: { unti
 
   rows.forEach((row, i) => {
     const now = iso(row.createdAt);
-    const dept = config.departments.get(row.departmentId)!;
-    const routing = effectiveRouting(config, dept.id);
+    // Automation rules, then the routing plan: the same two functions the live core calls.
+    const ruled = evaluateRules(config, {
+      title: row.title ?? '',
+      description: row.description ?? '',
+      categoryId: row.categoryId,
+      priority: row.priority,
+      departmentId: row.departmentId,
+      requester: row.requester,
+      source: row.source ?? 'api',
+    });
+    const dept = config.departments.get(ruled.departmentId)!;
+    const plan = routingPlan(config, dept.id, ruled);
+    const routing = plan.kind === 'strategy' ? plan : { strategy: 'claim' as const, onCall: undefined, capacity: undefined };
     const people = simulatedAgents(dept.id, dept.members, routing.onCall);
     for (const userId of people) if (!agents.has(userId)) agents.set(userId, { departmentId: dept.id, assigned: [], lastAssignedAt: null });
     const candidates: Candidate[] = people.map((userId) => {
@@ -199,7 +224,7 @@ export function simulateTickets(config: Config, input: TicketRow[], opts: { unti
         available: true,
       };
     });
-    const choice = chooseAssignee({
+    const choice = plan.kind === 'user' ? { userId: plan.ref, nextCursor: cursors.get(dept.id) ?? 0, reason: `assigned to ${plan.ref}` } : chooseAssignee({
       strategy: routing.strategy,
       ...(routing.capacity !== undefined ? { capacity: routing.capacity } : {}),
       candidates,
@@ -208,6 +233,7 @@ export function simulateTickets(config: Config, input: TicketRow[], opts: { unti
       now,
       calendarTz: (calendars.get(dept.calendar) ?? ALWAYS).timezone,
     });
+    if (plan.origin !== 'department') choice.reason += ` (${plan.origin})`;
     cursors.set(dept.id, choice.nextCursor);
     if (choice.userId !== null) {
       const a = agents.get(choice.userId) ?? { departmentId: dept.id, assigned: [], lastAssignedAt: null };
@@ -216,25 +242,26 @@ export function simulateTickets(config: Config, input: TicketRow[], opts: { unti
       agents.set(choice.userId, a);
     }
 
-    const policy = resolvePolicy(config, { priority: row.priority, categoryId: row.categoryId, departmentId: dept.id, requester: row.requester });
+    const policy = resolvePolicy(config, { priority: ruled.priority, categoryId: row.categoryId, departmentId: dept.id, requester: row.requester });
     const calendar = calendars.get(policy.calendarId) ?? ALWAYS;
     const clocks: SimulatedClock[] = [];
-    const wanted: [ClockKind, number | undefined, number | undefined][] = [
-      ['first_response', policy.firstResponseMs, row.firstReplyAt],
-      ['resolution', policy.resolutionMs, row.resolvedAt],
+    const wanted: [ClockKind, Target | undefined, number | undefined][] = [
+      ['first_response', policy.firstResponse, row.firstReplyAt],
+      ['resolution', policy.resolution, row.resolvedAt],
     ];
-    for (const [kind, targetMs, metAt] of wanted) {
-      if (targetMs === undefined) continue;
-      clocks.push(simulateClock(`${row.label}:${kind}`, kind, targetMs, calendar, policy.id, policy.ladder, row.createdAt, metAt, until));
+    for (const [kind, target, metAt] of wanted) {
+      if (target === undefined) continue;
+      clocks.push(simulateClock(`${row.label}:${kind}`, kind, targetMs(calendar, target, row.createdAt), calendar, policy.id, policy.ladder, row.createdAt, metAt, until));
     }
     tickets.push({
       label: row.label,
       createdAt: now,
       categoryId: row.categoryId,
-      priority: row.priority,
+      priority: ruled.priority,
       departmentId: dept.id,
       assignee: choice.userId,
       routing: choice.reason,
+      rules: ruled.applied,
       policyId: policy.id,
       clocks,
     });
@@ -329,6 +356,7 @@ export function formatSimulation(r: SimulationResult): string[] {
   const lines: string[] = [];
   for (const t of r.tickets) {
     lines.push(`${t.label}  ${t.createdAt}  ${t.categoryId}  ${t.priority}  → ${t.departmentId}  ${t.assignee ?? '(unassigned)'}  [${t.routing}]`);
+    for (const a of t.rules) lines.push(`    ${a.field} set by rule ${a.ruleId}: ${a.value}`);
     lines.push(`    policy ${t.policyId ?? '(none: no SLA targets)'}`);
     for (const c of t.clocks) {
       const met = c.metAt ? `  met ${c.metAt}` : '';

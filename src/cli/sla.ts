@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { loadConfigFile } from '../config/load';
 import type { Config } from '../config/model';
 import { calendarsFromConfig, type BusinessCalendar } from '../domain/calendar';
-import { parseDuration } from '../domain/duration';
+import { parseDuration, parseTarget, type Target } from '../domain/duration';
 import { parseInstant } from '../domain/zone';
 import { action, configureCommand, EXIT_OK, UsageError } from './common';
 
@@ -18,15 +18,20 @@ export function registerSlaCommands(program: Command): void {
       .requiredOption('--config <file>', 'config file')
       .requiredOption('--calendar <id>', "calendar id from the config, or 'always'")
       .requiredOption('--from <iso>', 'start instant; without Z or an offset it is local time in the calendar zone')
-      .requiredOption('--add <duration>', 'business time to add, e.g. 4h, 1h30m, 2d (a d is 24 business hours)')
+      .requiredOption('--add <duration>', 'business time to add, e.g. 4h, 1h30m, 2d (a d is 24 business hours), or working days: 3wd')
       .option('--explain', 'also print how the due time was reached', false),
   ).action(
     action((opts: { config: string; calendar: string; from: string; add: string; explain: boolean }) => {
       const calendar = calendarFromConfigFile(opts.config, opts.calendar);
       const from = instantOption('--from', opts.from, calendar);
-      const businessMs = durationOption('--add', opts.add);
-      console.log(new Date(calendar.add(from, businessMs)).toISOString());
-      if (opts.explain) for (const line of calendar.explainAdd(from, businessMs)) console.log(`  ${line}`);
+      const target = targetOption('--add', opts.add);
+      if (target.kind === 'working_days') {
+        console.log(new Date(calendar.addWorkingDays(from, target.days)).toISOString());
+        if (opts.explain) for (const line of calendar.explainWorkingDays(from, target.days)) console.log(`  ${line}`);
+        return EXIT_OK;
+      }
+      console.log(new Date(calendar.add(from, target.ms)).toISOString());
+      if (opts.explain) for (const line of calendar.explainAdd(from, target.ms)) console.log(`  ${line}`);
       return EXIT_OK;
     }),
   );
@@ -70,6 +75,12 @@ export function instantOption(flag: string, text: string, calendar: BusinessCale
   const ms = parseInstant(text, calendar.timezone);
   if (ms === undefined) throw new UsageError(`${flag}: not an ISO-8601 date-time: "${text}" (e.g. 2026-10-08T09:00:00+08:00)`);
   return ms;
+}
+
+function targetOption(flag: string, text: string): Target {
+  const target = parseTarget(text);
+  if (target === undefined) throw new UsageError(`${flag}: not a duration: "${text}" (use e.g. 30m, 4h, 1h30m, 2d, or 3wd for working days)`);
+  return target;
 }
 
 export function durationOption(flag: string, text: string): number {

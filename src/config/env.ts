@@ -3,9 +3,19 @@ import { z } from 'zod';
 /** The only place that reads process.env. Every variable is listed in the README. */
 const envSchema = z.object({
   TICKETBOT_CONFIG: z.string().optional(),
+  /** Production behaviour (no error details in HTTP answers) unless set otherwise. */
+  NODE_ENV: z.string().default('production'),
   DATABASE_URL: z.string().optional(),
   TICKETBOT_DB_FILE: z.string().default('./data/ticketbot.db'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Address the HTTP server binds (0.0.0.0 by default; 127.0.0.1 behind a local proxy). */
+  HOST: z.string().min(1).default('0.0.0.0'),
+  /** When set, /metrics and the details of /healthz need `Authorization: Bearer <token>`. */
+  TICKETBOT_METRICS_TOKEN: z.string().min(1).optional(),
+  /** Durable intake: how long a claim on a received payload lasts before another process may take it. */
+  TICKETBOT_INTAKE_LEASE: z.string().default('60s'),
+  /** SIGTERM: how long the work already received may take before it is handed back. */
+  TICKETBOT_DRAIN_TIMEOUT: z.string().default('20s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TICKETBOT_TICK: z.string().default('5s'),
   TICKETBOT_PUBLIC_URL: z.string().optional(),

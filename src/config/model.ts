@@ -1,6 +1,7 @@
 import type { CategoryNode, DepartmentConfig, RawConfig } from './schema';
 import { parseDuration } from '../domain/duration';
 import type { LocalizedText } from '../domain/types';
+import { loadOfficialDays } from './holidays';
 
 /** A leaf category with its resolved path and department. */
 export interface CategoryLeaf {
@@ -27,6 +28,8 @@ export interface Config {
 }
 
 export function buildConfig(raw: RawConfig): Config {
+  // A calendar's region brings its official holidays and make-up days, loaded once here.
+  for (const c of Object.values(raw.calendars)) if (c.region !== undefined) c.official = loadOfficialDays(c.region);
   const departments = new Map<string, Department>();
   for (const d of raw.departments) {
     departments.set(d.id, { ...d, keyPrefix: d.key_prefix ?? d.id.toUpperCase().replace(/[^A-Z0-9]/g, '') });

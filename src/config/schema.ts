@@ -1,12 +1,20 @@
 import { z } from 'zod';
-import { parseDuration } from '../domain/duration';
+import { parseDuration, parseTarget } from '../domain/duration';
+import { compileCalendar } from '../domain/calendar';
 import { PRIORITIES, ROUTING_STRATEGIES, CLOCK_KINDS } from '../domain/types';
+import type { OfficialDays } from '../domain/calendar';
+import { isKnownRegion } from './holidays';
 
 /** The config file's shape. Cross-references are checked in `configSchema`'s superRefine. */
 
 const durationText = z
   .string()
   .refine((s) => parseDuration(s) !== undefined, { message: 'not a duration (use e.g. 30s, 15m, 4h, 1d)' });
+
+/** An SLA or handoff target: a duration of business time, or `Nwd` working days. */
+const targetText = z
+  .string()
+  .refine((s) => parseTarget(s) !== undefined, { message: 'not a duration (use e.g. 15m, 4h, 1d = 24 working hours, or 3wd = 3 working days)' });
 
 const localized = z.object({ en: z.string().min(1), 'zh-CN': z.string().min(1) }).strict();
 
@@ -27,10 +35,62 @@ function toMinutes(hhmm: string): number {
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const WEEK_KEY_RE = /^(mon|tue|wed|thu|fri|sat|sun)(-(mon|tue|wed|thu|fri|sat|sun))?$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
-const dateText = z.string().regex(DATE_RE, 'expected a date YYYY-MM-DD');
+/** A day that exists in the calendar (2026-02-30 does not). */
+function isRealDate(text: string): boolean {
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}
+const dateText = z
+  .string()
+  .regex(DATE_RE, 'expected a date YYYY-MM-DD')
+  .superRefine((text, ctx) => {
+    if (DATE_RE.test(text) && !isRealDate(text)) ctx.addIssue({ code: 'custom', message: `${text} is not a date that exists` });
+  });
 const dateOrRange = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, 'expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD');
+  .regex(/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/, 'expected YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD')
+  .superRefine((text, ctx) => {
+    if (!/^\d{4}-\d{2}-\d{2}(\.\.\d{4}-\d{2}-\d{2})?$/.test(text)) return;
+    const [a, b] = text.split('..') as [string, string | undefined];
+    for (const d of b === undefined ? [a] : [a, b]) if (!isRealDate(d)) ctx.addIssue({ code: 'custom', message: `${d} is not a date that exists` });
+    if (b !== undefined && isRealDate(a) && isRealDate(b) && b < a) ctx.addIssue({ code: 'custom', message: `the range ends (${b}) before it starts (${a})` });
+  });
+
+const WEEKDAY_INDEX: Record<string, number> = { mon: 0, tue: 1, wed: 2, thu: 3, fri: 4, sat: 5, sun: 6 };
+/** `mon` → [0]; `mon-fri` → [0..4]; `fri-mon` wraps over the weekend (as the calendar reads it). */
+function weekKeyDays(key: string): number[] {
+  const [a, b] = key.split('-') as [string, string | undefined];
+  const first = WEEKDAY_INDEX[a]!;
+  const last = b === undefined ? first : WEEKDAY_INDEX[b]!;
+  const days: number[] = [];
+  for (let d = first; ; d = (d + 1) % 7) {
+    days.push(d);
+    if (d === last) break;
+  }
+  return days;
+}
+
+/**
+ * Each weekday is named once, except that one single-day key may refine one range
+ * (`mon-fri` and `fri`: Friday's own hours). Anything else would silently drop hours.
+ */
+function checkWeekKeys(week: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const ranges = new Map<number, string>();
+  const singles = new Map<number, string>();
+  for (const key of Object.keys(week)) {
+    if (!WEEK_KEY_RE.test(key)) continue;
+    const days = weekKeyDays(key);
+    const seen = days.length === 1 ? singles : ranges;
+    for (const d of days) {
+      const other = seen.get(d);
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['week', key], message: `${WEEKDAYS[d]} is already given by "${other}" (name each day once; a single day may refine one range)` });
+        break;
+      }
+    }
+    for (const d of days) if (!seen.has(d)) seen.set(d, key);
+  }
+}
 
 function isValidTimeZone(tz: string): boolean {
   try {
@@ -51,8 +111,18 @@ export const calendarSchema = z
     workdays: z.array(dateText).default([]),
     /** Hours of a make-up working day; defaults to Monday's intervals. */
     workday_hours: z.array(timeRange).optional(),
+    /**
+     * ISO country code (CN, DE) or country-state (US-CA): official public holidays and make-up
+     * workdays come from chinese-days (CN) or date-holidays (others); `holidays` and `workdays` override.
+     */
+    region: z
+      .string()
+      .regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'expected an ISO country code like CN or DE, or country-state like US-CA')
+      .refine(isKnownRegion, { message: 'no holiday data for this region (chinese-days has CN, date-holidays most countries)' })
+      .optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((cal, ctx) => checkWeekKeys(cal.week, ctx));
 
 /** A user reference in config: `slack:U0BOSS`, `feishu:ou_boss`, or `email:ann@example.com`. */
 const userRef = z.string().regex(/^(slack|feishu|email):\S+$/, 'expected platform:id, e.g. slack:U0123 or feishu:ou_abc');
@@ -76,7 +146,7 @@ export const departmentSchema = z
       })
       .strict()
       .default({ strategy: 'claim' }),
-    handoff: z.object({ accept: durationText, resolve: durationText }).strict().optional(),
+    handoff: z.object({ accept: targetText, resolve: targetText }).strict().optional(),
   })
   .strict();
 
@@ -149,9 +219,9 @@ export const slaPolicySchema = z
       })
       .strict()
       .default({}),
-    first_response: durationText.optional(),
-    next_response: durationText.optional(),
-    resolution: durationText.optional(),
+    first_response: targetText.optional(),
+    next_response: targetText.optional(),
+    resolution: targetText.optional(),
     /** A calendar id or `always`; defaults to the department's calendar. */
     calendar: z.string().optional(),
     /** Pause the resolution clock while waiting on the requester (default true). */
@@ -172,6 +242,66 @@ export const rolloutSchema = z
     departments: z.array(z.string()).min(1),
   })
   .strict();
+
+
+// ---- Automation rules (issue 17): `rules:` evaluated by src/domain/rules.ts at creation ----
+export const RULE_SOURCES = ['slack', 'feishu', 'api'] as const;
+const ruleRegex = z.string().min(1).superRefine((text, ctx) => {
+  try {
+    new RegExp(text, 'iu');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${err instanceof Error ? err.message : String(err)}` });
+  }
+});
+const oneOrMany = <T extends z.ZodTypeAny>(t: T) => z.union([t, z.array(t).min(1)]);
+export const ruleSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9_-]+$/, 'ids are lower-case letters, digits, - and _'),
+    when: z
+      .object({
+        /** Regex, case-insensitive, over title + description. */
+        text: ruleRegex.optional(),
+        /** A category node matches its whole subtree. */
+        category: oneOrMany(z.string()).optional(),
+        priority: oneOrMany(z.enum(PRIORITIES)).optional(),
+        department: oneOrMany(z.string()).optional(),
+        requester: requesterMatch.optional(),
+        source: oneOrMany(z.enum(RULE_SOURCES)).optional(),
+      })
+      .strict()
+      .default({}),
+    then: z
+      .object({
+        priority: z.enum(PRIORITIES).optional(),
+        /** `on_call` (the department's rotation), a routing strategy, or a user (slack:U…, feishu:ou_…, email:…). */
+        assign: z.union([z.enum(ROUTING_STRATEGIES), userRef]).optional(),
+        /** Route to this department instead of the category's. */
+        department: z.string().optional(),
+        sensitive: z.boolean().optional(),
+      })
+      .strict()
+      .refine((t) => Object.values(t).some((v) => v !== undefined), 'a rule must set at least one of priority, assign, department, sensitive'),
+  })
+  .strict();
+export type RuleConfig = z.infer<typeof ruleSchema>;
+
+function checkRules(cfg: RawConfig, problem: (path: (string | number)[], message: string) => void, categoryIds: Set<string>, deptIds: Set<string>): void {
+  const seen = new Set<string>();
+  const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  cfg.rules.forEach((r, i) => {
+    if (seen.has(r.id)) problem(['rules', i, 'id'], `duplicate rule "${r.id}"`);
+    seen.add(r.id);
+    for (const c of list(r.when.category)) if (!categoryIds.has(c)) problem(['rules', i, 'when', 'category'], `unknown category "${c}"`);
+    for (const d of list(r.when.department)) if (!deptIds.has(d)) problem(['rules', i, 'when', 'department'], `unknown department "${d}"`);
+    if (r.then.department !== undefined && !deptIds.has(r.then.department)) problem(['rules', i, 'then', 'department'], `unknown department "${r.then.department}"`);
+    if (r.then.assign === 'on_call') {
+      // The departments the ticket can be in when this rule assigns: its own target, else those it matches, else all.
+      const depts = r.then.department !== undefined ? [r.then.department] : list(r.when.department).length ? list(r.when.department) : [...deptIds];
+      const withRotation = depts.filter((d) => cfg.departments.find((x) => x.id === d)?.routing.on_call?.length);
+      if (withRotation.length === 0) problem(['rules', i, 'then', 'assign'], `assign on_call: none of the departments (${depts.join(', ')}) has an on_call rotation`);
+    }
+  });
+}
 
 export const configSchema = z
   .object({
@@ -237,12 +367,31 @@ export const configSchema = z
       .strict()
       .default({}),
     rollout: z.array(rolloutSchema).default([]),
+    /** What the daily housekeeping job deletes or trims (issue 16). Audit rows and tickets are kept. */
+    retention: z
+      .object({
+        /** Inbound dedup keys: far longer than any platform retries (Slack minutes, Feishu hours). */
+        inbox_days: z.number().int().min(7).default(30),
+        /** Sent outbox rows keep their row (audit) but lose their body (chart images included). */
+        sent_outbox_days: z.number().int().min(1).default(30),
+        /** When the job runs, HH:MM UTC. */
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('03:30'),
+        /** Rows per statement: each batch is its own short transaction. */
+        batch: z.number().int().min(1).max(10_000).default(500),
+      })
+      .strict()
+      .default({ inbox_days: 30, sent_outbox_days: 30, time: '03:30', batch: 500 }),
+    rules: z.array(ruleSchema).default([]),
   })
   .strict()
   .superRefine((cfg, ctx) => checkReferences(cfg, ctx));
 
-export type RawConfig = z.infer<typeof configSchema>;
-export type CalendarConfig = z.infer<typeof calendarSchema>;
+/** The checked config; calendars carry their region's official days once loaded (see buildConfig). */
+export type RawConfig = Omit<z.infer<typeof configSchema>, 'calendars'> & { calendars: Record<string, CalendarConfig> };
+export type CalendarConfig = z.infer<typeof calendarSchema> & {
+  /** The region's official days, loaded with the config (src/config/holidays.ts); never written in the file. */
+  official?: OfficialDays;
+};
 export type DepartmentConfig = z.infer<typeof departmentSchema>;
 export type SlaPolicyConfig = z.infer<typeof slaPolicySchema>;
 export type EscalationLevelConfig = z.infer<typeof escalationLevelSchema>;
@@ -253,6 +402,19 @@ type Ctx = z.core.$RefinementCtx<RawConfig>;
 
 function checkReferences(cfg: RawConfig, ctx: Ctx): void {
   const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  // The start builds every calendar: whatever it would refuse is a problem here, with its key path.
+  const earlier = (ctx as unknown as { issues?: Array<{ path?: PropertyKey[] }> }).issues ?? [];
+  for (const [id, c] of Object.entries(cfg.calendars)) {
+    // Problems already named in this calendar are enough; compiling it would only repeat them.
+    if (earlier.some((i) => i.path?.[0] === 'calendars' && i.path?.[1] === id)) continue;
+    try {
+      // The region's official days are loaded after the schema (config/holidays.ts); here only the
+      // calendar's own entries are checked, so an empty dataset stands in for the region's.
+      compileCalendar(id, c.region !== undefined && c.official === undefined ? { ...c, official: { region: c.region, source: 'validation', holidays: new Map(), workdays: new Map(), years: [] } } : c);
+    } catch (err) {
+      problem(['calendars', id], err instanceof Error ? err.message : String(err));
+    }
+  }
   const calendarIds = new Set(Object.keys(cfg.calendars));
   const knownCalendar = (id: string) => id === 'always' || calendarIds.has(id);
   const deptIds = new Set<string>();
@@ -315,6 +477,7 @@ function checkReferences(cfg: RawConfig, ctx: Ctx): void {
     });
     if (r.sla_policy !== undefined && !policyIds.has(r.sla_policy)) problem(['rollout', i, 'sla_policy'], `unknown SLA policy "${r.sla_policy}"`);
   });
+  checkRules(cfg, problem, categoryIds, deptIds);
   if (cfg.digest.weekly?.calendar !== undefined && !knownCalendar(cfg.digest.weekly.calendar))
     problem(['digest', 'weekly', 'calendar'], `unknown calendar "${cfg.digest.weekly.calendar}"`);
 }

@@ -1,4 +1,5 @@
 import type { CalendarConfig } from '../config/schema';
+import type { Target } from './duration';
 import { DAY_MS, formatDay, formatMinutes, parseDay, weekdayOfDay, zoneRules, type ZoneRules } from './zone';
 
 /**
@@ -23,9 +24,36 @@ export interface BusinessCalendar {
   /** The few notable facts behind add() (breaks, holidays, make-up days, DST), for a clock's log. */
   explainNotes(fromMs: number, businessMs: number): string[];
   isWorkingAt(ms: number): boolean;
+  /**
+   * Instant that ends `days` working days after `fromMs` (the `wd` unit): the same local time of
+   * day on the `days`-th following day with working hours. A start outside working hours counts
+   * from the start of the next working period. When that time of day is not working time on the
+   * last day (shorter hours, a break), the due time moves back to the end of that day's last
+   * working period before it, or forward to the day's first period if none ends before it.
+   */
+  addWorkingDays(fromMs: number, days: number): number;
+  /** Human lines explaining addWorkingDays(): the start used, the working days counted, what was skipped. */
+  explainWorkingDays(fromMs: number, days: number): string[];
 }
 
 export type { CalendarConfig };
+
+/**
+ * Public holidays and make-up workdays of a region (e.g. CN) for the years a dataset covers, by
+ * local date `YYYY-MM-DD` with the name of the holiday they belong to. Loaded at config time (see
+ * src/config/holidays.ts) so the domain stays free of I/O; a calendar's own `holidays` and
+ * `workdays` override these.
+ */
+export interface OfficialDays {
+  /** Region code, e.g. CN or DE-BY. */
+  readonly region: string;
+  /** Where the dates come from, e.g. "chinese-days 1.5.7". */
+  readonly source: string;
+  readonly holidays: ReadonlyMap<string, string>;
+  readonly workdays: ReadonlyMap<string, string>;
+  /** Years the dataset has data for. */
+  readonly years: readonly number[];
+}
 
 const WEEKDAY_KEYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 const MINUTE_MS = 60_000;
@@ -47,6 +75,7 @@ interface DayRange {
 type TraceEvent =
   | { kind: 'work'; day: number; fromUtc: number; toUtc: number; interval: Interval; full: boolean; makeup: boolean }
   | { kind: 'skip'; reason: 'holiday' | 'closed'; fromDay: number; toDay: number }
+  | { kind: 'count'; day: number; n: number; makeup: boolean }
   | { kind: 'break'; start: number; end: number }
   | { kind: 'weeks'; fromDay: number; weeks: number; ms: number };
 
@@ -58,16 +87,43 @@ class CompiledCalendar implements BusinessCalendar {
   private readonly workdays: readonly number[];
   private readonly workdaySet: ReadonlySet<number>;
   private readonly makeupIntervals: readonly Interval[];
+  /** Names of official holidays and make-up days by day number, for explanations. */
+  private readonly dayNames: ReadonlyMap<number, string>;
 
   constructor(
     readonly id: string,
     cfg: CalendarConfig,
+    official: OfficialDays | undefined,
   ) {
     this.zone = zoneRules(cfg.timezone);
     this.week = compileWeek(id, cfg.week);
     this.weekMs = this.week.reduce((sum, day) => sum + totalMinutes(day), 0) * MINUTE_MS;
-    this.holidays = compileHolidays(id, cfg.holidays ?? []);
-    const workdays = (cfg.workdays ?? []).map((d) => parseDayOrThrow(id, d));
+    const ownHolidays = compileHolidays(id, cfg.holidays ?? []);
+    const ownWorkdays = (cfg.workdays ?? []).map((d) => parseDayOrThrow(id, d));
+    const isOwnHoliday = (day: number) => {
+      const r = ownHolidays[firstRangeEndingAtOrAfter(ownHolidays, day)];
+      return r !== undefined && r.start <= day;
+    };
+    const names = new Map<number, string>();
+    const officialHolidays: string[] = [];
+    const officialWorkdays: number[] = [];
+    // The calendar's own lists override the dataset: an own workday is never an official holiday,
+    // an own holiday never an official make-up day.
+    for (const [date, name] of official?.holidays ?? []) {
+      const day = parseDayOrThrow(id, date);
+      if (ownWorkdays.includes(day)) continue;
+      officialHolidays.push(date);
+      names.set(day, name);
+    }
+    for (const [date, name] of official?.workdays ?? []) {
+      const day = parseDayOrThrow(id, date);
+      if (isOwnHoliday(day)) continue;
+      officialWorkdays.push(day);
+      names.set(day, name);
+    }
+    this.dayNames = names;
+    this.holidays = compileHolidays(id, [...(cfg.holidays ?? []), ...officialHolidays]);
+    const workdays = [...ownWorkdays, ...officialWorkdays];
     this.workdays = [...new Set(workdays)].sort((a, b) => a - b);
     this.workdaySet = new Set(this.workdays);
     // Without explicit hours a make-up day works like a Monday (or the first weekday that works).
@@ -126,6 +182,25 @@ class CompiledCalendar implements BusinessCalendar {
     return false;
   }
 
+  addWorkingDays(fromMs: number, days: number): number {
+    return this.walkWorkingDays(fromMs, days, undefined);
+  }
+
+  explainWorkingDays(fromMs: number, days: number): string[] {
+    const trace: TraceEvent[] = [];
+    const due = this.walkWorkingDays(fromMs, days, trace);
+    const tz = this.timezone;
+    const lines = [`from ${this.formatLocal(fromMs)} ${tz} add ${days} working day${days === 1 ? '' : 's'} (${this.id})`];
+    const start = this.nextWorkingInstant(fromMs);
+    if (start !== fromMs) lines.push(`starts outside working hours: counts from ${this.formatLocal(start)}`);
+    for (const e of trace) {
+      if (e.kind === 'skip') lines.push(`${formatDayRange(e.fromDay, e.toDay)} ${e.reason === 'holiday' ? 'holiday skipped' : 'no working hours'}${this.namesIn(e.fromDay, e.toDay)}`);
+      if (e.kind === 'count') lines.push(`${formatDay(e.day)}${e.makeup ? ` make-up workday${this.nameOf(e.day)}:` : ''} working day ${e.n}`);
+    }
+    lines.push(`due ${this.formatLocal(due)} ${tz} = ${new Date(due).toISOString()}`);
+    return elide(lines, MAX_EXPLAIN_LINES);
+  }
+
   explainAdd(fromMs: number, businessMs: number): string[] {
     const trace: TraceEvent[] = [];
     const due = this.walkAdd(fromMs, businessMs, trace);
@@ -142,8 +217,9 @@ class CompiledCalendar implements BusinessCalendar {
     this.walkAdd(fromMs, businessMs, trace);
     const notes = uniqueBreaks(trace).map((b) => `${breakLabel(b)} ${formatMinutes(b.start)}–${formatMinutes(b.end)} excluded`);
     for (const e of trace) {
-      if (e.kind === 'skip' && e.reason === 'holiday') notes.push(`${formatDayRange(e.fromDay, e.toDay)} holiday skipped`);
-      if (e.kind === 'work' && e.makeup && !notes.includes(`${formatDay(e.day)} make-up workday`)) notes.push(`${formatDay(e.day)} make-up workday`);
+      if (e.kind === 'skip' && e.reason === 'holiday') notes.push(`${formatDayRange(e.fromDay, e.toDay)} holiday skipped${this.namesIn(e.fromDay, e.toDay)}`);
+      const makeup = e.kind === 'work' && e.makeup ? `${formatDay(e.day)} make-up workday${this.nameOf(e.day)}` : undefined;
+      if (makeup && !notes.includes(makeup)) notes.push(makeup);
       if (e.kind === 'work' && e.full && dstNote(e)) notes.push(`${formatDay(e.day)} ${dstNote(e)}`);
     }
     return notes;
@@ -197,6 +273,55 @@ class CompiledCalendar implements BusinessCalendar {
       }
       day++;
     }
+  }
+
+  /** The first working instant at or after `ms` (ms itself when it is working time). */
+  private nextWorkingInstant(ms: number): number {
+    return this.isWorkingAt(ms) ? ms : this.walkAdd(ms, 1, undefined) - 1;
+  }
+
+  private walkWorkingDays(fromMs: number, days: number, trace: TraceEvent[] | undefined): number {
+    if (!Number.isFinite(fromMs) || !Number.isInteger(days) || days < 0) throw new RangeError(`addWorkingDays() needs a whole number of days >= 0, got ${days}`);
+    if (days === 0) return fromMs;
+    const start = this.nextWorkingInstant(fromMs);
+    const local = this.zone.toLocal(start);
+    const startDay = Math.floor(local / DAY_MS);
+    const minuteOfDay = (local - startDay * DAY_MS) / MINUTE_MS;
+    let day = startDay;
+    for (let n = 1; n <= days; ) {
+      day++;
+      if (this.intervalsOn(day).length === 0) {
+        const next = this.nextDayWithHours(day);
+        if (next === undefined) throw new RangeError(`calendar "${this.id}" has no working time after ${formatDay(day)}`);
+        // nextDayWithHours skips a whole holiday range, but a weekend day without hours comes back as day + 1.
+        const to = Math.max(next - 1, day);
+        const prev = trace?.[trace.length - 1];
+        const reason = this.isHoliday(day) ? 'holiday' : 'closed';
+        if (prev && prev.kind === 'skip' && prev.reason === reason && prev.toDay + 1 === day) trace![trace!.length - 1] = { ...prev, toDay: to };
+        else trace?.push({ kind: 'skip', reason, fromDay: day, toDay: to });
+        day = to;
+        continue;
+      }
+      trace?.push({ kind: 'count', day, n, makeup: this.workdaySet.has(day) });
+      n++;
+    }
+    return this.toUtc(day, clampToWorking(this.intervalsOn(day), minuteOfDay));
+  }
+
+  /** ` (春节)` for a day that carries a name, '' otherwise. */
+  private nameOf(day: number): string {
+    const name = this.dayNames.get(day);
+    return name ? ` (${name})` : '';
+  }
+
+  /** ` (春节)` for a range of days that carry names, '' when none does. */
+  private namesIn(fromDay: number, toDay: number): string {
+    const names = new Set<string>();
+    for (let d = fromDay; d <= toDay && d - fromDay < 400; d++) {
+      const name = this.dayNames.get(d);
+      if (name) names.add(name);
+    }
+    return names.size ? ` (${[...names].join(', ')})` : '';
   }
 
   /**
@@ -313,7 +438,8 @@ class CompiledCalendar implements BusinessCalendar {
     for (const item of order) {
       if (typeof item !== 'number') {
         flushRun();
-        if (item.kind === 'skip') lines.push(`${formatDayRange(item.fromDay, item.toDay)} ${item.reason === 'holiday' ? 'holiday skipped' : 'no working hours'}`);
+        if (item.kind === 'skip')
+          lines.push(`${formatDayRange(item.fromDay, item.toDay)} ${item.reason === 'holiday' ? `holiday skipped${this.namesIn(item.fromDay, item.toDay)}` : 'no working hours'}`);
         else if (item.kind === 'weeks') {
           const weeks = `${item.weeks} whole week${item.weeks === 1 ? '' : 's'}`;
           lines.push(`${formatDayRange(item.fromDay, item.fromDay + item.weeks * 7 - 1)}: ${weeks} × ${formatHours(this.weekMs)} = ${formatHours(item.ms)}`);
@@ -325,8 +451,13 @@ class CompiledCalendar implements BusinessCalendar {
       const hours = segments.map((s) => `${this.timeOnDay(day, s.fromUtc)}–${this.timeOnDay(day, s.toUtc)}`).join(', ');
       const dayMs = segments.reduce((sum, s) => sum + s.toUtc - s.fromUtc, 0);
       const full = segments.every((s) => s.full) && segments.length === this.intervalsOn(day).length;
-      const extras = [segments[0]!.makeup ? 'make-up workday' : '', ...segments.map(dstNote)].filter(Boolean);
-      if (full && extras.length === 0) {
+      // A make-up day gets a line of its own naming the holiday it belongs to: "2026-02-14 make-up workday (春节)".
+      if (segments[0]!.makeup) {
+        flushRun();
+        lines.push(`${formatDay(day)} make-up workday${this.nameOf(day)}`);
+      }
+      const extras = segments.map(dstNote).filter(Boolean);
+      if (full && extras.length === 0 && !segments[0]!.makeup) {
         if (run && run.lastDay === day - 1 && run.hours === hours) {
           run.lastDay = day;
           continue;
@@ -364,18 +495,35 @@ class AlwaysCalendar implements BusinessCalendar {
   isWorkingAt(): boolean {
     return true;
   }
+  addWorkingDays(fromMs: number, days: number): number {
+    if (!Number.isInteger(days) || days < 0) throw new RangeError(`addWorkingDays() needs a whole number of days >= 0, got ${days}`);
+    return fromMs + days * DAY_MS;
+  }
+  explainWorkingDays(fromMs: number, days: number): string[] {
+    return [`${days} day${days === 1 ? '' : 's'} of wall-clock time (calendar always)`, `due ${new Date(this.addWorkingDays(fromMs, days)).toISOString()}`];
+  }
 }
 
 export const ALWAYS: BusinessCalendar = new AlwaysCalendar();
 
-/** Compiles a calendar from config; throws on malformed entries (config validation catches them first). */
+/**
+ * Compiles a calendar from config; throws on malformed entries (config validation catches them first).
+ * A calendar with a `region` needs its official days, which config loading puts in `cfg.official`.
+ */
 export function compileCalendar(id: string, cfg: CalendarConfig): BusinessCalendar {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: cfg.timezone });
   } catch {
     throw new Error(`calendar "${id}": unknown time zone "${cfg.timezone}"`);
   }
-  return new CompiledCalendar(id, cfg);
+  if (cfg.region !== undefined && cfg.official === undefined) throw new Error(`calendar "${id}": region ${cfg.region} given but its official days were not loaded`);
+  return new CompiledCalendar(id, cfg, cfg.official);
+}
+
+/** A target as business ms for a clock starting at `startMs`: working days become the working time until their due instant. */
+export function targetMs(calendar: BusinessCalendar, target: Target, startMs: number): number {
+  if (target.kind === 'business') return target.ms;
+  return calendar.between(startMs, calendar.addWorkingDays(startMs, target.days));
 }
 
 /** Every calendar of the config by id, plus `always`. */
@@ -473,6 +621,16 @@ function firstRangeEndingAtOrAfter(ranges: readonly DayRange[], day: number): nu
     else hi = mid;
   }
   return lo;
+}
+
+/** The minute of day `minute`, moved into working time of a day with `intervals` (see addWorkingDays). */
+function clampToWorking(intervals: readonly Interval[], minute: number): number {
+  let best: number | undefined;
+  for (const iv of intervals) {
+    if (minute >= iv.start && minute <= iv.end) return minute;
+    if (iv.end <= minute) best = iv.end;
+  }
+  return best ?? intervals[0]!.start;
 }
 
 function totalMinutes(intervals: readonly Interval[]): number {

@@ -31,3 +31,23 @@ export function formatDuration(ms: number): string {
   if (rest > 0) parts.push(`${rest}ms`);
   return sign + parts.join('');
 }
+
+/**
+ * A clock target: business time (`4h`, `3d` = 72 working hours) or whole working days (`3wd`),
+ * which end at the same local time of day that many working days later (see
+ * BusinessCalendar.addWorkingDays); a `wd` target becomes business time when its clock starts.
+ */
+export type Target = { readonly kind: 'business'; readonly ms: number } | { readonly kind: 'working_days'; readonly days: number };
+
+const WORKING_DAYS_RE = /^(\d+)wd$/;
+
+/** Parses an SLA or handoff target: any duration, or `Nwd` (a whole number of working days, not combined with other units). */
+export function parseTarget(text: string): Target | undefined {
+  const wd = WORKING_DAYS_RE.exec(text.trim());
+  if (wd) {
+    const days = Number(wd[1]);
+    return days > 0 ? { kind: 'working_days', days } : undefined;
+  }
+  const ms = parseDuration(text);
+  return ms === undefined ? undefined : { kind: 'business', ms };
+}

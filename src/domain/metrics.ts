@@ -284,16 +284,75 @@ export const BACKLOG_AGE_LIMITS_MS = [DAY_MS, 3 * DAY_MS, 7 * DAY_MS, Infinity] 
 // ---------------------------------------------------------------------------------------------
 // Small statistics
 
-/** Mean, median (middle or mean of the two middle values) and p90 (nearest rank). */
+/**
+ * Mean, median (middle or mean of the two middle values) and p90 (nearest rank). The order
+ * statistics are found by selection (O(n)) rather than by sorting: a month of a large desk has a
+ * million durations. Durations are whole milliseconds, so the sum does not depend on the order.
+ */
 export function summarizeDurations(values: readonly number[]): DurationSummary {
   const n = values.length;
   if (n === 0) return { count: 0, meanMs: null, medianMs: null, p90Ms: null };
-  const sorted = new Float64Array(values).sort();
+  const a = new Float64Array(values);
   let sum = 0;
-  for (const v of sorted) sum += v;
+  for (let i = 0; i < n; i++) sum += a[i]!;
+  const p90Index = Math.min(n - 1, Math.max(0, Math.ceil(0.9 * n) - 1));
   const mid = n >> 1;
-  const median = n % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { count: n, meanMs: sum / n, medianMs: median, p90Ms: nearestRank(sorted, 0.9) };
+  // After select(k), a[k] is the k-th smallest and everything before it is no larger.
+  select(a, p90Index, 0, n - 1);
+  const p90 = a[p90Index]!;
+  select(a, mid, 0, p90Index);
+  let median = a[mid]!;
+  if (n % 2 === 0) {
+    let below = a[0]!;
+    for (let i = 1; i < mid; i++) if (a[i]! > below) below = a[i]!;
+    median = (below + median) / 2;
+  }
+  return { count: n, meanMs: sum / n, medianMs: median, p90Ms: p90 };
+}
+
+/** Quickselect (Hoare partition, median of three) of the k-th smallest of a[lo..hi] into a[k]. */
+function select(a: Float64Array, k: number, lo: number, hi: number): void {
+  while (hi > lo) {
+    if (hi - lo < 16) {
+      for (let i = lo + 1; i <= hi; i++) {
+        const v = a[i]!;
+        let j = i - 1;
+        while (j >= lo && a[j]! > v) {
+          a[j + 1] = a[j]!;
+          j--;
+        }
+        a[j + 1] = v;
+      }
+      return;
+    }
+    const m = (lo + hi) >> 1;
+    // Median of three as the pivot.
+    if (a[m]! < a[lo]!) swap(a, m, lo);
+    if (a[hi]! < a[lo]!) swap(a, hi, lo);
+    if (a[hi]! < a[m]!) swap(a, hi, m);
+    const pivot = a[m]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        swap(a, i, j);
+        i++;
+        j--;
+      }
+    }
+    // Now a[lo..j] <= pivot <= a[i..hi], and anything between j and i equals the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return;
+  }
+}
+
+function swap(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
 
 export function nearestRank(sorted: ArrayLike<number>, p: number): number {
@@ -330,60 +389,226 @@ export function dayKeyer(timeZone: string): (ms: number) => string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The report
+// The report: facts are first tallied (counts, sums and the duration values, in any order), then
+// the tally is turned into the report. The rollup (src/reports/rollup.ts) builds the same tally
+// from stored cells, so both paths share every line that makes a figure.
 
-export function computeMetrics(input: MetricsInput): MetricsReport {
+interface DurationsAcc { accept: number[]; duration: number[] }
+
+/** Everything a report is made of, before sorting and dividing. Order of additions never matters. */
+export interface MetricsTally {
+  fromMs: number;
+  toMs: number;
+  asOfMs: number;
+  timeZone: string;
+  categoryPaths: ReadonlyMap<string, readonly string[]>;
+  /** Tickets created in the period, per leaf category and per report day. */
+  createdByCategory: Map<string, number>;
+  createdByDay: Map<string, number>;
+  /** Tickets resolved in the period (and not reopened since), per report day. */
+  resolvedByDay: Map<string, number>;
+  firstResponses: number[];
+  resolutions: number[];
+  resolved: number;
+  firstContact: number;
+  closed: number;
+  closedWithSurvey: number;
+  clocks: ClockTally[];
+  /** Distinct tickets with a handoff leg opened in the period, and those of them with a returned leg. */
+  handedOffTickets: number;
+  returnedTickets: number;
+  returnReasons: Map<string, number>;
+  surveyAnswers: number;
+  surveySatisfied: number;
+  surveyScoreSum: number;
+  /** Backlog at asOfMs. */
+  open: number;
+  openAgeSum: number;
+  openOldest: number;
+  openAges: number[];
+  openByDepartment: Map<string, number>;
+  resolvedEvents: number;
+  reopenedEvents: number;
+  /** Legs opened in the period per receiving department. */
+  legsByDepartment: Map<string, { legs: number; handoffs: number; returned: number } & DurationsAcc>;
+  /** Handoff legs opened in the period per (from, to). */
+  flows: Map<string, { from: string; to: string; handoffs: number; returns: number } & DurationsAcc>;
+}
+
+export function emptyTally(p: { fromMs: number; toMs: number; asOfMs: number; timeZone: string; categoryPaths: ReadonlyMap<string, readonly string[]> }): MetricsTally {
+  return {
+    ...p,
+    createdByCategory: new Map(),
+    createdByDay: new Map(),
+    resolvedByDay: new Map(),
+    firstResponses: [],
+    resolutions: [],
+    resolved: 0,
+    firstContact: 0,
+    closed: 0,
+    closedWithSurvey: 0,
+    clocks: [],
+    handedOffTickets: 0,
+    returnedTickets: 0,
+    returnReasons: new Map(),
+    surveyAnswers: 0,
+    surveySatisfied: 0,
+    surveyScoreSum: 0,
+    open: 0,
+    openAgeSum: 0,
+    openOldest: 0,
+    openAges: BACKLOG_AGE_LIMITS_MS.map(() => 0),
+    openByDepartment: new Map(),
+    resolvedEvents: 0,
+    reopenedEvents: 0,
+    legsByDepartment: new Map(),
+    flows: new Map(),
+  };
+}
+
+export const addTo = (m: Map<string, number>, key: string, n: number): void => {
+  m.set(key, (m.get(key) ?? 0) + n);
+};
+
+export function legAcc(tally: MetricsTally, departmentId: string) {
+  let a = tally.legsByDepartment.get(departmentId);
+  if (!a) {
+    a = { legs: 0, handoffs: 0, returned: 0, accept: [], duration: [] };
+    tally.legsByDepartment.set(departmentId, a);
+  }
+  return a;
+}
+
+export function flowAcc(tally: MetricsTally, from: string, to: string) {
+  const key = `${from}\u0000${to}`;
+  let a = tally.flows.get(key);
+  if (!a) {
+    a = { from, to, handoffs: 0, returns: 0, accept: [], duration: [] };
+    tally.flows.set(key, a);
+  }
+  return a;
+}
+
+/** Tallies raw facts (the row path). */
+export function tallyFacts(input: MetricsInput): MetricsTally {
   const { fromMs, toMs, asOfMs } = input;
   const measures = new CalendarMeasures(input.calendars);
-
-  const created: TicketFact[] = [];
-  const firstResponses: number[] = [];
-  const resolutions: number[] = [];
-  let resolved = 0;
-  let firstContact = 0;
-  let closed = 0;
-  let closedWithSurvey = 0;
-  const open: TicketFact[] = [];
+  const tally = emptyTally({ fromMs, toMs, asOfMs, timeZone: input.timeZone, categoryPaths: input.categoryPaths });
+  const dayOf = dayKeyer(input.timeZone);
 
   for (const t of input.tickets) {
-    if (inPeriod(t.createdAt, fromMs, toMs)) created.push(t);
+    if (inPeriod(t.createdAt, fromMs, toMs)) {
+      addTo(tally.createdByCategory, t.categoryId, 1);
+      addTo(tally.createdByDay, dayOf(t.createdAt), 1);
+    }
     if (inPeriod(t.firstResponseAt, fromMs, toMs)) {
-      firstResponses.push(measures.get(t.firstResponseCalendarId).between(t.createdAt, t.firstResponseAt));
+      tally.firstResponses.push(measures.get(t.firstResponseCalendarId).between(t.createdAt, t.firstResponseAt));
     }
     // "Resolved in the period" means its last resolution is in the period and it was not reopened since.
     if (inPeriod(t.resolvedAt, fromMs, toMs) && (t.state === 'resolved' || t.state === 'closed')) {
-      resolved++;
-      resolutions.push(measures.get(t.resolutionCalendarId).between(t.createdAt, t.resolvedAt));
-      if (t.publicReplyCount === 1 && t.reopenCount === 0) firstContact++;
+      tally.resolved++;
+      addTo(tally.resolvedByDay, dayOf(t.resolvedAt), 1);
+      tally.resolutions.push(measures.get(t.resolutionCalendarId).between(t.createdAt, t.resolvedAt));
+      if (t.publicReplyCount === 1 && t.reopenCount === 0) tally.firstContact++;
     }
     if (inPeriod(t.closedAt, fromMs, toMs)) {
-      closed++;
-      if (t.surveyScore !== null) closedWithSurvey++;
+      tally.closed++;
+      if (t.surveyScore !== null) tally.closedWithSurvey++;
     }
-    if (openAt(t, asOfMs)) open.push(t);
+    if (openAt(t, asOfMs)) {
+      const age = asOfMs - t.createdAt;
+      tally.open++;
+      tally.openAgeSum += age;
+      tally.openOldest = Math.max(tally.openOldest, age);
+      tally.openAges[BACKLOG_AGE_LIMITS_MS.findIndex((limit) => age < limit)]!++;
+      addTo(tally.openByDepartment, t.departmentId, 1);
+    }
   }
+  tally.clocks = [...input.clocks];
 
+  // Tickets with at least one handoff in the period, and how many of them had a leg returned.
+  const handedOff = new Set<string>();
+  const returned = new Set<string>();
+  for (const leg of input.legs) {
+    const measure = measures.get(leg.calendarId);
+    const accept = leg.acceptedAt !== null ? measure.between(leg.openedAt, leg.acceptedAt) : null;
+    const duration = leg.closedAt !== null ? measure.between(leg.openedAt, leg.closedAt) : null;
+    const a = legAcc(tally, leg.departmentId);
+    a.legs++;
+    if (leg.fromDepartmentId !== null) a.handoffs++;
+    if (leg.returned) a.returned++;
+    if (accept !== null) a.accept.push(accept);
+    if (duration !== null) a.duration.push(duration);
+    if (leg.fromDepartmentId === null) continue;
+    handedOff.add(leg.ticketId);
+    const f = flowAcc(tally, leg.fromDepartmentId, leg.departmentId);
+    f.handoffs++;
+    if (leg.returned) {
+      f.returns++;
+      returned.add(leg.ticketId);
+      addTo(tally.returnReasons, leg.returnReason ?? '', 1);
+    }
+    if (accept !== null) f.accept.push(accept);
+    if (duration !== null) f.duration.push(duration);
+  }
+  tally.handedOffTickets = handedOff.size;
+  tally.returnedTickets = returned.size;
+
+  // One answer per ticket: the table's key guarantees it, the set guards against joined duplicates.
+  const seen = new Set<string>();
+  for (const s of input.surveys) {
+    if (seen.has(s.ticketId)) continue;
+    seen.add(s.ticketId);
+    tally.surveyAnswers++;
+    tally.surveyScoreSum += s.score;
+    if (s.score >= 4) tally.surveySatisfied++;
+  }
+  tally.resolvedEvents = input.resolvedEvents;
+  tally.reopenedEvents = input.reopenedEvents;
+  return tally;
+}
+
+export function computeMetrics(input: MetricsInput): MetricsReport {
+  return finalizeMetrics(tallyFacts(input));
+}
+
+/** Turns a tally into the report: every sort, median and division happens here. */
+export function finalizeMetrics(t: MetricsTally): MetricsReport {
+  let created = 0;
+  for (const n of t.createdByCategory.values()) created += n;
   return {
-    fromMs,
-    toMs,
-    asOfMs,
-    firstResponse: summarizeDurations(firstResponses),
-    resolution: summarizeDurations(resolutions),
-    firstContactResolution: ratio(firstContact, resolved),
-    onTime: onTimeOf(input.clocks),
-    returns: returnsOf(input.legs),
-    csat: csatOf(input.surveys, closedWithSurvey, closed),
-    volume: {
-      created: created.length,
-      resolved,
-      closed,
-      byDay: volumeByDay(input, created),
+    fromMs: t.fromMs,
+    toMs: t.toMs,
+    asOfMs: t.asOfMs,
+    firstResponse: summarizeDurations(t.firstResponses),
+    resolution: summarizeDurations(t.resolutions),
+    firstContactResolution: ratio(t.firstContact, t.resolved),
+    onTime: onTimeOf(t.clocks),
+    returns: {
+      ...ratio(t.returnedTickets, t.handedOffTickets),
+      reasons: [...t.returnReasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
     },
-    categories: categorySharesOf(created, input.categoryPaths),
-    backlog: backlogOf(open, asOfMs),
-    reopen: ratio(input.reopenedEvents, input.resolvedEvents),
-    departments: departmentEfficiency(input, measures),
-    flows: flowsOf(input.legs, measures),
+    csat: {
+      answers: t.surveyAnswers,
+      satisfied: ratio(t.surveySatisfied, t.surveyAnswers),
+      meanScore: t.surveyAnswers > 0 ? t.surveyScoreSum / t.surveyAnswers : null,
+      responseRate: ratio(t.closedWithSurvey, t.closed),
+    },
+    volume: { created, resolved: t.resolved, closed: t.closed, byDay: volumeByDay(t) },
+    categories: categorySharesOf(t.createdByCategory, created, t.categoryPaths),
+    backlog: {
+      open: t.open,
+      meanAgeMs: t.open ? t.openAgeSum / t.open : null,
+      oldestAgeMs: t.open ? t.openOldest : null,
+      ages: BACKLOG_AGE_LIMITS_MS.map((maxAgeMs, i) => ({ maxAgeMs, count: t.openAges[i]! })),
+      byDepartment: [...t.openByDepartment].map(([departmentId, n]) => ({ departmentId, open: n })).sort((a, b) => b.open - a.open || a.departmentId.localeCompare(b.departmentId)),
+    },
+    reopen: ratio(t.reopenedEvents, t.resolvedEvents),
+    departments: departmentEfficiency(t),
+    flows: [...t.flows.values()]
+      .filter((a) => a.handoffs > 0)
+      .map((a) => ({ fromDepartmentId: a.from, toDepartmentId: a.to, handoffs: a.handoffs, returns: a.returns, acceptTime: summarizeDurations(a.accept), duration: summarizeDurations(a.duration) }))
+      .sort((a, b) => b.handoffs - a.handoffs || a.fromDepartmentId.localeCompare(b.fromDepartmentId) || a.toDepartmentId.localeCompare(b.toDepartmentId)),
   };
 }
 
@@ -404,110 +629,42 @@ function onTimeOf(clocks: readonly ClockTally[]): MetricsReport['onTime'] {
   return { ...ratio(onTime, onTime + late), byKind };
 }
 
-/** Tickets with at least one handoff in the period, and how many of them had a leg returned. */
-function returnsOf(legs: readonly LegFact[]): MetricsReport['returns'] {
-  const handedOff = new Set<string>();
-  const returned = new Set<string>();
-  const reasons = new Map<string, number>();
-  for (const leg of legs) {
-    if (leg.fromDepartmentId === null) continue;
-    handedOff.add(leg.ticketId);
-    if (leg.returned) {
-      returned.add(leg.ticketId);
-      const reason = leg.returnReason ?? '';
-      reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-    }
-  }
-  return {
-    ...ratio(returned.size, handedOff.size),
-    reasons: [...reasons].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
-  };
-}
-
-function csatOf(surveys: readonly SurveyFact[], closedWithSurvey: number, closed: number): MetricsReport['csat'] {
-  // One answer per ticket: the table's key guarantees it, the set guards against joined duplicates.
-  const seen = new Set<string>();
-  let satisfied = 0;
-  let sum = 0;
-  for (const s of surveys) {
-    if (seen.has(s.ticketId)) continue;
-    seen.add(s.ticketId);
-    sum += s.score;
-    if (s.score >= 4) satisfied++;
-  }
-  return {
-    answers: seen.size,
-    satisfied: ratio(satisfied, seen.size),
-    meanScore: seen.size > 0 ? sum / seen.size : null,
-    responseRate: ratio(closedWithSurvey, closed),
-  };
-}
-
-function volumeByDay(input: MetricsInput, created: readonly TicketFact[]): MetricsReport['volume']['byDay'] {
-  const dayOf = dayKeyer(input.timeZone);
-  const days = new Map<string, { created: number; resolved: number }>();
+function volumeByDay(t: MetricsTally): MetricsReport['volume']['byDay'] {
+  const dayOf = dayKeyer(t.timeZone);
   // Every day of the period appears, so a chart shows quiet days as zero rather than skipping them.
-  // The day of each hour of the period is kept by hour index, so a ticket costs an array read.
-  const firstHour = Math.floor(input.fromMs / HOUR_MS);
-  const byHour: { created: number; resolved: number }[] = [];
-  for (let ms = input.fromMs; ms < input.toMs; ms += HOUR_MS) {
+  const days = new Map<string, { created: number; resolved: number }>();
+  for (let ms = t.fromMs; ms < t.toMs; ms += HOUR_MS) {
     const day = dayOf(ms);
-    let bucket = days.get(day);
-    if (!bucket) {
-      bucket = { created: 0, resolved: 0 };
-      days.set(day, bucket);
-    }
-    byHour[Math.floor(ms / HOUR_MS) - firstHour] = bucket;
+    if (!days.has(day)) days.set(day, { created: 0, resolved: 0 });
   }
-  const bucketOf = (ms: number) => byHour[Math.floor(ms / HOUR_MS) - firstHour] ?? days.get(dayOf(ms));
-  for (const t of created) bucketOf(t.createdAt)!.created++;
-  for (const t of input.tickets) {
-    if (inPeriod(t.resolvedAt, input.fromMs, input.toMs) && (t.state === 'resolved' || t.state === 'closed')) {
-      const bucket = bucketOf(t.resolvedAt);
-      if (bucket) bucket.resolved++;
+  const bucket = (day: string) => {
+    let b = days.get(day);
+    if (!b) {
+      b = { created: 0, resolved: 0 };
+      days.set(day, b);
     }
-  }
+    return b;
+  };
+  for (const [day, n] of t.createdByDay) bucket(day).created += n;
+  for (const [day, n] of t.resolvedByDay) bucket(day).resolved += n;
   return [...days].map(([day, v]) => ({ day, ...v }));
 }
 
-function categorySharesOf(created: readonly TicketFact[], paths: ReadonlyMap<string, readonly string[]>): MetricsReport['categories'] {
-  const byCategory = new Map<string, number>();
-  for (const t of created) byCategory.set(t.categoryId, (byCategory.get(t.categoryId) ?? 0) + 1);
+function categorySharesOf(byCategory: ReadonlyMap<string, number>, total: number, paths: ReadonlyMap<string, readonly string[]>): MetricsReport['categories'] {
   const levels = [new Map<string, number>(), new Map<string, number>(), new Map<string, number>()];
   for (const [categoryId, count] of byCategory) {
+    if (count === 0) continue;
     const path = paths.get(categoryId) ?? [categoryId];
     path.slice(0, 3).forEach((id, level) => levels[level]!.set(id, (levels[level]!.get(id) ?? 0) + count));
   }
-  const total = created.length;
   const shares = (m: Map<string, number>): CategoryShare[] =>
     [...m].map(([categoryId, count]) => ({ categoryId, count, share: total > 0 ? count / total : 0 })).sort((a, b) => b.count - a.count || a.categoryId.localeCompare(b.categoryId));
   return { level1: shares(levels[0]!), level2: shares(levels[1]!), level3: shares(levels[2]!) };
 }
 
-function backlogOf(open: readonly TicketFact[], asOfMs: number): MetricsReport['backlog'] {
-  const ages = BACKLOG_AGE_LIMITS_MS.map((maxAgeMs) => ({ maxAgeMs, count: 0 }));
-  const byDepartment = new Map<string, number>();
-  let sum = 0;
-  let oldest = 0;
-  for (const t of open) {
-    const age = asOfMs - t.createdAt;
-    sum += age;
-    oldest = Math.max(oldest, age);
-    ages.find((b) => age < b.maxAgeMs)!.count++;
-    byDepartment.set(t.departmentId, (byDepartment.get(t.departmentId) ?? 0) + 1);
-  }
-  return {
-    open: open.length,
-    meanAgeMs: open.length ? sum / open.length : null,
-    oldestAgeMs: open.length ? oldest : null,
-    ages,
-    byDepartment: [...byDepartment].map(([departmentId, n]) => ({ departmentId, open: n })).sort((a, b) => b.open - a.open || a.departmentId.localeCompare(b.departmentId)),
-  };
-}
-
 const LEG_CLOCKS = new Set(['leg_accept', 'leg_resolve']);
 
-function departmentEfficiency(input: MetricsInput, measures: CalendarMeasures): DepartmentEfficiency[] {
+function departmentEfficiency(t: MetricsTally): DepartmentEfficiency[] {
   interface Acc { legs: number; handoffs: number; returned: number; accept: number[]; duration: number[]; legOnTime: number; legLate: number; onTime: number; late: number }
   const acc = new Map<string, Acc>();
   const get = (id: string): Acc => {
@@ -518,16 +675,16 @@ function departmentEfficiency(input: MetricsInput, measures: CalendarMeasures): 
     }
     return a;
   };
-  for (const leg of input.legs) {
-    const a = get(leg.departmentId);
-    const measure = measures.get(leg.calendarId);
-    a.legs++;
-    if (leg.fromDepartmentId !== null) a.handoffs++;
-    if (leg.returned) a.returned++;
-    if (leg.acceptedAt !== null) a.accept.push(measure.between(leg.openedAt, leg.acceptedAt));
-    if (leg.closedAt !== null) a.duration.push(measure.between(leg.openedAt, leg.closedAt));
+  for (const [departmentId, l] of t.legsByDepartment) {
+    if (l.legs === 0) continue;
+    const a = get(departmentId);
+    a.legs += l.legs;
+    a.handoffs += l.handoffs;
+    a.returned += l.returned;
+    for (const v of l.accept) a.accept.push(v);
+    for (const v of l.duration) a.duration.push(v);
   }
-  for (const c of input.clocks) {
+  for (const c of t.clocks) {
     const a = get(c.departmentId);
     a.onTime += c.onTime;
     a.late += c.late;
@@ -548,27 +705,6 @@ function departmentEfficiency(input: MetricsInput, measures: CalendarMeasures): 
       onTime: ratio(a.onTime, a.onTime + a.late),
     }))
     .sort((a, b) => a.departmentId.localeCompare(b.departmentId));
-}
-
-function flowsOf(legs: readonly LegFact[], measures: CalendarMeasures): DepartmentFlow[] {
-  const acc = new Map<string, { from: string; to: string; handoffs: number; returns: number; accept: number[]; duration: number[] }>();
-  for (const leg of legs) {
-    if (leg.fromDepartmentId === null) continue;
-    const key = `${leg.fromDepartmentId}\u0000${leg.departmentId}`;
-    let a = acc.get(key);
-    if (!a) {
-      a = { from: leg.fromDepartmentId, to: leg.departmentId, handoffs: 0, returns: 0, accept: [], duration: [] };
-      acc.set(key, a);
-    }
-    const measure = measures.get(leg.calendarId);
-    a.handoffs++;
-    if (leg.returned) a.returns++;
-    if (leg.acceptedAt !== null) a.accept.push(measure.between(leg.openedAt, leg.acceptedAt));
-    if (leg.closedAt !== null) a.duration.push(measure.between(leg.openedAt, leg.closedAt));
-  }
-  return [...acc.values()]
-    .map((a) => ({ fromDepartmentId: a.from, toDepartmentId: a.to, handoffs: a.handoffs, returns: a.returns, acceptTime: summarizeDurations(a.accept), duration: summarizeDurations(a.duration) }))
-    .sort((a, b) => b.handoffs - a.handoffs || a.fromDepartmentId.localeCompare(b.fromDepartmentId) || a.toDepartmentId.localeCompare(b.toDepartmentId));
 }
 
 // ---------------------------------------------------------------------------------------------

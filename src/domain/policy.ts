@@ -1,6 +1,6 @@
 import type { Config, Department } from '../config/model';
 import type { CategoryNode, SlaPolicyConfig } from '../config/schema';
-import { parseDuration } from './duration';
+import { parseTarget, type Target } from './duration';
 import { compileLadder, type LadderLevel } from './escalation';
 import type { Priority, RoutingStrategy } from './types';
 
@@ -17,9 +17,10 @@ export interface ResolvedPolicy {
   /** The policy's id, `sla[i]` for a policy without one, or null when none matched. */
   id: string | null;
   calendarId: string;
-  firstResponseMs?: number;
-  nextResponseMs?: number;
-  resolutionMs?: number;
+  /** Targets: business time or working days (`wd`), turned into business ms when a clock starts (see targetMs). */
+  firstResponse?: Target;
+  nextResponse?: Target;
+  resolution?: Target;
   pauseWhenWaiting: boolean;
   /** The policy's own ladder, else the config's default `escalation`. */
   ladder: LadderLevel[];
@@ -35,11 +36,10 @@ export interface PolicyQuery {
 export function resolvePolicy(config: Config, t: PolicyQuery): ResolvedPolicy {
   const dept = departmentOrThrow(config, t.departmentId);
   const categoryChain = categoryAncestry(config, t.categoryId);
-  const pilots = pilotDepartments(config);
+  const skipped = new Set(ruleInForce(config, t.departmentId).sla.skipped);
   for (const [i, policy] of config.raw.sla.entries()) {
     const id = policy.id ?? `sla[${i}]`;
-    const pilot = policy.id !== undefined ? pilots.get(policy.id) : undefined;
-    if (pilot && !pilot.has(t.departmentId)) continue;
+    if (policy.id !== undefined && skipped.has(policy.id)) continue;
     if (!matches(policy, t, categoryChain)) continue;
     const resolved: ResolvedPolicy = {
       id,
@@ -47,25 +47,25 @@ export function resolvePolicy(config: Config, t: PolicyQuery): ResolvedPolicy {
       pauseWhenWaiting: policy.pause_when_waiting ?? true,
       ladder: compileLadder(policy.escalation ?? config.raw.escalation),
     };
-    const first = durationOf(policy.first_response);
-    const next = durationOf(policy.next_response);
-    const resolution = durationOf(policy.resolution);
-    if (first !== undefined) resolved.firstResponseMs = first;
-    if (next !== undefined) resolved.nextResponseMs = next;
-    if (resolution !== undefined) resolved.resolutionMs = resolution;
+    const first = targetOf(policy.first_response);
+    const next = targetOf(policy.next_response);
+    const resolution = targetOf(policy.resolution);
+    if (first !== undefined) resolved.firstResponse = first;
+    if (next !== undefined) resolved.nextResponse = next;
+    if (resolution !== undefined) resolved.resolution = resolution;
     return resolved;
   }
   return { id: null, calendarId: dept.calendar, pauseWhenWaiting: true, ladder: compileLadder(config.raw.escalation) };
 }
 
 /** OLA limits of a department's legs (accept and resolve a handed-off ticket), in its calendar. */
-export function legLimits(config: Config, departmentId: string): { acceptMs?: number; resolveMs?: number; calendarId: string } {
+export function legLimits(config: Config, departmentId: string): { accept?: Target; resolve?: Target; calendarId: string } {
   const dept = departmentOrThrow(config, departmentId);
-  const out: { acceptMs?: number; resolveMs?: number; calendarId: string } = { calendarId: dept.calendar };
-  const accept = durationOf(dept.handoff?.accept);
-  const resolve = durationOf(dept.handoff?.resolve);
-  if (accept !== undefined) out.acceptMs = accept;
-  if (resolve !== undefined) out.resolveMs = resolve;
+  const out: { accept?: Target; resolve?: Target; calendarId: string } = { calendarId: dept.calendar };
+  const accept = targetOf(dept.handoff?.accept);
+  const resolve = targetOf(dept.handoff?.resolve);
+  if (accept !== undefined) out.accept = accept;
+  if (resolve !== undefined) out.resolve = resolve;
   return out;
 }
 
@@ -74,14 +74,53 @@ export function legLadder(config: Config): LadderLevel[] {
   return compileLadder(config.raw.escalation);
 }
 
+/**
+ * The rule in force for a department [issue 17 item 2]: the department's own settings, except
+ * where a `rollout` entry lists the department (a pilot) — then the pilot's routing strategy,
+ * auto-close setting or SLA policy applies there, and every other department keeps its own rule.
+ * The first rollout entry naming a setting for the department wins it. The one function the live
+ * bot (routing, closing, SLA), `simulate`, `docs` and the pilot comparison in `stats` all use.
+ */
+export interface RuleInForce {
+  routing: { strategy: RoutingStrategy; capacity?: number; onCall?: string[]; rolloutId: string | null };
+  autoClose: { enabled: boolean; rolloutId: string | null };
+  /** SLA policies restricted to pilots: those whose pilot includes this department, and those skipped here. */
+  sla: { piloted: { policyId: string; rolloutId: string }[]; skipped: string[] };
+}
+
+export function ruleInForce(config: Config, departmentId: string): RuleInForce {
+  const dept = departmentOrThrow(config, departmentId);
+  const mine = config.raw.rollout.filter((r) => r.departments.includes(departmentId));
+  const routingPilot = mine.find((r) => r.routing !== undefined);
+  const closePilot = mine.find((r) => r.auto_close !== undefined);
+  const routing: RuleInForce['routing'] = { strategy: routingPilot?.routing ?? dept.routing.strategy, rolloutId: routingPilot?.id ?? null };
+  if (dept.routing.capacity !== undefined) routing.capacity = dept.routing.capacity;
+  if (dept.routing.on_call !== undefined) routing.onCall = [...dept.routing.on_call];
+  const piloted: RuleInForce['sla']['piloted'] = [];
+  const skipped = new Set<string>();
+  for (const [policyId, depts] of pilotDepartments(config)) {
+    if (!depts.has(departmentId)) skipped.add(policyId);
+  }
+  for (const r of mine) if (r.sla_policy !== undefined && !piloted.some((p) => p.policyId === r.sla_policy)) piloted.push({ policyId: r.sla_policy, rolloutId: r.id });
+  return {
+    routing,
+    autoClose: { enabled: closePilot ? closePilot.auto_close! : config.raw.closing.auto_close, rolloutId: closePilot?.id ?? null },
+    sla: { piloted, skipped: [...skipped] },
+  };
+}
+
+/** The departments where a rollout entry is in force (by `ruleInForce`): its pilot group in `stats`. */
+export function rolloutInForceAt(config: Config, rolloutId: string): string[] {
+  return [...config.departments.keys()].filter((d) => {
+    const r = ruleInForce(config, d);
+    return r.routing.rolloutId === rolloutId || r.autoClose.rolloutId === rolloutId || r.sla.piloted.some((p) => p.rolloutId === rolloutId);
+  });
+}
+
 /** A department's routing, with a `rollout` entry's strategy applied when the department is in its pilot. */
 export function effectiveRouting(config: Config, departmentId: string): { strategy: RoutingStrategy; capacity?: number; onCall?: string[] } {
-  const dept = departmentOrThrow(config, departmentId);
-  const pilot = config.raw.rollout.find((r) => r.routing !== undefined && r.departments.includes(departmentId));
-  const out: { strategy: RoutingStrategy; capacity?: number; onCall?: string[] } = { strategy: pilot?.routing ?? dept.routing.strategy };
-  if (dept.routing.capacity !== undefined) out.capacity = dept.routing.capacity;
-  if (dept.routing.on_call !== undefined) out.onCall = [...dept.routing.on_call];
-  return out;
+  const { rolloutId: _rollout, ...routing } = ruleInForce(config, departmentId).routing;
+  return routing;
 }
 
 function matches(policy: SlaPolicyConfig, t: PolicyQuery, categoryChain: readonly string[]): boolean {
@@ -135,11 +174,11 @@ function departmentOrThrow(config: Config, id: string): Department {
   return dept;
 }
 
-function durationOf(text: string | undefined): number | undefined {
+function targetOf(text: string | undefined): Target | undefined {
   if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined) throw new Error(`"${text}" is not a duration`);
-  return ms;
+  const target = parseTarget(text);
+  if (target === undefined) throw new Error(`"${text}" is not a duration`);
+  return target;
 }
 
 function asList<T>(v: T | T[]): T[] {

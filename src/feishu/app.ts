@@ -2,7 +2,9 @@ import * as lark from '@larksuiteoapi/node-sdk';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { AppContext } from '../app/context';
+import { createHash } from 'node:crypto';
 import type { DashboardLinks } from '../chat/dashboard';
+import { IntakeClosed, type DurableIntake } from '../chat/intake';
 import type { Env } from '../config/env';
 import { FeishuApi, resolveDomain, sdkLogger } from './api';
 import { FeishuIdentity } from './identity';
@@ -11,6 +13,7 @@ import type { FeishuPorts } from './ports';
 import { defaultTicketViewLoader, type FeishuRuntime } from './runtime';
 import { FeishuSender } from './sender';
 import { verifyFeishuRequest, type FeishuHttpSecrets } from './verify';
+import { jsonErrorHandler } from '../http-errors';
 
 export const FEISHU_EVENTS_PATH = '/feishu/events';
 /** What the SDK's long connection accepts as an app id. */
@@ -34,6 +37,8 @@ export interface CreateFeishuAppOptions {
   connectTimeoutMs?: number;
   /** Signed dashboard links for `/ticket dashboard`; without it the command says the dashboard is off. */
   dashboard?: DashboardLinks;
+  /** Stores every verified payload before its answer (main.ts: the inbound_events table); absent = not durable. */
+  intake?: DurableIntake;
 }
 
 export type FeishuApp =
@@ -51,7 +56,58 @@ export type FeishuApp =
       start(): Promise<void>;
       stop(): Promise<void>;
       syncMembers(): Promise<void>;
+      /** Works a stored payload again through the same handler (no answer is owed any more). */
+      replay(payload: unknown): Promise<void>;
     };
+
+/** Kind and dedup key of a verified Feishu payload: its event id (kept by Feishu across re-pushes). */
+export function feishuInboundKey(payload: unknown): { kind: string; dedupKey: string } {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as { header?: { event_id?: unknown; event_type?: unknown }; type?: unknown };
+  const header = typeof p.header === 'object' && p.header !== null ? p.header : {};
+  const kind = typeof header.event_type === 'string' ? header.event_type : typeof p.type === 'string' ? p.type : 'unknown';
+  const id = typeof header.event_id === 'string' && header.event_id !== '' ? header.event_id : createHash('sha256').update(JSON.stringify(payload ?? null)).digest('hex').slice(0, 40);
+  return { kind, dedupKey: `feishu:${id}` };
+}
+
+/**
+ * The door of both modes: the payload is stored (one insert) before FeishuInbound works it and its
+ * answer goes out; the row is finished when the work is, which may be after the answer. A re-push
+ * of a stored payload is answered and not worked again.
+ */
+function durableReceiver(inbound: FeishuInbound, intake: DurableIntake | undefined, logger: Logger) {
+  const receive = async (payload: unknown): Promise<unknown> => {
+    if (!intake) return inbound.handle(payload);
+    const key = feishuInboundKey(payload);
+    const admission = await intake.admit({ platform: 'feishu', kind: key.kind, dedupKey: key.dedupKey, payload });
+    if (!admission.fresh) {
+      logger.info({ kind: key.kind }, 'feishu payload already received; answered again');
+      return {};
+    }
+    let work: Promise<unknown> | undefined;
+    let failure: unknown;
+    let answer: unknown;
+    try {
+      answer = await inbound.handle(payload, (w) => (work = w));
+    } catch (err) {
+      // Stored: it is tried again from the database; Feishu gets its answer now.
+      failure = err ?? new Error('feishu handler failed');
+      answer = {};
+    }
+    void (work ?? Promise.resolve())
+      .then(
+        () => failure,
+        (err: unknown) => err ?? new Error('feishu work failed'),
+      )
+      .then((error) => admission.finish(error));
+    return answer;
+  };
+  const replay = async (payload: unknown): Promise<void> => {
+    let work: Promise<unknown> | undefined;
+    await inbound.handle(payload, (w) => (work = w));
+    if (work) await work;
+  };
+  return { receive, replay };
+}
 
 /**
  * The Feishu (Lark) side of the bot. Long connection by default (no public URL needed);
@@ -82,6 +138,7 @@ export function createFeishuApp(opts: CreateFeishuAppOptions): FeishuApp {
   };
   const inbound = new FeishuInbound(runtime, opts.ackBudgetMs ?? DEFAULT_ACK_BUDGET_MS, opts.workConcurrency);
   const sender = new FeishuSender(runtime, { tenant: env.FEISHU_APP_ID });
+  const door = durableReceiver(inbound, opts.intake, logger);
 
   const syncMembers = async (): Promise<void> => {
     for (const d of ctx.config.departments.values()) {
@@ -96,14 +153,14 @@ export function createFeishuApp(opts: CreateFeishuAppOptions): FeishuApp {
   };
 
   if (mode === 'http') {
-    const router = feishuEventsRouter({ secrets: secrets!, inbound, ctx, logger });
+    const router = feishuEventsRouter({ secrets: secrets!, inbound, ctx, logger, receive: door.receive });
     opts.expressApp?.use(router);
-    return { enabled: true, mode, api, inbound, sender, runtime, router, start: syncMembers, stop: async () => undefined, syncMembers };
+    return { enabled: true, mode, api, inbound, sender, runtime, router, start: syncMembers, stop: async () => undefined, syncMembers, replay: door.replay };
   }
 
   // The SDK refuses other ids without an error and never connects: say so up front.
   if (!APP_ID_RE.test(env.FEISHU_APP_ID)) return { enabled: false, reason: `FEISHU_APP_ID "${env.FEISHU_APP_ID}" is not a Feishu app id (cli_ and 16 hex digits)` };
-  const dispatcher = new EnvelopeDispatcher((payload) => inbound.handle(payload), logger);
+  const dispatcher = new EnvelopeDispatcher(door.receive, logger);
   // WSClient.start() resolves before the socket is open and reports a final failure (e.g. a wrong
   // secret) only through onError: turn both into the outcome of our start().
   let connected: (outcome: Error | undefined) => void = () => undefined;
@@ -139,6 +196,7 @@ export function createFeishuApp(opts: CreateFeishuAppOptions): FeishuApp {
     },
     stop: async () => ws.close({ force: true }),
     syncMembers,
+    replay: door.replay,
   };
 }
 
@@ -163,7 +221,7 @@ class EnvelopeDispatcher extends lark.EventDispatcher {
  * POST /feishu/events for events and card callbacks: signature over the raw bytes, freshness,
  * token, decryption. Anything that fails is answered 401 before it reaches a listener.
  */
-export function feishuEventsRouter(o: { secrets: FeishuHttpSecrets; inbound: FeishuInbound; ctx: AppContext; logger: Logger }): Router {
+export function feishuEventsRouter(o: { secrets: FeishuHttpSecrets; inbound: FeishuInbound; ctx: AppContext; logger: Logger; receive?: (payload: unknown) => Promise<unknown> }): Router {
   const router = express.Router();
   router.post(FEISHU_EVENTS_PATH, express.raw({ type: () => true, limit: '1mb' }), async (req: Request, res: Response) => {
     if (!Buffer.isBuffer(req.body)) {
@@ -183,11 +241,19 @@ export function feishuEventsRouter(o: { secrets: FeishuHttpSecrets; inbound: Fei
       return;
     }
     try {
-      res.json(await o.inbound.handle(outcome.payload));
+      res.json(await (o.receive ? o.receive(outcome.payload) : o.inbound.handle(outcome.payload)));
     } catch (err) {
-      o.logger.error({ err }, 'feishu event handler failed');
+      if (err instanceof IntakeClosed) {
+        // Stopping: not stored, so not answered 200; Feishu pushes it again (to another replica).
+        res.status(503).json({ error: 'unavailable' });
+        return;
+      }
+      o.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'feishu event handler failed');
       res.status(500).json({ error: 'internal' });
     }
   });
+  // Body errors (over 1 MB, bad gzip, unknown Content-Encoding) happen before any signature check:
+  // answer them here, as JSON without details, whatever server this router is mounted on.
+  router.use(FEISHU_EVENTS_PATH, jsonErrorHandler(o.logger));
   return router;
 }

@@ -9,6 +9,7 @@ import {
   resolveTicket,
   returnLeg,
 } from '../app';
+import { assignCandidates } from '../app/candidates';
 import type { CommandMeta } from '../app/context';
 import type { UseCaseResult } from '../app/runner';
 import { t } from '../chat/i18n';
@@ -140,7 +141,10 @@ async function openForm(rt: FeishuRuntime, actor: Actor, kind: FormKind, ticketR
   const found = await viewTicket(rt.ctx, actor.userId, ticketRef, { opens: FORM_ACTION[kind] });
   if (!found.ok) return toast('error', errorText(rt.ctx, actor.locale, found.error));
   const view = found.value.view;
+  // Assign offers the department's members (a bare select_person would list the clicker's chat).
+  const assignees = kind === 'assign' ? (await assignCandidates(rt.ctx, view.ticket.department_id)).map((u) => ({ value: u.id, label: u.name ?? u.platform_user_id })) : undefined;
   const form = actionForm(kind, {
+    ...(assignees ? { assignees } : {}),
     config: rt.ctx.config,
     locale: actor.locale,
     formId: newFormId(),

@@ -6,7 +6,7 @@ import type { Locale } from '../domain/types';
 import { CARD_EDIT_WINDOW_MS } from './sender';
 import type { ActionValue } from './action-values';
 import { newTicketForm, pathTo, priorityOptions } from './forms';
-import { infoCard, listCard, newTicketCard, ticketCard, type Card } from './presenters';
+import { infoCard, listCard, newTicketCard, textContent, ticketCard, type Card } from './presenters';
 import type { FeishuRuntime } from './runtime';
 
 /**
@@ -40,7 +40,7 @@ export async function renderAnswer(rt: FeishuRuntime, target: FeishuReplyTarget,
   if (privately && !target.direct && target.messageId) {
     const direct = answer.replies.find((r) => r.kind === 'direct');
     const pointer = direct?.kind === 'direct' ? direct.pointer : t(target.locale, 'chat.sent_privately');
-    await rt.api.reply({ messageId: target.messageId, msgType: 'text', content: JSON.stringify({ text: pointer }), inThread: target.inThread ?? false });
+    await rt.api.reply({ messageId: target.messageId, msgType: 'text', content: textContent(pointer), inThread: target.inThread ?? false });
   }
 }
 
@@ -67,7 +67,7 @@ async function renderReply(rt: FeishuRuntime, target: FeishuReplyTarget, reply: 
   const card = (c: Card) => privately(rt, target, 'interactive', JSON.stringify(c));
   switch (reply.kind) {
     case 'text':
-      return privately(rt, target, 'text', JSON.stringify({ text: reply.text }));
+      return privately(rt, target, 'text', textContent(reply.text));
     case 'info':
       return card(infoCard(reply.title, reply.lines));
     case 'lists':
@@ -94,7 +94,7 @@ async function renderReply(rt: FeishuRuntime, target: FeishuReplyTarget, reply: 
       return card(plainCard(reply.text, buttons));
     }
     case 'direct':
-      await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: target.openId, msgType: 'text', content: JSON.stringify({ text: reply.text }) });
+      await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: target.openId, msgType: 'text', content: textContent(reply.text) });
       return 'dm';
   }
 }

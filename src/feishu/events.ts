@@ -49,7 +49,8 @@ export const cardActionEventSchema = z.object({
     tag: z.string().optional(),
     option: z.string().optional(),
     name: z.string().optional(),
-    form_value: z.record(z.string(), z.unknown()).optional(),
+    /** Form inputs are text, a choice or a list of choices: anything else (an object) is refused at the edge. */
+    form_value: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))])).optional(),
     input_value: z.string().optional(),
   }),
   context: z.object({ open_message_id: z.string().min(1), open_chat_id: z.string().optional() }),

@@ -44,9 +44,10 @@ export class FeishuInbound {
    * card action can answer with the updated card); when every slot is taken it answers at once
    * with `busy()` and the work runs when its turn comes: under a burst acks stay fast.
    */
-  private answer<T>(work: () => Promise<T>, busy: () => T, onLate: (err: unknown) => void): Promise<T> {
+  private answer<T>(work: () => Promise<T>, busy: () => T, onLate: (err: unknown) => void, track?: (work: Promise<unknown>) => void): Promise<T> {
     const full = this.slots.full;
     const running = this.slots.run(work);
+    track?.(running);
     if (full) {
       running.catch(onLate);
       return Promise.resolve(busy());
@@ -54,8 +55,11 @@ export class FeishuInbound {
     return withinAckBudget(running, this.ackBudgetMs, busy, onLate);
   }
 
-  /** Returns the body to answer with: a toast/card for card actions, `{}` for events. */
-  async handle(payload: unknown): Promise<CardActionResponse | Record<string, never>> {
+  /**
+   * Returns the body to answer with: a toast/card for card actions, `{}` for events. `track` is
+   * given the work itself, which may go on after the answer (the durable intake waits for it).
+   */
+  async handle(payload: unknown, track?: (work: Promise<unknown>) => void): Promise<CardActionResponse | Record<string, never>> {
     const parsed = envelopeSchema.safeParse(payload);
     if (!parsed.success) {
       this.rt.logger.warn({ issues: parsed.error.issues.length }, 'feishu payload is not a schema 2.0 event; ignored');
@@ -66,11 +70,15 @@ export class FeishuInbound {
     const log = this.rt.logger.child({ eventId: header.event_id, eventType: header.event_type });
     if (header.event_type === 'card.action.trigger') {
       const evt = cardActionEventSchema.safeParse(event);
-      if (!evt.success) return {};
+      if (!evt.success) {
+        log.warn({ issues: evt.error.issues.map((i) => i.path.join('.')) }, 'feishu card action of an unexpected shape; refused');
+        return toast('error', t(this.rt.ctx.config.raw.locale, 'error.malformed_request'));
+      }
       return this.answer(
         () => handleCardAction(this.rt, evt.data, tenant),
         () => toast('info', t(this.rt.ctx.config.raw.locale, 'feishu.toast.working')),
         (err) => log.error({ err }, 'card action failed after the ack'),
+        track,
       ).catch((err: unknown) => {
         log.error({ err }, 'card action failed');
         return toast('error', t(this.rt.ctx.config.raw.locale, 'error.internal'));
@@ -85,7 +93,7 @@ export class FeishuInbound {
         this.seen.delete(header.event_id); // let Feishu's re-push try again
         throw err;
       });
-    await this.answer(work, () => undefined, (err) => log.error({ err }, 'feishu event failed after the ack'));
+    await this.answer(work, () => undefined, (err) => log.error({ err }, 'feishu event failed after the ack'), track);
     return {};
   }
 

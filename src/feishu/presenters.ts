@@ -12,6 +12,13 @@ import type { ActionValue, FormKind } from './action-values';
 export type Card = Record<string, unknown>;
 
 const DESCRIPTION_MAX = 600;
+/** Fields and legs shown on a card, and how much of each (the card must stay within 30 KB). */
+const FIELDS_MAX = 30;
+const FIELD_VALUE_MAX = 200;
+const LEGS_MAX = 8;
+const LEG_DETAIL_MAX = 200;
+/** Ticket titles (the core's limit, and the title input's max_length). */
+const TITLE_MAX = 150;
 
 export interface Option {
   value: string;
@@ -36,11 +43,17 @@ function buttonRow(buttons: Card[]): Card {
   return { tag: 'column_set', flex_mode: 'flow', horizontal_spacing: '8px', columns: buttons.map((b) => ({ tag: 'column', width: 'auto', elements: [b] })) };
 }
 
+/** Option labels are cut: 150 long labels alone would pass the 30 KB card limit. */
+const OPTION_LABEL_MAX = 40;
+
 function options(list: Option[]): Card[] {
-  return list.map((o) => ({ text: plain(o.label), value: o.value }));
+  return list.map((o) => ({ text: plain(shorten(o.label, OPTION_LABEL_MAX)), value: o.value }));
 }
 
+/** Header templates (https://open.feishu.cn/document/feishu-cards/card-json-v2-structure — header.template). */
 const PRIORITY_COLOUR: Record<string, string> = { urgent: 'red', high: 'orange', normal: 'blue', low: 'grey' };
+/** text_tag colours have their own list: `neutral`, not `grey` (card-json-v2-structure — text_tag_list). */
+const PRIORITY_TAG_COLOUR: Record<string, string> = { urgent: 'red', high: 'orange', normal: 'blue', low: 'neutral' };
 
 function headerColour(view: Pick<TicketCardView, 'state' | 'priority'>): string {
   if (view.state === 'resolved') return 'green';
@@ -55,12 +68,20 @@ function who(p: PersonView | null, fallback: string): string {
   return escapeMd(p.name);
 }
 
-function escapeMd(s: string): string {
-  return s.replace(/([*_~`<>[\]()#])/g, '\\$1');
+/**
+ * User text shown in card markdown: `<` and `>` as entities, so `<at id=all>`, `<font>` or
+ * `<link>` typed by a person is shown, never rendered (an @all would ping the whole chat); the
+ * markdown characters (links `[x](url)`, emphasis) are backslash-escaped.
+ * https://open.feishu.cn/document/feishu-cards/card-json-v2-components/content-components/rich-text
+ */
+export function escapeMd(s: string): string {
+  return s.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/([*_~`[\]()#])/g, '\\$1');
 }
 
+/** Cuts to `max` characters (code points, so an emoji is never split) with "…". */
 function shorten(s: string, max: number): string {
-  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+  const chars = [...s];
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join('')}…`;
 }
 
 export interface TicketCardOptions {
@@ -79,7 +100,7 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
     subtitle: plain(view.categoryPath),
     template: headerColour(view),
     text_tag_list: [
-      { tag: 'text_tag', text: plain(view.priorityLabel), color: PRIORITY_COLOUR[view.priority] ?? 'blue' },
+      { tag: 'text_tag', text: plain(view.priorityLabel), color: PRIORITY_TAG_COLOUR[view.priority] ?? 'blue' },
       { tag: 'text_tag', text: plain(view.stateLabel), color: view.state === 'resolved' ? 'green' : view.state === 'closed' ? 'neutral' : 'wathet' },
     ],
   };
@@ -92,10 +113,14 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
   ];
   elements.push(md(people.join('\n')));
   if (view.withSince) elements.push(md(`**${escapeMd(view.withSince)}**`));
+  if (view.ruleNotes.length) elements.push(md(view.ruleNotes.map((n) => `⚙️ ${escapeMd(n)}`).join('\n')));
   if (view.sensitive) elements.push(md(`⚠️ ${L.sensitive}`));
   if (view.fields.length) {
+    // A card holds at most 30 KB: many or long fields are cut, and what is left out is counted.
     elements.push(md(`**${L.fields}**`));
-    elements.push(text(view.fields.map((f) => `${f.label}: ${f.value}`).join('\n')));
+    const shown = view.fields.slice(0, FIELDS_MAX).map((f) => `${shorten(f.label, 60)}: ${shorten(f.value, FIELD_VALUE_MAX)}`);
+    if (view.fields.length > FIELDS_MAX) shown.push(t(lc, 'ui.card.fields_more', { count: view.fields.length - FIELDS_MAX }));
+    elements.push(text(shown.join('\n')));
   }
   if (view.description.trim() !== '') {
     elements.push(md(`**${t(lc, 'feishu.card.description')}**`));
@@ -110,7 +135,10 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
     elements.push(md(`**${L.due}**\n${lines.join('\n')}`));
   }
   if (view.legs.length > 1) {
-    const lines = view.legs.map((l) => `${l.seq}. ${escapeMd(l.department)} · ${l.stateLabel} · ${l.since.text}${l.detail ? ` · ${escapeMd(l.detail)}` : ''}`);
+    // The latest legs (as on Slack), each reason cut: 40 hand-offs must still fit in 30 KB.
+    const recent = view.legs.slice(-LEGS_MAX);
+    const lines = recent.map((l) => `${l.seq}. ${escapeMd(l.department)} · ${l.stateLabel} · ${l.since.text}${l.detail ? ` · ${escapeMd(shorten(l.detail, LEG_DETAIL_MAX))}` : ''}`);
+    if (view.legs.length > recent.length) lines.unshift('…');
     elements.push(md(`**${L.legs}**\n${lines.join('\n')}`));
   }
   if (view.sourceLink) elements.push(md(`[${L.source}](${view.sourceLink})`));
@@ -172,7 +200,13 @@ export interface NewTicketFormView {
   intro?: string | undefined;
 }
 
+/** Card JSON 2.0 input: max_length is 1–1,000 (https://open.feishu.cn/document/feishu-cards/card-json-v2-components/interactive-components/input). */
+export const INPUT_MAX_LENGTH = 1000;
+
 function input(name: string, label: string, opts: { required?: boolean; multiline?: boolean; initial?: string | undefined; placeholder?: string | undefined; maxLength?: number } = {}): Card {
+  const maxLength = Math.min(opts.maxLength ?? INPUT_MAX_LENGTH, INPUT_MAX_LENGTH);
+  // A prefill longer than max_length would be refused with the card: it is cut (visibly) instead.
+  const initial = opts.initial ? shorten(opts.initial, maxLength) : undefined;
   return {
     tag: 'input',
     name,
@@ -180,9 +214,9 @@ function input(name: string, label: string, opts: { required?: boolean; multilin
     label_position: 'top',
     required: opts.required ?? false,
     ...(opts.multiline ? { input_type: 'multiline_text', rows: 3, auto_resize: true } : {}),
-    ...(opts.initial ? { default_value: opts.initial } : {}),
+    ...(initial ? { default_value: initial } : {}),
     ...(opts.placeholder ? { placeholder: plain(opts.placeholder) } : {}),
-    max_length: opts.maxLength ?? 1000,
+    max_length: maxLength,
   };
 }
 
@@ -218,8 +252,10 @@ export function newTicketCard(f: NewTicketFormView): Card {
       lvl: i + 1,
       path: f.path.slice(0, i),
       fid: f.formId,
-      ...(f.prefill?.title ? { ttl: f.prefill.title } : {}),
-      ...(f.prefill?.description ? { pre: f.prefill.description } : {}),
+      // Each select carries the prefill (its callback rebuilds the card): cut to what the inputs
+      // accept, so three levels of a long forwarded message stay far below the 30 KB card limit.
+      ...(f.prefill?.title ? { ttl: shorten(f.prefill.title, TITLE_MAX) } : {}),
+      ...(f.prefill?.description ? { pre: shorten(f.prefill.description, INPUT_MAX_LENGTH) } : {}),
       ...(f.prefill?.sourceMessageId ? { src: f.prefill.sourceMessageId } : {}),
     };
     elements.push({
@@ -234,8 +270,8 @@ export function newTicketCard(f: NewTicketFormView): Card {
   if (f.leaf) {
     const inner: Card[] = [
       select('priority', t(lc, 'feishu.form.priority'), f.priorities, { required: true, initial: f.defaultPriority }),
-      input('title', t(lc, 'feishu.form.title'), { required: true, initial: f.prefill?.title, maxLength: 150 }),
-      input('description', t(lc, 'feishu.form.description'), { multiline: true, initial: f.prefill?.description, maxLength: 10000 }),
+      input('title', t(lc, 'feishu.form.title'), { required: true, initial: f.prefill?.title, maxLength: TITLE_MAX }),
+      input('description', t(lc, 'feishu.form.description'), { multiline: true, initial: f.prefill?.description, maxLength: INPUT_MAX_LENGTH }),
     ];
     for (const field of f.leaf.fields) {
       const label = t(lc, 'feishu.form.required', { name: field.label });
@@ -280,24 +316,25 @@ export function actionFormCard(f: ActionFormView): Card {
   switch (f.kind) {
     case 'reply':
       if (f.templates?.length) inner.push(select('template', t(lc, 'feishu.form.template'), f.templates));
-      inner.push(input('body', t(lc, 'feishu.form.message'), { multiline: true, maxLength: 4000 }));
+      inner.push(input('body', t(lc, 'feishu.form.message'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
       break;
     case 'assign':
+      // The department's members by name; values are our user ids (Slack members included).
+      // A select_person without options would list the members of the chat the form is in.
       if (f.assignees?.length) inner.push(select('assignee', t(lc, 'feishu.form.assignee'), f.assignees, { required: true }));
-      else inner.push({ tag: 'select_person', name: 'assignee', placeholder: plain(t(lc, 'feishu.form.assignee')), required: true });
       break;
     case 'hand_off':
       inner.push(select('department', t(lc, 'feishu.form.target_department'), f.departments ?? [], { required: true }));
       inner.push(input('reason', t(lc, 'feishu.form.reason'), { required: true, maxLength: 500 }));
-      inner.push(input('note', t(lc, 'feishu.form.note'), { multiline: true, maxLength: 2000 }));
+      inner.push(input('note', t(lc, 'feishu.form.note'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
       break;
     case 'return':
       if (f.returnReasons?.length) inner.push(select('reason_id', t(lc, 'feishu.form.reason'), f.returnReasons));
       inner.push(input('reason', f.returnReasons?.length ? t(lc, 'feishu.form.reason_other') : t(lc, 'feishu.form.reason'), { required: !f.returnReasons?.length, maxLength: 500 }));
-      inner.push(input('note', t(lc, 'feishu.form.note'), { multiline: true, maxLength: 2000 }));
+      inner.push(input('note', t(lc, 'feishu.form.note'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
       break;
     case 'resolve':
-      inner.push(input('note', t(lc, 'feishu.form.resolution_note'), { required: true, multiline: true, maxLength: 4000 }));
+      inner.push(input('note', t(lc, 'feishu.form.resolution_note'), { required: true, multiline: true, maxLength: INPUT_MAX_LENGTH }));
       break;
     case 'extend':
       inner.push(select('clock', t(lc, 'feishu.form.clock'), f.clocks ?? [], { required: true }));
@@ -306,11 +343,17 @@ export function actionFormCard(f: ActionFormView): Card {
       break;
     case 'survey':
       inner.push(select('score', t(lc, 'feishu.form.score'), [1, 2, 3, 4, 5].map((n) => ({ value: String(n), label: '★'.repeat(n) })), { required: true }));
-      inner.push(input('comment', t(lc, 'feishu.form.comment'), { multiline: true, maxLength: 2000 }));
+      inner.push(input('comment', t(lc, 'feishu.form.comment'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
       break;
   }
   const elements: Card[] = [text(`${f.ticketKey} · ${f.ticketTitle}`)];
   if (f.problem) elements.push(md(`<font color='red'>${escapeMd(f.problem)}</font>`));
+  // A select needs options: with no other department (no member) there is nothing to submit.
+  const empty = f.kind === 'hand_off' && !f.departments?.length ? 'ui.handoff.no_target' : f.kind === 'assign' && !f.assignees?.length ? 'ui.assign.no_members' : undefined;
+  if (empty) {
+    elements.push(text(t(lc, empty)));
+    return card({ title: plain(t(lc, FORM_TITLE[f.kind], { key: f.ticketKey })), template: 'blue' }, elements);
+  }
   elements.push(form(`${f.kind}_form`, inner, t(lc, 'feishu.button.submit'), { a: 'submit', f: f.kind, fid: f.formId, t: f.ticketId }));
   return card({ title: plain(t(lc, FORM_TITLE[f.kind], { key: f.ticketKey })), template: 'blue' }, elements);
 }
@@ -393,6 +436,15 @@ export function imageNoticeCard(message: string, imageKey: string, alt: string):
 /** A titled card of plain lines (help, policy, stats). */
 export function infoCard(title: string, lines: string[]): Card {
   return card({ title: plain(title), template: 'blue' }, [text(lines.join('\n'))]);
+}
+
+/**
+ * Content of a `text` message. Feishu reads `<at user_id="all"></at>` in text messages as a
+ * mention (https://open.feishu.cn/document/server-docs/im-v1/message-content-description/create_json#text),
+ * so an at-tag typed by a person is broken with a zero-width space: shown, never pinging.
+ */
+export function textContent(text: string): string {
+  return JSON.stringify({ text: text.replace(/<(\/?at\b)/gi, '<\u200b$1') });
 }
 
 /** The toast answered to a card action (shown for a few seconds to the person who clicked). */

@@ -1,23 +1,31 @@
 import { t, isMessageKey } from '../chat/i18n';
 import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
-import { parseOutboxPayload, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
+import { parseOutboxPayload, parseUrgentPayload, type FollowUp, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
-import { actionFormCard, imageNoticeCard, notificationCard, type Card, type NotificationAction } from './presenters';
+import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
 import { departmentOfChat, departmentTimeZone, renderTicketCard, type FeishuRuntime } from './runtime';
 
 /** Cards can be PATCHed for 14 days; we stop an hour early rather than race the limit. */
 export const CARD_EDIT_WINDOW_MS = 14 * 24 * 3600 * 1000 - 3600 * 1000;
 
-/** Errors that retrying cannot fix: bot not in the chat, user out of the app's range, bad request. */
-const PERMANENT_CODES = new Set([230002, 230013, 230006, 99992402, 99992361, 230001, 232009, 41050, 234001, 234006, 234011]);
+/**
+ * Errors that retrying cannot fix: bot not in the chat, user out of the app's range, bad request,
+ * a card Feishu refuses (230099: the same card fails the same way every time), and a missing
+ * scope (99991672 app scope, 99991679 user scope: only an admin granting it helps).
+ * https://open.feishu.cn/document/server-docs/getting-started/server-error-codes
+ */
+const PERMANENT_CODES = new Set([230002, 230013, 230006, 99992402, 99992361, 230001, 232009, 41050, 234001, 234006, 234011, 230099, 99991672, 99991679]);
 /** Our own code for a payload that cannot be sent as it is (never retried). */
 const PAYLOAD_ERROR = -2;
 /** Answers to a PATCH that mean the card can no longer be edited, so a fresh one is posted. */
 const EDIT_CLOSED_CODES = new Set([230031, 230054]);
 
 type Payload = OutboxPayload;
+
+/** One 加急 on a sent message: its own outbox row, so a failed SMS is retried without re-sending the message or the others. */
+export const URGENT_EVENT = 'feishu.urgent';
 
 const NOTIFICATION_ACTIONS: readonly string[] = ['confirm', 'reopen', 'take_over', 'reassign', 'extend', 'open'];
 /** Image keys of rows whose message is not sent yet, so a retry does not upload the picture again. */
@@ -46,11 +54,13 @@ export class FeishuSender implements OutboxSender {
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
+    if (row.event === URGENT_EVENT) return this.sendUrgent(row);
     const payload = parseOutboxPayload(row.payload);
     if (!payload) return { ok: false, error: 'unreadable outbox payload', permanent: true };
     try {
       const ref = await this.deliver(row, payload);
-      return ref ? { ok: true, messageRef: ref } : { ok: true };
+      const followUps = ref ? this.urgentFollowUps(row, payload, ref) : [];
+      return { ok: true, ...(ref ? { messageRef: ref } : {}), ...(followUps.length ? { followUps } : {}) };
     } catch (err) {
       const e = toApiError(err);
       this.rt.logger.warn({ outboxId: row.id, event: row.event, code: e.code, status: e.httpStatus }, 'feishu delivery failed');
@@ -71,12 +81,29 @@ export class FeishuSender implements OutboxSender {
     const content = p.image ? await this.imageContent(row, p.image, locale, text) : this.contentFor(row, p, locale, text);
     const sent = await this.place(row, p, content);
     this.uploaded.delete(row.id);
-    if (row.urgent === 1 && row.target_kind === 'user') {
-      // 加急: in-app by default; SMS and phone cost money and go out only when the level opts in.
-      const via: UrgentKind[] = p.urgentVia?.length ? p.urgentVia : ['app'];
-      for (const kind of via) await this.rt.api.urgent(sent.messageId, kind, [row.target_id]);
-    }
     return sent.messageId;
+  }
+
+  /** 加急 rows for a message just sent to a person: in-app by default; SMS and phone only when the level opts in (they cost money). */
+  private urgentFollowUps(row: OutboxRecord, p: Payload, messageId: string): FollowUp[] {
+    if (row.urgent !== 1 || row.target_kind !== 'user' || row.event === 'card.post' || row.event === 'card.refresh') return [];
+    const via: UrgentKind[] = p.urgentVia?.length ? p.urgentVia : ['app'];
+    return [...new Set(via)].map((kind) => ({ key: `urgent_${kind}`, event: URGENT_EVENT, payload: JSON.stringify({ messageId, kind }) }));
+  }
+
+  private async sendUrgent(row: OutboxRecord): Promise<SendOutcome> {
+    const urgent = parseUrgentPayload(row.payload);
+    if (!urgent) return { ok: false, error: 'unreadable urgent payload', permanent: true };
+    try {
+      await this.rt.api.urgent(urgent.messageId, urgent.kind, [row.target_id]);
+      return { ok: true };
+    } catch (err) {
+      const e = toApiError(err);
+      this.rt.logger.warn({ outboxId: row.id, kind: urgent.kind, code: e.code }, 'feishu 加急 failed');
+      if (e.rateLimited) return { ok: false, error: e.message, retryAfterMs: e.retryAfterMs ?? 1000 };
+      if (PERMANENT_CODES.has(e.code)) return { ok: false, error: e.message, permanent: true };
+      return { ok: false, error: e.message };
+    }
   }
 
   private contentFor(row: OutboxRecord, p: Payload, locale: Locale, text: string): { msgType: 'text' | 'interactive'; content: string } {
@@ -91,7 +118,7 @@ export class FeishuSender implements OutboxSender {
       const card = notificationCard(locale, text, row.ticket_id, row.ticket_version ?? undefined, buttons, row.urgent === 1);
       return { msgType: 'interactive', content: JSON.stringify(card) };
     }
-    return { msgType: 'text', content: JSON.stringify({ text }) };
+    return { msgType: 'text', content: textContent(text) };
   }
 
   /**
@@ -169,4 +196,3 @@ export class FeishuSender implements OutboxSender {
     return latest.messageId;
   }
 }
-

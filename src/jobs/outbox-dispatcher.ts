@@ -19,8 +19,8 @@ import { isoPlus } from './timer-claims';
 
 export type { OutboxRecord } from './outbox-claims';
 
-export type { SendOutcome, OutboxSender } from '../app/outbox';
-import type { OutboxSender, SendOutcome } from '../app/outbox';
+export type { FollowUp, SendOutcome, OutboxSender } from '../app/outbox';
+import type { FollowUp, OutboxSender, SendOutcome } from '../app/outbox';
 
 export const ADMIN_DELIVERY_FAILED_EVENT = 'admin.delivery_failed';
 
@@ -211,7 +211,37 @@ export class OutboxDispatcher {
     const log = { outboxId: row.id, event: row.event, platform: row.platform, target: row.target_id, ticketId: row.ticket_id, attempts };
 
     if (outcome.ok) {
-      if (!(await markSent(this.o.db, row.id, lease, now))) return this.lost(row);
+      const followUps = outcome.followUps ?? [];
+      const marked = followUps.length
+        ? await this.o.db.transaction().execute(async (tx) => {
+            if (!(await markSent(tx, row.id, lease, now))) return false;
+            await insertOutbox(
+              tx,
+              followUps.map((f) =>
+                pendingOutboxRow(
+                  {
+                    id: this.o.newId(),
+                    idempotency_key: `${row.idempotency_key}:${f.key}`,
+                    ticket_id: row.ticket_id,
+                    ticket_version: row.ticket_version,
+                    platform: row.platform,
+                    target_kind: row.target_kind,
+                    target_id: row.target_id,
+                    event: f.event,
+                    payload: f.payload,
+                    locale: row.locale,
+                    urgent: row.urgent,
+                    // Its own order: a failing SMS must not hold back later messages to the person.
+                    order_key: `${row.order_key}:${f.key}`,
+                  },
+                  now,
+                ),
+              ),
+            );
+            return true;
+          })
+        : await markSent(this.o.db, row.id, lease, now);
+      if (!marked) return this.lost(row);
       this.sends.sent++;
       this.o.logger.debug(log, 'outbox row sent');
       return 'sent';

@@ -1,3 +1,4 @@
+import { tableSizes } from './retention';
 import type { DbOrTx } from '../storage/database';
 import { outboxHealth, type OutboxHealth } from './outbox-claims';
 import type { DispatcherStats } from './outbox-dispatcher';
@@ -11,6 +12,8 @@ export interface MetricsSnapshot {
   outbox: OutboxHealth[];
   scheduler?: SchedulerStats | undefined;
   dispatchers: DispatcherStats[];
+  /** Row counts of the tables that grow (see jobs/retention.ts). */
+  tableRows?: Record<string, number> | undefined;
 }
 
 /**
@@ -33,6 +36,7 @@ export async function collectMetrics(
     outbox: await outboxHealth(db, now),
     scheduler: local.scheduler?.stats(),
     dispatchers: (local.dispatchers ?? []).map((d) => d.stats()),
+    tableRows: await tableSizes(db),
   };
 }
 
@@ -45,6 +49,7 @@ export function renderPrometheus(m: MetricsSnapshot): string {
   };
 
   family('ticketbot_tickets', 'gauge', 'Tickets by state.', Object.entries(m.ticketsByState).sort().map(([state, n]) => [{ state }, n]));
+  if (m.tableRows) family('ticketbot_table_rows', 'gauge', 'Rows in the tables that grow (retention trims inbox and outbox bodies).', Object.entries(m.tableRows).map(([table, n]) => [{ table }, n]));
   family('ticketbot_timers_due', 'gauge', 'Timers whose next action is due now (claimed or not).', [[{}, m.dueTimers]]);
   family('ticketbot_outbox_depth', 'gauge', 'Outbox rows waiting to be sent, by platform.', m.outbox.map((o) => [{ platform: o.platform }, o.pending]));
   family('ticketbot_outbox_oldest_pending_age_seconds', 'gauge', 'Age of the oldest unsent outbox row.', m.outbox.map((o) => [{ platform: o.platform }, o.oldestPendingAgeMs / 1000]));

@@ -12,8 +12,14 @@ export interface RecurringJob {
   every: string;
   /** The first run time strictly after `nowIso`. */
   nextRun(nowIso: string): string;
+  /**
+   * The reading half of a run, outside any transaction (a report over a year of tickets must not
+   * hold SQLite's write lock): the scheduler calls it before it opens the run's transaction and
+   * hands the result to run() as `read`. Optional; a lost lease discards the result unused.
+   */
+  read?(now: string, info: { scheduledFor: string }): Promise<unknown>;
   /** Does one run inside the scheduler's transaction. `scheduledFor` is the slot being run (runs may start late). */
-  run(tx: Tx, now: string, info: { scheduledFor: string }): Promise<void>;
+  run(tx: Tx, now: string, info: { scheduledFor: string; read?: unknown }): Promise<void>;
 }
 
 export const JOB_TIMER_KIND = 'job';

@@ -21,6 +21,9 @@ export interface ReportJobOptions {
   dashboard?: { baseUrl?: string | undefined; secret?: string | undefined };
 }
 
+type DigestMessages = Awaited<ReturnType<typeof buildWeeklyDigest>>;
+type Anomalies = Awaited<ReturnType<typeof detectDepartmentAnomalies>>;
+
 /** Report messages have no ticket; each target gets its own ordering lane. */
 function reportRow(ctx: Pick<AppContext, 'newId'>, now: string, r: Omit<OutboxIntent, 'id' | 'order_key'>): OutboxInsert {
   return pendingOutboxRow({ id: ctx.newId(), order_key: `report:${r.platform}:${r.target_id}`, ...r }, now);
@@ -44,8 +47,10 @@ export function weeklyDigestJob(ctx: AppContext): RecurringJob | undefined {
       while (weekdayOfDay(localDayNumber(Date.parse(at), zone)) !== weekday) at = nextDailyRun(at, weekly.time, zone);
       return at;
     },
-    async run(tx, now, { scheduledFor }) {
-      const messages = await buildWeeklyDigest({ ...ctx, db: tx }, new Date(scheduledFor));
+    // The report is read outside the scheduler's transaction; only the outbox rows are written in it.
+    read: (_now, { scheduledFor }) => buildWeeklyDigest(ctx, new Date(scheduledFor)),
+    async run(tx, now, { scheduledFor, read }) {
+      const messages = (read as DigestMessages | undefined) ?? (await buildWeeklyDigest({ ...ctx, db: tx }, new Date(scheduledFor)));
       const day = localDate(scheduledFor, zone);
       await insertOutbox(
         tx,
@@ -86,9 +91,10 @@ export function anomalyJob(ctx: AppContext, o: ReportJobOptions = {}): Recurring
       if (at <= nowMs) at += hour;
       return new Date(at).toISOString();
     },
-    async run(tx, now, { scheduledFor }) {
+    read: (_now, { scheduledFor }) => detectDepartmentAnomalies(ctx, new Date(scheduledFor)),
+    async run(tx, now, { scheduledFor, read }) {
       const slot = new Date(scheduledFor);
-      const alerts = await detectDepartmentAnomalies({ ...ctx, db: tx }, slot);
+      const alerts = (read as Anomalies | undefined) ?? (await detectDepartmentAnomalies({ ...ctx, db: tx }, slot));
       const rows: OutboxInsert[] = [];
       for (const alert of alerts) {
         for (const ref of alert.supervisors) {

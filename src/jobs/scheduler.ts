@@ -35,6 +35,9 @@ export interface SchedulerOptions {
   retryMaxMs?: number;
 }
 
+/** What the recurring jobs of a chunk read before its transaction, by timer id. */
+type JobReads = Map<string, { ok: true; value: unknown } | { ok: false; err: unknown }>;
+
 export interface TickResult {
   claimed: number;
   processed: number;
@@ -181,8 +184,10 @@ export class Scheduler {
   private async processChunk(chunk: TimerRow[], lease: TimerLease, result: TickResult, unstarted: string[]): Promise<void> {
     let outcomes: ChunkOutcome[] | undefined;
     try {
-      outcomes = await this.runChunkFast(chunk, lease, unstarted);
-      if (!outcomes) outcomes = await this.runChunkIsolated(chunk, lease, unstarted);
+      // Recurring jobs read (reports) before the transaction opens: no write lock held while they do.
+      const reads = await this.readJobs(chunk);
+      outcomes = await this.runChunkFast(chunk, lease, unstarted, reads);
+      if (!outcomes) outcomes = await this.runChunkIsolated(chunk, lease, unstarted, reads);
     } catch (err) {
       // The transaction itself failed (connection lost, commit refused): nothing of the chunk
       // happened; its leases run out and the timers are taken again after leaseMs.
@@ -205,7 +210,7 @@ export class Scheduler {
   }
 
   /** Undefined when a handler failed (everything rolled back, `unstarted` restored). */
-  private async runChunkFast(chunk: TimerRow[], lease: TimerLease, unstarted: string[]): Promise<ChunkOutcome[] | undefined> {
+  private async runChunkFast(chunk: TimerRow[], lease: TimerLease, unstarted: string[], reads: JobReads): Promise<ChunkOutcome[] | undefined> {
     const unstartedBefore = unstarted.length;
     const trx = await this.o.db.startTransaction().execute();
     try {
@@ -225,7 +230,7 @@ export class Scheduler {
         }
         const now = this.o.time.now().toISOString();
         try {
-          const { nextActionAt } = await this.dispatch(trx, current, now);
+          const { nextActionAt } = await this.dispatch(trx, current, now, reads);
           byNext.set(nextActionAt, [...(byNext.get(nextActionAt) ?? []), timer.id]);
         } catch {
           await trx.rollback().execute();
@@ -247,7 +252,7 @@ export class Scheduler {
     }
   }
 
-  private async runChunkIsolated(chunk: TimerRow[], lease: TimerLease, unstarted: string[]): Promise<ChunkOutcome[]> {
+  private async runChunkIsolated(chunk: TimerRow[], lease: TimerLease, unstarted: string[], reads: JobReads): Promise<ChunkOutcome[]> {
     const outcomes: ChunkOutcome[] = [];
     const trx = await this.o.db.startTransaction().execute();
     try {
@@ -261,7 +266,7 @@ export class Scheduler {
         try {
           const current = await confirmTimerLease(sp, timer.id, lease, now);
           if (current) {
-            const { nextActionAt } = await this.dispatch(sp, current, now);
+            const { nextActionAt } = await this.dispatch(sp, current, now, reads);
             if (!(await completeTimer(sp, timer.id, lease, nextActionAt, now))) throw new Error('timer lease vanished inside its own transaction');
           }
           await sp.releaseSavepoint('timer').execute();
@@ -291,7 +296,25 @@ export class Scheduler {
     return Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** (failures - 1));
   }
 
-  private async dispatch(tx: Tx, timer: TimerRow, now: string): Promise<{ nextActionAt: string | null }> {
+  /** Runs the read half of the chunk's recurring jobs, outside any transaction; a failure is rethrown by dispatch. */
+  private async readJobs(chunk: TimerRow[]): Promise<JobReads> {
+    const reads: JobReads = new Map();
+    for (const timer of chunk) {
+      if (timer.kind !== JOB_TIMER_KIND) continue;
+      const payload = parseJobPayload(timer.payload);
+      const job = payload && this.jobs.get(payload.job);
+      if (!job?.read) continue;
+      const now = this.o.time.now().toISOString();
+      try {
+        reads.set(timer.id, { ok: true, value: await job.read(now, { scheduledFor: timer.next_action_at ?? now }) });
+      } catch (err) {
+        reads.set(timer.id, { ok: false, err });
+      }
+    }
+    return reads;
+  }
+
+  private async dispatch(tx: Tx, timer: TimerRow, now: string, reads: JobReads = new Map()): Promise<{ nextActionAt: string | null }> {
     if (timer.kind !== JOB_TIMER_KIND) return this.o.handler(tx, timer, now);
     const payload = parseJobPayload(timer.payload);
     const job = payload && this.jobs.get(payload.job);
@@ -300,7 +323,9 @@ export class Scheduler {
       this.o.logger.warn({ timerId: timer.id, job: payload?.job }, 'unknown recurring job; parked');
       return { nextActionAt: null };
     }
-    await job.run(tx, now, { scheduledFor: timer.next_action_at ?? now });
+    const read = reads.get(timer.id);
+    if (read && !read.ok) throw read.err;
+    await job.run(tx, now, { scheduledFor: timer.next_action_at ?? now, ...(read ? { read: read.value } : {}) });
     this.o.logger.info({ job: job.id, scheduledFor: timer.next_action_at }, 'recurring job ran');
     return { nextActionAt: job.nextRun(now) };
   }

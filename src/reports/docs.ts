@@ -1,9 +1,13 @@
 import type { Config } from '../config/model';
 import type { CategoryNode, EscalationLevelConfig, SlaPolicyConfig } from '../config/schema';
-import { parseDuration } from '../domain/duration';
-import { effectiveRouting } from '../domain/policy';
+import { durationText, type TimeBasis } from '../chat/durations';
+import { t } from '../chat/i18n';
+import { effectiveRouting, ruleInForce } from '../domain/policy';
+import { parseAssign } from '../domain/rules';
 import { PRIORITIES, type Locale } from '../domain/types';
-import { departmentName, formatDurationText, priorityName } from './format';
+import { HEADLINE_METRICS } from '../domain/metrics';
+import { metricDefinition } from './definitions';
+import { departmentName, priorityName } from './format';
 import { rt } from './i18n';
 
 /**
@@ -14,12 +18,14 @@ import { rt } from './i18n';
 
 const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-/** A config duration ("4h", "1d") in words, or a dash when unset. */
-function durationWords(text: string | undefined, locale: Locale): string {
+/** A config duration ("4h", "1d" = 24 working hours, "3wd") in words, or a dash when unset. */
+function durationWords(text: string | undefined, locale: Locale, basis: TimeBasis = 'business'): string {
   if (text === undefined) return rt(locale, 'policy.none');
-  const ms = parseDuration(text);
-  return ms === undefined ? text : formatDurationText(ms, locale);
+  return durationText(text, locale, basis);
 }
+
+/** Wall-clock words for a policy counted on the `always` calendar, working hours otherwise. */
+const basisOf = (calendarId: string): TimeBasis => (calendarId === 'always' ? 'wall' : 'business');
 
 function calendarWords(calendarId: string, locale: Locale): string {
   return calendarId === 'always' ? rt(locale, 'policy.wall_time') : rt(locale, 'policy.business_time', { calendar: calendarId });
@@ -162,9 +168,9 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
       raw.sla.map((p, i) => [
         p.id ?? `sla[${i}]`,
         matchWords(config, p, locale),
-        durationWords(p.first_response, locale),
-        durationWords(p.next_response, locale),
-        durationWords(p.resolution, locale),
+        durationWords(p.first_response, locale, basisOf(policyCalendar(config, p))),
+        durationWords(p.next_response, locale, basisOf(policyCalendar(config, p))),
+        durationWords(p.resolution, locale, basisOf(policyCalendar(config, p))),
         calendarWords(policyCalendar(config, p), locale),
         pilotsOf(config, p.id).map((d) => departmentName(config, d, locale)).join(', ') || '—',
       ]),
@@ -176,7 +182,7 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
   out.push(
     table(
       [rt(locale, 'docs.col.department'), rt(locale, 'docs.col.accept'), rt(locale, 'docs.col.resolve'), rt(locale, 'docs.col.calendar')],
-      raw.departments.map((d) => [d.name[locale], durationWords(d.handoff?.accept, locale), durationWords(d.handoff?.resolve, locale), calendarWords(d.calendar, locale)]),
+      raw.departments.map((d) => [d.name[locale], durationWords(d.handoff?.accept, locale, basisOf(d.calendar)), durationWords(d.handoff?.resolve, locale, basisOf(d.calendar)), calendarWords(d.calendar, locale)]),
     ),
     '',
   );
@@ -206,10 +212,22 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
 
   out.push(`## ${rt(locale, 'docs.calendars')}`, '');
   for (const [id, c] of Object.entries(raw.calendars)) {
-    const extras = [c.holidays.length ? rt(locale, 'docs.holidays', { dates: c.holidays.join(', ') }) : '', c.workdays.length ? rt(locale, 'docs.workdays', { dates: c.workdays.join(', ') }) : ''].filter(Boolean);
+    const extras = [
+      c.official ? t(locale, 'duration.region', { region: c.official.region, source: c.official.source }) : '',
+      c.holidays.length ? rt(locale, 'docs.holidays', { dates: c.holidays.join(', ') }) : '',
+      c.workdays.length ? rt(locale, 'docs.workdays', { dates: c.workdays.join(', ') }) : ''].filter(Boolean);
     out.push(`- ${rt(locale, 'docs.calendar_line', { id, timezone: c.timezone, week: weekWords(c.week) })}${extras.length ? `; ${extras.join('; ')}` : ''}`);
   }
   out.push('');
+
+  out.push(`## ${rt(locale, 'docs.metrics')}`, '');
+  for (const line of metricLines(locale)) out.push(`- ${line}`);
+  out.push('');
+  if (raw.rules.length) {
+    out.push(`## ${rt(locale, 'docs.rules')}`, '', rt(locale, 'docs.rules_intro'), '');
+    for (const line of ruleLines(config, locale)) out.push(`${line}`);
+    out.push('');
+  }
 
   if (raw.rollout.length) {
     out.push(`## ${rt(locale, 'docs.rollout')}`, '');
@@ -217,6 +235,11 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
     out.push('');
   }
   return out.join('\n');
+}
+
+/** "On-time rate: share of …" for the six headline metrics, from the one source text (definitions.ts). */
+function metricLines(locale: Locale): string[] {
+  return HEADLINE_METRICS.map((m) => `${rt(locale, `metric.${m}`)}${locale === 'en' ? ': ' : ':'}${metricDefinition(m, locale)}`);
 }
 
 function closingLines(config: Config, locale: Locale): string[] {
@@ -227,6 +250,13 @@ function closingLines(config: Config, locale: Locale): string[] {
       : rt(locale, 'policy.closing_manual'),
   ];
   if (raw.return_reasons.length) lines.push(rt(locale, 'policy.returns', { reasons: raw.return_reasons.map((r) => r.name[locale]).join(locale === 'en' ? ', ' : '、') }));
+  // Auto-close as in force per department when a pilot changes it somewhere (ruleInForce).
+  if (raw.rollout.some((r) => r.auto_close !== undefined)) {
+    for (const d of raw.departments) {
+      const inForce = ruleInForce(config, d.id).autoClose;
+      lines.push(rt(locale, 'docs.in_force.auto_close', { department: d.name[locale], value: rt(locale, inForce.enabled ? 'docs.yes' : 'docs.no'), pilot: inForce.rolloutId ? rt(locale, 'docs.in_force.pilot', { id: inForce.rolloutId }) : '' }));
+    }
+  }
   lines.push(rt(locale, 'policy.sensitive'));
   return lines;
 }
@@ -260,8 +290,8 @@ export function policySummary(config: Config, locale: Locale): string[] {
     lines.push(
       rt(locale, 'policy.sla_line', {
         priority: priorityName(priority, locale),
-        first: durationWords(policy.first_response, locale),
-        resolution: durationWords(policy.resolution, locale),
+        first: durationWords(policy.first_response, locale, basisOf(policyCalendar(config, policy))),
+        resolution: durationWords(policy.resolution, locale, basisOf(policyCalendar(config, policy))),
         calendar: calendarWords(policyCalendar(config, policy), locale),
       }),
     );
@@ -275,8 +305,37 @@ export function policySummary(config: Config, locale: Locale): string[] {
     );
   }
   for (const d of raw.departments) {
-    if (d.handoff) lines.push(rt(locale, 'policy.handoff', { department: d.name[locale], accept: durationWords(d.handoff.accept, locale), resolve: durationWords(d.handoff.resolve, locale) }));
+    if (d.handoff) lines.push(rt(locale, 'policy.handoff', { department: d.name[locale], accept: durationWords(d.handoff.accept, locale, basisOf(d.calendar)), resolve: durationWords(d.handoff.resolve, locale, basisOf(d.calendar)) }));
   }
   lines.push(...closingLines(config, locale));
+  lines.push(rt(locale, 'policy.metrics'), ...metricLines(locale));
   return lines;
+}
+
+/** The automation rules in words, one numbered line each, in config order (the order they are tried). */
+export function ruleLines(config: Config, locale: Locale): string[] {
+  const sep = locale === 'en' ? ', ' : '、';
+  const and = locale === 'en' ? ' and ' : '且';
+  const or = (values: string[]) => values.join(locale === 'en' ? ' or ' : '或');
+  return config.raw.rules.map((rule, i) => {
+    const w = rule.when;
+    const when: string[] = [];
+    if (w.text !== undefined) when.push(rt(locale, 'docs.rule.when.text', { value: w.text }));
+    if (w.category !== undefined) when.push(rt(locale, 'docs.rule.when.category', { value: or(asList(w.category).map((c) => config.categories.get(c)?.name[locale] ?? c)) }));
+    if (w.priority !== undefined) when.push(rt(locale, 'docs.rule.when.priority', { value: or(asList(w.priority).map((p) => priorityName(p, locale))) }));
+    if (w.department !== undefined) when.push(rt(locale, 'docs.rule.when.department', { value: or(asList(w.department).map((d) => departmentName(config, d, locale))) }));
+    if (w.source !== undefined) when.push(rt(locale, 'docs.rule.when.source', { value: or(asList(w.source)) }));
+    if (w.requester !== undefined) when.push(rt(locale, 'docs.rule.when.requester', { value: Object.entries(w.requester).map(([k, v]) => `${k}=${asList(v).join('|')}`).join(sep) }));
+    const t = rule.then;
+    const then: string[] = [];
+    if (t.priority !== undefined) then.push(rt(locale, 'docs.rule.then.priority', { value: priorityName(t.priority, locale) }));
+    if (t.department !== undefined) then.push(rt(locale, 'docs.rule.then.department', { value: departmentName(config, t.department, locale) }));
+    if (t.sensitive !== undefined) then.push(rt(locale, t.sensitive ? 'docs.rule.then.sensitive' : 'docs.rule.then.not_sensitive'));
+    if (t.assign !== undefined) {
+      const a = parseAssign(t.assign);
+      then.push(a.kind === 'user' ? rt(locale, 'docs.rule.then.assign_user', { value: a.ref }) : rt(locale, 'docs.rule.then.assign_strategy', { value: rt(locale, `routing.${a.strategy}`) }));
+    }
+    const line = rt(locale, 'docs.rule_line', { id: rule.id, when: when.length ? when.join(and) : rt(locale, 'docs.rule.when.any'), then: then.join(sep) });
+    return `${i + 1}. ${line}`;
+  });
 }

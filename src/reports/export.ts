@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { Config } from '../config/model';
 import { CalendarMeasures, headlineFigures, type MetricsReport } from '../domain/metrics';
 import type { Locale } from '../domain/types';
-import { categoryPathName, departmentName, priorityName, stateName } from './format';
+import { categoryPathName, departmentName, formatLocalDateTime, personName, priorityName, stateName } from './format';
 import { rt, type ReportKey } from './i18n';
-import { leavesUnder, type ReportFilter, type ReportSource } from './queries';
+import { leavesUnder, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
 
 /**
  * CSV export of tickets and of metrics: UTF-8 with a byte-order mark (Excel then reads Chinese
@@ -33,11 +33,23 @@ export function csvText(value: string | null | undefined): string {
 
 export const csvLine = (fields: string[]) => fields.join(',') + CRLF;
 
-const TICKET_COLUMNS: ReportKey[] = [
-  'csv.key', 'csv.title', 'csv.department', 'csv.home_department', 'csv.category_path', 'csv.priority', 'csv.state', 'csv.requester', 'csv.assignee',
-  'csv.created_at', 'csv.first_response_at', 'csv.resolved_at', 'csv.closed_at', 'csv.first_response_business_min', 'csv.resolution_business_min',
-  'csv.public_replies', 'csv.reopens', 'csv.handoffs', 'csv.returns', 'csv.score', 'csv.comment',
-];
+const TIME_COLUMNS: ReportKey[] = ['csv.created_at', 'csv.first_response_at', 'csv.resolved_at', 'csv.closed_at'];
+
+/**
+ * Column headers: each time twice — local wall-clock time in the reader's zone as
+ * `YYYY-MM-DD HH:mm:ss` (Excel and WPS parse it as a date) and ISO 8601 UTC for machines; units in
+ * the headers.
+ */
+function ticketHeader(locale: Locale, timeZone: string): string[] {
+  const times = TIME_COLUMNS.flatMap((k) => [rt(locale, 'csv.local_time', { name: rt(locale, k), zone: timeZone }), rt(locale, 'csv.iso_time', { name: rt(locale, k) })]);
+  const keys = (list: ReportKey[]) => list.map((k) => rt(locale, k));
+  return [
+    ...keys(['csv.key', 'csv.title', 'csv.department', 'csv.home_department', 'csv.category_path', 'csv.priority', 'csv.state', 'csv.requester', 'csv.assignee']),
+    ...times,
+    ...keys(['csv.first_response_business_min', 'csv.resolution_business_min', 'csv.public_replies', 'csv.reopens', 'csv.handoffs', 'csv.returns', 'csv.score_1_5', 'csv.comment']),
+  ];
+}
+
 
 export interface ExportProgress {
   (done: number, total: number): void;
@@ -52,10 +64,12 @@ export async function exportTicketsCsv(
   locale: Locale,
   write: (chunk: string) => void | Promise<void>,
   onProgress?: ExportProgress,
+  timeZone: string = reportTimeZone(src.config),
 ): Promise<number> {
   const config = src.config;
   const leaves = filter.categoryId !== undefined ? leavesUnder(config, filter.categoryId) : undefined;
-  await write(CSV_BOM + csvLine(TICKET_COLUMNS.map((k) => csvField(rt(locale, k)))));
+  const local = (iso: string | null) => (iso === null ? null : formatLocalDateTime(Date.parse(iso), timeZone));
+  await write(CSV_BOM + csvLine(ticketHeader(locale, timeZone).map(csvField)));
   if ((leaves && leaves.length === 0) || (filter.departmentIds && filter.departmentIds.length === 0)) return 0;
 
   const from = new Date(filter.fromMs).toISOString();
@@ -111,11 +125,15 @@ export async function exportTicketsCsv(
         csvField(categoryPathName(config, r.category_id, locale)),
         csvField(priorityName(r.priority, locale)),
         csvField(stateName(r.state, locale)),
-        csvText(r.requester_name ?? r.requester_id),
-        csvText(r.assignee_id === null ? '' : (r.assignee_name ?? r.assignee_id)),
+        csvText(personName(r.requester_id, r.requester_name, locale)),
+        csvText(r.assignee_id === null ? '' : personName(r.assignee_id, r.assignee_name, locale)),
+        csvField(local(r.created_at)),
         csvField(r.created_at),
+        csvField(local(r.first_response_at)),
         csvField(r.first_response_at),
+        csvField(local(r.resolved_at)),
         csvField(r.resolved_at),
+        csvField(local(r.closed_at)),
         csvField(r.closed_at),
         csvField(frtMinutes),
         csvField(resolutionMinutes),
@@ -144,8 +162,8 @@ export function metricsCsv(locale: Locale, scopes: { scope: string; report: Metr
   for (const { scope, report } of scopes) {
     const rows: [string, number | null, ReportKey, number][] = headlineFigures(report).map((f) => [
       rt(locale, `metric.${f.metric}`),
-      f.value === null ? null : f.kind === 'duration' ? Math.round(f.value / 60_000) : round4(f.value),
-      f.kind === 'duration' ? 'csv.unit.minutes' : 'csv.unit.rate',
+      f.value === null ? null : f.kind === 'duration' ? Math.round(f.value / 60_000) : percent(f.value),
+      f.kind === 'duration' ? 'csv.unit.minutes' : 'csv.unit.percent',
       f.basis,
     ]);
     rows.push(
@@ -153,9 +171,9 @@ export function metricsCsv(locale: Locale, scopes: { scope: string; report: Metr
       [`${rt(locale, 'metric.first_response')} (${rt(locale, 'metric.p90')})`, minutes(report.firstResponse.p90Ms), 'csv.unit.minutes', report.firstResponse.count],
       [`${rt(locale, 'metric.resolution')} (${rt(locale, 'metric.median')})`, minutes(report.resolution.medianMs), 'csv.unit.minutes', report.resolution.count],
       [`${rt(locale, 'metric.resolution')} (${rt(locale, 'metric.p90')})`, minutes(report.resolution.p90Ms), 'csv.unit.minutes', report.resolution.count],
-      [`${rt(locale, 'metric.csat')} (${rt(locale, 'metric.mean_score')})`, report.csat.meanScore === null ? null : round4(report.csat.meanScore), 'csv.unit.count', report.csat.answers],
-      [`${rt(locale, 'metric.csat')} (${rt(locale, 'metric.response_rate')})`, rateOrNull(report.csat.responseRate.rate), 'csv.unit.rate', report.csat.responseRate.denominator],
-      [rt(locale, 'metric.reopen_rate'), rateOrNull(report.reopen.rate), 'csv.unit.rate', report.reopen.denominator],
+      [`${rt(locale, 'metric.csat')} (${rt(locale, 'metric.mean_score')})`, report.csat.meanScore === null ? null : Math.round(report.csat.meanScore * 100) / 100, 'csv.unit.score', report.csat.answers],
+      [`${rt(locale, 'metric.csat')} (${rt(locale, 'metric.response_rate')})`, rateOrNull(report.csat.responseRate.rate), 'csv.unit.percent', report.csat.responseRate.denominator],
+      [rt(locale, 'metric.reopen_rate'), rateOrNull(report.reopen.rate), 'csv.unit.percent', report.reopen.denominator],
       [rt(locale, 'metric.created'), report.volume.created, 'csv.unit.count', report.volume.created],
       [rt(locale, 'metric.resolved'), report.volume.resolved, 'csv.unit.count', report.volume.resolved],
       [rt(locale, 'metric.backlog'), report.backlog.open, 'csv.unit.count', report.backlog.open],
@@ -165,9 +183,10 @@ export function metricsCsv(locale: Locale, scopes: { scope: string; report: Metr
   return out;
 }
 
-const round4 = (v: number) => Math.round(v * 10_000) / 10_000;
+/** A share as a percentage with two decimals (78.57 for 11/14), matching the page's "78.6%". */
+const percent = (v: number) => Math.round(v * 10_000) / 100;
 const minutes = (ms: number | null) => (ms === null ? null : Math.round(ms / 60_000));
-const rateOrNull = (r: number | null) => (r === null ? null : round4(r));
+const rateOrNull = (r: number | null) => (r === null ? null : percent(r));
 
 export function departmentScopeName(config: Config, departmentId: string | undefined, locale: Locale): string {
   return departmentId === undefined ? rt(locale, 'stats.scope_all') : departmentName(config, departmentId, locale);

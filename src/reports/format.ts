@@ -4,31 +4,18 @@ import type { HeadlineFigure } from '../domain/metrics';
 import type { Locale } from '../domain/types';
 import { PRIORITIES, type Priority } from '../domain/types';
 import { rt } from './i18n';
+import { durationText, type TimeBasis } from '../chat/durations';
 
 /** Shared formatting of report values in the reader's language. */
 
-const UNITS = [
-  ['d', 86_400_000],
-  ['h', 3_600_000],
-  ['m', 60_000],
-  ['s', 1000],
-] as const;
-
-/** A duration in at most two units: "1d 4h", "1天4小时", "25m". Seconds only under a minute. */
-export function formatDurationText(ms: number | null, locale: Locale): string {
+/**
+ * A measured duration in words. Metrics are business time, so by default it reads in working
+ * hours ("28 working hours", "28 工作小时", never "1天4小时"); pass 'wall' for wall-clock spans such
+ * as a ticket's age. The wording is src/chat/durations.ts's, shared with docs, policy and cards.
+ */
+export function formatDurationText(ms: number | null, locale: Locale, basis: TimeBasis = 'business'): string {
   if (ms === null || !Number.isFinite(ms)) return rt(locale, 'metric.no_data');
-  let rest = Math.round(Math.abs(ms));
-  if (rest < 60_000) return rt(locale, 'unit.s', { n: Math.round(rest / 1000) });
-  const parts: string[] = [];
-  for (const [unit, size] of UNITS) {
-    if (unit === 's' || parts.length === 2) break;
-    const n = Math.floor(rest / size);
-    if (n > 0 || parts.length > 0) {
-      if (n > 0) parts.push(rt(locale, `unit.${unit}`, { n }));
-      rest -= n * size;
-    }
-  }
-  return parts.join(locale === 'en' ? ' ' : '');
+  return durationText(Math.round(ms), locale, basis);
 }
 
 export function formatRate(rate: number | null, locale: Locale): string {
@@ -74,4 +61,44 @@ export function returnReasonName(config: Config, id: string, locale: Locale): st
 /** A date in a zone as YYYY-MM-DD. */
 export function formatDay(ms: number, timeZone: string): string {
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
+}
+
+const localFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** `YYYY-MM-DD HH:mm:ss` (or without seconds) of an instant in a zone: what spreadsheets and people read. */
+export function formatLocalDateTime(ms: number, timeZone: string, seconds = true): string {
+  let f = localFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+    localFormats.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
+  const time = `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}`;
+  return seconds ? `${time}:${p.second}` : time;
+}
+
+/** The platform of a users.id (`slack:…`, `feishu:…`). */
+export function platformOfUserId(id: string): 'slack' | 'feishu' | 'other' {
+  return id.startsWith('slack:') ? 'slack' : id.startsWith('feishu:') ? 'feishu' : 'other';
+}
+
+/**
+ * A person as people read them: the name from the users table, or "unknown (Feishu)" when the
+ * platform never told us the name — never the raw id.
+ */
+export function personName(id: string, name: string | null | undefined, locale: Locale): string {
+  if (name) return name;
+  return rt(locale, 'dash.unknown_person', { platform: rt(locale, `dash.platform.${platformOfUserId(id)}`) });
+}
+
+/**
+ * The time zone a viewer reads times in: the calendar zone of their department when the view
+ * covers one department (or several sharing a zone), else the report zone (`fallback`).
+ */
+export function viewerTimeZone(config: Config, departmentIds: readonly string[] | undefined, fallback: string): string {
+  const zones = new Set((departmentIds ?? []).map((id) => {
+    const calendar = config.departments.get(id)?.calendar;
+    return (calendar && config.raw.calendars[calendar]?.timezone) || fallback;
+  }));
+  return zones.size === 1 ? [...zones][0]! : fallback;
 }

@@ -2,7 +2,13 @@ import { sql, type ExpressionBuilder } from 'kysely';
 import type { Config } from '../config/model';
 import type { BusinessCalendar } from '../domain/calendar';
 import {
+  BACKLOG_AGE_LIMITS_MS,
+  addTo,
   computeMetrics,
+  dayKeyer,
+  emptyTally,
+  finalizeMetrics,
+  type MetricsTally,
   type BusinessTimeMeasure,
   type ClockTally,
   type LegFact,
@@ -11,7 +17,9 @@ import {
   type SurveyFact,
   type TicketFact,
 } from '../domain/metrics';
+import { PostgresAdapter } from 'kysely';
 import type { DbOrTx } from '../storage/database';
+import { rollupCurrent, tallyCells } from './rollup';
 import type { Database } from '../storage/tables';
 
 /**
@@ -351,8 +359,133 @@ export async function loadMetricsInput(src: ReportSource, filter: ReportFilter, 
   };
 }
 
+/**
+ * The report. Periods made of whole report days (a digest week, a dashboard month) are added up
+ * from the rollup cells (reports/rollup.ts) when the rollup is built for this config and no agent
+ * filter is asked; anything else is computed from the rows. Both give the same figures.
+ */
 export async function loadMetrics(src: ReportSource, filter: ReportFilter, nowMs: number): Promise<MetricsReport> {
+  const days = filter.agentId === undefined ? wholeReportDays(src.config, filter) : undefined;
+  if (days && (await rollupCurrent(src.db, src.config))) return finalizeMetrics(await loadRollupTally(src, filter, nowMs, days));
   return computeMetrics(await loadMetricsInput(src, filter, nowMs));
+}
+
+/** The row path, whatever the period (the oracle of the rollup path in tests). */
+export async function loadMetricsFromRows(src: ReportSource, filter: ReportFilter, nowMs: number): Promise<MetricsReport> {
+  return computeMetrics(await loadMetricsInput(src, filter, nowMs));
+}
+
+const HOUR_MS = 3_600_000;
+const dayKeyers = new Map<string, (ms: number) => string>();
+
+function reportDayOf(config: Config): (ms: number) => string {
+  const zone = reportTimeZone(config);
+  let keyer = dayKeyers.get(zone);
+  if (!keyer) {
+    keyer = dayKeyer(zone);
+    dayKeyers.set(zone, keyer);
+  }
+  return keyer;
+}
+
+/**
+ * First and last report day of a period that starts and ends at report-day boundaries (on whole
+ * UTC hours, as every day key is per hour); undefined otherwise. Then an instant is in the period
+ * exactly when its report day is in [firstDay, lastDay].
+ */
+export function wholeReportDays(config: Config, period: { fromMs: number; toMs: number }): { firstDay: string; lastDay: string } | undefined {
+  const { fromMs, toMs } = period;
+  if (!(toMs > fromMs) || fromMs % HOUR_MS !== 0 || toMs % HOUR_MS !== 0) return undefined;
+  const dayOf = reportDayOf(config);
+  if (dayOf(fromMs - HOUR_MS) === dayOf(fromMs) || dayOf(toMs - HOUR_MS) === dayOf(toMs)) return undefined;
+  return { firstDay: dayOf(fromMs), lastDay: dayOf(toMs - HOUR_MS) };
+}
+
+/** The rollup path: cells for the sums, SQL aggregates for the backlog and the distinct handoffs. */
+export async function loadRollupTally(src: ReportSource, filter: ReportFilter, nowMs: number, days: { firstDay: string; lastDay: string }): Promise<MetricsTally> {
+  const asOfMs = filter.asOfMs ?? Math.min(filter.toMs, nowMs);
+  const tally = emptyTally({ fromMs: filter.fromMs, toMs: filter.toMs, asOfMs, timeZone: reportTimeZone(src.config), categoryPaths: categoryPaths(src.config) });
+  const leaves = filter.categoryId !== undefined ? leavesUnder(src.config, filter.categoryId) : undefined;
+  if ((leaves && leaves.length === 0) || (filter.departmentIds && filter.departmentIds.length === 0)) return tally;
+  await Promise.all([
+    tallyCells(src.db, { ...days, departmentIds: filter.departmentIds, leaves, priority: filter.priority }, tally),
+    tallyBacklog(src, filter, asOfMs, tally),
+    tallyHandoffTickets(src, filter, tally),
+  ]);
+  return tally;
+}
+
+/** Epoch milliseconds of an ISO-8601 text column, exact on both databases. */
+function epochMs(src: ReportSource, column: string) {
+  return src.db.getExecutor().adapter instanceof PostgresAdapter
+    ? sql<number>`(extract(epoch from ${sql.ref(column)}::timestamptz) * 1000)::bigint`
+    : sql<number>`cast(round((julianday(${sql.ref(column)}) - 2440587.5) * 86400000.0) as integer)`;
+}
+
+/** Tickets open at asOf (as openAt in domain/metrics), per department: count, age sum, oldest, age buckets. */
+async function tallyBacklog(src: ReportSource, filter: ReportFilter, asOfMs: number, tally: MetricsTally): Promise<void> {
+  const where = ticketConditions(src.config, filter, { department: true });
+  if (where === false) return;
+  const from = iso(filter.fromMs);
+  const to = iso(filter.toMs);
+  const asOf = iso(asOfMs);
+  const created = epochMs(src, 't.created_at');
+  const limits = BACKLOG_AGE_LIMITS_MS.slice(0, -1);
+  const rows = await src.db
+    .selectFrom('tickets as t')
+    .select([
+      't.department_id',
+      sql<number>`count(*)`.as('open'),
+      sql<number>`sum(${asOfMs} - ${created})`.as('age_sum'),
+      sql<number>`min(${created})`.as('first_created'),
+      ...limits.map((limit, i) => sql<number>`sum(case when t.created_at > ${iso(asOfMs - limit)} then 1 else 0 end)`.as(`under_${i}`)),
+    ])
+    .where(where)
+    .where((eb) => activeInPeriod(eb, from, to, asOf))
+    .where('t.created_at', '<=', asOf)
+    .where((eb) => eb.or([eb('t.resolved_at', 'is', null), eb('t.resolved_at', '>', asOf)]))
+    .where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)]))
+    .groupBy('t.department_id')
+    .execute();
+  for (const r of rows) {
+    const open = Number(r.open);
+    if (open === 0) continue;
+    tally.open += open;
+    tally.openAgeSum += Number(r.age_sum);
+    tally.openOldest = Math.max(tally.openOldest, asOfMs - Number(r.first_created));
+    let below = 0;
+    limits.forEach((_, i) => {
+      const under = Number((r as Record<string, unknown>)[`under_${i}`]);
+      tally.openAges[i]! += under - below;
+      below = under;
+    });
+    tally.openAges[limits.length]! += open - below;
+    addTo(tally.openByDepartment, r.department_id, open);
+  }
+}
+
+/** Distinct tickets with a handoff leg opened in the period, and those with a returned one. */
+async function tallyHandoffTickets(src: ReportSource, filter: ReportFilter, tally: MetricsTally): Promise<void> {
+  const where = ticketConditions(src.config, filter, { department: false });
+  if (where === false) return;
+  let query = src.db
+    .selectFrom('legs as l')
+    .innerJoin('tickets as t', 't.id', 'l.ticket_id')
+    .select([
+      sql<number>`count(distinct l.ticket_id)`.as('handed_off'),
+      sql<number>`count(distinct case when l.state = 'returned' or l.return_reason is not null then l.ticket_id end)`.as('returned'),
+    ])
+    .where(where as never)
+    .where('l.from_department_id', 'is not', null)
+    .where('l.opened_at', '>=', iso(filter.fromMs))
+    .where('l.opened_at', '<', iso(filter.toMs));
+  if (filter.departmentIds) {
+    const ids = [...filter.departmentIds];
+    query = query.where((eb) => eb.or([eb('l.department_id', 'in', ids), eb('l.from_department_id', 'in', ids)]));
+  }
+  const row = await query.executeTakeFirst();
+  tally.handedOffTickets += Number(row?.handed_off ?? 0);
+  tally.returnedTickets += Number(row?.returned ?? 0);
 }
 
 /** Days in reports are days in the weekly digest's calendar, else the first department's. */

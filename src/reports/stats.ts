@@ -1,10 +1,13 @@
 import type { AppContext } from '../app/context';
 import type { Config } from '../config/model';
 import { fail, ok, type Result } from '../domain/errors';
+import { rolloutInForceAt } from '../domain/policy';
 import { DAY_MS, headlineFigures, trendOf, type HeadlineFigure, type HeadlineMetric, type MetricsReport, type Trend } from '../domain/metrics';
 import type { Locale, LocalizedText } from '../domain/types';
-import { renderVolumeChartSvg, svgToPng, type DailyVolume } from './chart';
-import { formatDurationText, formatFigure, formatDay } from './format';
+import { resolvePeriod, type Period, type PeriodRequest } from '../domain/periods';
+import type { DailyVolume } from './chart';
+import { compareReports, figureSentence, type ComparedFigure } from './figures';
+import { formatDurationText, formatFigure, formatDay, viewerTimeZone } from './format';
 import { rt } from './i18n';
 import { loadMetrics, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
 
@@ -33,6 +36,10 @@ export interface StatsView {
   fromMs: number;
   toMs: number;
   figures: StatsFigure[];
+  /** The period in the viewer's zone, with the one it is compared against. */
+  period: Period;
+  /** Every figure with its change and whether that change is beyond noise (figures.ts). */
+  compared: ComparedFigure[];
   volume: { created: number; resolved: number; open: number };
   byDay: DailyVolume[];
   topReturnReason?: { reasonId: string; name: LocalizedText; count: number } | undefined;
@@ -44,6 +51,8 @@ export interface StatsView {
 export interface StatsRequest {
   departmentId?: string | undefined;
   days: number;
+  /** A calendar period instead of the last `days` days. */
+  period?: PeriodRequest | undefined;
 }
 
 const ALL_DEPARTMENTS: LocalizedText = { en: rt('en', 'stats.scope_all'), 'zh-CN': rt('zh-CN', 'stats.scope_all') };
@@ -78,7 +87,8 @@ export async function pilotComparisons(src: ReportSource, period: { fromMs: numb
   const all = [...src.config.departments.keys()];
   const prevPeriod = { fromMs: 2 * period.fromMs - period.toMs, toMs: period.fromMs };
   for (const rollout of src.config.raw.rollout) {
-    const pilotIds = rollout.departments;
+    // The departments where this rollout is the rule in force (a department in two pilots of the same setting counts for the first).
+    const pilotIds = rolloutInForceAt(src.config, rollout.id);
     const otherIds = all.filter((d) => !pilotIds.includes(d));
     const figuresFor = async (departmentIds: string[]) => {
       const [current, previous] = await Promise.all([
@@ -99,24 +109,24 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
     return fail('ticket.unknown_department', { department: request.departmentId });
   }
   const nowMs = ctx.time.now().getTime();
-  const toMs = nowMs;
-  const fromMs = toMs - request.days * DAY_MS;
-  const src = sourceOf(ctx);
   const departmentIds = request.departmentId !== undefined ? [request.departmentId] : undefined;
+  const zone = viewerTimeZone(config, departmentIds, reportTimeZone(config));
+  const period = resolvePeriod(request.period ?? { kind: 'days', days: request.days }, nowMs, zone) ?? resolvePeriod({ kind: 'days', days: request.days }, nowMs, zone)!;
+  const { fromMs, toMs } = period;
+  const src = sourceOf(ctx);
   const filter: ReportFilter = { fromMs, toMs, departmentIds };
-  const [current, previous] = await Promise.all([
-    loadMetrics(src, filter, nowMs),
-    loadMetrics(src, { ...filter, fromMs: fromMs - request.days * DAY_MS, toMs: fromMs }, nowMs),
-  ]);
+  const [current, previous] = await Promise.all([loadMetrics(src, filter, nowMs), loadMetrics(src, { ...filter, ...period.previous }, nowMs)]);
   const topReason = current.returns.reasons[0];
   const slowest = [...current.flows].filter((f) => f.duration.meanMs !== null).sort((a, b) => b.duration.meanMs! - a.duration.meanMs!)[0];
   const pilots = request.departmentId === undefined ? await pilotComparisons(src, { fromMs, toMs }, nowMs) : [];
   return ok({
     departmentId: request.departmentId,
     scopeName: request.departmentId !== undefined ? localizedDepartment(config, request.departmentId) : ALL_DEPARTMENTS,
-    days: request.days,
+    days: Math.round((toMs - fromMs) / DAY_MS),
     fromMs,
     toMs,
+    period,
+    compared: compareReports(current, previous),
     figures: compareFigures(current, previous),
     volume: { created: current.volume.created, resolved: current.volume.resolved, open: current.backlog.open },
     byDay: current.volume.byDay,
@@ -128,30 +138,30 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
   });
 }
 
-function figureLine(f: StatsFigure, locale: Locale): string {
-  const trend = rt(locale, `trend.${f.trend}`);
-  return rt(locale, 'stats.line', {
-    name: rt(locale, `metric.${f.metric}`),
-    value: trend ? `${formatFigure(f, locale)} ${trend}` : formatFigure(f, locale),
-    previous: rt(locale, 'trend.vs_previous', { value: formatFigure({ value: f.previous, kind: f.kind }, locale) }),
-  });
-}
-
-/** Plain-text stats for chat, one fact per line. */
+/** Plain-text stats for chat, one fact per line, each figure said in words with its change. */
 export function formatStatsText(view: StatsView, locale: Locale): string {
-  const lines = [rt(locale, 'stats.title', { scope: view.scopeName[locale], days: view.days })];
-  for (const f of view.figures) lines.push(`• ${figureLine(f, locale)}`);
+  const p = view.period;
+  const title =
+    p.kind === 'days'
+      ? rt(locale, 'stats.title', { scope: view.scopeName[locale], days: view.days }) + rt(locale, 'stats.dates', { from: p.firstDay, to: p.lastDay })
+      : rt(locale, 'stats.period_title', { scope: view.scopeName[locale], from: p.firstDay, to: p.lastDay });
+  const lines = [title];
+  for (const f of view.compared) {
+    // The six headline figures in words; the volume has its own line below.
+    if (f.metric === 'backlog' || f.metric === 'reopen_rate' || f.metric === 'created' || f.metric === 'resolved') continue;
+    lines.push(`• ${figureSentence(f, p.kind, locale)}`);
+  }
   lines.push(rt(locale, 'stats.volume', view.volume));
   if (view.topReturnReason) lines.push(rt(locale, 'stats.top_return', { reason: view.topReturnReason.name[locale], count: view.topReturnReason.count }));
   if (view.slowestFlow) {
     lines.push(rt(locale, 'stats.stuck', { from: view.slowestFlow.from[locale], to: view.slowestFlow.to[locale], duration: formatDurationText(view.slowestFlow.meanMs, locale), count: view.slowestFlow.handoffs }));
   }
-  for (const p of view.pilots) {
+  for (const pilot of view.pilots) {
     for (const metric of PILOT_METRICS) {
-      const pilot = p.pilot.find((f) => f.metric === metric);
-      const others = p.others.find((f) => f.metric === metric);
-      if (!pilot || !others) continue;
-      lines.push(rt(locale, 'stats.pilot', { rollout: p.rolloutId, pilot: formatFigure(pilot, locale), others: formatFigure(others, locale), metric: rt(locale, `metric.${metric}`) }));
+      const a = pilot.pilot.find((f) => f.metric === metric);
+      const b = pilot.others.find((f) => f.metric === metric);
+      if (!a || !b) continue;
+      lines.push(rt(locale, 'stats.pilot', { rollout: pilot.rolloutId, pilot: formatFigure(a, locale), others: formatFigure(b, locale), metric: rt(locale, `metric.${metric}`) }));
     }
   }
   return lines.join('\n');
@@ -170,9 +180,10 @@ export interface DigestMessage {
 }
 
 /**
- * The weekly digest [S3.4]: the last 7 days against the 7 before, for every configured target
- * channel, in the desk's language (channels have no language of their own in the config).
- * Returns nothing when no weekly digest is configured.
+ * The weekly digest [S3.4]: the last full calendar week (Monday–Sunday in the digest's calendar
+ * zone) against the week before, for every configured target channel, in the desk's language
+ * (channels have no language of their own in the config). Each figure is said in words ("首次响应
+ * 1.2 小时,比前一周快 18 %"). Returns nothing when no weekly digest is configured.
  */
 export async function buildWeeklyDigest(ctx: Pick<AppContext, 'db' | 'config' | 'calendars' | 'time'>, now: Date): Promise<DigestMessage[]> {
   const weekly = ctx.config.raw.digest.weekly;
@@ -181,14 +192,24 @@ export async function buildWeeklyDigest(ctx: Pick<AppContext, 'db' | 'config' | 
   if (weekly.slack_channel) targets.push({ platform: 'slack', channelId: weekly.slack_channel });
   if (weekly.feishu_chat_id) targets.push({ platform: 'feishu', channelId: weekly.feishu_chat_id });
   if (targets.length === 0) return [];
-  const result = await statsSummary({ ...ctx, time: { now: () => now } }, { days: 7 });
+  const result = await statsSummary({ ...ctx, time: { now: () => now } }, { days: 7, period: { kind: 'last_week' } });
   if (!result.ok) return [];
   const view = result.value;
   const locale = ctx.config.raw.locale;
   const zone = reportTimeZone(ctx.config);
   const title = rt(locale, 'digest.title', { scope: view.scopeName[locale], from: formatDay(view.fromMs, zone), to: formatDay(view.toMs - 1, zone) });
-  const svg = renderVolumeChartSvg(view.byDay, { title: rt(locale, 'digest.chart_title'), created: rt(locale, 'digest.chart_created'), resolved: rt(locale, 'digest.chart_resolved') });
-  const chartPng = svgToPng(svg);
+  const chartPng = await digestChartPng(view, locale);
   const text = [title, ...formatStatsText(view, locale).split('\n').slice(1)].join('\n');
   return targets.map((target) => ({ ...target, locale, view, text, chartPng, chartFileName: `tickets-${formatDay(view.toMs - 1, zone)}.png` }));
+}
+
+/**
+ * The weekly digest's chart as posted (PNG), also used by `ticketbot digest --preview`. ECharts
+ * and resvg load on first use, so commands that never draw (`ticketbot stats`) do not pay for them.
+ */
+export async function digestChartPng(view: Pick<StatsView, 'byDay'>, locale: Locale): Promise<Buffer> {
+  // A lazy require: this CommonJS build has no extension-less dynamic import().
+  const { renderVolumeChartSvg, svgToPng } = require('./chart') as typeof import('./chart');
+  const svg = renderVolumeChartSvg(view.byDay, { title: rt(locale, 'digest.chart_title'), created: rt(locale, 'digest.chart_created'), resolved: rt(locale, 'digest.chart_resolved') });
+  return svgToPng(svg);
 }

@@ -1,12 +1,14 @@
-import { App, ExpressReceiver, LogLevel, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
-import type { Express } from 'express';
+import { ExpressReceiver, LogLevel, SocketModeReceiver, webApi, type App, type Receiver } from '@slack/bolt';
+import type { Express, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { getTicketView } from '../app/queries';
 import type { AppContext } from '../app/context';
 import type { DashboardLinks } from '../chat/dashboard';
+import type { DurableIntake } from '../chat/intake';
 import { t } from '../chat/i18n';
 import type { Env } from '../config/env';
 import { registerCommands } from './commands';
+import { DurableBolt, noteListenerFailure } from './durable';
 import { registerEvents } from './events';
 import { registerInteractions } from './interactions';
 import { syncAllChannelMembers } from './members';
@@ -32,6 +34,8 @@ export interface SlackAppOptions {
   workConcurrency?: number | undefined;
   /** Signed links to the web dashboard (`/ticket dashboard`); absent means the dashboard is off. */
   dashboard?: DashboardLinks | undefined;
+  /** Stores every request before its ack (main.ts: the inbound_events table); absent = not durable. */
+  intake?: DurableIntake | undefined;
 }
 
 export interface SlackApp {
@@ -43,6 +47,25 @@ export interface SlackApp {
   workspace: { id: string; name: string };
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** Works a stored request again through the same listeners (no ack is owed any more). */
+  replay(payload: unknown): Promise<void>;
+}
+
+/** How far a request's X-Slack-Request-Timestamp may lie from our clock, either way (Bolt checks only the past). */
+export const SLACK_MAX_SKEW_S = 5 * 60;
+
+/** Refuses requests dated more than five minutes in the future (a replay window Bolt leaves open). */
+export function slackTimestampGuard(nowMs: () => number, logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const raw = req.headers['x-slack-request-timestamp'];
+    const ts = Number(Array.isArray(raw) ? raw[0] : raw);
+    if (raw !== undefined && Number.isFinite(ts) && ts - nowMs() / 1000 > SLACK_MAX_SKEW_S) {
+      logger.warn({ ip: req.ip }, 'Slack: request dated in the future refused');
+      res.status(401).json({ error: 'unauthorized' });
+      return;
+    }
+    next();
+  };
 }
 
 /** The token itself is wrong (not an outage): a configuration error that stops the start. */
@@ -104,6 +127,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
     // apps.connections.open goes through these options too (SLACK_API_URL; a copy, as the client fills in defaults).
     receiver = socketReceiver = new SocketModeReceiver({ appToken: env.SLACK_APP_TOKEN!, logger: boltLogger(logger), installerOptions: { clientOptions: { ...clientOptions } } });
   } else {
+    o.expressApp?.use('/slack/events', slackTimestampGuard(() => Date.now(), logger));
     receiver = new ExpressReceiver({
       signingSecret: env.SLACK_SIGNING_SECRET!,
       logger: boltLogger(logger),
@@ -111,7 +135,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
       ...(o.expressApp ? { app: o.expressApp as never } : {}),
     });
   }
-  const bolt = new App({
+  const bolt = new DurableBolt({
     token,
     botId: auth.bot_id,
     botUserId: auth.user_id,
@@ -120,7 +144,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
     logger: boltLogger(logger),
     // We keep our own conversation state (the database); Bolt's memory store is not needed.
     convoStore: false,
-  });
+  }, o.intake, logger, () => t(ctx.config.raw.locale, 'error.malformed_request'));
 
   const client = new webApi.WebClient(token, clientOptions);
   const runtime: SlackRuntime = {
@@ -139,6 +163,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
   registerInteractions(bolt, runtime);
   registerEvents(bolt, runtime);
   bolt.error(async (err) => {
+    noteListenerFailure(err);
     logger.error({ err: describeSlackError((err as { original?: unknown }).original ?? err) }, 'Slack: a listener failed');
   });
 
@@ -168,6 +193,7 @@ export async function createSlackApp(o: SlackAppOptions): Promise<SlackApp> {
       // Bolt's stop() only starts the disconnect; wait for the close handshake so no socket or timer is left.
       if (socketReceiver) await socketReceiver.client.disconnect();
     },
+    replay: (payload) => bolt.replay(payload),
   };
 }
 

@@ -3,6 +3,7 @@ import { t } from '../chat/i18n';
 import type { PlatformCapabilities } from '../domain/platforms';
 import { ACTION } from './ids';
 import { encodeDraft, type MessageSource } from './intake';
+import { openView } from './open-view';
 import { escapeMrkdwn, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
@@ -56,7 +57,7 @@ async function renderReply(rt: SlackRuntime, actor: Actor, target: SlackReplyTar
                 metadata: { path: [], channel, source: target.source, categoryId: reply.categoryId, title: reply.draft.title, description: reply.draft.description },
               })
             : newTicketModal({ config, locale: actor.locale, metadata: { path: [], channel, source: target.source }, ...(reply.draft.title || reply.draft.description ? { draft: reply.draft } : {}) });
-        await rt.client.views.open({ trigger_id: target.triggerId, view: view as never });
+        await openView(rt, actor, target.triggerId, view);
         return;
       }
       const message = plain(reply.problem ?? t(actor.locale, 'chat.complete_ticket'));

@@ -4,6 +4,7 @@ import { eventEnvelope, memberChannelEvent, messageEvent, reactionAdded, appHome
 import { dispatch, quickCreate } from '../chat/dispatcher';
 import { renderAnswer, type SlackReplyTarget } from './chat';
 import { attachmentsOf, ticketSource, withFiles } from './intake';
+import { fromSlackText } from './text';
 import { publishHome } from './home';
 import { describeSlackError, inSlot, meta, presentResult, type SlackRuntime } from './runtime';
 import { syncChannelMembers } from './members';
@@ -50,7 +51,7 @@ export function registerEvents(app: App, rt: SlackRuntime): void {
     const replies = await quickCreate(
       { ctx: rt.ctx },
       { actor, platform: 'slack', dedupKey: `slack:event:${event_id}`, replyTarget },
-      original.text,
+      fromSlackText(original.text),
       attachmentsOf(original.files),
       ticketSource(rt, source),
       false,
@@ -86,7 +87,7 @@ async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: bo
   if (inThread) {
     const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
     if (link?.role === 'requester_thread') {
-      const result = await requesterReply(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: msg.text, attachments: attachmentsOf(msg.files) });
+      const result = await requesterReply(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: fromSlackText(msg.text), attachments: attachmentsOf(msg.files) });
       await presentResult(rt, actor, target, result);
       return;
     }
@@ -96,7 +97,7 @@ async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: bo
   const replyTarget: SlackReplyTarget = { ...target, source: withFiles(source, msg.files) };
   const answer = await dispatch(
     { ctx: rt.ctx },
-    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget, text: msg.text, attachments: attachmentsOf(msg.files), source: ticketSource(rt, source) },
+    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget, text: fromSlackText(msg.text), attachments: attachmentsOf(msg.files), source: ticketSource(rt, source) },
   );
   await renderAnswer(rt, actor, replyTarget, answer);
 }
@@ -106,7 +107,7 @@ async function onChannelThreadMessage(rt: SlackRuntime, msg: MessageEvent, event
   const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
   if (link?.role !== 'card') return;
   const actor = await rt.identities.resolve(msg.user!);
-  const result = await addNote(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: msg.text, attachments: attachmentsOf(msg.files) });
+  const result = await addNote(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: fromSlackText(msg.text), attachments: attachmentsOf(msg.files) });
   await presentResult(rt, actor, { slackUserId: msg.user!, channel: msg.channel }, result);
 }
 
@@ -116,7 +117,9 @@ async function fetchMessage(rt: SlackRuntime, channel: string, ts: string): Prom
     const history = await rt.client.conversations.history({ channel, latest: ts, oldest: ts, inclusive: true, limit: 1 });
     let found = history.messages?.find((m) => m.ts === ts);
     if (!found) {
-      const replies = await rt.client.conversations.replies({ channel, ts, inclusive: true, limit: 1 });
+      // A thread reply: conversations.replies answers from the thread's parent (first), so the
+      // window is narrowed to the reply itself rather than limited to one message.
+      const replies = await rt.client.conversations.replies({ channel, ts, oldest: ts, latest: ts, inclusive: true, limit: 2 });
       found = replies.messages?.find((m) => m.ts === ts);
     }
     if (!found) return undefined;

@@ -4,6 +4,8 @@ import type { Attachment } from '../app/context';
 import { t } from '../chat/i18n';
 import { ACTION } from './ids';
 import type { SlackFile } from './payloads';
+import { escapeMrkdwn, fromSlackText } from './text';
+import { openView } from './open-view';
 import { missingFieldsModal, newTicketModal, textMessage, truncate, type NewTicketMetadata, type SlackMessage } from './presenters';
 import { errorText, meta, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
@@ -33,9 +35,11 @@ export function withFiles(source: MessageSource | undefined, files: SlackFile[] 
   return { ...source, files: files.slice(0, 5).map((f) => ({ id: f.id, name: truncate(f.name ?? f.title ?? f.id, 80), url: f.permalink ?? undefined })) };
 }
 
-/** Title and description from free text: the first line (cut) and the whole text. */
-export function draftFromText(text: string): { title: string; description: string } {
-  const clean = text.trim();
+/** Title and description from Slack message text: the first line (cut) and the whole text. */
+export function draftFromText(slackText: string): { title: string; description: string } {
+  // Slack sends message and command text escaped (&amp;, <@U…>, <url|label>): plain text first,
+  // so nothing is escaped twice and the title cut can never split such a token.
+  const clean = fromSlackText(slackText).trim();
   const firstLine = clean.split('\n')[0]?.trim() ?? '';
   return { title: truncate(firstLine, 100), description: clean };
 }
@@ -48,13 +52,28 @@ export interface DraftValue {
   s?: MessageSource | undefined;
 }
 
+/** The longest JSON of a draft that still fits a button value (2,000; we keep a margin). */
+const DRAFT_VALUE_MAX = 1900;
+
+/**
+ * The draft as a button value: the description is cut (by whole characters, with "…") until the
+ * JSON fits. JSON escaping makes quotes, backslashes and control characters longer and emoji
+ * count twice, so the cut is found by bisection over characters, which always ends.
+ */
 export function encodeDraft(draft: DraftValue): string {
-  let d = draft.d;
-  for (;;) {
-    const text = JSON.stringify({ ...draft, d });
-    if (text.length <= 1900 || d.length === 0) return text;
-    d = truncate(d, Math.max(0, d.length - (text.length - 1900) - 10));
+  const encode = (d: string) => JSON.stringify({ ...draft, d });
+  const whole = encode(draft.d);
+  if (whole.length <= DRAFT_VALUE_MAX) return whole;
+  const chars = [...draft.d];
+  let lo = 0; // a prefix length known to fit (the empty description is tried last)
+  let hi = chars.length; // known not to fit
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (encode(chars.slice(0, mid).join('') + '…').length <= DRAFT_VALUE_MAX) lo = mid;
+    else hi = mid;
   }
+  const cut = encode(chars.slice(0, lo).join('') + '…');
+  return cut.length <= DRAFT_VALUE_MAX ? cut : encode('');
 }
 
 function completeButton(actor: Actor, text: string, draft: DraftValue): SlackMessage {
@@ -89,7 +108,7 @@ export async function quickCreate(rt: SlackRuntime, actor: Actor, input: QuickCr
   const channel = input.target.channel;
   if (!categoryId) {
     if (input.triggerId) {
-      await rt.client.views.open({ trigger_id: input.triggerId, view: newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel, source: input.source }, draft: { title, description } }) as never });
+      await openView(rt, actor, input.triggerId, newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel, source: input.source }, draft: { title, description } }));
     } else {
       await replyPrivately(rt, input.target, completeButton(actor, t(actor.locale, 'slack.cmd.no_default_category'), { t: title, d: description, s: input.source }));
     }
@@ -107,16 +126,13 @@ export async function quickCreate(rt: SlackRuntime, actor: Actor, input: QuickCr
   });
   if (result.ok) {
     if (input.confirm && !result.duplicate)
-      await replyPrivately(rt, input.target, textMessage(t(actor.locale, 'slack.cmd.created', { key: result.value.ticket.key, title: result.value.ticket.title })));
+      await replyPrivately(rt, input.target, textMessage(t(actor.locale, 'slack.cmd.created', { key: result.value.ticket.key, title: escapeMrkdwn(result.value.ticket.title) })));
     return;
   }
   if (result.error.code === 'ticket.missing_fields') {
     const fields = String(result.error.params.fields ?? '').split(',').filter((f) => f && f !== 'title');
     if (fields.length && input.triggerId) {
-      await rt.client.views.open({
-        trigger_id: input.triggerId,
-        view: missingFieldsModal({ config: rt.ctx.config, locale: actor.locale, title, fields, metadata: { path: [], channel, source: withFiles(input.source, input.files), categoryId, title, description } }) as never,
-      });
+      await openView(rt, actor, input.triggerId, missingFieldsModal({ config: rt.ctx.config, locale: actor.locale, title, fields, metadata: { path: [], channel, source: withFiles(input.source, input.files), categoryId, title, description } }));
       return;
     }
     await replyPrivately(rt, input.target, completeButton(actor, errorText(rt, actor.locale, result.error), { c: categoryId, t: title, d: description, s: input.source }));

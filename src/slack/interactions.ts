@@ -17,8 +17,9 @@ import { t } from '../chat/i18n';
 import { parseDuration } from '../domain/duration';
 import { PRIORITIES, type Priority } from '../domain/types';
 import { ACTION, BLOCK, MESSAGE_SHORTCUT, VIEW } from './ids';
+import { openView } from './open-view';
 import { attachmentsOf, draftFromText, ticketSource, type DraftValue, type MessageSource } from './intake';
-import { blockAction, inputValue, messageShortcut, splitValue, textOf, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
+import { blockAction, inputValue, messageShortcut, newTicketMetadata, splitValue, textOf, ticketModalMetadata, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
 import {
   answeredNotice,
   escapeMrkdwn,
@@ -54,18 +55,20 @@ function replyTarget(a: BlockAction, respond: Respond): ReplyTarget {
   return { slackUserId: a.user.id, channel, respond: a.response_url ? respond : undefined };
 }
 
-function parseMetadata<T>(raw: string | undefined, fallback: T): T {
+/** Modal metadata: unreadable JSON gives the fallback; a readable one of the wrong shape is refused (ZodError). */
+function parseMetadata<T>(raw: string | undefined, fallback: T, schema?: { parse(value: unknown): unknown }): T {
   if (!raw) return fallback;
+  let value: unknown;
   try {
-    return JSON.parse(raw) as T;
+    value = JSON.parse(raw);
   } catch {
     return fallback;
   }
+  return (schema ? schema.parse(value) : value) as T;
 }
 
-async function openModal(rt: SlackRuntime, triggerId: string | undefined, view: ModalView): Promise<void> {
-  if (!triggerId) return;
-  await rt.client.views.open({ trigger_id: triggerId, view: view as never });
+async function openModal(rt: SlackRuntime, actor: Actor, triggerId: string | undefined, view: ModalView): Promise<void> {
+  await openView(rt, actor, triggerId, view);
 }
 
 /** Buttons on cards, DMs and App Home; the message shortcut; modal submissions. */
@@ -92,7 +95,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
       const { ticketId, extra } = splitValue(a.actions[0]!.value);
       const view = await ticketFor(actor, target, ticketId, action);
       if (!view) return;
-      await openModal(rt, a.trigger_id, build(actor, view, { ticketId: view.ticket.id, channel: target.channel, clock: extra }, extra));
+      await openModal(rt, actor, a.trigger_id, build(actor, view, { ticketId: view.ticket.id, channel: target.channel, clock: extra }, extra));
     }));
   }
 
@@ -173,8 +176,8 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const view = await ticketFor(actor, target, ticketId, choice === 'close' ? 'close' : 'request_info');
     if (!view) return;
     const m: TicketModalMetadata = { ticketId: view.ticket.id, channel: target.channel };
-    if (choice === 'request_info') await openModal(rt, a.trigger_id, replyModal(actor.locale, ref(view), templates(actor), m, VIEW.requestInfo));
-    else if (choice === 'close') await openModal(rt, a.trigger_id, closeModal(actor.locale, ref(view), m));
+    if (choice === 'request_info') await openModal(rt, actor, a.trigger_id, replyModal(actor.locale, ref(view), templates(actor), m, VIEW.requestInfo));
+    else if (choice === 'close') await openModal(rt, actor, a.trigger_id, closeModal(actor.locale, ref(view), m));
   }));
 
   // "Open" on an escalation DM: the full card, with its buttons, for the supervisor alone.
@@ -213,7 +216,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     await ack();
     const a = blockAction.parse(body);
     const actor = await rt.identities.resolve(a.user.id);
-    await openModal(rt, a.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [] } }));
+    await openModal(rt, actor, a.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [] } }));
   }));
 
   // "Complete the ticket" after a quick ticket missed required fields (or had no default category).
@@ -226,7 +229,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const view = leaf?.required.length
       ? missingFieldsModal({ config, locale: actor.locale, title: draft.t, fields: leaf.required, metadata: { path: [], source: draft.s, categoryId: leaf.id, title: draft.t, description: draft.d } })
       : newTicketModal({ config, locale: actor.locale, metadata: { path: [], source: draft.s }, draft: { title: draft.t, description: draft.d } });
-    await openModal(rt, a.trigger_id, view);
+    await openModal(rt, actor, a.trigger_id, view);
   }));
 
   // Cascading categories: choosing a level shows (or replaces) the next one and the leaf's fields.
@@ -236,7 +239,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     if (!a.view) return;
     const action = a.actions[0]!;
     const level = Number(action.action_id.slice(-1));
-    const metadata = parseMetadata<NewTicketMetadata>(a.view.private_metadata, { path: [] });
+    const metadata = parseMetadata<NewTicketMetadata>(a.view.private_metadata, { path: [] }, newTicketMetadata);
     const chosen = action.selected_option?.value;
     if (!chosen) return;
     metadata.path = [...metadata.path.slice(0, level - 1), chosen];
@@ -268,7 +271,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
       files: s.message.files?.slice(0, 5).map((f) => ({ id: f.id, name: f.name ?? f.id, url: f.permalink ?? undefined })),
     };
     const { title, description } = draftFromText(s.message.text);
-    await openModal(rt, s.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [], channel: s.channel.id, source }, draft: { title, description } }));
+    await openModal(rt, actor, s.trigger_id, newTicketModal({ config, locale: actor.locale, metadata: { path: [], channel: s.channel.id, source }, draft: { title, description } }));
   }));
 
   registerSubmissions(app, rt);
@@ -311,7 +314,7 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
     app.view(callbackId, async ({ ack, body }) => {
       const s = viewSubmission.parse(body);
       const actor = await rt.identities.resolve(s.user.id);
-      const m = parseMetadata<TicketModalMetadata>(s.view.private_metadata, { ticketId: '' });
+      const m = parseMetadata<TicketModalMetadata>(s.view.private_metadata, { ticketId: '' }, ticketModalMetadata);
       const result = await run(actor, m, s.view.state.values, `slack:view:${s.view.id}`);
       await (ack as Ack)(result.ok ? undefined : modalError(rt, actor, result.error, s.view.state.values, errorBlock));
     });
@@ -365,7 +368,7 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
     const s = viewSubmission.parse(body);
     const values = s.view.state.values;
     const actor = await rt.identities.resolve(s.user.id);
-    const m = parseMetadata<NewTicketMetadata & { categoryId?: string; title?: string; description?: string }>(s.view.private_metadata, { path: [] });
+    const m = parseMetadata<NewTicketMetadata & { categoryId?: string; title?: string; description?: string }>(s.view.private_metadata, { path: [] }, newTicketMetadata);
     const categoryId = m.categoryId ?? deepestCategory(values);
     const fields: Record<string, string> = {};
     for (const blockId of Object.keys(values)) {

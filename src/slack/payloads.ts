@@ -123,3 +123,29 @@ export function inputValue(values: ViewSubmission['view']['state']['values'], bl
 export function textOf(v: StateValue | undefined): string {
   return (v?.value ?? v?.selected_option?.value ?? v?.selected_user ?? '').trim();
 }
+
+/** What our modals carry in private_metadata (written by us, but it comes back from outside: parse it). */
+const metadataSource = z
+  .object({
+    channel: z.string(),
+    ts: z.string(),
+    threadTs: z.string().optional(),
+    permalink: z.string().optional(),
+    author: z.string().optional(),
+    files: z.array(z.object({ id: z.string(), name: z.string(), url: z.string().optional() })).optional(),
+  })
+  .optional();
+export const newTicketMetadata = z.looseObject({
+  path: z.array(z.string()).default([]),
+  channel: z.string().optional(),
+  source: metadataSource,
+  categoryId: z.string().optional(),
+  title: z.string().optional(),
+  description: z.string().optional(),
+});
+export const ticketModalMetadata = z.looseObject({
+  ticketId: z.string().default(''),
+  channel: z.string().optional(),
+  clock: z.string().optional(),
+});
+

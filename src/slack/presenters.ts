@@ -4,6 +4,7 @@ import { t, type MessageKey } from '../chat/i18n';
 import { actionLabel, priorityLabel, type TicketCardView, type TicketListItem, type TimeView, clockLabel } from '../chat/views';
 import { PRIORITIES, type Locale, type Priority } from '../domain/types';
 import { ACTION, BLOCK, VIEW } from './ids';
+import { escapeMrkdwn, truncate, truncateMrkdwn } from './text';
 
 /**
  * Pure functions from view models to Block Kit. Every text is cut to Slack's limits here, so a
@@ -52,18 +53,10 @@ export const LIMITS = {
   textInput: 3000,
 } as const;
 
-export function truncate(text: string, max: number): string {
-  const chars = [...text];
-  return chars.length <= max ? text : chars.slice(0, max - 1).join('') + '…';
-}
-
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn, truncate } from './text';
 
 const plain = (text: string, max: number = LIMITS.sectionText): PlainText => ({ type: 'plain_text', text: truncate(text, max), emoji: true });
-const mrkdwn = (text: string, max: number = LIMITS.sectionText) => ({ type: 'mrkdwn', text: truncate(text, max) });
+const mrkdwn = (text: string, max: number = LIMITS.sectionText) => ({ type: 'mrkdwn', text: truncateMrkdwn(text, max) });
 
 /** A time shown in each reader's own zone by Slack, with our zone-named text as the fallback. */
 export function slackTime(time: TimeView): string {
@@ -100,6 +93,7 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   blocks.push({ type: 'header', text: plain(`${card.key} · ${card.title}`, LIMITS.headerText) });
   const status = `${PRIORITY_EMOJI[card.priority]} *${escapeMrkdwn(card.priorityLabel)}* · ${escapeMrkdwn(card.stateLabel)}${card.withSince ? ` · ${escapeMrkdwn(card.withSince)}` : ''}`;
   blocks.push({ type: 'section', text: mrkdwn(status) });
+  if (card.ruleNotes.length) blocks.push({ type: 'context', elements: [mrkdwn(card.ruleNotes.map((n) => `:gear: ${escapeMrkdwn(n)}`).join('\n'))] });
   blocks.push({
     type: 'section',
     fields: [
@@ -118,6 +112,7 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   for (let i = 0; i < card.fields.length && i < 30; i += 10) {
     blocks.push({ type: 'section', fields: card.fields.slice(i, i + 10).map((f) => mrkdwn(`*${escapeMrkdwn(f.label)}*\n${escapeMrkdwn(f.value)}`, LIMITS.sectionField)) });
   }
+  if (card.fields.length > 30) blocks.push({ type: 'context', elements: [mrkdwn(`_${t(card.locale, 'ui.card.fields_more', { count: card.fields.length - 30 })}_`)] });
   if (card.clocks.length) {
     const lines = card.clocks.map((c) => {
       const due = c.due ? slackTime(c.due) : '—';
@@ -144,8 +139,9 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
       });
     blocks.push({ type: 'actions', block_id: `card_actions_${card.version}`, elements });
   }
-  const text = t(card.locale, 'slack.fallback.card', { key: card.key, priority: card.priorityLabel, state: card.stateLabel, title: card.title });
-  return { text: truncate(text, LIMITS.messageText), blocks };
+  // The notification text is mrkdwn too: a title like "<!channel> help" must not ping anyone.
+  const text = t(card.locale, 'slack.fallback.card', { key: card.key, priority: escapeMrkdwn(card.priorityLabel), state: escapeMrkdwn(card.stateLabel), title: escapeMrkdwn(card.title) });
+  return { text: truncateMrkdwn(text, LIMITS.messageText), blocks };
 }
 
 /** Buttons a notice (an outbox message) can carry, by the core's action names. */
@@ -184,7 +180,7 @@ export function noticeMessage(text: string, opts: { locale: Locale; ticketId?: s
     }
   }
   if (elements.length) blocks.push({ type: 'actions', block_id: 'notice_actions', elements: elements.slice(0, LIMITS.actionsElements) });
-  return { text: truncate(text, LIMITS.messageText), blocks };
+  return { text: truncateMrkdwn(opts.preformatted ? text : escapeMrkdwn(text), LIMITS.messageText), blocks };
 }
 
 function isNoticeAction(a: string): a is NoticeAction {
@@ -193,7 +189,7 @@ function isNoticeAction(a: string): a is NoticeAction {
 
 /** A notice after its buttons were used: its text (mrkdwn as we sent it) stays, the buttons give way to the answer. */
 export function answeredNotice(mrkdwnText: string, answer: string): SlackMessage {
-  return { text: truncate(mrkdwnText, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(mrkdwnText) }, { type: 'context', elements: [mrkdwn(escapeMrkdwn(answer))] }] };
+  return { text: truncateMrkdwn(mrkdwnText, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(mrkdwnText) }, { type: 'context', elements: [mrkdwn(escapeMrkdwn(answer))] }] };
 }
 
 /**
@@ -219,7 +215,7 @@ export function fileShareBlocks(mrkdwnText: string, tagBlockId: string): Block[]
 
 /** A plain reply (ephemeral or DM) in mrkdwn we wrote ourselves. */
 export function textMessage(markdown: string): SlackMessage {
-  return { text: truncate(markdown, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(markdown) }] };
+  return { text: truncateMrkdwn(markdown, LIMITS.messageText), blocks: [{ type: 'section', text: mrkdwn(markdown) }] };
 }
 
 function listLine(item: TicketListItem, locale: Locale): string {
@@ -288,9 +284,43 @@ function option(text: string, value: string) {
   return { text: plain(text, LIMITS.optionText), value };
 }
 
+/**
+ * private_metadata as JSON of at most 3,000 characters (https://api.slack.com/reference/surfaces/views).
+ * Quotes, backslashes and newlines grow in JSON and emoji count twice, so a long draft could pass
+ * the limit: the description is cut (by bisection, with "…"), then the source's files and link
+ * are dropped — the person still gets the form rather than nothing.
+ */
+export function fitMetadata(privateMetadata: unknown): string {
+  const json = (m: unknown) => JSON.stringify(m ?? {});
+  let meta = (privateMetadata ?? {}) as Record<string, unknown>;
+  if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+  if (typeof meta.description === 'string') {
+    const chars = [...meta.description];
+    let lo = 0;
+    let hi = chars.length;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (json({ ...meta, description: chars.slice(0, mid).join('') + '…' }).length <= LIMITS.privateMetadata) lo = mid;
+      else hi = mid;
+    }
+    meta = { ...meta, description: lo > 0 ? chars.slice(0, lo).join('') + '…' : '' };
+    if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+  }
+  const source = meta.source as Record<string, unknown> | undefined;
+  if (source) {
+    meta = { ...meta, source: { ...source, files: undefined } };
+    if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+    meta = { ...meta, source: { ...source, files: undefined, permalink: undefined } };
+    if (json(meta).length <= LIMITS.privateMetadata) return json(meta);
+  }
+  if (typeof meta.title === 'string') meta = { ...meta, title: truncate(meta.title, 40) };
+  const out = json(meta);
+  if (out.length > LIMITS.privateMetadata) throw new Error(`private_metadata is ${out.length} characters (limit ${LIMITS.privateMetadata})`);
+  return out;
+}
+
 function modal(callbackId: string, locale: Locale, titleKey: MessageKey, blocks: Block[], privateMetadata: unknown, submit = true): ModalView {
-  const meta = JSON.stringify(privateMetadata ?? {});
-  if (meta.length > LIMITS.privateMetadata) throw new Error(`private_metadata of ${callbackId} is ${meta.length} characters (limit ${LIMITS.privateMetadata})`);
+  const meta = fitMetadata(privateMetadata);
   return {
     type: 'modal',
     callback_id: callbackId,
@@ -454,6 +484,8 @@ export function replyModal(locale: Locale, ticket: TicketRef, templates: Array<{
 }
 
 export function handOffModal(locale: Locale, ticket: TicketRef, departments: Array<{ id: string; name: string }>, meta: TicketModalMetadata): ModalView {
+  // A select needs at least one option (Block Kit): with nowhere to go, say so and offer no submit.
+  if (departments.length === 0) return modal(VIEW.handOff, locale, 'slack.modal.handoff.title', [ticketContext(locale, ticket), contextLine(escapeMrkdwn(t(locale, 'ui.handoff.no_target')))], meta, false);
   return modal(VIEW.handOff, locale, 'slack.modal.handoff.title', [
     ticketContext(locale, ticket),
     selectInput(BLOCK.target, t(locale, 'slack.modal.target'), departments.map((d) => ({ text: d.name, value: d.id })), { placeholder: t(locale, 'slack.modal.pick') }),

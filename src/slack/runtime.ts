@@ -10,6 +10,7 @@ import { errorText as chatErrorText } from '../chat/errors';
 import type { Locale } from '../domain/types';
 import type { SlackPorts } from './ports';
 import { textMessage, type SlackMessage } from './presenters';
+import { escapeMrkdwn } from './text';
 
 /** What every Slack listener shares: the core, the Web API client, storage ports, who we are. */
 export interface SlackRuntime {
@@ -103,7 +104,7 @@ export function meta(actor: Actor, eventKey: string | undefined, messageRef?: st
 
 /** A core error in the reader's words: the chat layer's one wording (src/chat/errors.ts). */
 export function errorText(rt: SlackRuntime, locale: Locale, error: { code: string; params: Record<string, string | number> }): string {
-  return chatErrorText(rt.ctx, locale, error);
+  return chatErrorText(rt.ctx, locale, error, undefined, escapeMrkdwn);
 }
 
 export function fieldLabel(ctx: AppContext, locale: Locale, id: string): string {
@@ -125,6 +126,9 @@ export interface ReplyTarget {
   respond?: ((message: { text: string; blocks?: unknown[]; response_type?: 'ephemeral'; replace_original?: boolean }) => Promise<unknown>) | undefined;
 }
 
+/** postEphemeral errors that mean "this person cannot see it there": answer in the DM instead. */
+const EPHEMERAL_UNREACHABLE = new Set(['user_not_in_channel', 'not_in_channel', 'channel_not_found', 'is_archived']);
+
 export async function replyPrivately(rt: SlackRuntime, target: ReplyTarget, message: SlackMessage): Promise<void> {
   try {
     if (target.respond) {
@@ -132,8 +136,17 @@ export async function replyPrivately(rt: SlackRuntime, target: ReplyTarget, mess
       return;
     }
     if (target.channel && !target.channel.startsWith('D')) {
-      await rt.client.chat.postEphemeral({ channel: target.channel, user: target.slackUserId, text: message.text, blocks: message.blocks as never });
-      return;
+      // Ephemeral messages reach only members of a channel the bot can post in
+      // (https://api.slack.com/methods/chat.postEphemeral); otherwise the answer goes to the DM.
+      const shown = await rt.client.chat.postEphemeral({ channel: target.channel, user: target.slackUserId, text: message.text, blocks: message.blocks as never }).then(
+        () => true,
+        (err: unknown) => {
+          const code = slackErrorCode(err);
+          if (code && EPHEMERAL_UNREACHABLE.has(code)) return false;
+          throw err;
+        },
+      );
+      if (shown) return;
     }
     await rt.client.chat.postMessage({ channel: target.slackUserId, text: message.text, blocks: message.blocks as never });
   } catch (err) {

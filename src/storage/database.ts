@@ -18,11 +18,13 @@ import {
   type Transaction,
   type UnknownRow,
 } from 'kysely';
-import pg from 'pg';
+import type pgTypes from 'pg';
 import * as m001 from '../../db/migrations/001_initial';
 import * as m002 from '../../db/migrations/002_report_indexes';
 import * as m003 from '../../db/migrations/003_report_speed';
 import * as m004 from '../../db/migrations/004_legs_covering';
+import * as m005 from '../../db/migrations/005_report_rollup';
+import * as m006 from '../../db/migrations/006_inbound_events';
 import * as m010 from '../../db/migrations/010_knowledge_base';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
@@ -51,8 +53,16 @@ export interface StorageOptions {
   poolSize?: number | undefined;
 }
 
-// int8 (bigint) and numeric come back as strings by default; our values fit in a double.
-pg.types.setTypeParser(20, (v) => Number(v));
+/** The pg driver, loaded when PostgreSQL is first used (SQLite-only processes such as most CLI runs never load it). */
+let pgDriver: typeof pgTypes | undefined;
+function loadPg(): typeof pgTypes {
+  if (!pgDriver) {
+    pgDriver = require('pg') as typeof pgTypes;
+    // int8 (bigint) and numeric come back as strings by default; our values fit in a double.
+    pgDriver.types.setTypeParser(20, (v) => Number(v));
+  }
+  return pgDriver;
+}
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.poolSize);
@@ -129,7 +139,7 @@ function withImmediateTransactions(database: SQLite.Database): SQLite.Database {
 
 async function openPostgres(url: string, schema: string | undefined, poolSize = 10): Promise<Storage> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
-  const pool = new pg.Pool({
+  const pool = new (loadPg().Pool)({
     connectionString: url,
     max: poolSize,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
@@ -155,7 +165,7 @@ function safeUrl(url: string): string {
   }
 }
 
-const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '010_knowledge_base': m010 };
+const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '005_report_rollup': m005, '006_inbound_events': m006, '010_knowledge_base': m010 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
@@ -165,13 +175,24 @@ async function currentPgSchema(db: Db): Promise<string | undefined> {
   return rows[0]?.schema;
 }
 
+function isOtherSchemaVanished(error: unknown, own: string | undefined): boolean {
+  const m = /schema "([^"]+)" does not exist/.exec(error instanceof Error ? error.message : String(error));
+  return m !== null && m[1] !== own;
+}
+
 /** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */
 export async function migrate(db: Db): Promise<string[]> {
   // On PostgreSQL name the schema explicitly: kysely otherwise checks for its bookkeeping tables
   // without a schema and two replicas (or two test schemas) could race creating them.
   const schema = await currentPgSchema(db);
   const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
+  let { error, results } = await migrator.migrateToLatest();
+  // Kysely's PostgreSQL introspection reads every schema's tables; a schema dropped by someone else
+  // meanwhile (another test file, another tenant) fails it with "schema … does not exist" before
+  // any migration ran. Nothing was applied then, so the run is repeated.
+  for (let attempt = 1; attempt <= 3 && error && !results?.length && isOtherSchemaVanished(error, schema); attempt++) {
+    ({ error, results } = await migrator.migrateToLatest());
+  }
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);

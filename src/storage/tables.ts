@@ -168,8 +168,55 @@ export interface OutboxRow {
   sent_at: string | null;
 }
 
+/** A received platform payload, stored before its ack (migration 006). */
+export interface InboundEventRow {
+  id: string;
+  platform: string;
+  kind: string;
+  dedup_key: string;
+  payload: string;
+  /** 'pending' (to be worked; leased while lease_until is in the future), 'done', 'dead'. */
+  status: string;
+  attempts: Generated<number>;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  received_at: string;
+  finished_at: string | null;
+}
+
 export interface SurveyRow { ticket_id: string; user_id: string; score: number; comment: string | null; answered_at: string }
 export interface FeedbackRow { id: string; user_id: string; department_id: string | null; text: string; created_at: string }
+
+/** Report rollup (db/migrations/005_report_rollup.ts). */
+export interface ReportCellRow {
+  day: string;
+  department_id: string;
+  from_department_id: string;
+  category_id: string;
+  priority: string;
+  created: Generated<number | string>;
+  first_responses: Generated<number | string>;
+  resolved: Generated<number | string>;
+  first_contact: Generated<number | string>;
+  closed: Generated<number | string>;
+  closed_survey: Generated<number | string>;
+  surveys: Generated<number | string>;
+  survey_score: Generated<number | string>;
+  survey_satisfied: Generated<number | string>;
+  audit_resolved: Generated<number | string>;
+  audit_reopened: Generated<number | string>;
+  legs: Generated<number | string>;
+  legs_returned: Generated<number | string>;
+  fr_vals: Buffer | null;
+  res_vals: Buffer | null;
+  accept_vals: Buffer | null;
+  duration_vals: Buffer | null;
+  /** JSON object: `on:<clock kind>`, `late:<clock kind>`, `reason:<return reason>` → count. */
+  tallies: string | null;
+}
+export interface ReportContributionRow { ticket_id: string; cells: string }
+export interface ReportRollupMetaRow { id: string; fingerprint: string; built_at: string }
 
 export interface Database {
   key_sequences: KeySequenceRow;
@@ -187,8 +234,12 @@ export interface Database {
   chat_links: ChatLinkRow;
   inbox: InboxRow;
   outbox: OutboxRow;
+  inbound_events: InboundEventRow;
   surveys: SurveyRow;
   feedback: FeedbackRow;
+  report_cells: ReportCellRow;
+  report_contributions: ReportContributionRow;
+  report_rollup_meta: ReportRollupMetaRow;
   kb_articles: KbArticleRow;
   kb_tokens: KbTokenRow;
   kb_audit: KbAuditRow;

@@ -166,6 +166,13 @@ it('runs a ticket from /工单 to survey in zh-CN: form, card, claim, reply, not
   expect(cardText(card(triage))).toContain('已关闭');
 });
 
+it('/ticket policy shows SLA targets in working hours, never in days', async () => {
+  await h.say('ou_req', '/ticket policy');
+  const text = cardText(card(lastInteractive(h.fake.p2pChatOf('ou_req'))));
+  expect(text).toContain('工作小时');
+  expect(text).not.toMatch(/\d+[dh]\b|\d+天/);
+});
+
 describe('in English', () => {
   beforeEach(async () => {
     await h.stop();

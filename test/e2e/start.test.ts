@@ -49,7 +49,7 @@ describe('npm start', () => {
       }
       expect(health).toBeDefined();
       expect(health!.ok).toBe(true);
-      expect(health!.database).toEqual({ ok: true, dialect: 'sqlite' });
+      expect(health!.database).toMatchObject({ ok: true, dialect: 'sqlite', tables: { tickets: 0, inbox: 0 } });
       expect(health!.platforms.slack).toEqual({ on: false, reason: 'SLACK_BOT_TOKEN is not set' });
       expect(health!.platforms.feishu).toEqual({ on: false, reason: 'FEISHU_APP_ID is not set' });
       expect(output).toContain('Slack: off — SLACK_BOT_TOKEN is not set');

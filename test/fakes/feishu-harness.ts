@@ -12,6 +12,7 @@ import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher';
 import type { Storage } from '../../src/storage/database';
 import { openMigratedSqlite } from '../support/storage';
 import { ManualTime, testContext } from '../support/app';
+import { validateCard } from './feishu-card-rules';
 import { startFakeFeishu, type FakeFeishu, type WsAck } from './feishu-server';
 import { storageFeishuPorts } from '../../src/wiring/feishu-ports';
 
@@ -174,6 +175,8 @@ export class FeishuHarness {
       fake.addUser({ open_id: openId, name, email: `${openId}@example.com` });
     fake.chatMembers.set('oc_help', ['ou_a1', 'ou_a2']);
     fake.chatMembers.set('oc_fin', ['ou_f1']);
+    // The bot was added to the department chats (and the reports tests' digest chat); others refuse it.
+    for (const chat of ['oc_help', 'oc_fin', 'oc_mgmt']) fake.botChats.add(chat);
     const web = opts.longConnection ? undefined : express();
     const app = createFeishuApp({
       ctx,
@@ -303,7 +306,17 @@ export class FeishuHarness {
   }
 
   async click(from: string, messageId: string, value: unknown, o: Parameters<FeishuHarness['actionEvent']>[3] = {}): Promise<{ status: number; body: any }> {
-    return this.post(this.actionEvent(from, messageId, value, o));
+    const res = await this.post(this.actionEvent(from, messageId, value, o));
+    // A card returned in the callback answer is checked like a sent one (Feishu shows an error instead of it).
+    const card = res.body?.card?.type === 'raw' ? res.body.card.data : undefined;
+    if (card !== undefined) {
+      const violations = validateCard(card);
+      if (violations.length) {
+        this.fake.refusedCards.push({ path: 'card.action.trigger response', violations });
+        throw new Error(`the card returned to a click breaks card JSON 2.0: ${violations.map((v) => `${v.path}: ${v.rule}`).join('; ')}`);
+      }
+    }
+    return res;
   }
 
   async menu(from: string, key: string): Promise<{ status: number; body: any }> {

@@ -4,6 +4,9 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import express, { type Request, type Response } from 'express';
 import * as protobuf from 'protobufjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { validateCard, type Violation } from './feishu-card-rules';
 
 /**
  * The few parts of the `ws` package (8.x, installed with @larksuiteoapi/node-sdk) the fake uses:
@@ -173,7 +176,18 @@ export class FakeFeishu {
   /** Images uploaded by the app, oldest first. */
   readonly images: FakeImage[] = [];
   readonly chatMembers = new Map<string, string[]>();
+  /** What the scope-list API reports as granted (`ticketbot feishu setup` reads it). */
   readonly grantedScopes = new Set<string>();
+  /**
+   * Scopes the tenant token carries for API calls, checked per API as Feishu does (99991672).
+   * Defaults to every scope in manifests/feishu/scopes.json, so a scope missing there fails the
+   * tests of the feature that needs it.
+   */
+  readonly tokenScopes = new Set<string>(manifestFeishuScopes());
+  /** Group chats the bot is in; p2p chats (oc_p2p_…) always work. A user's message in a group adds the bot (it saw it). */
+  readonly botChats = new Set<string>();
+  /** Cards the fake refused, newest last (for test diagnostics). */
+  readonly refusedCards: Array<{ path: string; violations: Violation[] }> = [];
   readonly appliedScopes: number[] = [];
   readonly appId: string;
   readonly appSecret = 'fake-secret';
@@ -365,6 +379,7 @@ export class FakeFeishu {
 
   /** A message a user sent (the app may reply to it or read it back). */
   addUserMessage(m: { message_id: string; chat_id: string; content: string; msg_type?: string; root_id?: string | undefined; parent_id?: string | undefined }): void {
+    if (!m.chat_id.startsWith('oc_p2p_')) this.botChats.add(m.chat_id);
     this.messages.push({
       message_id: m.message_id,
       chat_id: m.chat_id,
@@ -446,6 +461,7 @@ export class FakeFeishu {
       res.status(400).json({ code: CODE_TOKEN_INVALID, msg: 'Invalid access token for authorization.' });
       return;
     }
+    if (this.missingScope(req.method, path, res)) return;
     if (req.method === 'POST' && path === '/open-apis/im/v1/images') {
       this.uploadImage(req, res).catch((err: unknown) => res.status(500).json({ code: -1, msg: String(err) }));
       return;
@@ -478,6 +494,33 @@ export class FakeFeishu {
     const key = `img_v2_fake_${++this.messageSeq}`;
     this.images.push({ image_key: key, image_type: imageType, data, file_name: (image as File).name || undefined, content_type: image.type || undefined, uploaded_ms: this.nowMs() });
     res.json({ code: 0, msg: 'success', data: { image_key: key } });
+  }
+
+  /**
+   * Answers 400 / 230099 when a card breaks card JSON 2.0 (feishu-card-rules.ts: components,
+   * property names, ranges, enums, 30 KB) — as Feishu validates 2.0 cards strictly; true if it did.
+   */
+  private badCard(path: string, content: string, res: Response): boolean {
+    let card: unknown;
+    try {
+      card = JSON.parse(content);
+    } catch {
+      res.status(400).json({ code: CODE_CARD_BAD_IMAGE, msg: 'card content is not JSON' });
+      return true;
+    }
+    const violations = validateCard(card);
+    if (violations.length === 0) return false;
+    this.refusedCards.push({ path, violations });
+    res.status(400).json({ code: CODE_CARD_INVALID, msg: `Failed to create card content, ext=ErrCode: 200621; ErrMsg: ${violations.map((v) => `${v.path}: ${v.rule}`).join('; ')}` });
+    return true;
+  }
+
+  /** 99991672 unless the token has one of the scopes the API needs (its doc's 权限要求). */
+  private missingScope(method: string, path: string, res: Response): boolean {
+    const needed = API_SCOPES.find((a) => a.method === method && a.path.test(path))?.scopes;
+    if (!needed || needed.some((sc) => this.tokenScopes.has(sc))) return false;
+    res.status(400).json({ code: CODE_SCOPE_MISSING, msg: `Access denied. One of the following scopes is required: [${needed.join(', ')}].` });
+    return true;
   }
 
   /** Answers 400 when a card shows an image this app never uploaded for messages; true if it did. */
@@ -517,6 +560,9 @@ export class FakeFeishu {
       const receiveId = String(body.receive_id ?? '');
       if (!receiveIdType || !receiveId) return void res.status(400).json({ code: 99992402, msg: 'field validation failed' });
       const chatId = receiveIdType === 'chat_id' ? receiveId : this.p2pChatOf(receiveId);
+      // The bot can only post in group chats it is in (230002, "Bot/User can NOT be out of the chat").
+      if (receiveIdType === 'chat_id' && !chatId.startsWith('oc_p2p_') && !this.botChats.has(chatId)) return void res.status(400).json({ code: CODE_BOT_NOT_IN_CHAT, msg: 'Bot/User can NOT be out of the chat.' });
+      if (body.msg_type === 'interactive' && this.badCard(path, String(body.content ?? ''), res)) return;
       if (this.badImages(body, res)) return;
       return void ok(this.store({ chatId, body, rootId: undefined, parentId: undefined, thread: false }));
     }
@@ -524,6 +570,8 @@ export class FakeFeishu {
       const parent = this.message(m[1]!);
       if (!parent) return void res.status(400).json({ code: 230011, msg: 'message not found' });
       const rootId = parent.root_id ?? parent.message_id;
+      if (!parent.chat_id.startsWith('oc_p2p_') && !this.botChats.has(parent.chat_id)) return void res.status(400).json({ code: CODE_BOT_NOT_IN_CHAT, msg: 'Bot/User can NOT be out of the chat.' });
+      if (body.msg_type === 'interactive' && this.badCard(path, String(body.content ?? ''), res)) return;
       if (this.badImages(body, res)) return;
       return void ok(this.store({ chatId: parent.chat_id, body, rootId, parentId: parent.message_id, thread: body.reply_in_thread === true || parent.thread_id !== undefined, threadOf: parent }));
     }
@@ -539,6 +587,7 @@ export class FakeFeishu {
       if (msg.msg_type !== 'interactive') return void res.status(400).json({ code: 230001, msg: 'only cards can be patched' });
       const card = JSON.parse(String(body.content ?? '{}')) as { config?: { update_multi?: boolean } };
       if (card.config?.update_multi !== true) return void res.status(400).json({ code: 230099, msg: 'shared cards need config.update_multi' });
+      if (this.badCard(path, String(body.content ?? ''), res)) return;
       if (this.nowMs() - msg.created_ms > EDIT_WINDOW_MS) return void res.status(400).json({ code: CODE_CARD_EDIT_WINDOW_CLOSED, msg: 'the card can no longer be updated' });
       msg.content = String(body.content);
       msg.patches++;
@@ -607,6 +656,37 @@ export class FakeFeishu {
       body: { content: msg.content },
     };
   }
+}
+
+/** A card Feishu refuses (card JSON 2.0 is validated strictly): "Failed to create card content". */
+export const CODE_CARD_INVALID = 230099;
+/** The bot is not in the chat it posts to. */
+export const CODE_BOT_NOT_IN_CHAT = 230002;
+/** The app lacks a scope the API needs. */
+export const CODE_SCOPE_MISSING = 99991672;
+
+/**
+ * Scopes each API needs, any one of them (each API's page under
+ * https://open.feishu.cn/document/server-docs, "权限要求"). GET contact/v3/users/:id needs a
+ * contact scope (contact:contact.base:readonly or wider): field scopes alone only widen the answer.
+ */
+const API_SCOPES: Array<{ method: string; path: RegExp; scopes: string[] }> = [
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/messages$/, scopes: ['im:message', 'im:message:send_as_bot', 'im:message:send'] },
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/, scopes: ['im:message', 'im:message:send_as_bot', 'im:message:send'] },
+  { method: 'PATCH', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/urgent_app$/, scopes: ['im:message.urgent'] },
+  { method: 'PATCH', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/urgent_sms$/, scopes: ['im:message.urgent:sms'] },
+  { method: 'PATCH', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/urgent_phone$/, scopes: ['im:message.urgent:phone'] },
+  { method: 'PATCH', path: /^\/open-apis\/im\/v1\/messages\/[^/]+$/, scopes: ['im:message', 'im:message:update'] },
+  { method: 'GET', path: /^\/open-apis\/im\/v1\/messages\/[^/]+$/, scopes: ['im:message', 'im:message:readonly', 'im:message.history:readonly'] },
+  { method: 'GET', path: /^\/open-apis\/contact\/v3\/users\/[^/]+$/, scopes: ['contact:contact.base:readonly', 'contact:contact:readonly_as_app', 'contact:contact:readonly', 'contact:contact'] },
+  { method: 'GET', path: /^\/open-apis\/im\/v1\/chats\/[^/]+\/members$/, scopes: ['im:chat:readonly', 'im:chat', 'im:chat.members:read'] },
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/images$/, scopes: ['im:resource'] },
+];
+
+/** Every scope manifests/feishu/scopes.json lists (required and optional). */
+export function manifestFeishuScopes(): string[] {
+  const file = JSON.parse(readFileSync(join(__dirname, '..', '..', 'manifests', 'feishu', 'scopes.json'), 'utf8')) as { scopes: Array<{ name: string }> };
+  return file.scopes.map((x) => x.name);
 }
 
 /** PNG, JPEG, GIF, WEBP, BMP, ICO, TIFF by their magic bytes (HEIC left out). */

@@ -36,7 +36,8 @@ const FEISHU_IDS: Record<Person, string> = {
 };
 
 /** The same company on either platform: only the user references and chat ids differ. */
-export function parityConfig(platform: 'slack' | 'feishu'): Config {
+/** `extra`: more top-level YAML (e.g. `rules:`), given the platform's user reference of a person. */
+export function parityConfig(platform: 'slack' | 'feishu', extra?: (ref: (p: Person) => string) => string): Config {
   const ids = platform === 'slack' ? SLACK_IDS : FEISHU_IDS;
   const ref = (p: Person) => `${platform}:${ids[p]}`;
   const where = (slack: string, feishu: string) => (platform === 'slack' ? `slack: { channel: ${slack} }` : `feishu: { chat_id: ${feishu} }`);
@@ -87,6 +88,7 @@ closing: { confirm_within: 1d, auto_close: true, survey: true }
 intake: { default_category: how-to, default_priority: normal }
 return_reasons:
   - { id: wrong-department, name: { en: Wrong department, zh-CN: 分派错误 } }
+${extra ? extra(ref) : ''}
 `;
   const parsed = parseConfigText(text);
   if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
@@ -121,6 +123,8 @@ export interface ParityDriver {
   openForm(who: Person, key: string, form: 'reply' | 'hand_off' | 'resolve'): Promise<{ opened: boolean; seen: Seen }>;
   /** Whether the ticket's card in a department's channel offers buttons. */
   cardHasButtons(key: string, department: 'it' | 'finance'): boolean;
+  /** The text of the ticket's card in a department's channel. */
+  cardText(key: string, department: 'it' | 'finance'): string;
   /** Sends outbox rows of this platform. */
   deliver(): Promise<void>;
   /** Everything a person received privately so far (DMs, ephemerals, command answers). */
@@ -138,8 +142,8 @@ export class SlackParity implements ParityDriver {
   private seenBy = new Map<Person, string[]>();
   private constructor(readonly h: SlackHarness) {}
 
-  static async start(storage?: Storage): Promise<SlackParity> {
-    const h = await SlackHarness.start({ config: parityConfig('slack'), ...(storage ? { storage } : {}) });
+  static async start(storage?: Storage, extra?: Parameters<typeof parityConfig>[1]): Promise<SlackParity> {
+    const h = await SlackHarness.start({ config: parityConfig('slack', extra), ...(storage ? { storage } : {}) });
     // Everyone is known, as after their first message (set-ups below act through the core).
     for (const p of PEOPLE) await ensureUser(h.ctx, { platform: 'slack', workspace: h.fake.teamId, platformUserId: SLACK_IDS[p] });
     return new SlackParity(h);
@@ -244,6 +248,9 @@ export class SlackParity implements ParityDriver {
     const seen = await this.observe(who, () => this.h.press(SLACK_IDS[who], actionId, value, { channel: card.channel, ts: card.ts, blocks: card.blocks }));
     return { opened: this.h.fake.views.size > views, seen };
   }
+  cardText(key: string, department: 'it' | 'finance'): string {
+    return blockText(this.card(key, department === 'it' ? 'C0IT' : 'C0FIN').blocks ?? []);
+  }
   cardHasButtons(key: string, department: 'it' | 'finance'): boolean {
     const card = this.card(key, department === 'it' ? 'C0IT' : 'C0FIN');
     return JSON.stringify(card.blocks ?? []).includes('"action_id":"tb_');
@@ -268,8 +275,8 @@ export class FeishuParity implements ParityDriver {
   readonly platform = 'feishu' as const;
   private constructor(readonly h: FeishuHarness) {}
 
-  static async start(storage?: Storage): Promise<FeishuParity> {
-    const h = await FeishuHarness.start({ config: parityConfig('feishu'), locale: 'en', ...(storage ? { storage } : {}) });
+  static async start(storage?: Storage, extra?: Parameters<typeof parityConfig>[1]): Promise<FeishuParity> {
+    const h = await FeishuHarness.start({ config: parityConfig('feishu', extra), locale: 'en', ...(storage ? { storage } : {}) });
     h.fake.addUser({ open_id: 'ou_finboss', name: 'Finboss', email: 'ou_finboss@example.com' });
     h.fake.addUser({ open_id: 'ou_admin', name: 'Ada', email: 'ou_admin@example.com' });
     for (const p of PEOPLE) await ensureUser(h.ctx, { platform: 'feishu', workspace: TENANT, platformUserId: FEISHU_IDS[p] });
@@ -353,6 +360,9 @@ export class FeishuParity implements ParityDriver {
     const seen = await this.observe(who, () => this.h.click(FEISHU_IDS[who], card.message_id, value));
     const opened = this.h.fake.messagesIn(p2p).slice(before).some((m) => findControl(this.h.fake.parsed(m), (v) => v.a === 'submit') !== undefined);
     return { opened, seen };
+  }
+  cardText(key: string, department: 'it' | 'finance'): string {
+    return cardText(this.h.fake.parsed(this.card(key, department === 'it' ? 'oc_help' : 'oc_fin')));
   }
   cardHasButtons(key: string, department: 'it' | 'finance'): boolean {
     const card = this.card(key, department === 'it' ? 'oc_help' : 'oc_fin');

@@ -13,7 +13,7 @@ import { createDashboardRouter } from '../../src/web/dashboard/router';
 import { createWebServer } from '../../src/web/server';
 import { ManualTime, testContext } from '../support/app';
 import { openMigratedSqlite } from '../support/storage';
-import { FakeSlack, type EnvelopeType, type FakeView } from './slack-server';
+import { asSlackSends, FakeSlack, type EnvelopeType, type FakeView } from './slack-server';
 import { storageSlackPorts } from '../../src/wiring/slack-ports';
 
 /** A small company on Slack: IT (members from its channel), Finance (explicit), Legal (private channel the bot is not in). */
@@ -269,14 +269,15 @@ export class SlackHarness {
   /** The fields Slack sends for `/ticket <text>` (form-encoded over HTTP, an object in Socket Mode). */
   commandPayload(user: string, text: string, opts: { channel?: string; triggerId?: string } = {}): { payload: Record<string, string>; responseId: string; triggerId: string } {
     const responseId = this.nextId('cmd');
-    const triggerId = opts.triggerId ?? this.nextId('trigger.');
+    const triggerId = opts.triggerId ?? this.fake.issueTriggerId();
     const payload = {
       token: 'legacy',
       team_id: this.fake.teamId,
       channel_id: opts.channel ?? 'C0GEN',
       user_id: user,
       command: '/ticket',
-      text,
+      // Slack escapes &, <, > in command text (mentions and links stay tokens).
+      text: asSlackSends(text),
       response_url: this.fake.responseUrl(responseId),
       trigger_id: triggerId,
       api_app_id: 'A0TEST',
@@ -306,7 +307,7 @@ export class SlackHarness {
         team: { id: this.fake.teamId },
         user: { id: user, team_id: this.fake.teamId },
         api_app_id: 'A0TEST',
-        trigger_id: this.nextId('trigger.'),
+        trigger_id: this.fake.issueTriggerId(),
         container: { type: 'message', message_ts: where.ts, channel_id: where.channel, is_ephemeral: false },
         channel: { id: where.channel },
         message: { ts: where.ts, text: where.text ?? '', blocks: where.blocks ?? [] },
@@ -323,7 +324,7 @@ export class SlackHarness {
       type: 'block_actions',
       team: { id: this.fake.teamId },
       user: { id: user },
-      trigger_id: this.nextId('trigger.'),
+      trigger_id: this.fake.issueTriggerId(),
       container: { type: 'view', view_id: view.id },
       view: { id: view.id, hash: view.hash, callback_id: view.view.callback_id, private_metadata: view.view.private_metadata, blocks: view.view.blocks, state: { values: {} } },
       actions: [{ action_id: actionId, block_id: blockId, action_ts: this.nextId('1700000200.'), type: 'static_select', selected_option: { value: selected } }],
@@ -361,7 +362,7 @@ export class SlackHarness {
         type: 'view_submission',
         team: { id: this.fake.teamId },
         user: { id: user },
-        trigger_id: this.nextId('trigger.'),
+        trigger_id: this.fake.issueTriggerId(),
         view: { id: view.id, hash: view.hash, callback_id: view.view.callback_id, private_metadata: view.view.private_metadata, blocks: view.view.blocks, state: { values } },
       },
       opts,
@@ -389,14 +390,17 @@ export class SlackHarness {
 
   /** A person writes a message (the fake stores it, Slack sends the event). */
   async say(user: string, channel: string, text: string, opts: { threadTs?: string; files?: Array<{ id: string; name: string }>; eventId?: string; retryNum?: number } = {}): Promise<{ ts: string; res: Response }> {
-    const msg = this.fake.addMessage({ channel, text, user, thread_ts: opts.threadTs });
+    // Slack stores and sends message text escaped (&amp; &lt; &gt;), mentions and links as tokens.
+    const escaped = asSlackSends(text);
+    const msg = this.fake.addMessage({ channel, text: escaped, user, thread_ts: opts.threadTs });
+    for (const f of opts.files ?? []) this.fake.addFile(f);
     const res = await this.event(
       {
         type: 'message',
         channel,
         channel_type: channel.startsWith('D') ? 'im' : channel.startsWith('G') ? 'group' : 'channel',
         user,
-        text,
+        text: escaped,
         ts: msg.ts,
         ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}),
         ...(opts.files ? { subtype: 'file_share', files: opts.files.map((f) => ({ ...f, permalink: `https://files.slack.com/${f.id}` })) } : {}),

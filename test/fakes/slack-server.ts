@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe as describeViolations, elementTypes, validateMessage, validateView, type Violation } from './block-kit-rules';
 
 /**
  * The few parts of the `ws` package (8.x, installed with @larksuiteoapi/node-sdk) the fake uses:
@@ -159,9 +163,23 @@ export class FakeSlack {
   readonly messages: FakeMessage[] = [];
   readonly views = new Map<string, FakeView>();
   readonly published = new Map<string, Record<string, any>>();
+  /** Ephemeral messages shown (chat.postEphemeral that Slack accepted). */
+  readonly ephemerals: Array<{ channel: string; user: string; text?: string; blocks?: unknown[] }> = [];
   /** Files by id (see FakeFile); POSTs to upload URLs are recorded in `calls` as UPLOAD_METHOD. */
   readonly files = new Map<string, FakeFile>();
   private failures = new Map<string, FakeFailure[]>();
+  /**
+   * Scopes the bot token has; methods check them as Slack does (`missing_scope` + `needed`).
+   * Defaults to exactly what manifests/slack/manifest.yaml requests, so a scope missing there
+   * fails the tests that need it.
+   */
+  readonly scopes: Set<string> = new Set(manifestBotScopes());
+  /** trigger_ids handed out (issueTriggerId) and when; views.open/push refuse them after triggerTtlMs. */
+  private readonly triggers = new Map<string, { issuedMs: number; used: boolean }>();
+  /** Slack: "trigger_id … expires in 3 seconds" (https://api.slack.com/interactivity/handling#modal_responses). */
+  triggerTtlMs = 3_000;
+  /** Block Kit violations the fake refused, newest last (for test diagnostics). */
+  readonly refused: Array<{ method: string; violations: Violation[] }> = [];
   private server: Server | undefined;
   private port = 0;
   private tsCounter = 0;
@@ -310,6 +328,44 @@ export class FakeSlack {
     this.users.set(user.id, user);
   }
 
+  /** A file a person shared (files.info then knows it), as a completed upload. */
+  addFile(file: { id: string; name: string }): void {
+    this.files.set(file.id, { id: file.id, name: file.name, length: 0, uploadUrl: '', bytes: Buffer.alloc(0), completed: true, shares: [] });
+  }
+
+  /** A trigger_id as Slack puts in commands, shortcuts and block actions; valid for `triggerTtlMs`. */
+  issueTriggerId(): string {
+    const id = `${Date.now()}.${String(this.triggers.size + 1).padStart(6, '0')}.${randomBytes(8).toString('hex')}`;
+    this.triggers.set(id, { issuedMs: Date.now(), used: false });
+    return id;
+  }
+
+  /** views.open / push: a trigger we issued, used once, within its 3 seconds. Unknown ids (hand-made in tests) pass. */
+  private triggerError(triggerId: unknown): string | undefined {
+    if (typeof triggerId !== 'string' || triggerId === '') return 'invalid_arguments';
+    const t = this.triggers.get(triggerId);
+    if (!t) return undefined;
+    if (t.used) return 'exchanged_trigger_id';
+    if (Date.now() - t.issuedMs > this.triggerTtlMs) return 'expired_trigger_id';
+    t.used = true;
+    return undefined;
+  }
+
+  /** A refusal of bad Block Kit the way Slack answers it: an error plus response_metadata.messages. */
+  private refuse(method: string, error: string, violations: Violation[]): Record<string, unknown> {
+    this.refused.push({ method, violations });
+    return { ok: false, error, response_metadata: { messages: describeViolations(violations) } };
+  }
+
+  /** `missing_scope` unless the token has one of the scopes (https://api.slack.com/methods — each method's "Required scopes"). */
+  private scopeError(method: string, args: Record<string, any>): Record<string, unknown> | undefined {
+    const needed = METHOD_SCOPES[method];
+    if (needed && needed.length > 0 && !needed.some((s) => this.scopes.has(s))) return { ok: false, error: 'missing_scope', needed: needed.join(','), provided: [...this.scopes].join(',') };
+    // file_input in a view needs files:read (https://api.slack.com/reference/block-kit/block-elements#file_input).
+    if (method.startsWith('views.') && elementTypes(args.view).has('file_input') && !this.scopes.has('files:read')) return { ok: false, error: 'missing_scope', needed: 'files:read', provided: [...this.scopes].join(',') };
+    return undefined;
+  }
+
   addChannel(channel: FakeChannel): void {
     this.channels.set(channel.id, channel);
   }
@@ -372,8 +428,12 @@ export class FakeSlack {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname.startsWith(UPLOAD_PATH)) return this.receiveUpload(req, res, url.pathname.slice(UPLOAD_PATH.length), body);
     if (url.pathname.startsWith('/respond/')) {
-      this.responses.push({ id: url.pathname.slice('/respond/'.length), body: parseBody(raw, req.headers['content-type']) });
+      const body = parseBody(raw, req.headers['content-type']);
+      // A response_url takes a message like chat.postMessage and refuses bad blocks the same way.
+      const violations = body.delete_original ? [] : validateMessage({ text: body.text, blocks: body.blocks });
       this.notify();
+      if (violations.length) return sendJson(res, 400, this.refuse('response_url', 'invalid_blocks', violations));
+      this.responses.push({ id: url.pathname.slice('/respond/'.length), body });
       return sendJson(res, 200, { ok: true });
     }
     if (!url.pathname.startsWith('/api/')) return sendJson(res, 404, { ok: false, error: 'unknown_method' });
@@ -397,7 +457,7 @@ export class FakeSlack {
       }
       if (token === this.appToken) return sendJson(res, 200, { ok: false, error: 'not_allowed_token_type' });
       if (token !== this.botToken) return sendJson(res, 200, { ok: false, error: token ? 'invalid_auth' : 'not_authed' });
-      const answer = this.answer(method, args);
+      const answer = this.scopeError(method, args) ?? this.blockKitError(method, args) ?? this.answer(method, args);
       if (failure?.kind === 'lost') return sendJson(res, failure.status ?? 504, { ok: false, error: 'gateway_timeout' });
       return sendJson(res, 200, answer);
     } finally {
@@ -438,6 +498,24 @@ export class FakeSlack {
     return [...this.files.values()].filter((f) => f.completed);
   }
 
+  /** Every method that takes blocks or a view checks them (block-kit-rules.ts); Slack refuses the call. */
+  private blockKitError(method: string, args: Record<string, any>): Record<string, unknown> | undefined {
+    if (method === 'chat.postMessage' || method === 'chat.update' || method === 'chat.postEphemeral') {
+      const v = validateMessage({ text: args.text, blocks: args.blocks });
+      if (v.length) return this.refuse(method, v.some((x) => x.path.startsWith('blocks')) ? 'invalid_blocks' : 'no_text', v);
+    }
+    if (method === 'files.completeUploadExternal' && Array.isArray(args.blocks)) {
+      const v = validateMessage({ blocks: args.blocks });
+      if (v.length) return this.refuse(method, 'invalid_blocks', v);
+    }
+    if (method === 'views.open' || method === 'views.push' || method === 'views.update' || method === 'views.publish') {
+      const v = validateView(args.view);
+      if (method === 'views.publish' && (args.view as { type?: string } | undefined)?.type !== 'home') v.push({ path: 'view.type', rule: 'views.publish takes home views', doc: 'https://api.slack.com/methods/views.publish' });
+      if (v.length) return this.refuse(method, 'invalid_arguments', v);
+    }
+    return undefined;
+  }
+
   private takeFailure(method: string): FakeFailure | undefined {
     const list = this.failures.get(method);
     const head = list?.[0];
@@ -465,8 +543,13 @@ export class FakeSlack {
         return { ok: true, channel: msg.channel, ts: msg.ts, text: msg.text };
       }
       case 'chat.postEphemeral': {
+        // https://api.slack.com/methods/chat.postEphemeral: the user must be in the channel, and
+        // the bot must be able to post there; otherwise nothing is shown to anyone.
         const channel = this.channels.get(args.channel);
-        if (!channel && !this.users.has(args.channel)) return { ok: false, error: 'channel_not_found' };
+        if (!channel || (channel.is_private && !channel.members.includes(this.botUserId))) return { ok: false, error: 'channel_not_found' };
+        if (!channel.members.includes(this.botUserId) && !channel.is_im) return { ok: false, error: 'not_in_channel' };
+        if (!channel.members.includes(String(args.user))) return { ok: false, error: 'user_not_in_channel' };
+        this.ephemerals.push({ channel: channel.id, user: String(args.user), text: args.text, blocks: args.blocks });
         return { ok: true, message_ts: this.nextTs() };
       }
       case 'chat.getPermalink': {
@@ -476,7 +559,8 @@ export class FakeSlack {
       }
       case 'views.open':
       case 'views.push': {
-        if (!args.trigger_id) return { ok: false, error: 'invalid_arguments' };
+        const triggerError = this.triggerError(args.trigger_id);
+        if (triggerError) return { ok: false, error: triggerError };
         this.viewCounter += 1;
         const id = `V${String(this.viewCounter).padStart(6, '0')}`;
         const view: FakeView = { id, trigger_id: args.trigger_id, view: args.view, hash: `h${this.viewCounter}` };
@@ -541,14 +625,28 @@ export class FakeSlack {
         return { ok: true, messages: found, has_more: false };
       }
       case 'conversations.replies': {
-        const found = this.messages
-          .filter((m) => m.channel === args.channel && (m.ts === args.ts || m.thread_ts === args.ts))
-          .map((m) => publicMessage(m, args.include_all_metadata === true || args.include_all_metadata === 'true'));
-        return { ok: true, messages: found, has_more: false };
+        // https://api.slack.com/methods/conversations.replies: `ts` may be the parent or any reply;
+        // the answer is the thread from its parent (first), then replies within oldest/latest, cut at `limit`.
+        const channel = this.channels.get(args.channel);
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const asked = this.messages.find((m) => m.channel === args.channel && m.ts === args.ts);
+        if (!asked) return { ok: false, error: 'thread_not_found' };
+        const rootTs = asked.thread_ts ?? asked.ts;
+        const parent = this.messages.find((m) => m.channel === args.channel && m.ts === rootTs);
+        const inclusive = args.inclusive === true || args.inclusive === 'true' || args.inclusive === '1';
+        const oldest = args.oldest !== undefined ? Number(args.oldest) : -Infinity;
+        const latest = args.latest !== undefined ? Number(args.latest) : Infinity;
+        const within = (ts: number) => (inclusive ? ts >= oldest && ts <= latest : ts > oldest && ts < latest);
+        const replies = this.messages.filter((m) => m.channel === args.channel && m.thread_ts === rootTs && m.ts !== rootTs && within(Number(m.ts))).sort((a, b) => Number(a.ts) - Number(b.ts));
+        const limit = args.limit !== undefined ? Number(args.limit) : 1000;
+        const all = [...(parent ? [parent] : []), ...replies];
+        const found = all.slice(0, limit).map((m) => publicMessage(m, args.include_all_metadata === true || args.include_all_metadata === 'true'));
+        return { ok: true, messages: found, has_more: all.length > limit };
       }
       case 'files.info': {
         const file = this.files.get(args.file);
-        if (!file) return { ok: true, file: { id: args.file, name: `${args.file}.png`, permalink: `https://files.slack.com/${args.file}` } };
+        // Unknown files are an error, as in Slack (tests announce people's files with addFile).
+        if (!file) return { ok: false, error: 'file_not_found' };
         if (!file.completed) return { ok: false, error: 'file_not_found' };
         return { ok: true, file: this.fileObject(file) };
       }
@@ -629,7 +727,6 @@ export class FakeSlack {
     if (!channel) return { ok: false, error: 'channel_not_found' };
     if (!channel.members.includes(this.botUserId)) return { ok: false, error: channel.is_private ? 'channel_not_found' : 'not_in_channel' };
     if (!args.text && !args.blocks) return { ok: false, error: 'no_text' };
-    if (Array.isArray(args.blocks) && args.blocks.length > 50) return { ok: false, error: 'invalid_blocks' };
     const message = this.addMessage({ channel: channelId, thread_ts: args.thread_ts, text: args.text, blocks: args.blocks, metadata: args.metadata, bot_id: this.botId, user: this.botUserId });
     return { ok: true, channel: channelId, ts: message.ts, message: publicMessage(message, true) };
   }
@@ -647,6 +744,46 @@ function publicMessage(m: FakeMessage, withMetadata: boolean): Record<string, un
     ...(m.files ? { files: m.files, upload: true, display_as_bot: false } : {}),
     ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
   };
+}
+
+/**
+ * Scopes each method needs, any one of them (each method's page on https://api.slack.com/methods,
+ * "Required scopes"; for conversations.* the one matching the conversation type is enough here).
+ */
+export const METHOD_SCOPES: Record<string, string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
+  'users.info': ['users:read'],
+  'conversations.info': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+  'conversations.members': ['channels:read', 'groups:read', 'im:read', 'mpim:read'],
+  'conversations.open': ['im:write', 'mpim:write'],
+  'conversations.history': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+  'conversations.replies': ['channels:history', 'groups:history', 'im:history', 'mpim:history'],
+  'files.info': ['files:read'],
+  'files.getUploadURLExternal': ['files:write'],
+  'files.completeUploadExternal': ['files:write'],
+  'reactions.get': ['reactions:read'],
+};
+
+/** The bot scopes manifests/slack/manifest.yaml requests. */
+export function manifestBotScopes(): string[] {
+  const manifest = parseYaml(readFileSync(join(__dirname, '..', '..', 'manifests', 'slack', 'manifest.yaml'), 'utf8')) as { oauth_config: { scopes: { bot: string[] } } };
+  return manifest.oauth_config.scopes.bot;
+}
+
+/**
+ * Text as Slack delivers it in events and commands (https://api.slack.com/reference/surfaces/formatting#escaping):
+ * `&`, `<`, `>` escaped, except the `<…>` tokens Slack itself writes for mentions and links.
+ */
+export function asSlackSends(text: string): string {
+  const tokens: string[] = [];
+  const held = text.replace(/<(?:[@#!][^<>\s]*|(?:https?|mailto):[^<>\s]*)(?:\|[^<>]*)?>/g, (tok) => {
+    tokens.push(tok);
+    return `\u0000${tokens.length - 1}\u0000`;
+  });
+  const escaped = held.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escaped.replace(/\u0000(\d+)\u0000/g, (_m, i: string) => tokens[Number(i)]!);
 }
 
 /** Socket Mode connections (URLs from apps.connections.open) live under this path of the fake. */

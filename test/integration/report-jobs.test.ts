@@ -49,8 +49,9 @@ describe.each(storageVariants())('report jobs through the scheduler on $name', (
     expect(rows[0]).toMatchObject({ platform: 'slack', target_kind: 'channel', target_id: 'CLEADS', status: 'pending', ticket_id: null });
     const payload = JSON.parse(rows[0]!.payload) as { messageKey: string; params: { text: string }; image: { fileName: string; pngBase64: string } };
     expect(payload.messageKey).toBe('notice.text');
-    expect(payload.params.text).toContain('Weekly ticket report');
-    expect(payload.image.fileName).toBe('tickets-2026-03-16.png');
+    // Monday morning's digest covers the last full week, Monday to Sunday, not a sliver of today.
+    expect(payload.params.text).toContain('Weekly ticket report · all departments · 2026-03-09 – 2026-03-15');
+    expect(payload.image.fileName).toBe('tickets-2026-03-15.png');
     expect(Buffer.from(payload.image.pngBase64, 'base64').subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(await nextRun(WEEKLY_DIGEST_JOB_ID)).toBe('2026-03-23T01:00:00.000Z');
 

@@ -1,6 +1,7 @@
 import { calendarsFromConfig } from '../../src/domain/calendar';
 import type { MetricsReport } from '../../src/domain/metrics';
-import { loadMetrics, type ReportFilter, type ReportSource } from '../../src/reports/queries';
+import { loadMetrics, loadMetricsFromRows, wholeReportDays, type ReportFilter, type ReportSource } from '../../src/reports/queries';
+import { rebuildRollup } from '../../src/reports/rollup';
 import type { Storage } from '../../src/storage/database';
 import { ANN, insertReportFixture, NOW_MS, PERIOD, reportConfig } from '../fixtures/reports';
 import { storageVariants } from '../support/storage';
@@ -8,7 +9,10 @@ import { storageVariants } from '../support/storage';
 const H = 3_600_000;
 const M = 60_000;
 
-describe.each(storageVariants())('metrics from $name', (variant) => {
+// Every figure twice: from the rows, and from the report rollup (PERIOD is whole report days).
+const modes = storageVariants().flatMap((v) => (['rows', 'rollup'] as const).map((mode) => ({ ...v, mode })));
+
+describe.each(modes)('metrics from $name ($mode)', (variant) => {
   let storage: Storage;
   let src: ReportSource;
   const config = reportConfig();
@@ -17,12 +21,16 @@ describe.each(storageVariants())('metrics from $name', (variant) => {
     storage = await variant.open();
     await insertReportFixture(storage.db);
     src = { db: storage.db, config, calendars: calendarsFromConfig(config.raw) };
+    if (variant.mode === 'rollup') {
+      expect(wholeReportDays(config, PERIOD)).toBeDefined();
+      await storage.db.transaction().execute((tx) => rebuildRollup(src, tx, new Date(NOW_MS).toISOString()));
+    }
   });
   afterAll(async () => {
     await storage.close();
   });
 
-  const load = (extra: Partial<ReportFilter> = {}): Promise<MetricsReport> => loadMetrics(src, { ...PERIOD, ...extra }, NOW_MS);
+  const load = (extra: Partial<ReportFilter> = {}): Promise<MetricsReport> => (variant.mode === 'rollup' ? loadMetrics : loadMetricsFromRows)(src, { ...PERIOD, ...extra }, NOW_MS);
 
   it('measures first response and resolution in business time (weekend, lunch break and reopen included)', async () => {
     const r = await load();

@@ -195,6 +195,34 @@ describe.each(storageVariants())('scheduler ($name)', (variant) => {
       expect((await timer(storage, jobTimerId('count'))).next_action_at).toBe('2026-03-05T08:30:00.000Z');
     });
 
+    it('runs a job\'s read half before the transaction and hands its result to run(); a failed read is retried', async () => {
+      const time = new ManualTime(new Date(T0));
+      const runs: unknown[] = [];
+      let failReads = 1;
+      const job: RecurringJob = {
+        id: 'report',
+        every: 'daily 08:30 UTC',
+        nextRun: (now) => nextDailyRun(now, '08:30', 'UTC'),
+        // On SQLite kysely has one connection: inside the scheduler's transaction this write would wait forever.
+        read: async (now) => {
+          await storage.db.insertInto('feedback').values({ id: `f${now}`, user_id: 'u', department_id: null, text: 'read', created_at: now }).execute();
+          if (failReads-- > 0) throw new Error('report query failed');
+          return `read@${now}`;
+        },
+        run: async (_tx, _now, { read }) => void runs.push(read),
+      };
+      await ensureRecurringJobs(storage.db, [job], T0);
+      const s = scheduler(storage, time, firingHandler(), { jobs: [job], retryBaseMs: 1000 });
+      // A read inside the transaction would wait forever on SQLite; 15 s leaves room for a loaded machine.
+      const tick = () => Promise.race([s.tickOnce(), new Promise<'blocked'>((r) => setTimeout(() => r('blocked'), 15_000))]);
+      time.set('2026-03-03T08:30:00.000Z');
+      expect(await tick()).toMatchObject({ failed: 1 });
+      expect(runs).toEqual([]);
+      time.set('2026-03-03T08:31:00.000Z');
+      expect(await tick()).toMatchObject({ processed: 1 });
+      expect(runs).toEqual(['read@2026-03-03T08:31:00.000Z']);
+    }, 60_000);
+
     it('the daily digest DMs each agent with open assigned tickets once per day', async () => {
       const now = '2026-03-02T00:30:00.000Z'; // 08:30 in Shanghai
       const users = [

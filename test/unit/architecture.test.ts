@@ -37,7 +37,9 @@ describe('architecture boundaries', () => {
   });
 
   it('slack and feishu only translate: they import src/app, src/chat, src/domain, src/config, the logger and their own files', () => {
-    const allowed = (from: string, i: string) => ['app', 'chat', 'domain', 'config', layer(from)].includes(layer(i)) || i === 'logger';
+    // Cross-cutting infrastructure besides the logger: the JSON error answer for HTTP bodies
+    // (src/http-errors.ts), which the Feishu router mounts before any signature check.
+    const allowed = (from: string, i: string) => ['app', 'chat', 'domain', 'config', layer(from)].includes(layer(i)) || i === 'logger' || i === 'http-errors';
     const bad = files
       .filter((f) => ['slack', 'feishu'].includes(layer(f.rel)))
       .flatMap((f) => f.imports.filter((i) => !allowed(f.rel, i)).map((i) => `${f.rel} → ${i}`));

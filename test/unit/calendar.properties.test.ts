@@ -63,6 +63,24 @@ describe('business calendar properties', () => {
     );
   });
 
+  it('working days (wd): monotonic, after the start, on a day with working hours, one working day apart', () => {
+    fc.assert(
+      fc.property(calendarId, instant, fc.integer({ min: 1, max: 40 }), (id, from, n) => {
+        const c = calendars[id]!;
+        const due = c.addWorkingDays(from, n);
+        const next = c.addWorkingDays(from, n + 1);
+        expect(due).toBeGreaterThan(from);
+        expect(next).toBeGreaterThan(due);
+        // the due instant touches working time: inside a working period or at its end
+        expect(c.isWorkingAt(due) || c.isWorkingAt(due - 1)).toBe(true);
+        // a clock started with the wd target as business time is due at the same working moment
+        const target = c.between(from, due);
+        expect(c.between(from, c.add(from, target))).toBe(target);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('agrees with a day-by-day reference built on @date-fns/tz', () => {
     // Interval ends of berlin-office never fall in a DST change, so the reference needs no gap rules.
     const ref = referenceBerlinOffice();

@@ -18,7 +18,7 @@ const cal = (timezone: string, week: Record<string, string[]>, extra: Partial<Ca
 const example = calendarsFromConfig(loadConfigFile(join(__dirname, '../../config/example.yaml')).raw);
 const cnOffice = example.get('cn-office')!;
 
-describe('cn-office (Asia/Shanghai, lunch break, National Day 2026 with make-up days)', () => {
+describe('cn-office (Asia/Shanghai, lunch break, region CN: official 2026 holidays and make-up days)', () => {
   it('is built from the example config together with always', () => {
     expect([...example.keys()].sort()).toEqual(['always', 'cn-office', 'cn-ops-24x7', 'cn-warehouse']);
     expect(cnOffice.timezone).toBe('Asia/Shanghai');
@@ -37,20 +37,22 @@ describe('cn-office (Asia/Shanghai, lunch break, National Day 2026 with make-up 
     const from = at('2026-09-30T17:00:00+08:00');
     expect(iso(cnOffice.add(from, 2 * H))).toBe('2026-10-08T02:00:00.000Z');
     const lines = cnOffice.explainAdd(from, 2 * H);
-    expect(lines).toContain('2026-10-01..07 holiday skipped');
+    expect(lines).toContain('2026-10-01..07 holiday skipped (国庆节)');
     expect(lines).toContain('2026-09-30 17:00–18:00 Asia/Shanghai: 1h');
     expect(lines).toContain('2026-10-08 09:00–10:00 Asia/Shanghai: 1h');
     expect(lines[lines.length - 1]).toBe('due 2026-10-08 10:00 Asia/Shanghai = 2026-10-08T02:00:00.000Z');
   });
 
-  it('works the make-up Sunday 2026-09-27 and Saturday 2026-10-10 with Monday hours', () => {
-    expect(iso(cnOffice.add(at('2026-09-25T17:00:00+08:00'), 2 * H))).toBe('2026-09-27T02:00:00.000Z');
+  it('works the make-up Sunday 2026-09-20 and Saturday 2026-10-10 with Monday hours; 09-27 is Mid-Autumn', () => {
+    expect(iso(cnOffice.add(at('2026-09-18T17:00:00+08:00'), 2 * H))).toBe('2026-09-20T02:00:00.000Z');
+    // Thu 09-24 17:00 + 2h: 1h, Mid-Autumn 09-25..27 (Fri–Sun), Mon 09-28 09:00–10:00
+    expect(iso(cnOffice.add(at('2026-09-24T17:00:00+08:00'), 2 * H))).toBe('2026-09-28T02:00:00.000Z');
     expect(iso(cnOffice.add(at('2026-10-09T17:00:00+08:00'), 90 * M))).toBe('2026-10-10T01:30:00.000Z');
     expect(cnOffice.isWorkingAt(at('2026-10-10T10:00:00+08:00'))).toBe(true);
     expect(cnOffice.isWorkingAt(at('2026-10-10T12:30:00+08:00'))).toBe(false);
     expect(cnOffice.isWorkingAt(at('2026-10-03T10:00:00+08:00'))).toBe(false);
     expect(cnOffice.isWorkingAt(at('2026-10-11T10:00:00+08:00'))).toBe(false);
-    expect(cnOffice.explainNotes(at('2026-10-09T17:00:00+08:00'), 90 * M)).toContain('2026-10-10 make-up workday');
+    expect(cnOffice.explainNotes(at('2026-10-09T17:00:00+08:00'), 90 * M)).toContain('2026-10-10 make-up workday (国庆节)');
   });
 
   it('counts the week of 2026-09-30..10-10 as four working days', () => {
@@ -62,10 +64,10 @@ describe('cn-office (Asia/Shanghai, lunch break, National Day 2026 with make-up 
     expect(cnOffice.explainNotes(at('2026-10-08T09:00:00+08:00'), 4 * H)).toEqual(['lunch 12:00–13:30 excluded']);
   });
 
-  it('crosses the year end into the 2026 new-year holiday and the weekend', () => {
-    // 2025-12-31 17:00 + 2h: 1h on Wed, 2026-01-01..03 holiday, Sun closed, Mon 09:00–10:00
-    expect(iso(cnOffice.add(at('2025-12-31T17:00:00+08:00'), 2 * H))).toBe('2026-01-05T02:00:00.000Z');
-    expect(cnOffice.between(at('2025-12-31T17:00:00+08:00'), at('2026-01-05T10:00:00+08:00'))).toBe(2 * H);
+  it('crosses the year end into the 2026 new-year holiday and its make-up Sunday', () => {
+    // 2025-12-31 17:00 + 2h: 1h on Wed, 2026-01-01..03 元旦, Sun 01-04 make-up workday 09:00–10:00
+    expect(iso(cnOffice.add(at('2025-12-31T17:00:00+08:00'), 2 * H))).toBe('2026-01-04T02:00:00.000Z');
+    expect(cnOffice.between(at('2025-12-31T17:00:00+08:00'), at('2026-01-05T10:00:00+08:00'))).toBe(2 * H + 7.5 * H);
   });
 });
 

@@ -54,6 +54,9 @@ function limited<T>(tasks: (() => Promise<T>)[]): Promise<T>[] {
 const runs: Record<string, Promise<Run>> = {};
 const cases: Record<string, string[]> = {
   due: ['sla', 'due', '--config', EXAMPLE, '--calendar', 'cn-office', '--from', '2026-09-30T17:00:00+08:00', '--add', '2h', '--explain'],
+  dueSpring: ['sla', 'due', '--config', EXAMPLE, '--calendar', 'cn-office', '--from', '2026-02-13T17:00', '--add', '10h', '--explain'],
+  dueWorkingDays: ['sla', 'due', '--config', EXAMPLE, '--calendar', 'cn-office', '--from', '2026-02-12T20:00', '--add', '3wd', '--explain'],
+  configCheck: ['config', 'check', EXAMPLE],
   between: ['sla', 'between', '--config', EXAMPLE, '--calendar', 'cn-office', '--from', '2026-09-30T00:00', '--to', '2026-10-11T00:00'],
   unknownCalendar: ['sla', 'due', '--config', EXAMPLE, '--calendar', 'mars', '--from', '2026-10-08T09:00:00Z', '--add', '2h'],
   badDuration: ['sla', 'due', '--config', EXAMPLE, '--calendar', 'cn-office', '--from', '2026-10-08T09:00:00Z', '--add', 'two hours'],
@@ -79,8 +82,33 @@ describe('ticketbot sla', () => {
     expect(r.code).toBe(0);
     const [first, ...rest] = r.stdout.trim().split('\n');
     expect(first).toBe('2026-10-08T02:00:00.000Z');
-    expect(rest.map((l) => l.trim())).toContain('2026-10-01..07 holiday skipped');
+    expect(rest.map((l) => l.trim())).toContain('2026-10-01..07 holiday skipped (国庆节)');
     expect(r.stderr).toBe('');
+  });
+
+  it('due --explain names the official make-up day used and the holiday skipped (region CN)', async () => {
+    const r = await run('dueSpring');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim());
+    expect(lines[0]).toBe('2026-02-24T02:30:00.000Z');
+    expect(lines).toContain('2026-02-14 make-up workday (春节)');
+    expect(lines).toContain('2026-02-15..23 holiday skipped (春节)');
+  });
+
+  it('due --add 3wd counts working days from the next working period, across Spring Festival', async () => {
+    const r = await run('dueWorkingDays');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => l.trim());
+    expect(lines[0]).toBe('2026-02-25T01:00:00.000Z');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'starts outside working hours: counts from 2026-02-13 09:00',
+        '2026-02-14 make-up workday (春节): working day 1',
+        '2026-02-15..23 holiday skipped (春节)',
+        '2026-02-24 working day 2',
+        '2026-02-25 working day 3',
+      ]),
+    );
   });
 
   it('between prints business milliseconds; zone-less times are local to the calendar', async () => {
@@ -105,6 +133,18 @@ describe('ticketbot sla', () => {
     const r = await run('brokenConfig');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('departments[4].calendar: unknown calendar "nowhere"');
+  });
+});
+
+describe('ticketbot config check', () => {
+  it('passes the example and warns about years its region has no official data for', async () => {
+    const r = await run('configCheck');
+    expect(r.code).toBe(0);
+    const published = require('chinese-days/dist/chinese-days.json') as { holidays: Record<string, string> };
+    const next = new Date().getUTCFullYear() + 1;
+    const hasNext = Object.keys(published.holidays).some((d) => d.startsWith(String(next)));
+    if (!hasNext) expect(r.stdout).toContain(`warning: calendars.cn-office: region CN has no official holidays for ${next}`);
+    expect(r.stdout).toMatch(/config\/example\.yaml: ok \(5 departments/);
   });
 });
 

@@ -48,7 +48,7 @@ describe('startClock', () => {
   it('mentions skipped holidays in the log', () => {
     const c = frt(local('2026-09-30T17:00:00'), 2 * H);
     expect(c.dueAt).toBe('2026-10-08T02:00:00.000Z');
-    expect(c.log[1]).toBe('due 2026-10-08T02:00:00.000Z: 2h business in cn-office; 2026-10-01..07 holiday skipped');
+    expect(c.log[1]).toBe('due 2026-10-08T02:00:00.000Z: 2h business in cn-office; 2026-10-01..07 holiday skipped (国庆节)');
   });
 });
 

@@ -39,7 +39,7 @@ describe('config', () => {
     expect(found).toEqual(
       expect.arrayContaining([
         'calendars.cn-office.timezone: unknown IANA time zone',
-        'sla[0].first_response: not a duration (use e.g. 30s, 15m, 4h, 1d)',
+        'sla[0].first_response: not a duration (use e.g. 15m, 4h, 1d = 24 working hours, or 3wd = 3 working days)',
         'escalation[0].at: expected string, got number',
       ]),
     );

@@ -64,6 +64,8 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards in %s', (locale) => {
   it('action forms', () => {
     const base = { config, locale, formId: 'f2', ticket: { id: 'tk1', key: 'HD-1042', title: '收不到验证码', departmentId: 'finance' }, runningClocks: ['resolution'] };
     for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey'] as const) expect(actionFormCard(actionForm(kind, base))).toMatchSnapshot(kind);
+    // Assign offers the department's members (ours, Slack people included), not a chat's members.
+    expect(actionFormCard(actionForm('assign', { ...base, assignees: [{ value: 'feishu:ou_f1', label: '王五' }, { value: 'slack:UIT1', label: 'Ivan' }] }))).toMatchSnapshot('assign with members');
   });
 
   it('notifications and lists', () => {

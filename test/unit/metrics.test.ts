@@ -10,6 +10,22 @@ describe('summarizeDurations', () => {
     expect(summarizeDurations([10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110])).toEqual({ count: 11, meanMs: 60, medianMs: 60, p90Ms: 100 });
     expect(summarizeDurations([])).toEqual({ count: 0, meanMs: null, medianMs: null, p90Ms: null });
   });
+
+  it('selects the same median and p90 as sorting does (many ties, any order, any length)', () => {
+    const bySorting = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const n = sorted.length;
+      const mid = n >> 1;
+      const sum = sorted.reduce((a, b) => a + b, 0);
+      return { count: n, meanMs: sum / n, medianMs: n % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2, p90Ms: sorted[Math.min(n - 1, Math.max(0, Math.ceil(0.9 * n) - 1))]! };
+    };
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 400_000_000 })), { minLength: 1, maxLength: 300 }), (values) => {
+        expect(summarizeDurations(values)).toEqual(bySorting(values));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe('CachedBusinessTime', () => {

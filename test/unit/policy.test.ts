@@ -7,6 +7,7 @@ import { effectiveRouting, legLimits, resolvePolicy } from '../../src/domain/pol
 
 const H = 3_600_000;
 const M = 60_000;
+const biz = (ms: number) => ({ kind: 'business', ms });
 const exampleRaw = () => parse(readFileSync(join(__dirname, '../../config/example.yaml'), 'utf8')) as Record<string, unknown>;
 const configWith = (change: (raw: Record<string, unknown>) => void): Config => {
   const raw = exampleRaw();
@@ -18,7 +19,7 @@ const example = configWith(() => {});
 describe('resolvePolicy with the example config', () => {
   it('urgent tickets use wall-clock time', () => {
     const p = resolvePolicy(example, { priority: 'urgent', categoryId: 'crash', departmentId: 'eng' });
-    expect(p).toMatchObject({ id: 'urgent', calendarId: 'always', firstResponseMs: 15 * M, nextResponseMs: 30 * M, resolutionMs: 4 * H, pauseWhenWaiting: true });
+    expect(p).toMatchObject({ id: 'urgent', calendarId: 'always', firstResponse: biz(15 * M), nextResponse: biz(30 * M), resolution: biz(4 * H), pauseWhenWaiting: true });
     expect(p.ladder.map((l) => l.at)).toEqual([
       { kind: 'percent', value: 75 },
       { kind: 'percent', value: 100 },
@@ -27,10 +28,10 @@ describe('resolvePolicy with the example config', () => {
   });
 
   it("other policies default to the department's calendar", () => {
-    expect(resolvePolicy(example, { priority: 'high', categoryId: 'not-received', departmentId: 'warehouse' })).toMatchObject({ id: 'high', calendarId: 'cn-warehouse', firstResponseMs: H });
+    expect(resolvePolicy(example, { priority: 'high', categoryId: 'not-received', departmentId: 'warehouse' })).toMatchObject({ id: 'high', calendarId: 'cn-warehouse', firstResponse: biz(H) });
     const low = resolvePolicy(example, { priority: 'low', categoryId: 'how-to', departmentId: 'cs' });
-    expect(low).toMatchObject({ id: 'low', calendarId: 'cn-office', firstResponseMs: 24 * H, resolutionMs: 5 * 24 * H });
-    expect(low.nextResponseMs).toBeUndefined();
+    expect(low).toMatchObject({ id: 'low', calendarId: 'cn-office', firstResponse: biz(24 * H), resolution: biz(5 * 24 * H) });
+    expect(low.nextResponse).toBeUndefined();
   });
 
   it('throws for an unknown department', () => {
@@ -59,14 +60,14 @@ describe('resolvePolicy matching', () => {
 
   it('a category matches the leaf or any ancestor', () => {
     const p = resolvePolicy(config, { priority: 'low', categoryId: 'slow-response', departmentId: 'cs' });
-    expect(p).toMatchObject({ id: 'complaints', firstResponseMs: 30 * M, pauseWhenWaiting: false });
+    expect(p).toMatchObject({ id: 'complaints', firstResponse: biz(30 * M), pauseWhenWaiting: false });
     expect(p.ladder).toEqual([{ index: 0, at: { kind: 'offset', ms: -10 * M }, notify: [{ kind: 'supervisors' }], urgent: false, urgentVia: [] }]);
-    expect(resolvePolicy(config, { priority: 'low', categoryId: 'wrong-password', departmentId: 'finance' })).toMatchObject({ id: 'finance-login', calendarId: 'cn-ops-24x7', resolutionMs: 48 * H });
+    expect(resolvePolicy(config, { priority: 'low', categoryId: 'wrong-password', departmentId: 'finance' })).toMatchObject({ id: 'finance-login', calendarId: 'cn-ops-24x7', resolution: biz(48 * H) });
     expect(resolvePolicy(config, { priority: 'low', categoryId: 'wrong-password', departmentId: 'eng' }).id).toBeNull();
   });
 
   it('a policy without an id is named by its position', () => {
-    expect(resolvePolicy(config, { priority: 'low', categoryId: 'how-to', departmentId: 'cs', requester: { country: 'JP' } })).toMatchObject({ id: 'sla[3]', firstResponseMs: 2 * H });
+    expect(resolvePolicy(config, { priority: 'low', categoryId: 'how-to', departmentId: 'cs', requester: { country: 'JP' } })).toMatchObject({ id: 'sla[3]', firstResponse: biz(2 * H) });
   });
 
   it('a missing requester attribute does not match', () => {
@@ -81,15 +82,15 @@ describe('resolvePolicy matching', () => {
   it('no match means no targets, in the department calendar, with the default ladder', () => {
     const p = resolvePolicy(config, { priority: 'urgent', categoryId: 'crash', departmentId: 'eng' });
     expect(p).toMatchObject({ id: null, calendarId: 'cn-office', pauseWhenWaiting: true });
-    expect(p.firstResponseMs ?? p.nextResponseMs ?? p.resolutionMs).toBeUndefined();
+    expect(p.firstResponse ?? p.nextResponse ?? p.resolution).toBeUndefined();
     expect(p.ladder).toHaveLength(3);
   });
 });
 
 describe('legLimits and effectiveRouting', () => {
   it("gives a department's handoff limits in its calendar", () => {
-    expect(legLimits(example, 'cs')).toEqual({ acceptMs: 30 * M, resolveMs: 4 * H, calendarId: 'cn-office' });
-    expect(legLimits(example, 'ops')).toEqual({ acceptMs: 15 * M, resolveMs: 4 * H, calendarId: 'cn-ops-24x7' });
+    expect(legLimits(example, 'cs')).toEqual({ accept: biz(30 * M), resolve: biz(4 * H), calendarId: 'cn-office' });
+    expect(legLimits(example, 'ops')).toEqual({ accept: biz(15 * M), resolve: biz(4 * H), calendarId: 'cn-ops-24x7' });
     const noHandoff = configWith((raw) => {
       delete (raw.departments as Record<string, unknown>[])[0]!.handoff;
     });

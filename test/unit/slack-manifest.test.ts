@@ -53,6 +53,11 @@ const EXTRA_SCOPES: Record<string, string> = {
   'metadata.message:read': 'reading our outbox tags back from conversations.history',
 };
 
+/** Scopes a Block Kit element needs wherever it is shown (https://api.slack.com/reference/block-kit/block-elements#file_input). */
+const ELEMENT_SCOPES: Record<string, string[]> = {
+  file_input: ['files:read'],
+};
+
 describe('Slack manifest', () => {
   it('declares the command and the message shortcut the code registers', () => {
     expect(source).toContain('app.command(SLASH_COMMAND');
@@ -98,6 +103,7 @@ describe('Slack manifest', () => {
       for (const s of scopes ?? []) needed.add(s);
     }
     for (const event of manifest.settings.event_subscriptions.bot_events) for (const s of EVENT_SCOPES[event] ?? ['unknown event']) needed.add(s);
+    for (const [element, scopes] of Object.entries(ELEMENT_SCOPES)) if (source.includes(`type: '${element}'`)) for (const s of scopes) needed.add(s);
     for (const s of needed) expect([s, granted.has(s)]).toEqual([s, true]);
     for (const s of granted) expect([s, needed.has(s)]).toEqual([s, true]);
   });

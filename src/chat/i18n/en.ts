@@ -255,10 +255,27 @@ export const en = {
   // Shared by both platforms: reports and the dashboard.
   'notice.text': '{text}',
   'report.weekly_digest_alt': 'Tickets created and resolved per day',
-  'dashboard.link': 'Your dashboard link (valid for 15 minutes, only for you): {url}',
+  'dashboard.link': 'Your dashboard sign-in link (valid for 15 minutes, only for you; once opened you stay signed in for 8 hours): {url}',
   'dashboard.sent': 'I sent you the dashboard link in a direct message.',
   'dashboard.denied': 'The dashboard is for supervisors and admins. Ask an admin if you need access.',
   'dashboard.off': 'The dashboard is off: the admin must set TICKETBOT_PUBLIC_URL and TICKETBOT_SECRET.',
+  // Durations shown to people (src/chat/durations.ts): business time in working hours, never "3d".
+  'duration.working_days.one': '1 working day',
+  'duration.working_days': '{n} working days',
+  'duration.working_hours.one': '1 working hour',
+  'duration.working_hours': '{n} working hours',
+  'duration.working_minutes': '{n} working minutes',
+  'duration.hours.one': '1 hour',
+  'duration.hours': '{n} hours',
+  'duration.minutes': '{n} minutes',
+  'duration.seconds': '{n} seconds',
+  'duration.region': 'official holidays and make-up workdays of {region} ({source})',
+
+  // Platform conformance (issue 19): what a person sees when a platform limit would refuse a view.
+  'ui.handoff.no_target': 'There is no other department to hand this ticket to.',
+  'ui.form.expired': 'The form could not open in time (Slack waits only 3 seconds). Please click again.',
+  'ui.card.fields_more': '…and {count} more fields (see /ticket show)',
+  'ui.assign.no_members': 'This department has no members the bot knows of yet. Ask an admin to check its members.',
 
   // issue 14: one chat layer (src/chat/commands.ts, src/chat/dispatcher.ts) and the read matrix (src/app/access.ts).
   'error.ticket.not_visible': 'There is no ticket {key} that you can see. Check the number, e.g. IT-1042.',
@@ -288,6 +305,14 @@ export const en = {
   'chat.which_ticket.new': 'New ticket',
   'chat.which_ticket.added': 'Added to {key}.',
   'chat.choice.expired': 'That question was already answered.',
+  // issue 15: malformed inbound payloads
+  'error.malformed_request': 'I could not read this request (a field had an unexpected shape). Please try again from the latest message or form.',
+  // issue 17: automation rules on the card
+  'ui.rule.note': '{field} set by rule {rule}',
+  'ui.rule.field.priority': 'priority',
+  'ui.rule.field.assign': 'assignee',
+  'ui.rule.field.department': 'department',
+  'ui.rule.field.sensitive': 'sensitivity',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -256,10 +256,27 @@ export const zhCN: Record<MessageKey, string> = {
 
   'notice.text': '{text}',
   'report.weekly_digest_alt': '每日新建和解决的工单数',
-  'dashboard.link': '你的看板链接(15 分钟内有效,仅限本人使用):{url}',
+  'dashboard.link': '你的看板登录链接(15 分钟内有效,仅限本人使用;打开后 8 小时内保持登录):{url}',
   'dashboard.sent': '看板链接已通过私信发给你。',
   'dashboard.denied': '看板仅对主管和管理员开放。如需访问,请联系管理员。',
   'dashboard.off': '看板未启用:管理员需要设置 TICKETBOT_PUBLIC_URL 和 TICKETBOT_SECRET。',
+  // 给人看的时长(src/chat/durations.ts):工作时间以“工作小时”表示,不写“3天”。
+  'duration.working_days.one': '1 个工作日',
+  'duration.working_days': '{n} 个工作日',
+  'duration.working_hours.one': '1 工作小时',
+  'duration.working_hours': '{n} 工作小时',
+  'duration.working_minutes': '{n} 工作分钟',
+  'duration.hours.one': '1 小时',
+  'duration.hours': '{n} 小时',
+  'duration.minutes': '{n} 分钟',
+  'duration.seconds': '{n} 秒',
+  'duration.region': '{region} 法定节假日与调休({source})',
+
+  // Platform conformance (issue 19)
+  'ui.handoff.no_target': '没有其他部门可以转交此工单。',
+  'ui.form.expired': '表单未能及时打开(Slack 只等待 3 秒),请再点一次。',
+  'ui.card.fields_more': '……另有 {count} 个字段(见 /ticket show)',
+  'ui.assign.no_members': '机器人还不知道该部门有哪些成员,请联系管理员检查部门成员。',
 
   // issue 14: one chat layer (src/chat/commands.ts, src/chat/dispatcher.ts) and the read matrix (src/app/access.ts).
   'error.ticket.not_visible': '没有你可以查看的工单 {key}。请检查编号,例如 IT-1042。',
@@ -289,4 +306,12 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.which_ticket.new': '新工单',
   'chat.which_ticket.added': '已补充到 {key}。',
   'chat.choice.expired': '这个问题已经回答过了。',
+  // issue 15: malformed inbound payloads
+  'error.malformed_request': '无法读取这个请求(某个字段的格式不对)。请在最新的消息或表单中重试。',
+  // issue 17: automation rules on the card
+  'ui.rule.note': '{field}由规则 {rule} 设定',
+  'ui.rule.field.priority': '优先级',
+  'ui.rule.field.assign': '处理人',
+  'ui.rule.field.department': '部门',
+  'ui.rule.field.sensitive': '敏感标记',
 };

@@ -1,4 +1,5 @@
 import type { DbOrTx } from '../database';
+import { markRollupDirty } from './dirty';
 import type { ClockRow, TimerRow } from '../tables';
 
 export async function listClocks(db: DbOrTx, ticketId: string): Promise<ClockRow[]> {
@@ -11,6 +12,7 @@ export async function findClock(db: DbOrTx, id: string): Promise<ClockRow | unde
 
 export async function upsertClock(db: DbOrTx, row: ClockRow): Promise<void> {
   const { id, ...rest } = row;
+  markRollupDirty(db, row.ticket_id);
   await db
     .insertInto('clocks')
     .values(row)

@@ -1,7 +1,9 @@
 import type { DbOrTx } from '../database';
+import { markRollupDirty } from './dirty';
 import type { AuditEventRow, MessageRow, OutboxRow } from '../tables';
 
 export async function insertAudit(db: DbOrTx, row: AuditEventRow): Promise<void> {
+  if (row.ticket_id) markRollupDirty(db, row.ticket_id);
   await db.insertInto('audit_events').values(row).execute();
 }
 

@@ -1,4 +1,5 @@
 import type { DbOrTx } from '../database';
+import { markRollupDirty } from './dirty';
 import type { LegRow, TicketFieldRow, TicketRow } from '../tables';
 
 /** Thrown when a conditional update finds the row changed; the use case runner retries. */
@@ -17,6 +18,7 @@ export async function findTicket(db: DbOrTx, keyOrId: string): Promise<TicketRow
 }
 
 export async function insertTicket(db: DbOrTx, row: TicketRow): Promise<void> {
+  markRollupDirty(db, row.id);
   await db.insertInto('tickets').values(row).execute();
 }
 
@@ -32,6 +34,7 @@ export async function updateTicket(db: DbOrTx, before: TicketRow, changes: Parti
     .where('version', '=', before.version)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new VersionConflict(before.id);
+  markRollupDirty(db, before.id);
   return { ...before, ...changes, version: before.version + 1 };
 }
 
@@ -61,6 +64,7 @@ export async function listFields(db: DbOrTx, ticketId: string): Promise<TicketFi
 }
 
 export async function insertLeg(db: DbOrTx, row: LegRow): Promise<void> {
+  markRollupDirty(db, row.ticket_id);
   await db.insertInto('legs').values(row).execute();
 }
 
@@ -76,6 +80,7 @@ export async function findLeg(db: DbOrTx, legId: string): Promise<LegRow | undef
 export async function updateLeg(db: DbOrTx, leg: LegRow, changes: Partial<Omit<LegRow, 'id'>>): Promise<LegRow> {
   const result = await db.updateTable('legs').set(changes).where('id', '=', leg.id).where('state', '=', leg.state).executeTakeFirst();
   if (Number(result.numUpdatedRows) !== 1) throw new VersionConflict(leg.ticket_id);
+  markRollupDirty(db, leg.ticket_id);
   return { ...leg, ...changes };
 }
 

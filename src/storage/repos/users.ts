@@ -1,5 +1,6 @@
+import type { Kysely } from 'kysely';
 import type { DbOrTx } from '../database';
-import type { UserRow } from '../tables';
+import type { Database, UserRow } from '../tables';
 
 /**
  * Our id of a platform user: `slack:U0123`, `feishu:ou_abc`. Slack user ids and Feishu open_ids
@@ -57,12 +58,25 @@ export async function isDepartmentMember(db: DbOrTx, departmentId: string, userI
   return row !== undefined;
 }
 
+/**
+ * Sets the members of a department that come from `source` (its channel or chat) to `userIds`, in
+ * one transaction and as a difference: those who left are removed, newcomers added, the rest never
+ * leave the table. A permission check or routing decision running meanwhile (or another replica
+ * syncing the same department) sees the old team or the new one, never an empty one.
+ */
 export async function replaceDepartmentMembers(db: DbOrTx, departmentId: string, userIds: string[], source: string, now: string): Promise<void> {
-  await db.deleteFrom('department_members').where('department_id', '=', departmentId).where('source', '=', source).execute();
-  if (userIds.length)
-    await db
-      .insertInto('department_members')
-      .values(userIds.map((user_id) => ({ department_id: departmentId, user_id, source, updated_at: now })))
-      .onConflict((oc) => oc.columns(['department_id', 'user_id']).doNothing())
-      .execute();
+  const run = async (tx: DbOrTx) => {
+    const wanted = [...new Set(userIds)];
+    let gone = tx.deleteFrom('department_members').where('department_id', '=', departmentId).where('source', '=', source);
+    if (wanted.length) gone = gone.where('user_id', 'not in', wanted);
+    await gone.execute();
+    if (wanted.length)
+      await tx
+        .insertInto('department_members')
+        .values(wanted.map((user_id) => ({ department_id: departmentId, user_id, source, updated_at: now })))
+        .onConflict((oc) => oc.columns(['department_id', 'user_id']).doNothing())
+        .execute();
+  };
+  if (db.isTransaction) await run(db);
+  else await (db as Kysely<Database>).transaction().execute(run);
 }

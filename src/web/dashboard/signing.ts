@@ -7,6 +7,11 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  */
 
 export const DASHBOARD_LINK_TTL_MS = 15 * 60_000;
+/** After a link is opened the browser holds a session cookie this long (same user, same departments). */
+export const DASHBOARD_SESSION_TTL_MS = 8 * 3_600_000;
+
+/** A link token (in `?t=`) and a session cookie are signed apart, so neither can stand in for the other. */
+export type TokenPurpose = 'link' | 'session';
 
 export interface DashboardClaims {
   userId: string;
@@ -18,26 +23,26 @@ export interface DashboardClaims {
 
 const b64url = (buf: Buffer | string) => Buffer.from(buf).toString('base64url');
 
-function mac(payload: string, secret: string): Buffer {
-  return createHmac('sha256', secret).update(`ticketbot-dashboard.v1.${payload}`).digest();
+function mac(payload: string, secret: string, purpose: TokenPurpose): Buffer {
+  return createHmac('sha256', secret).update(`${purpose === 'link' ? 'ticketbot-dashboard' : 'ticketbot-dashboard-session'}.v1.${payload}`).digest();
 }
 
 /** A token `payload.signature` for a dashboard link's `t` parameter. */
-export function signDashboardLink(claims: DashboardClaims, secret: string): string {
+export function signDashboardLink(claims: DashboardClaims, secret: string, purpose: TokenPurpose = 'link'): string {
   if (!secret) throw new Error('dashboard links need a secret (TICKETBOT_SECRET)');
   const payload = b64url(JSON.stringify({ u: claims.userId, d: claims.departments, e: claims.expiresAt }));
-  return `${payload}.${b64url(mac(payload, secret))}`;
+  return `${payload}.${b64url(mac(payload, secret, purpose))}`;
 }
 
 export type VerifyResult = { ok: true; claims: DashboardClaims } | { ok: false; reason: 'invalid' | 'expired' };
 
-export function verifyDashboardToken(token: string | undefined, secret: string, nowMs: number): VerifyResult {
+export function verifyDashboardToken(token: string | undefined, secret: string, nowMs: number, purpose: TokenPurpose = 'link'): VerifyResult {
   if (!token || !secret) return { ok: false, reason: 'invalid' };
   const dot = token.indexOf('.');
   if (dot <= 0) return { ok: false, reason: 'invalid' };
   const payload = token.slice(0, dot);
   const given = Buffer.from(token.slice(dot + 1), 'base64url');
-  const expected = mac(payload, secret);
+  const expected = mac(payload, secret, purpose);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'invalid' };
   let parsed: unknown;
   try {

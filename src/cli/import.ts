@@ -1,0 +1,125 @@
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { parse } from 'csv-parse';
+import { readEnv } from '../config/env';
+import { loadConfigFile } from '../config/load';
+import { locateConfig } from '../config/locate';
+import { calendarsFromConfig } from '../domain/calendar';
+import { BadRow, checkImportRow, importBatch, importColumns, IMPORT_OPTIONAL_COLUMNS, IMPORT_REQUIRED_COLUMNS, type ImportRow } from '../app/importTickets';
+import { BulkRollup } from '../reports/rollup';
+import { migrate, openStorage, type Storage } from '../storage/database';
+import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
+
+/** Rows per transaction. */
+const BATCH = 2000;
+/** Bad rows listed one by one; the rest are counted. */
+const LISTED_BAD_ROWS = 50;
+
+export interface ImportSummary {
+  rows: number;
+  imported: number;
+  existing: number;
+  bad: { line: number; message: string }[];
+  seconds: number;
+}
+
+/**
+ * `ticketbot import FILE.csv`: loads past tickets (see src/app/importTickets.ts). Streams the file,
+ * so memory stays flat however long it is.
+ */
+export async function runImport(
+  file: string,
+  opts: { configFile?: string | undefined; dryRun: boolean; now?: number; /** An open storage (tests); else the one the environment names. */ storage?: Storage; onProgress?: (bytes: number) => void },
+): Promise<ImportSummary> {
+  const started = performance.now();
+  const config = loadConfigFile(opts.configFile ?? locateConfig().path);
+  const calendars = calendarsFromConfig(config.raw);
+  const env = readEnv();
+  const own = !opts.dryRun && !opts.storage;
+  const storage = opts.dryRun ? undefined : (opts.storage ?? (await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE })));
+  const summary: ImportSummary = { rows: 0, imported: 0, existing: 0, bad: [], seconds: 0 };
+  const badRow = (line: number, message: string) => summary.bad.push({ line, message });
+  try {
+    if (storage && own) await migrate(storage.db);
+    const nowMs = opts.now ?? Date.now();
+    const bulk = new BulkRollup({ config, calendars });
+    let begun = false;
+    const parser = createReadStream(file).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true }));
+    let column: Map<string, number> | undefined;
+    let batch: ImportRow[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      if (storage) {
+        if (!begun) await bulk.begin(storage.db);
+        begun = true;
+        const result = await importBatch({ db: storage.db, config, calendars }, bulk, batch, nowMs);
+        summary.imported += result.imported;
+        summary.existing += result.existing;
+        for (const r of result.refused) badRow(r.line, r.message);
+      }
+      batch = [];
+    };
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
+      if (!column) {
+        const checked = importColumns(record);
+        if (typeof checked === 'string') throw new UsageError(`${file}: ${checked}`);
+        column = checked;
+        continue;
+      }
+      summary.rows++;
+      try {
+        batch.push(checkImportRow(config, calendars, column, record, info.lines));
+      } catch (err) {
+        if (!(err instanceof BadRow)) throw err;
+        badRow(err.line, err.message);
+      }
+      if (batch.length >= BATCH) {
+        await flush();
+        opts.onProgress?.(info.bytes);
+      }
+    }
+    if (!column) throw new UsageError(`${file}: empty file (expected a header row: ${IMPORT_REQUIRED_COLUMNS.join(',')})`);
+    await flush();
+    if (storage && begun) await bulk.finish(storage.db, new Date(nowMs).toISOString());
+  } finally {
+    if (own) await storage?.close();
+  }
+  summary.bad.sort((a, b) => a.line - b.line);
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
+
+export function formatImportSummary(s: ImportSummary, dryRun: boolean): string[] {
+  const lines = [
+    dryRun
+      ? `checked ${s.rows} row(s) in ${s.seconds.toFixed(1)} s: ${s.rows - s.bad.length} good, ${s.bad.length} bad (dry run: nothing written)`
+      : `imported ${s.imported} ticket(s) from ${s.rows} row(s) in ${s.seconds.toFixed(1)} s; ${s.existing} already imported (same id), ${s.bad.length} bad row(s)`,
+  ];
+  for (const b of s.bad.slice(0, LISTED_BAD_ROWS)) lines.push(`  line ${b.line}: ${b.message}`);
+  if (s.bad.length > LISTED_BAD_ROWS) lines.push(`  … and ${s.bad.length - LISTED_BAD_ROWS} more bad row(s)`);
+  return lines;
+}
+
+export function registerImportCommand(program: Command): void {
+  configureCommand(
+    program
+      .command('import')
+      .description('load past tickets from a CSV (clocks computed as if worked live; no timers, no messages; idempotent by id)')
+      .argument('<file>', `CSV with a header row: ${IMPORT_REQUIRED_COLUMNS.join(', ')}; optional ${IMPORT_OPTIONAL_COLUMNS.join(', ')}`)
+      .option('--config <file>', 'config file (default: $TICKETBOT_CONFIG or ./ticketbot.yaml)')
+      .option('--dry-run', 'check every row and report, write nothing', false),
+  ).action(
+    action(async (file: string, opts: { config?: string; dryRun: boolean }) => {
+      if (!existsSync(file)) throw new UsageError(`file not found: ${file}`);
+      // A progress bar only on an interactive terminal: never in pipes, logs or CI output.
+      const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, clearOnComplete: true, format: ' {bar} {percentage}% | {value}/{total} MB' }, Presets.shades_classic) : undefined;
+      const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+      bar?.start(mb(statSync(file).size), 0);
+      const summary = await runImport(file, { configFile: opts.config, dryRun: opts.dryRun, onProgress: (bytes) => bar?.update(mb(bytes)) });
+      bar?.stop();
+      console.log(formatImportSummary(summary, opts.dryRun).join('\n'));
+      return summary.bad.length ? EXIT_PROBLEM : EXIT_OK;
+    }),
+  );
+}

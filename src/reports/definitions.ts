@@ -1,0 +1,39 @@
+import type { HeadlineMetric } from '../domain/metrics';
+import type { Locale, LocalizedText } from '../domain/types';
+
+/**
+ * The one written definition of each headline metric, in both languages. The dashboard's "?",
+ * `ticketbot docs` and `/ticket policy` all print this text, so what a figure means is said the
+ * same way everywhere; change it here and nowhere else. The wording follows
+ * docs (semantics.md "Metrics") and what src/domain/metrics.ts computes.
+ */
+export const METRIC_DEFINITIONS: Record<HeadlineMetric, LocalizedText> = {
+  first_response: {
+    en: 'Mean business time from a ticket being created to the first public reply by an agent, over tickets first answered in the period. Measured on the calendar of the ticket\'s SLA clock (nights, weekends and holidays do not count).',
+    'zh-CN': '本期内首次得到答复的工单,从创建到客服第一次公开回复所用的平均工作时间。按工单 SLA 时钟所用日历计算(夜间、周末和节假日不计)。',
+  },
+  resolution: {
+    en: 'Mean business time from creation to resolution, over tickets resolved in the period and not reopened since.',
+    'zh-CN': '本期内解决(且之后未重新打开)的工单,从创建到解决所用的平均工作时间。',
+  },
+  first_contact_resolution: {
+    en: 'Share of tickets resolved in the period with exactly one public reply and never reopened.',
+    'zh-CN': '本期内解决的工单中,只公开回复一次且从未重新打开的比例。',
+  },
+  on_time: {
+    en: 'Share of SLA and handoff clocks completed in the period that were met without ever breaching (first response, resolution, handoff accept and resolve).',
+    'zh-CN': '本期内结束的 SLA 与转交时钟(首次响应、解决、转交接受与处理)中,从未超时而按时完成的比例。',
+  },
+  return_rate: {
+    en: 'Share of tickets handed off to another department in the period that had a handoff returned.',
+    'zh-CN': '本期内被转交给其他部门的工单中,至少有一次转交被退回的比例。',
+  },
+  csat: {
+    en: 'Share of satisfaction answers in the period that scored 4 or 5 (of 5).',
+    'zh-CN': '本期内收到的满意度评价中,给出 4 分或 5 分(满分 5 分)的比例。',
+  },
+};
+
+export function metricDefinition(metric: HeadlineMetric, locale: Locale): string {
+  return METRIC_DEFINITIONS[metric][locale];
+}

@@ -1,0 +1,577 @@
+import { createHash } from 'node:crypto';
+import { PostgresAdapter, sql } from 'kysely';
+import type { Config } from '../config/model';
+import {
+  addTo,
+  CalendarMeasures,
+  dayKeyer,
+  flowAcc,
+  legAcc,
+  type BusinessTimeMeasure,
+  type ClockTally,
+  type MetricsTally,
+} from '../domain/metrics';
+import type { Db, DbOrTx } from '../storage/database';
+import { takeRollupDirty } from '../storage/repos/dirty';
+import type { ClockRow, LegRow, ReportCellRow, SurveyRow, TicketRow } from '../storage/tables';
+import { CELL_COUNTERS, CELL_VALUES } from '../../db/migrations/005_report_rollup';
+
+/**
+ * The report rollup: every ticket adds a handful of cells — (kind, report day, department, from
+ * department, category, priority, label) → a count and, for durations, the values — and a summary
+ * adds up the cells of its days instead of reading every ticket. What a ticket adds is a pure
+ * function of its rows (contributionOf), so:
+ *
+ * - the repositories mark a ticket dirty when they write its ticket, leg, clock or audit rows
+ *   (markRollupDirty), and the use case runner and the timer handler call flushRollup before
+ *   their transaction commits: the ticket's contribution is recomputed from the database and the
+ *   difference with the one stored in report_contributions is applied to the cells. Marking too
+ *   much is harmless (the difference is empty); the rollup can only miss a write that bypasses
+ *   the repositories.
+ * - rebuildRollup computes every contribution afresh (after the migration, or when the report
+ *   zone or a calendar changed: report_rollup_meta holds the fingerprint of what it was built with).
+ *
+ * Figures that are not sums over days come from SQL aggregates at read time: the backlog at an
+ * instant, and the number of distinct tickets handed off (a ticket handed off on two days counts
+ * once). Medians and p90s are exact: the cells keep the durations themselves, which a summary of
+ * D days reads as D × departments × categories × priorities blobs.
+ */
+
+export interface RollupEnv {
+  config: Config;
+  calendars: ReadonlyMap<string, BusinessTimeMeasure>;
+}
+
+const META_ID = 'cells';
+const SEP = '\u0001';
+
+/** What one ticket adds: cell key → count and values. */
+export type Contribution = Map<string, { n: number; v: number[] }>;
+
+export interface TicketRollupFacts {
+  ticket: Pick<TicketRow, 'id' | 'department_id' | 'category_id' | 'priority' | 'state' | 'created_at' | 'first_response_at' | 'resolved_at' | 'closed_at' | 'public_reply_count' | 'reopen_count'>;
+  clocks: Pick<ClockRow, 'kind' | 'leg_id' | 'calendar_id' | 'met_at' | 'breached_at'>[];
+  legs: Pick<LegRow, 'id' | 'department_id' | 'from_department_id' | 'state' | 'return_reason' | 'opened_at' | 'accepted_at' | 'closed_at'>[];
+  survey: Pick<SurveyRow, 'score' | 'answered_at'> | undefined;
+  /** `at` of the ticket's audit rows with action resolved / reopened. */
+  resolvedAudits: string[];
+  reopenedAudits: string[];
+}
+
+/** Days in reports are days in the weekly digest's calendar, else the first department's (as reports/queries). */
+export function rollupTimeZone(config: Config): string {
+  const calendarId = config.raw.digest.weekly?.calendar ?? config.raw.departments[0]?.calendar;
+  return (calendarId && config.raw.calendars[calendarId]?.timezone) || 'UTC';
+}
+
+/** What the cells depend on besides the rows: the report zone, the calendars, the departments' calendars. */
+export function rollupFingerprint(config: Config): string {
+  const basis = {
+    v: 1,
+    zone: rollupTimeZone(config),
+    calendars: config.raw.calendars,
+    departments: [...config.departments.values()].map((d) => [d.id, d.calendar]),
+  };
+  return createHash('sha256').update(JSON.stringify(basis)).digest('hex');
+}
+
+interface Helpers {
+  dayOf: (ms: number) => string;
+  measures: CalendarMeasures;
+  deptCalendar: (departmentId: string) => string;
+}
+
+const helperCache = new WeakMap<RollupEnv['calendars'], WeakMap<Config, Helpers>>();
+
+function helpers(env: RollupEnv): Helpers {
+  let byConfig = helperCache.get(env.calendars);
+  if (!byConfig) {
+    byConfig = new WeakMap();
+    helperCache.set(env.calendars, byConfig);
+  }
+  let h = byConfig.get(env.config);
+  if (!h) {
+    const config = env.config;
+    h = {
+      dayOf: dayKeyer(rollupTimeZone(config)),
+      measures: new CalendarMeasures(env.calendars),
+      deptCalendar: (id) => config.departments.get(id)?.calendar ?? 'always',
+    };
+    byConfig.set(env.config, h);
+  }
+  return h;
+}
+
+export function cellKey(kind: string, day: string, departmentId: string, fromDepartmentId: string, categoryId: string, priority: string, label: string): string {
+  return [kind, day, departmentId, fromDepartmentId, categoryId, priority, label].join(SEP);
+}
+
+const ms = (text: string): number => Date.parse(text);
+
+/** The cells one ticket adds (the same definitions as the row path in reports/queries.ts). */
+export function contributionOf(env: RollupEnv, f: TicketRollupFacts): Contribution {
+  const { dayOf, measures, deptCalendar } = helpers(env);
+  const out: Contribution = new Map();
+  const t = f.ticket;
+  const add = (kind: string, atMs: number, departmentId: string, from: string, label: string, n: number, value?: number) => {
+    const key = cellKey(kind, dayOf(atMs), departmentId, from, t.category_id, t.priority, label);
+    let c = out.get(key);
+    if (!c) {
+      c = { n: 0, v: [] };
+      out.set(key, c);
+    }
+    c.n += n;
+    if (value !== undefined) c.v.push(value);
+  };
+  const dept = t.department_id;
+  const created = ms(t.created_at);
+  add('created', created, dept, '', '', 1);
+  const calendarOf = (kind: string) => {
+    let min: string | undefined;
+    for (const c of f.clocks) if (c.kind === kind && (min === undefined || c.calendar_id < min)) min = c.calendar_id;
+    return min ?? deptCalendar(dept);
+  };
+  if (t.first_response_at !== null) {
+    const at = ms(t.first_response_at);
+    add('first_response', at, dept, '', '', 1, measures.get(calendarOf('first_response')).between(created, at));
+  }
+  if (t.resolved_at !== null && (t.state === 'resolved' || t.state === 'closed')) {
+    const at = ms(t.resolved_at);
+    add('resolved', at, dept, '', '', 1, measures.get(calendarOf('resolution')).between(created, at));
+    if (Number(t.public_reply_count) === 1 && Number(t.reopen_count) === 0) add('first_contact', at, dept, '', '', 1);
+  }
+  if (t.closed_at !== null) {
+    const at = ms(t.closed_at);
+    add('closed', at, dept, '', '', 1);
+    if (f.survey) add('closed_survey', at, dept, '', '', 1);
+  }
+  if (f.survey) {
+    const at = ms(f.survey.answered_at);
+    const score = Number(f.survey.score);
+    add('survey', at, dept, '', '', 1);
+    add('survey_score', at, dept, '', '', score);
+    if (score >= 4) add('survey_satisfied', at, dept, '', '', 1);
+  }
+  for (const at of f.resolvedAudits) add('audit_resolved', ms(at), dept, '', '', 1);
+  for (const at of f.reopenedAudits) add('audit_reopened', ms(at), dept, '', '', 1);
+  const legDept = new Map(f.legs.map((l) => [l.id, l.department_id]));
+  for (const c of f.clocks) {
+    // Leg clocks count for the leg's department; a clock whose leg row is missing, for the ticket's.
+    const attributed = (c.leg_id !== null && legDept.get(c.leg_id)) || dept;
+    if (c.breached_at !== null) add('clock_late', ms(c.breached_at), attributed, '', c.kind, 1);
+    else if (c.met_at !== null) add('clock_on_time', ms(c.met_at), attributed, '', c.kind, 1);
+  }
+  for (const l of f.legs) {
+    const opened = ms(l.opened_at);
+    const from = l.from_department_id ?? '';
+    const measure = measures.get(deptCalendar(l.department_id));
+    const returned = l.state === 'returned' || l.return_reason !== null;
+    add('leg', opened, l.department_id, from, '', 1);
+    if (returned) add('leg_returned', opened, l.department_id, from, '', 1);
+    if (returned && from !== '') add('return_reason', opened, l.department_id, from, l.return_reason ?? '', 1);
+    if (l.accepted_at !== null) add('leg_accept', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.accepted_at)));
+    if (l.closed_at !== null) add('leg_duration', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.closed_at)));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading facts
+
+const TICKET_COLUMNS = ['id', 'department_id', 'category_id', 'priority', 'state', 'created_at', 'first_response_at', 'resolved_at', 'closed_at', 'public_reply_count', 'reopen_count'] as const;
+
+/** Facts of the given tickets, in their order (missing tickets are left out). */
+export async function loadRollupFacts(db: DbOrTx, ticketIds: readonly string[]): Promise<TicketRollupFacts[]> {
+  if (ticketIds.length === 0) return [];
+  const ids = [...ticketIds];
+  const [tickets, clocks, legs, surveys, audits] = await Promise.all([
+    db.selectFrom('tickets').select([...TICKET_COLUMNS]).where('id', 'in', ids).execute(),
+    db.selectFrom('clocks').select(['ticket_id', 'kind', 'leg_id', 'calendar_id', 'met_at', 'breached_at']).where('ticket_id', 'in', ids).execute(),
+    db.selectFrom('legs').select(['ticket_id', 'id', 'department_id', 'from_department_id', 'state', 'return_reason', 'opened_at', 'accepted_at', 'closed_at']).where('ticket_id', 'in', ids).execute(),
+    db.selectFrom('surveys').select(['ticket_id', 'score', 'answered_at']).where('ticket_id', 'in', ids).execute(),
+    db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('ticket_id', 'in', ids).where('action', 'in', ['resolved', 'reopened']).execute(),
+  ]);
+  const byId = new Map<string, TicketRollupFacts>();
+  for (const t of tickets) byId.set(t.id, { ticket: t, clocks: [], legs: [], survey: undefined, resolvedAudits: [], reopenedAudits: [] });
+  for (const c of clocks) byId.get(c.ticket_id)?.clocks.push(c);
+  for (const l of legs) byId.get(l.ticket_id)?.legs.push(l);
+  for (const s of surveys) {
+    const f = byId.get(s.ticket_id);
+    if (f) f.survey = s;
+  }
+  for (const a of audits) {
+    const f = byId.get(a.ticket_id);
+    if (f) (a.action === 'resolved' ? f.resolvedAudits : f.reopenedAudits).push(a.at);
+  }
+  return ids.flatMap((id) => {
+    const f = byId.get(id);
+    return f ? [f] : [];
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keeping the cells
+
+const isPostgres = (db: DbOrTx) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+function encodeContribution(c: Contribution): string {
+  return JSON.stringify([...c].map(([k, { n, v }]) => (v.length ? [k, n, v] : [k, n])));
+}
+
+function decodeContribution(text: string | undefined): Contribution {
+  const out: Contribution = new Map();
+  if (!text) return out;
+  for (const [k, n, v] of JSON.parse(text) as [string, number, number[]?][]) out.set(k, { n, v: v ?? [] });
+  return out;
+}
+
+/** Values of `a` not in `b`, as multisets. */
+function minus(a: readonly number[], b: readonly number[]): number[] {
+  if (b.length === 0) return [...a];
+  const left = [...b];
+  const out: number[] = [];
+  for (const x of a) {
+    const i = left.indexOf(x);
+    if (i >= 0) left.splice(i, 1);
+    else out.push(x);
+  }
+  return out;
+}
+
+export function encodeValues(values: readonly number[]): Buffer {
+  const buf = Buffer.alloc(values.length * 8);
+  for (let i = 0; i < values.length; i++) buf.writeDoubleLE(values[i]!, i * 8);
+  return buf;
+}
+
+export function decodeValuesInto(buf: Uint8Array | null, out: number[]): void {
+  if (!buf || buf.byteLength === 0) return;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let i = 0; i < buf.byteLength; i += 8) out.push(view.getFloat64(i, true));
+}
+
+type RowKey = Pick<ReportCellRow, 'day' | 'department_id' | 'from_department_id' | 'category_id' | 'priority'>;
+type Counter = (typeof CELL_COUNTERS)[number];
+type ValuesColumn = (typeof CELL_VALUES)[number];
+
+/** Where each contribution kind lands in a cell row. */
+const COUNTER_OF: Record<string, Counter> = {
+  created: 'created', first_response: 'first_responses', resolved: 'resolved', first_contact: 'first_contact', closed: 'closed', closed_survey: 'closed_survey',
+  survey: 'surveys', survey_score: 'survey_score', survey_satisfied: 'survey_satisfied', audit_resolved: 'audit_resolved', audit_reopened: 'audit_reopened',
+  leg: 'legs', leg_returned: 'legs_returned',
+};
+const VALUES_OF: Record<string, ValuesColumn> = { first_response: 'fr_vals', resolved: 'res_vals', leg_accept: 'accept_vals', leg_duration: 'duration_vals' };
+const TALLY_OF: Record<string, string> = { clock_on_time: 'on:', clock_late: 'late:', return_reason: 'reason:' };
+
+function splitKey(key: string): { row: RowKey; rowKey: string; kind: string; label: string } {
+  const [kind, day, department_id, from_department_id, category_id, priority, label] = key.split(SEP) as [string, string, string, string, string, string, string];
+  return { row: { day, department_id, from_department_id, category_id, priority }, rowKey: [day, department_id, from_department_id, category_id, priority].join(SEP), kind, label };
+}
+
+interface RowDelta {
+  row: RowKey;
+  counters: Partial<Record<Counter, number>>;
+  added: Partial<Record<ValuesColumn, number[]>>;
+  removed: Partial<Record<ValuesColumn, number[]>>;
+  tallies: Map<string, number>;
+}
+
+function rowDelta(deltas: Map<string, RowDelta>, key: string): { d: RowDelta; kind: string; label: string } {
+  const { row, rowKey, kind, label } = splitKey(key);
+  let d = deltas.get(rowKey);
+  if (!d) {
+    d = { row, counters: {}, added: {}, removed: {}, tallies: new Map() };
+    deltas.set(rowKey, d);
+  }
+  return { d, kind, label };
+}
+
+/** Adds one contribution entry (count and values, with a sign) to a row delta. */
+function addEntry(d: RowDelta, kind: string, label: string, dn: number, added: readonly number[], removed: readonly number[]): void {
+  const counter = COUNTER_OF[kind];
+  if (counter && dn !== 0) d.counters[counter] = (d.counters[counter] ?? 0) + dn;
+  const tally = TALLY_OF[kind];
+  if (tally && dn !== 0) addTo(d.tallies, tally + label, dn);
+  const values = VALUES_OF[kind];
+  if (values) {
+    if (added.length) (d.added[values] ??= []).push(...added);
+    if (removed.length) (d.removed[values] ??= []).push(...removed);
+  }
+}
+
+const PK = ['day', 'department_id', 'from_department_id', 'category_id', 'priority'] as const;
+
+const CELL_COLUMNS = [...PK, ...CELL_COUNTERS, ...CELL_VALUES, 'tallies'] as const;
+
+/**
+ * Applies row deltas in chunks, three statements a chunk whatever its size: create the missing
+ * rows, read them all (locked on PostgreSQL, in key order), write the merged rows back.
+ */
+async function applyRowDeltas(db: DbOrTx, deltas: RowDelta[]): Promise<void> {
+  for (let i = 0; i < deltas.length; i += 200) {
+    const chunk = deltas.slice(i, i + 200);
+    await db
+      .insertInto('report_cells')
+      .values(chunk.map((d) => ({ ...d.row, ...Object.fromEntries(CELL_COUNTERS.map((c) => [c, 0])), ...Object.fromEntries(CELL_VALUES.map((c) => [c, null])), tallies: null })))
+      .onConflict((oc) => oc.columns([...PK]).doNothing())
+      .execute();
+    const keys = sql.join(chunk.map((d) => sql`(${d.row.day}, ${d.row.department_id}, ${d.row.from_department_id}, ${d.row.category_id}, ${d.row.priority})`));
+    const lock = isPostgres(db) ? sql` for update` : sql``;
+    const { rows } = await sql<ReportCellRow>`select * from report_cells where (day, department_id, from_department_id, category_id, priority) in (values ${keys}) order by day, department_id, from_department_id, category_id, priority${lock}`.execute(db);
+    const byKey = new Map(rows.map((r) => [[r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP), r]));
+    const merged = chunk.map((d) => {
+      const current = byKey.get([d.row.day, d.row.department_id, d.row.from_department_id, d.row.category_id, d.row.priority].join(SEP));
+      if (!current) throw new Error('report cell vanished inside its own transaction');
+      const out: Record<string, unknown> = { ...d.row };
+      for (const c of CELL_COUNTERS) out[c] = Number(current[c]) + (d.counters[c] ?? 0);
+      for (const c of CELL_VALUES) {
+        const added = d.added[c] ?? [];
+        const removed = d.removed[c] ?? [];
+        if (added.length === 0 && removed.length === 0) {
+          out[c] = current[c];
+          continue;
+        }
+        const values: number[] = [];
+        decodeValuesInto(current[c], values);
+        const kept = minus(values, removed);
+        for (const v of added) kept.push(v);
+        out[c] = kept.length ? encodeValues(kept) : null;
+      }
+      if (d.tallies.size) {
+        const tallies = new Map(Object.entries(current.tallies ? (JSON.parse(current.tallies) as Record<string, number>) : {}));
+        for (const [k, n] of d.tallies) addTo(tallies, k, n);
+        for (const [k, n] of tallies) if (n === 0) tallies.delete(k);
+        out.tallies = tallies.size ? JSON.stringify(Object.fromEntries([...tallies].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)))) : null;
+      } else out.tallies = current.tallies;
+      return out;
+    });
+    await db
+      .insertInto('report_cells')
+      .values(merged as never)
+      .onConflict((oc) => oc.columns([...PK]).doUpdateSet(Object.fromEntries(CELL_COLUMNS.filter((c) => !(PK as readonly string[]).includes(c)).map((c) => [c, sql`excluded.${sql.ref(c)}`])) as never))
+      .execute();
+  }
+}
+
+/** New contributions of the tickets against the stored ones: stores the new ones, returns the cell changes. */
+async function contributionDeltas(env: RollupEnv, db: DbOrTx, ticketIds: string[], deltas: Map<string, RowDelta> = new Map()): Promise<Map<string, RowDelta>> {
+  const facts = await loadRollupFacts(db, ticketIds);
+  const fresh = new Map(facts.map((f) => [f.ticket.id, contributionOf(env, f)]));
+  const stored: { ticket_id: string; cells: string }[] = [];
+  for (let i = 0; i < ticketIds.length; i += 1000) stored.push(...(await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ticketIds.slice(i, i + 1000)).execute()));
+  const storedText = new Map(stored.map((r) => [r.ticket_id, r.cells]));
+  const gone: string[] = [];
+  const upserts: { ticket_id: string; cells: string }[] = [];
+  for (const id of ticketIds) {
+    const next = fresh.get(id) ?? new Map();
+    const nextText = next.size ? encodeContribution(next) : undefined;
+    const prevText = storedText.get(id);
+    if (nextText === prevText) continue;
+    const prev = decodeContribution(prevText);
+    for (const key of new Set([...prev.keys(), ...next.keys()])) {
+      const a = prev.get(key) ?? { n: 0, v: [] };
+      const b = next.get(key) ?? { n: 0, v: [] };
+      const added = minus(b.v, a.v);
+      const removed = minus(a.v, b.v);
+      if (a.n === b.n && added.length === 0 && removed.length === 0) continue;
+      const { d, kind, label } = rowDelta(deltas, key);
+      addEntry(d, kind, label, b.n - a.n, added, removed);
+    }
+    if (nextText === undefined) gone.push(id);
+    else upserts.push({ ticket_id: id, cells: nextText });
+  }
+  for (let i = 0; i < gone.length; i += 500) await db.deleteFrom('report_contributions').where('ticket_id', 'in', gone.slice(i, i + 500)).execute();
+  for (let i = 0; i < upserts.length; i += 500) {
+    await db
+      .insertInto('report_contributions')
+      .values(upserts.slice(i, i + 500))
+      .onConflict((oc) => oc.column('ticket_id').doUpdateSet({ cells: sql`excluded.cells` }))
+      .execute();
+  }
+  return deltas;
+}
+
+/** Applies cell changes in key order, so two transactions on PostgreSQL lock shared rows in the same order. */
+async function applyDeltas(db: DbOrTx, deltas: Map<string, RowDelta>): Promise<void> {
+  await applyRowDeltas(db, [...deltas.keys()].sort().map((k) => deltas.get(k)!));
+}
+
+/**
+ * For bulk loads (ticketbot import): contributions are stored batch by batch, but the cell
+ * changes are added up in memory and applied once at the end, so a cell is rewritten once rather
+ * than once per batch. Meanwhile the rollup is marked not current (reports read the rows, and a
+ * crash before the end leaves it to be rebuilt at the next start).
+ */
+export class BulkRollup {
+  private readonly deltas = new Map<string, RowDelta>();
+  private wasCurrent = false;
+
+  constructor(private readonly env: RollupEnv) {}
+
+  async begin(db: DbOrTx): Promise<void> {
+    this.wasCurrent = await rollupCurrent(db, this.env.config);
+    await db.deleteFrom('report_rollup_meta').where('id', '=', META_ID).execute();
+  }
+
+  /** Inside a batch's transaction, after its tickets are written. */
+  async add(db: DbOrTx, ticketIds: string[]): Promise<void> {
+    takeRollupDirty(db);
+    await contributionDeltas(this.env, db, ticketIds, this.deltas);
+  }
+
+  /** Applies the changes and, when the rollup was current before, marks it current again. */
+  async finish(db: Db, nowIso: string): Promise<void> {
+    await db.transaction().execute(async (tx) => {
+      await applyDeltas(tx, this.deltas);
+      if (this.wasCurrent) {
+        const fingerprint = rollupFingerprint(this.env.config);
+        await tx.insertInto('report_rollup_meta').values({ id: META_ID, fingerprint, built_at: nowIso }).onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint, built_at: nowIso })).execute();
+      }
+    });
+    this.deltas.clear();
+  }
+}
+
+/** Brings the cells up to date with the tickets written through `db` (a transaction) since the last flush. */
+export async function flushRollup(env: RollupEnv, db: DbOrTx): Promise<void> {
+  const ids = takeRollupDirty(db);
+  if (ids.length) await applyDeltas(db, await contributionDeltas(env, db, ids));
+}
+
+/** Recomputes every cell from the tickets and records the fingerprint; run inside one transaction. */
+export async function rebuildRollup(env: RollupEnv, db: DbOrTx, nowIso: string, batch = 2000): Promise<{ tickets: number; cells: number }> {
+  await db.deleteFrom('report_cells').execute();
+  await db.deleteFrom('report_contributions').execute();
+  const deltas = new Map<string, RowDelta>();
+  let after = '';
+  let tickets = 0;
+  for (;;) {
+    const ids = (await db.selectFrom('tickets').select('id').where('id', '>', after).orderBy('id').limit(batch).execute()).map((r) => r.id);
+    if (ids.length === 0) break;
+    after = ids.at(-1)!;
+    const rows: { ticket_id: string; cells: string }[] = [];
+    for (const f of await loadRollupFacts(db, ids)) {
+      const c = contributionOf(env, f);
+      for (const [key, { n, v }] of c) {
+        const { d, kind, label } = rowDelta(deltas, key);
+        addEntry(d, kind, label, n, v, []);
+      }
+      if (c.size) rows.push({ ticket_id: f.ticket.id, cells: encodeContribution(c) });
+    }
+    tickets += ids.length;
+    for (let i = 0; i < rows.length; i += 200) await db.insertInto('report_contributions').values(rows.slice(i, i + 200)).execute();
+  }
+  const cellRows = [...deltas.values()].map((d) => ({
+    ...d.row,
+    // Every column named: a multi-row insert on SQLite gives a left-out column NULL, not its default.
+    ...Object.fromEntries(CELL_COUNTERS.map((c) => [c, d.counters[c] ?? 0])),
+    ...Object.fromEntries(CELL_VALUES.map((c) => [c, null])),
+    ...Object.fromEntries(Object.entries(d.added).map(([column, values]) => [column, values.length ? encodeValues(values) : null])),
+    tallies: d.tallies.size ? JSON.stringify(Object.fromEntries([...d.tallies].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))) : null,
+  }));
+  for (let i = 0; i < cellRows.length; i += 100) await db.insertInto('report_cells').values(cellRows.slice(i, i + 100)).execute();
+  const fingerprint = rollupFingerprint(env.config);
+  await db
+    .insertInto('report_rollup_meta')
+    .values({ id: META_ID, fingerprint, built_at: nowIso })
+    .onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint, built_at: nowIso }))
+    .execute();
+  return { tickets, cells: cellRows.length };
+}
+
+/** Is the rollup built for this config (same zone and calendars)? */
+export async function rollupCurrent(db: DbOrTx, config: Config): Promise<boolean> {
+  const row = await db.selectFrom('report_rollup_meta').select('fingerprint').where('id', '=', META_ID).executeTakeFirst();
+  return row?.fingerprint === rollupFingerprint(config);
+}
+
+/** Rebuilds the rollup when it was built for another config (or never); true when it did. */
+export async function ensureRollup(env: RollupEnv & { db: Db }, nowIso: string): Promise<boolean> {
+  if (await rollupCurrent(env.db, env.config)) return false;
+  await env.db.transaction().execute((tx) => rebuildRollup(env, tx, nowIso));
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the cells
+
+export interface CellFilter {
+  firstDay: string;
+  lastDay: string;
+  departmentIds?: readonly string[] | undefined;
+  /** Leaf categories (undefined: all). */
+  leaves?: readonly string[] | undefined;
+  priority?: string | undefined;
+}
+
+/** Adds the cells of whole report days [firstDay, lastDay] to the tally (all but the backlog and distinct handoffs). */
+export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsTally): Promise<void> {
+  let query = db.selectFrom('report_cells').selectAll().where('day', '>=', filter.firstDay).where('day', '<=', filter.lastDay);
+  if (filter.leaves) query = query.where('category_id', 'in', [...filter.leaves]);
+  if (filter.priority !== undefined) query = query.where('priority', '=', filter.priority);
+  if (filter.departmentIds) {
+    const ids = [...filter.departmentIds];
+    query = query.where((eb) => eb.or([eb('department_id', 'in', ids), eb('from_department_id', 'in', ids)]));
+  }
+  const clocks = new Map<string, ClockTally>();
+  for (const r of await query.execute()) {
+    const dept = r.department_id;
+    const from = r.from_department_id;
+    const created = Number(r.created);
+    if (created !== 0) {
+      addTo(tally.createdByCategory, r.category_id, created);
+      addTo(tally.createdByDay, r.day, created);
+    }
+    decodeValuesInto(r.fr_vals, tally.firstResponses);
+    const resolved = Number(r.resolved);
+    tally.resolved += resolved;
+    if (resolved !== 0) addTo(tally.resolvedByDay, r.day, resolved);
+    decodeValuesInto(r.res_vals, tally.resolutions);
+    tally.firstContact += Number(r.first_contact);
+    tally.closed += Number(r.closed);
+    tally.closedWithSurvey += Number(r.closed_survey);
+    tally.surveyAnswers += Number(r.surveys);
+    tally.surveyScoreSum += Number(r.survey_score);
+    tally.surveySatisfied += Number(r.survey_satisfied);
+    tally.resolvedEvents += Number(r.audit_resolved);
+    tally.reopenedEvents += Number(r.audit_reopened);
+    const legs = Number(r.legs);
+    const returned = Number(r.legs_returned);
+    if (legs !== 0 || r.accept_vals || r.duration_vals) {
+      const a = legAcc(tally, dept);
+      a.legs += legs;
+      a.returned += returned;
+      decodeValuesInto(r.accept_vals, a.accept);
+      decodeValuesInto(r.duration_vals, a.duration);
+      if (from !== '') {
+        a.handoffs += legs;
+        const f = flowAcc(tally, from, dept);
+        f.handoffs += legs;
+        f.returns += returned;
+        decodeValuesInto(r.accept_vals, f.accept);
+        decodeValuesInto(r.duration_vals, f.duration);
+      }
+    }
+    if (r.tallies) {
+      for (const [key, n] of Object.entries(JSON.parse(r.tallies) as Record<string, number>)) {
+        if (n === 0) continue;
+        const colon = key.indexOf(':');
+        const what = key.slice(0, colon);
+        const label = key.slice(colon + 1);
+        if (what === 'reason') {
+          addTo(tally.returnReasons, label, n);
+          continue;
+        }
+        const clockKey = `${label}${SEP}${dept}`;
+        let c = clocks.get(clockKey);
+        if (!c) {
+          c = { kind: label, departmentId: dept, onTime: 0, late: 0 };
+          clocks.set(clockKey, c);
+        }
+        if (what === 'late') c.late += n;
+        else c.onTime += n;
+      }
+    }
+  }
+  tally.clocks.push(...clocks.values());
+}

@@ -1,0 +1,100 @@
+import { t } from '../../src/chat/i18n';
+import type { Locale } from '../../src/domain/types';
+import {
+  answeredNotice, assignModal, closeModal, extendModal, fileShareBlocks, handOffModal, homeView, listMessage, missingFieldsModal, newTicketModal,
+  noticeMessage, priorityModal, rateCommentModal, replyModal, resolveModal, returnModal, textMessage, ticketCard, type ModalView, type SlackMessage,
+} from '../../src/slack/presenters';
+import { VIEW } from '../../src/slack/ids';
+import { validateMessage, validateView } from '../fakes/block-kit-rules';
+import { slackTestConfig } from '../fakes/slack-harness';
+import { DESCRIPTION, NOW, TITLE, nasty, options, withManyCategories, worstCard, worstList } from './worst-case';
+
+/**
+ * Every Block Kit message, modal and App Home view the app builds, from worst-case inputs, through
+ * the same rules the fake Slack enforces (test/fakes/block-kit-rules.ts). Long content is cut with
+ * a visible "…" and a pointer to the rest, never refused.
+ */
+
+const config = withManyCategories(slackTestConfig());
+const leaf = 'no-code';
+
+function mrkdwnTexts(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(mrkdwnTexts);
+  if (typeof node !== 'object' || node === null) return [];
+  const o = node as Record<string, unknown>;
+  return [...(o.type === 'mrkdwn' && typeof o.text === 'string' ? [o.text] : []), ...Object.values(o).flatMap(mrkdwnTexts)];
+}
+
+function valid(name: string, m: SlackMessage): void {
+  expect([name, validateMessage(m)]).toEqual([name, []]);
+}
+function validModal(name: string, v: ModalView | { type: 'home'; blocks: unknown[] }): void {
+  expect([name, validateView(v)]).toEqual([name, []]);
+}
+
+describe.each<Locale>(['en', 'zh-CN'])('Slack presenters from worst-case inputs (%s)', (locale) => {
+  const card = worstCard(config, leaf, locale);
+  const ref = { key: 'IT-1042', title: TITLE };
+  const meta = { ticketId: 'tk1', channel: 'C0IT', clock: 'resolution' };
+
+  it('the ticket card, with and without buttons, cuts long content visibly and points to the rest', () => {
+    const full = ticketCard(card);
+    valid('card', full);
+    valid('card without actions', ticketCard(card, { withActions: false }));
+    const json = JSON.stringify(full.blocks);
+    expect(json).toContain('…');
+    expect(json).toContain(t(locale, 'ui.card.description_more'));
+    // 60 fields do not fit: what is left out is counted, with the same pointer.
+    expect(json).toContain(t(locale, 'ui.card.fields_more', { count: 30 }));
+    // No live mention from user text in anything Slack reads as mrkdwn (plain_text is never parsed).
+    const live = mrkdwnTexts(full.blocks).concat(full.text).filter((s) => s.includes('<!channel>') || s.includes('<@U0123>'));
+    expect(live).toHaveLength(0);
+  });
+
+  it('notices with every button, long texts and answered notices', () => {
+    for (const actions of [['confirm', 'reopen'], ['survey'], ['take_over', 'reassign', 'extend', 'open']]) valid(`notice ${actions}`, noticeMessage(DESCRIPTION + DESCRIPTION, { locale, ticketId: 'tk1', actions, clock: 'resolution' }));
+    valid('answered', answeredNotice(DESCRIPTION + DESCRIPTION, nasty(3000)));
+    valid('text', textMessage(DESCRIPTION + DESCRIPTION));
+    valid('file share', { text: 'x', blocks: fileShareBlocks(`${DESCRIPTION}\n`.repeat(60), 'report_1') });
+  });
+
+  it('lists and App Home with 150 tickets per section', () => {
+    const items = worstList(locale);
+    valid('list', listMessage([{ title: nasty(200), items }, { title: nasty(200), items }], locale));
+    validModal('home', homeView({ locale, assigned: items, requested: items, overdue: items, queues: Array.from({ length: 40 }, (_, i) => ({ department: nasty(80, `D${i}`), items })), stats: Array.from({ length: 40 }, () => ({ department: nasty(80), line: nasty(3000) })), updated: { iso: NOW.toISOString(), text: '2026-03-02 14:00' } }));
+  });
+
+  it('the new-ticket modal: 150 categories, a leaf with fields, a 3,000-character draft, five files', () => {
+    const source = { channel: 'C0GEN', ts: '1700000000.000100', permalink: `https://x.slack.com/${'p'.repeat(300)}`, author: 'U1', files: Array.from({ length: 5 }, (_, i) => ({ id: `F${i}`, name: nasty(80), url: `https://files/${'f'.repeat(200)}` })) };
+    validModal('new', newTicketModal({ config, locale, metadata: { path: [], channel: 'C0GEN', source }, draft: { title: TITLE, description: DESCRIPTION } }));
+    validModal('new at leaf', newTicketModal({ config, locale, metadata: { path: ['fault', 'login', leaf], channel: 'C0GEN', source }, draft: { title: TITLE, description: DESCRIPTION } }));
+    validModal('missing fields', missingFieldsModal({ config, locale, title: TITLE, fields: ['account', 'device', 'order_id'], metadata: { path: [], channel: 'C0GEN', source, categoryId: leaf, title: TITLE, description: DESCRIPTION } }));
+  });
+
+  it('the ticket modals with 150 options, and with none', () => {
+    const many = options(150);
+    for (const [name, view] of Object.entries({
+      assign: assignModal(locale, ref, many, meta),
+      assignAnyone: assignModal(locale, ref, [], meta),
+      priority: priorityModal(locale, { ...ref, priority: 'low' }, meta),
+      reply: replyModal(locale, ref, many, meta),
+      replyPlain: replyModal(locale, ref, [], meta),
+      requestInfo: replyModal(locale, ref, many, meta, VIEW.requestInfo),
+      handOff: handOffModal(locale, ref, many, meta),
+      handOffNowhere: handOffModal(locale, ref, [], meta),
+      return: returnModal(locale, ref, many, meta),
+      returnPlain: returnModal(locale, ref, [], meta),
+      resolve: resolveModal(locale, ref, meta),
+      close: closeModal(locale, ref, meta),
+      extend: extendModal(locale, ref, ['resolution', 'first_response', 'leg_accept', 'leg_resolve'], meta),
+      rate: rateCommentModal(locale, ref, meta),
+    })) validModal(name, view);
+  });
+
+  it('a hand-off with no other department says so instead of an empty select', () => {
+    const view = handOffModal(locale, ref, [], meta);
+    expect(JSON.stringify(view.blocks)).toContain(t(locale, 'ui.handoff.no_target'));
+    expect(JSON.stringify(view.blocks)).not.toContain('static_select');
+    expect(view.submit).toBeUndefined();
+  });
+});

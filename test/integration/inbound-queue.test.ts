@@ -1,0 +1,120 @@
+import pino from 'pino';
+import { IntakeClosed } from '../../src/chat/intake';
+import { newId } from '../../src/app/ids';
+import { InboundQueue } from '../../src/jobs/inbound';
+import type { Storage } from '../../src/storage/database';
+import { storageVariants } from '../support/storage';
+
+describe.each(storageVariants())('InboundQueue on $name', (variant) => {
+  let storage: Storage;
+  let nowMs: number;
+  const time = { now: () => new Date(nowMs) };
+  const queue = (owner: string, extra: Partial<ConstructorParameters<typeof InboundQueue>[0]> = {}) =>
+    new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time, logger: pino({ level: 'silent' }), newId: () => newId(), leaseMs: 10_000, ...extra });
+  const rows = () => storage.db.selectFrom('inbound_events').selectAll().orderBy('received_at').execute();
+
+  beforeEach(async () => {
+    storage = await variant.open();
+    nowMs = Date.parse('2026-03-02T02:00:00Z');
+  });
+  afterEach(async () => {
+    await storage.close();
+  });
+
+  it('stores before work, recognises a retry by its dedup key, and marks the work done', async () => {
+    const q = queue('a');
+    const first = await q.admit({ platform: 'slack', kind: 'command', dedupKey: 'slack:command:T1', payload: { text: 'hi' } });
+    expect(first.fresh).toBe(true);
+    expect(await rows()).toMatchObject([{ status: 'pending', lease_owner: 'a', attempts: 1, payload: '{"text":"hi"}' }]);
+    expect((await q.admit({ platform: 'slack', kind: 'command', dedupKey: 'slack:command:T1', payload: { text: 'hi' } })).fresh).toBe(false);
+    if (first.fresh) await first.finish();
+    expect(await rows()).toMatchObject([{ status: 'done', lease_owner: null }]);
+    expect(q.stats).toMatchObject({ admitted: 1, duplicates: 1 });
+  });
+
+  it("takes over a dead process's work once its lease runs out, and only then", async () => {
+    const dead = queue('dead');
+    await dead.admit({ platform: 'feishu', kind: 'card.action.trigger', dedupKey: 'feishu:ev1', payload: { n: 1 } });
+    const replayed: unknown[] = [];
+    const b = queue('b');
+    b.register('feishu', async (p) => void replayed.push(p));
+    await b.round();
+    expect(replayed).toEqual([]);
+    nowMs += 10_001;
+    await b.round();
+    expect(replayed).toEqual([{ n: 1 }]);
+    expect(await rows()).toMatchObject([{ status: 'done', attempts: 2 }]);
+    // Nothing is worked twice.
+    nowMs += 60_000;
+    await b.round();
+    expect(replayed).toHaveLength(1);
+  });
+
+  it('two replicas taking over at the same time share the rows without overlap', async () => {
+    const dead = queue('dead');
+    for (let i = 0; i < 30; i++) await dead.admit({ platform: 'slack', kind: 'event', dedupKey: `slack:event:E${i}`, payload: { i } });
+    nowMs += 20_000;
+    const seen: number[] = [];
+    const replicas = ['r1', 'r2', 'r3'].map((name) => {
+      const q = queue(name, { batchSize: 7 });
+      q.register('slack', async (p) => void seen.push((p as { i: number }).i));
+      return q;
+    });
+    for (let round = 0; round < 5; round++) await Promise.all(replicas.map((r) => r.round()));
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it('failed work backs off, is retried, and is given up after the last try; a parse error at once', async () => {
+    const q = queue('a', { maxAttempts: 3 });
+    let calls = 0;
+    q.register('slack', async () => {
+      calls++;
+      throw new Error('Slack is down');
+    });
+    const a = await q.admit({ platform: 'slack', kind: 'event', dedupKey: 'slack:event:X', payload: {} });
+    if (a.fresh) await a.finish(new Error('first try failed'));
+    expect(await rows()).toMatchObject([{ status: 'pending', lease_owner: null, last_error: 'first try failed' }]);
+    for (let i = 0; i < 6; i++) {
+      nowMs += 200_000;
+      await q.round();
+    }
+    expect(calls).toBe(2);
+    expect(await rows()).toMatchObject([{ status: 'dead', attempts: 3, last_error: 'Slack is down' }]);
+
+    const z = await q.admit({ platform: 'slack', kind: 'command', dedupKey: 'slack:command:Z', payload: {} });
+    const parseError = Object.assign(new Error('bad shape'), { name: 'ZodError' });
+    if (z.fresh) await z.finish(parseError);
+    expect((await rows()).find((r) => r.dedup_key === 'slack:command:Z')).toMatchObject({ status: 'dead' });
+  });
+
+  it('drain refuses new payloads, waits for the work in progress and hands back the rest', async () => {
+    const q = queue('a');
+    const finished = await q.admit({ platform: 'slack', kind: 'command', dedupKey: 'k1', payload: {} });
+    const slow = await q.admit({ platform: 'slack', kind: 'command', dedupKey: 'k2', payload: {} });
+    setTimeout(() => void (finished.fresh && finished.finish()), 20);
+    const result = await q.drain(300);
+    expect(result).toEqual({ finished: 1, givenBack: 1 });
+    await expect(q.admit({ platform: 'slack', kind: 'command', dedupKey: 'k3', payload: {} })).rejects.toBeInstanceOf(IntakeClosed);
+    const byKey = new Map((await rows()).map((r) => [r.dedup_key, r]));
+    expect(byKey.get('k1')).toMatchObject({ status: 'done' });
+    // Handed back: pending, nobody's, claimable now.
+    expect(byKey.get('k2')).toMatchObject({ status: 'pending', lease_owner: null, lease_until: time.now().toISOString() });
+    // Work that ends after the hand-back leaves the row to whoever takes it.
+    if (slow.fresh) await slow.finish();
+    expect((await rows()).find((r) => r.dedup_key === 'k2')).toMatchObject({ status: 'pending', lease_owner: null });
+  });
+
+  it('renews the leases of work in progress so no one else takes it', async () => {
+    const a = queue('a');
+    const other = queue('b');
+    const replayed: unknown[] = [];
+    other.register('slack', async (p) => void replayed.push(p));
+    await a.admit({ platform: 'slack', kind: 'command', dedupKey: 'long', payload: { long: true } });
+    for (let i = 0; i < 6; i++) {
+      nowMs += 4000;
+      await a.round();
+      await other.round();
+    }
+    expect(replayed).toEqual([]);
+  });
+});

@@ -1,0 +1,60 @@
+import pino from 'pino';
+import { parseConfigText } from '../../src/config/load';
+import { Scheduler } from '../../src/jobs/scheduler';
+import { ensureRecurringJobs } from '../../src/jobs/recurring';
+import { collectMetrics, renderPrometheus } from '../../src/jobs/prometheus';
+import { retentionJob, TRIMMED_PAYLOAD } from '../../src/jobs/retention';
+import { pendingOutboxRow } from '../../src/storage/repos/journal';
+import type { Storage } from '../../src/storage/database';
+import { REPORT_CONFIG_YAML } from '../fixtures/reports';
+import { ManualTime } from '../support/app';
+import { firingHandler } from '../fixtures/scheduler-test-handler';
+import { storageVariants } from '../support/storage';
+
+const DAY = 86_400_000;
+const NOW = Date.parse('2026-06-10T03:30:00.000Z'); // the job's default time, 03:30 UTC
+const ago = (days: number) => new Date(NOW - days * DAY).toISOString();
+
+describe.each(storageVariants())('retention on $name', (variant) => {
+  let storage: Storage;
+  beforeEach(async () => {
+    storage = await variant.open();
+  });
+  afterEach(async () => {
+    await storage.close();
+  });
+
+  it('the daily job deletes old inbox keys and trims old sent outbox bodies in small batches, keeping the rows', async () => {
+    const parsed = parseConfigText(`${REPORT_CONFIG_YAML}\nretention: { inbox_days: 30, sent_outbox_days: 14, batch: 2 }\n`);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const config = parsed.config;
+    await storage.db
+      .insertInto('inbox')
+      .values([40, 35, 31, 30.5, 29, 1].map((d, i) => ({ key: `k${i}-${d}`, received_at: ago(d), result: null })))
+      .execute();
+    const outbox = (id: string, status: string, sentDaysAgo: number | null) => ({
+      ...pendingOutboxRow({ id, idempotency_key: id, platform: 'slack', target_kind: 'channel', target_id: 'C1', event: 'report.weekly_digest', locale: 'en', order_key: 'o', payload: '{"image":"iVBORw0KGgo…"}' }, ago(60)),
+      status,
+      sent_at: sentDaysAgo === null ? null : ago(sentDaysAgo),
+    });
+    await storage.db.insertInto('outbox').values([outbox('o1', 'sent', 40), outbox('o2', 'sent', 20), outbox('o3', 'sent', 15), outbox('o4', 'sent', 13), outbox('o5', 'pending', null), outbox('o6', 'failed', null)]).execute();
+
+    const time = new ManualTime(new Date(NOW - DAY)); // yesterday's run slot has passed; the next is NOW
+    const job = retentionJob({ db: storage.db, config, logger: pino({ level: 'silent' }) });
+    await ensureRecurringJobs(storage.db, [job], time.now().toISOString());
+    const scheduler = new Scheduler({ db: storage.db, dialect: storage.dialect, owner: 'me', tickMs: 1000, batchSize: 10, leaseMs: 30_000, time, logger: pino({ level: 'silent' }), handler: firingHandler(), jobs: [job] });
+    time.set(new Date(NOW - 60_000).toISOString());
+    expect(await scheduler.tickOnce()).toMatchObject({ processed: 0 }); // not yet
+    expect(await storage.db.selectFrom('inbox').select('key').execute()).toHaveLength(6);
+
+    time.set(new Date(NOW).toISOString());
+    expect(await scheduler.tickOnce()).toMatchObject({ processed: 1 });
+    expect((await storage.db.selectFrom('inbox').select('key').orderBy('key').execute()).map((r) => r.key)).toEqual(['k4-29', 'k5-1']);
+    const rows = await storage.db.selectFrom('outbox').select(['id', 'payload']).orderBy('id').execute();
+    expect(rows.map((r) => [r.id, r.payload === TRIMMED_PAYLOAD])).toEqual([['o1', true], ['o2', true], ['o3', true], ['o4', false], ['o5', false], ['o6', false]]);
+
+    const text = renderPrometheus(await collectMetrics(storage.db, time.now().toISOString()));
+    expect(text).toContain('ticketbot_table_rows{table="inbox"} 2\n');
+    expect(text).toContain('ticketbot_table_rows{table="outbox"} 6\n');
+  });
+});
