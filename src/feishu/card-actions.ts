@@ -69,7 +69,6 @@ export async function handleCardAction(rt: FeishuRuntime, evt: CardActionEvent, 
   /** A double click on the same card version by the same person is one event. */
   const clickKey = (name: string, v: number | undefined) => `feishu:action:${messageId}:${actor.openId}:${name}:${v ?? 0}`;
   const meta = (eventKey: string): CommandMeta => ({ actorId: actor.userId, eventKey, platform: 'feishu', messageRef: messageId });
-  const fail = (error: Failure): CardActionResponse => toast('error', errorText(rt.ctx, actor.locale, error));
 
   switch (value.a) {
     case 'claim':

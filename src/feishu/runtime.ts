@@ -3,7 +3,6 @@ import { getTicketView, type TicketView } from '../app/queries';
 import type { AppContext } from '../app/context';
 import type { UseCaseResult } from '../app/runner';
 import type { DashboardLinks } from '../chat/dashboard';
-import { t } from '../chat/i18n';
 import { channelCardButtons } from '../chat/dispatcher';
 import { errorText as chatErrorText } from '../chat/errors';
 import { ticketCardView } from '../chat/views';

@@ -20,7 +20,7 @@ import { isoPlus } from './timer-claims';
 export type { OutboxRecord } from './outbox-claims';
 
 export type { FollowUp, SendOutcome, OutboxSender } from '../app/outbox';
-import type { FollowUp, OutboxSender, SendOutcome } from '../app/outbox';
+import type { OutboxSender, SendOutcome } from '../app/outbox';
 
 export const ADMIN_DELIVERY_FAILED_EVENT = 'admin.delivery_failed';
 

@@ -1,13 +1,9 @@
 import type { TicketSource } from '../app/createTicket';
-import { createTicket } from '../app/createTicket';
 import type { Attachment } from '../app/context';
-import { t } from '../chat/i18n';
-import { ACTION } from './ids';
 import type { SlackFile } from './payloads';
-import { escapeMrkdwn, fromSlackText } from './text';
-import { openView } from './open-view';
-import { missingFieldsModal, newTicketModal, textMessage, truncate, type NewTicketMetadata, type SlackMessage } from './presenters';
-import { errorText, meta, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
+import { fromSlackText } from './text';
+import { truncate, type NewTicketMetadata } from './presenters';
+import type { SlackRuntime } from './runtime';
 
 /** Where a ticket raised from a Slack message came from (kept in the ticket and in modal metadata). */
 export type MessageSource = NonNullable<NewTicketMetadata['source']>;
@@ -74,69 +70,4 @@ export function encodeDraft(draft: DraftValue): string {
   }
   const cut = encode(chars.slice(0, lo).join('') + '…');
   return cut.length <= DRAFT_VALUE_MAX ? cut : encode('');
-}
-
-function completeButton(actor: Actor, text: string, draft: DraftValue): SlackMessage {
-  const message = textMessage(text);
-  message.blocks.push({
-    type: 'actions',
-    block_id: 'draft_actions',
-    elements: [{ type: 'button', text: { type: 'plain_text', text: t(actor.locale, 'slack.home.new_ticket') }, action_id: ACTION.completeDraft, value: encodeDraft(draft), style: 'primary' }],
-  });
-  return message;
-}
-
-export interface QuickCreateInput {
-  text: string;
-  eventKey: string;
-  target: ReplyTarget;
-  /** When present, a form can open at once (commands, shortcuts); otherwise a button offers it. */
-  triggerId?: string | undefined;
-  source?: MessageSource | undefined;
-  files?: SlackFile[] | undefined;
-  /** Say "IT-1042 raised" here (commands); DMs and reactions get the core's DM instead. */
-  confirm: boolean;
-}
-
-/**
- * `/ticket <text>`, a DM, a reaction: raise a ticket in the intake default category and ask only
- * for what is missing (a form when we can open one, a button otherwise).
- */
-export async function quickCreate(rt: SlackRuntime, actor: Actor, input: QuickCreateInput): Promise<void> {
-  const { title, description } = draftFromText(input.text);
-  const categoryId = rt.ctx.config.raw.intake.default_category;
-  const channel = input.target.channel;
-  if (!categoryId) {
-    if (input.triggerId) {
-      await openView(rt, actor, input.triggerId, newTicketModal({ config: rt.ctx.config, locale: actor.locale, metadata: { path: [], channel, source: input.source }, draft: { title, description } }));
-    } else {
-      await replyPrivately(rt, input.target, completeButton(actor, t(actor.locale, 'slack.cmd.no_default_category'), { t: title, d: description, s: input.source }));
-    }
-    return;
-  }
-  const result = await createTicket(rt.ctx, {
-    meta: meta(actor, input.eventKey, input.source?.permalink),
-    categoryId,
-    title,
-    description,
-    fields: {},
-    attachments: attachmentsOf(input.files),
-    source: ticketSource(rt, input.source),
-    locale: actor.locale,
-  });
-  if (result.ok) {
-    if (input.confirm && !result.duplicate)
-      await replyPrivately(rt, input.target, textMessage(t(actor.locale, 'slack.cmd.created', { key: result.value.ticket.key, title: escapeMrkdwn(result.value.ticket.title) })));
-    return;
-  }
-  if (result.error.code === 'ticket.missing_fields') {
-    const fields = String(result.error.params.fields ?? '').split(',').filter((f) => f && f !== 'title');
-    if (fields.length && input.triggerId) {
-      await openView(rt, actor, input.triggerId, missingFieldsModal({ config: rt.ctx.config, locale: actor.locale, title, fields, metadata: { path: [], channel, source: withFiles(input.source, input.files), categoryId, title, description } }));
-      return;
-    }
-    await replyPrivately(rt, input.target, completeButton(actor, errorText(rt, actor.locale, result.error), { c: categoryId, t: title, d: description, s: input.source }));
-    return;
-  }
-  await replyPrivately(rt, input.target, textMessage(errorText(rt, actor.locale, result.error)));
 }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runCli as cli } from '../support/cli';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,24 +11,12 @@ import { as, FIXTURE_CONFIG, ManualTime, seedUsers, testContext } from '../suppo
 import { openMigratedSqlite } from '../support/storage';
 
 /** `ticketbot show KEY`: the history of a ticket from the database (issue 17 item 5, CLI part). */
-const ROOT = join(__dirname, '../..');
 
 function value<T>(r: UseCaseResult<T>): T {
   if (!r.ok) throw new Error(`expected ok, got ${r.error.code}`);
   return r.value;
 }
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env, FORCE_COLOR: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 describe('ticketbot show KEY', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ticketbot-show-'));

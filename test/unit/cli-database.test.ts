@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { runNode } from '../support/cli';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,27 +10,11 @@ import { insertReportFixture, REPORT_CONFIG_YAML } from '../fixtures/reports';
  * one clear line and exit 1 without a database (never "no such table", never a new file), and
  * `digest --preview` renders the chart from an empty database.
  */
-const ROOT = join(__dirname, '../..');
 const EXAMPLE = 'config/example.yaml';
 jest.setTimeout(180_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function node(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: ROOT, env: { ...process.env, DATABASE_URL: undefined, FORCE_COLOR: '0', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+// No DATABASE_URL from the caller's environment: each case says which database it reads.
+const node = (args: string[], env: Record<string, string | undefined> = {}) => runNode(args, { DATABASE_URL: undefined, ...env });
 const cli = (args: string[], env: Record<string, string | undefined> = {}) => node(['src/cli.ts', ...args], env);
 
 const dir = mkdtempSync(join(tmpdir(), 'ticketbot-cli-db-'));

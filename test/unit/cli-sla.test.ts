@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { ROOT, runCli, type Run } from '../support/cli';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,27 +8,9 @@ import { join } from 'node:path';
  * front, a few at a time, because each start costs a second or more; the tests then check exit
  * codes and output.
  */
-const ROOT = join(__dirname, '../..');
 const EXAMPLE = 'config/example.yaml';
 const TICKETS = 'test/fixtures/simulate-tickets.csv';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'ticketbot-cli-'));
 const brokenConfig = join(dir, 'broken.yaml');
@@ -171,3 +153,7 @@ describe('ticketbot simulate', () => {
     expect(r.stderr.trim()).toMatch(/^error: .*bad\.csv line 3: created_at: not an ISO-8601 date-time: "not-a-date"$/);
   });
 });
+
+function cli(args: string[]) {
+  return runCli(args);
+}
