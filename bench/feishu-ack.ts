@@ -105,7 +105,7 @@ export const feishuAckBenchmark: Benchmark = {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // The same app with the durable intake (as main.ts runs it) on a second server.
     const durableWeb = express();
-    const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId });
+    const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId, runSoon: storage.runSoon });
     const durableApp = createFeishuApp({
       ctx,
       env: { FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_MODE: 'http', FEISHU_ENCRYPT_KEY: SECRETS.encryptKey, FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken },

@@ -136,7 +136,7 @@ export const slackAckBenchmark: Benchmark = {
 
     // Ours with the durable intake (as main.ts runs it): each request is stored before its ack.
     const durableWeb = createWebServer({ logger: ctx.logger, health: { database: async () => ({ ok: true, dialect: 'sqlite' }), platforms: () => ({}), scheduler: () => ({ state: 'off' }) } });
-    const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId });
+    const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId, runSoon: storage.runSoon });
     const durableSlack = await createSlackApp({ ctx, env: { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl }, ports, expressApp: durableWeb.app, clientOptions: { retryConfig: { retries: 0 } }, memberSyncMs: 0, intake });
     await durableSlack.start();
     const durable = await listen(durableWeb.app);

@@ -84,7 +84,7 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   const stack = new ShutdownStack(logger);
   const doors = new ShutdownStack(logger);
   stack.push('database', () => storage.close());
-  const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time: ctx.time, logger, newId: ctx.newId, leaseMs, pollMs: Math.min(1000, leaseMs / 4) });
+  const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time: ctx.time, logger, newId: ctx.newId, runSoon: storage.runSoon, leaseMs, pollMs: Math.min(1000, leaseMs / 4) });
   stack.push('inbound recovery', () => intake.drain(0));
   const stopAll = async () => {
     await doors.unwind();

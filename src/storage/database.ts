@@ -8,6 +8,7 @@ import {
   PostgresDialect,
   SqliteDialect,
   sql,
+  type CompiledQuery,
   type KyselyPlugin,
   type Migration,
   type MigrationProvider,
@@ -41,6 +42,12 @@ export interface Storage {
   /** Where the data lives, without secrets (file path or postgres host/db). */
   description: string;
   close(): Promise<void>;
+  /**
+   * SQLite only: runs one compiled statement on its own (autocommit) as soon as no transaction is
+   * open on the connection, instead of queueing behind every use case waiting for kysely's single
+   * connection. For the durable intake's insert before an ack (see decisions.md).
+   */
+  runSoon?: (query: CompiledQuery) => Promise<unknown[]>;
 }
 
 export interface StorageOptions {
@@ -81,9 +88,27 @@ function openSqlite(file: string): Storage {
   // thread does them every second; this connection only steps in if the WAL passes ~200 MB.
   const checkpointer = file === ':memory:' ? undefined : startCheckpointer(resolve(file), 1000, (message) => console.error(`ticketbot: WAL checkpoint failed: ${message}`));
   if (checkpointer) database.pragma('wal_autocheckpoint = 50000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withImmediateTransactions(database) }), plugins: [new YieldBetweenQueries()] });
+  const handle = withImmediateTransactions(database);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }), plugins: [new YieldBetweenQueries()] });
+  // A transaction holds the connection across event-loop turns (YieldBetweenQueries): wait for the
+  // turn after it ends, never run inside it (its rollback would take the statement with it).
+  const runSoon = (query: CompiledQuery): Promise<unknown[]> =>
+    new Promise((resolve, reject) => {
+      const attempt = (): void => {
+        if (database.inTransaction) return void setImmediate(attempt);
+        try {
+          const stmt = handle.prepare(query.sql);
+          const params = query.parameters as unknown[];
+          resolve(stmt.reader ? stmt.all(...params) : (stmt.run(...params), []));
+        } catch (err) {
+          reject(err);
+        }
+      };
+      attempt();
+    });
   return {
     db,
+    runSoon,
     dialect: 'sqlite',
     description: file === ':memory:' ? 'SQLite (in memory)' : `SQLite ${resolve(file)}`,
     close: async () => {

@@ -10,7 +10,7 @@ describe.each(storageVariants())('InboundQueue on $name', (variant) => {
   let nowMs: number;
   const time = { now: () => new Date(nowMs) };
   const queue = (owner: string, extra: Partial<ConstructorParameters<typeof InboundQueue>[0]> = {}) =>
-    new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time, logger: pino({ level: 'silent' }), newId: () => newId(), leaseMs: 10_000, ...extra });
+    new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time, logger: pino({ level: 'silent' }), newId: () => newId(), runSoon: storage.runSoon, leaseMs: 10_000, ...extra });
   const rows = () => storage.db.selectFrom('inbound_events').selectAll().orderBy('received_at').execute();
 
   beforeEach(async () => {
@@ -30,6 +30,36 @@ describe.each(storageVariants())('InboundQueue on $name', (variant) => {
     if (first.fresh) await first.finish();
     expect(await rows()).toMatchObject([{ status: 'done', lease_owner: null }]);
     expect(q.stats).toMatchObject({ admitted: 1, duplicates: 1 });
+  });
+
+  it('on SQLite, stores before the ack without queueing behind work and never inside a transaction', async () => {
+    if (variant.name !== 'sqlite') {
+      expect(storage.runSoon).toBeUndefined(); // PostgreSQL's pool has no single connection to wait for
+      return;
+    }
+    const q = queue('a');
+    // A use case's transaction holds the one connection across event-loop turns, and more work queues behind it.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const longWork = storage.db.transaction().execute(async (trx) => {
+      await trx.insertInto('inbound_events').values({ id: 'rolled-back', platform: 'slack', kind: 'x', dedup_key: 'x', payload: 'null', status: 'done', attempts: 1, lease_owner: null, lease_until: '2026-03-02T02:00:00.000Z', last_error: null, received_at: '2026-03-02T02:00:00.000Z', finished_at: null }).execute();
+      await held;
+      throw new Error('rolled back on purpose');
+    });
+    const queued = Array.from({ length: 20 }, (_, i) => storage.db.transaction().execute(async (trx) => {
+      await trx.selectFrom('inbound_events').select('id').execute();
+      await new Promise((r) => setTimeout(r, 5 + i));
+    }));
+    const admitted = q.admit({ platform: 'slack', kind: 'command', dedupKey: 'slack:command:fast', payload: {} });
+    await new Promise((r) => setTimeout(r, 20));
+    release();
+    await expect(longWork).rejects.toThrow('rolled back on purpose');
+    // Stored right after the transaction that held the connection, ahead of the 20 queued ones.
+    const raced = await Promise.race([admitted.then(() => 'admitted'), Promise.all(queued).then(() => 'queued work')]);
+    expect(raced).toBe('admitted');
+    await Promise.all(queued);
+    // The rollback took its own row, not the intake's.
+    expect((await rows()).map((r) => r.dedup_key)).toEqual(['slack:command:fast']);
   });
 
   it("takes over a dead process's work once its lease runs out, and only then", async () => {
