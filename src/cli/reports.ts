@@ -168,7 +168,7 @@ export function registerReportCommands(program: Command): void {
       .requiredOption('--preview', 'render the chart to a file instead of posting (the only mode)')
       .requiredOption('--out <file>', 'PNG file to write, e.g. digest.png')
       .option('--department <id>', 'only this department (the posted digest covers all)')
-      .option('--at <iso>', 'the moment of posting: the chart covers the 7 days before it (default: now)')
+      .option('--at <iso>', 'the moment of posting: the chart covers the last full calendar week before it, as the weekly digest does (default: now)')
       .option('--config <file>', 'config file (default: $TICKETBOT_CONFIG or ./ticketbot.yaml)')
       .addOption(localeOption()),
   ).action(
@@ -182,7 +182,7 @@ export function registerReportCommands(program: Command): void {
       return withStorage(async (storage) => {
         const result = await statsSummary(
           { db: storage.db, config, calendars: calendarsFromConfig(config.raw), time: { now: () => at } },
-          { departmentId: opts.department, days: 7 },
+          { departmentId: opts.department, days: 7, period: { kind: 'last_week' } },
         );
         if (!result.ok) {
           console.error(`error: ${result.error.code}`);
@@ -191,7 +191,9 @@ export function registerReportCommands(program: Command): void {
         const png = await digestChartPng(result.value, locale);
         writeFileSync(opts.out, png);
         const created = result.value.byDay.reduce((n, d) => n + d.created, 0);
-        console.error(`wrote ${opts.out} (${png.length} bytes, ${locale}, ${result.value.byDay.length} days, ${created} ticket(s) created)`);
+        const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+        const days = result.value.byDay;
+        console.error(`wrote ${opts.out} (${png.length} bytes, ${locale}, ${days.length} days ${days[0]?.day ?? day(result.value.fromMs)} – ${days.at(-1)?.day ?? day(result.value.toMs - 1)}, ${created} ticket(s) created)`);
         return EXIT_OK;
       });
     }),

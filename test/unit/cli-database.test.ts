@@ -114,6 +114,8 @@ describe('digest --preview on a database with tickets', () => {
     const quiet = join(dir, 'quiet.png');
     const q = await cli(['digest', '--preview', '--at', '2025-01-10T01:00:00Z', '--locale', 'zh-CN', '--out', quiet, '--config', config], { TICKETBOT_DB_FILE: withTickets });
     expect(q.stderr).toContain('0 ticket(s) created');
+    // As the weekly digest: the last full calendar week before the posting time (a Friday here).
+    expect(q.stderr).toContain('7 days 2024-12-30 – 2025-01-05');
     expect(readFileSync(out).equals(readFileSync(quiet))).toBe(false);
   });
 });
