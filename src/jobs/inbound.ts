@@ -237,49 +237,30 @@ export class InboundQueue implements DurableIntake {
     const until = isoPlus(now, this.leaseMs);
     const platforms = [...this.replays.keys()];
     const db = this.o.db;
-    if (this.o.dialect === 'postgres') {
-      return db
-        .updateTable('inbound_events')
-        .set((eb) => ({ lease_owner: this.o.owner, lease_until: until, attempts: eb('attempts', '+', 1) }))
-        .where('id', 'in', (eb) =>
-          eb
-            .selectFrom('inbound_events')
-            .select('id')
-            .where('status', '=', 'pending')
-            .where('lease_until', '<', now)
-            .where('platform', 'in', platforms)
-            .orderBy('lease_until')
-            .limit(this.batchSize)
-            .forUpdate()
-            .skipLocked(),
-        )
-        .where('status', '=', 'pending')
-        .where('lease_until', '<', now)
-        .returningAll()
-        .execute();
-    }
-    const candidates = await db
+    const due = db
       .selectFrom('inbound_events')
       .select('id')
       .where('status', '=', 'pending')
       .where('lease_until', '<', now)
       .where('platform', 'in', platforms)
       .orderBy('lease_until')
-      .limit(this.batchSize)
-      .execute();
+      .limit(this.batchSize);
+    // PostgreSQL takes them in one statement, skipping rows another replica holds; SQLite (one
+    // writer) selects then takes them with the same conditions, so a race takes nothing twice.
+    const locked = due.forUpdate().skipLocked();
+    const take = (ids: string[] | typeof locked) =>
+      db
+        .updateTable('inbound_events')
+        .set((eb) => ({ lease_owner: this.o.owner, lease_until: until, attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', ids)
+        .where('status', '=', 'pending')
+        .where('lease_until', '<', now)
+        .returningAll()
+        .execute();
+    if (this.o.dialect === 'postgres') return take(locked);
+    const candidates = await due.execute();
     if (candidates.length === 0) return [];
-    const rows = await db
-      .updateTable('inbound_events')
-      .set((eb) => ({ lease_owner: this.o.owner, lease_until: until, attempts: eb('attempts', '+', 1) }))
-      .where(
-        'id',
-        'in',
-        candidates.map((c) => c.id),
-      )
-      .where('status', '=', 'pending')
-      .where('lease_until', '<', now)
-      .returningAll()
-      .execute();
+    const rows = await take(candidates.map((c) => c.id));
     return rows.sort((a, b) => (a.received_at < b.received_at ? -1 : a.received_at > b.received_at ? 1 : 0));
   }
 
