@@ -1,7 +1,8 @@
 import { statsScope, viewQueue, viewTicket } from '../app/access';
 import type { AppContext, Attachment, CommandMeta } from '../app/context';
 import { createTicket, type TicketSource } from '../app/createTicket';
-import { requesterReply } from '../app/messages';
+import { addNote, requesterReply } from '../app/messages';
+import { markSensitive } from '../app/closing';
 import { assignTicket } from '../app/assignTicket';
 import { changePriority } from '../app/changePriority';
 import { claimTicket } from '../app/claimTicket';
@@ -12,13 +13,14 @@ import { submitFeedback } from '../app/submitFeedback';
 import { setLanguage } from '../app/users';
 import { isStaff } from '../domain/access';
 import type { Role } from '../domain/ticket';
-import type { Locale, Platform, Priority } from '../domain/types';
+import { PRIORITIES, type Locale, type Platform, type Priority } from '../domain/types';
 import { policySummary } from '../reports/docs';
 import { rt as reportText } from '../reports/i18n';
 import { formatStatsText, statsSummary } from '../reports/stats';
 import { parseTicketCommand, periodDays, type TicketCommand } from './commands';
 import type { DashboardLinks } from './dashboard';
 import { defaultTimeZone, errorText, type CoreError } from './errors';
+import { categoryPath, errorFields, flatValues, formTicket, FORMS, parseFormValues, type FormChoices, type FormId, type FormTicket, type RawFormValues } from './forms';
 import { t } from './i18n';
 import { ticketCardView, ticketListItem, type TicketCardView, type TicketListItem } from './views';
 
@@ -43,6 +45,8 @@ interface IntentBase<Target> {
   dedupKey: string;
   /** Where the platform answers (opaque here). */
   replyTarget: Target;
+  /** The platform's reference of the inbound message (kept with what it creates). */
+  messageRef?: string | undefined;
 }
 
 export type Intent<Target = unknown> =
@@ -55,8 +59,34 @@ export type Intent<Target = unknown> =
       /** The text of the message the command answers (`/ticket` as a reply): the form opens prefilled with it. */
       quoted?: string | undefined;
     })
-  /** A message sent straight to the bot, not in a ticket's thread. */
-  | (IntentBase<Target> & { kind: 'message'; text: string; source?: TicketSource | undefined; attachments?: Attachment[] | undefined })
+  /**
+   * A message to the bot. In a thread the platform links to a ticket (`thread`): in the card's
+   * thread an internal note, in the requester's thread their answer. Otherwise a new ticket or
+   * "which ticket is this about?".
+   */
+  | (IntentBase<Target> & {
+      kind: 'message';
+      text: string;
+      source?: TicketSource | undefined;
+      attachments?: Attachment[] | undefined;
+      thread?: { ticket: string; role: 'card' | 'requester_thread' } | undefined;
+    })
+  /** A button that opens a form about its ticket (src/chat/forms.ts); `clock` preselects Extend's deadline. */
+  | (IntentBase<Target> & { kind: 'open_form'; form: FormId; ticket: string; clock?: string | undefined })
+  /**
+   * A form submitted: values under the neutral names of src/chat/forms.ts. `new` is the new-ticket
+   * form: `category`, `title`, `description`, `priority` and `field_<id>` for the category's fields.
+   */
+  | (IntentBase<Target> & {
+      kind: 'submit';
+      form: FormId | 'new';
+      ticket?: string | undefined;
+      values: RawFormValues;
+      source?: TicketSource | undefined;
+      attachments?: Attachment[] | undefined;
+    })
+  /** A category select of the new-ticket form changed at `level` (1–3): the path it leads to. */
+  | (IntentBase<Target> & { kind: 'cascade'; path: string[]; level: number; chosen: string | undefined })
   /** The answer to "which ticket is this about?" (a ticket id or `new`). */
   | (IntentBase<Target> & { kind: 'choice'; choice: ChoiceValue })
   /** A button that shows a ticket's card to the presser alone ("Open", "Show"). */
@@ -64,7 +94,7 @@ export type Intent<Target = unknown> =
   /** A button that acts at once on its ticket (claim, take over, Fixed? yes/no, a survey score, a priority). */
   | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined });
 
-export type PressAction = 'claim' | 'take_over' | 'confirm' | 'reopen' | 'rate' | 'priority';
+export type PressAction = 'claim' | 'take_over' | 'confirm' | 'reopen' | 'rate' | 'priority' | 'mark_sensitive' | 'unmark_sensitive';
 
 /** What a "which ticket?" button carries: the choice, the original message's key and its text. */
 export interface ChoiceValue {
@@ -84,12 +114,18 @@ export type ChatReply =
   /** A question answered with one tap: each option's value goes back as a `choice` intent. */
   | { kind: 'choose'; text: string; options: { label: string; value: ChoiceValue; primary?: boolean }[] }
   /** Must reach the actor's direct chat with the bot, never a channel (signed links); `pointer` is said where they asked, if elsewhere. */
-  | { kind: 'direct'; text: string; pointer: string };
+  | { kind: 'direct'; text: string; pointer: string }
+  /** A form about one ticket, for the actor to fill in (the platform renders form `form`). */
+  | { kind: 'action_form'; form: FormId; ticket: FormTicket; choices: FormChoices; clock?: string | undefined }
+  /** A submitted form was refused: the message, and the neutral fields it is about (none: the form's main field). */
+  | { kind: 'invalid'; text: string; fields: { field: string; text: string }[]; categoryId?: string | undefined }
+  /** The category path a cascade select leads to (the platform redraws its form at it). */
+  | { kind: 'category_path'; path: string[] };
 
 export interface Answer {
   replies: ChatReply[];
-  /** A press that took effect (or had already, by the same person): the ticket it acted on. */
-  done?: { key: string } | undefined;
+  /** A press or form that took effect (or had already, by the same person): the ticket it acted on. */
+  done?: { key: string; title?: string | undefined; duplicate?: boolean | undefined } | undefined;
   /** Set after `/ticket lang`: the platform refreshes what it caches about the actor. */
   localeChanged?: Locale | undefined;
 }
@@ -109,7 +145,7 @@ export function zoneOf(ctx: AppContext, actor: ChatActor): string {
 const text = (body: string): ChatReply => ({ kind: 'text', text: body });
 
 function meta(intent: IntentBase<unknown>, dedupKey = intent.dedupKey): CommandMeta {
-  return { actorId: intent.actor.id, platform: intent.platform, eventKey: dedupKey };
+  return { actorId: intent.actor.id, platform: intent.platform, eventKey: dedupKey, ...(intent.messageRef ? { messageRef: intent.messageRef } : {}) };
 }
 
 /** Title and description from free text: the first line (cut) and the whole text. */
@@ -142,7 +178,70 @@ export async function dispatch(deps: ChatDeps, intent: Intent): Promise<Answer> 
       return { replies: [await ticketReply(deps, intent.actor, intent.ticket)] };
     case 'press':
       return onPress(deps, intent);
+    case 'open_form':
+      return openForm(deps, intent);
+    case 'submit':
+      return intent.form === 'new' ? submitNewTicket(deps, intent) : submitForm(deps, intent, intent.form);
+    case 'cascade':
+      return { replies: [{ kind: 'category_path', path: categoryPath(deps.ctx, intent.path, intent.level, intent.chosen) }] };
   }
+}
+
+/** A "…" button: the form, if the permission matrix lets the actor do the write it leads to. */
+async function openForm(deps: ChatDeps, intent: Extract<Intent, { kind: 'open_form' }>): Promise<Answer> {
+  const { ctx } = deps;
+  const spec = FORMS[intent.form];
+  const found = await viewTicket(ctx, intent.actor.id, intent.ticket, { opens: spec.opens });
+  if (!found.ok) return { replies: [text(errorText(ctx, intent.actor.locale, found.error))] };
+  const view = found.value.view;
+  const choices = spec.choices ? await spec.choices(ctx, view, intent.actor.locale) : {};
+  return { replies: [{ kind: 'action_form', form: intent.form, ticket: formTicket(view), choices, clock: intent.clock }] };
+}
+
+function refused(deps: ChatDeps, actor: ChatActor, error: CoreError, extra: { categoryId?: string | undefined } = {}): Answer {
+  const say = (e: CoreError) => errorText(deps.ctx, actor.locale, e, zoneOf(deps.ctx, actor));
+  const whole = say(error);
+  // Each missing field says only its own name; other errors are the same text at each field.
+  const fields = errorFields(error).map((field) => ({
+    field,
+    text: error.code === 'ticket.missing_fields' ? say({ code: error.code, params: { fields: field === 'body' ? 'text' : field } }) : whole,
+  }));
+  return { replies: [{ kind: 'invalid', text: whole, fields, ...extra }] };
+}
+
+/** A form about one ticket submitted: values parsed once (the form's schema), then its use case. */
+async function submitForm(deps: ChatDeps, intent: Extract<Intent, { kind: 'submit' }>, form: FormId): Promise<Answer> {
+  const { ctx } = deps;
+  const spec = FORMS[form];
+  const parsed = parseFormValues(spec.values(ctx, intent.actor.locale), flatValues(intent.values), intent.actor.locale);
+  if (!parsed.ok) return refused(deps, intent.actor, parsed.error);
+  const r = await spec.run(ctx, meta(intent), intent.ticket ?? '', parsed.value);
+  if (!r.ok) return refused(deps, intent.actor, r.error);
+  return { replies: [], done: { key: r.value.ticket.key, title: r.value.ticket.title, duplicate: r.duplicate ?? false } };
+}
+
+/** The new-ticket form: the chosen category must be a leaf; the core checks the rest. */
+async function submitNewTicket(deps: ChatDeps, intent: Extract<Intent, { kind: 'submit' }>): Promise<Answer> {
+  const { ctx } = deps;
+  const v = flatValues(intent.values);
+  const categoryId = (v.category ?? '').trim();
+  if (!ctx.config.leaves.has(categoryId)) return refused(deps, intent.actor, { code: 'ticket.unknown_category', params: { category: '' } });
+  const fields: Record<string, string> = {};
+  for (const [k, value] of Object.entries(v)) if (k.startsWith('field_')) fields[k.slice('field_'.length)] = value.trim();
+  const priority = (v.priority ?? '').trim();
+  const r = await createTicket(ctx, {
+    meta: { ...meta(intent), ...(intent.source?.permalink ? { messageRef: intent.source.permalink } : {}) },
+    categoryId,
+    priority: (PRIORITIES as readonly string[]).includes(priority) ? (priority as Priority) : undefined,
+    title: (v.title ?? '').trim(),
+    description: (v.description ?? '').trim(),
+    fields,
+    attachments: intent.attachments ?? [],
+    source: intent.source,
+    locale: intent.actor.locale,
+  });
+  if (!r.ok) return refused(deps, intent.actor, r.error, { categoryId });
+  return { replies: [], done: { key: r.value.ticket.key, title: r.value.ticket.title, duplicate: r.duplicate ?? false } };
 }
 
 /**
@@ -167,6 +266,9 @@ async function onPress(deps: ChatDeps, intent: Extract<Intent, { kind: 'press' }
         return rateTicket(ctx, { meta: m, ticket, score: intent.score ?? 0 });
       case 'priority':
         return changePriority(ctx, { meta: m, ticket, priority: intent.priority ?? ('' as Priority) });
+      case 'mark_sensitive':
+      case 'unmark_sensitive':
+        return markSensitive(ctx, { meta: m, ticket, sensitive: intent.action === 'mark_sensitive' });
     }
   };
   const r = await run();
@@ -317,6 +419,11 @@ export async function quickCreate(
 async function onMessage(deps: ChatDeps, intent: Extract<Intent, { kind: 'message' }>): Promise<Answer> {
   const { ctx } = deps;
   if (intent.text.trim() === '' && !intent.attachments?.length) return { replies: [] };
+  if (intent.thread) {
+    const cmd = { meta: meta(intent), ticket: intent.thread.ticket, body: intent.text, attachments: intent.attachments };
+    const r = intent.thread.role === 'card' ? await addNote(ctx, cmd) : await requesterReply(ctx, cmd);
+    return r.ok ? { replies: [], done: { key: r.value.ticket.key } } : { replies: [text(errorText(ctx, intent.actor.locale, r.error, zoneOf(ctx, intent.actor)))] };
+  }
   const waiting = await listWaitingOn(ctx, intent.actor.id);
   if (waiting.length > 0 && intent.text.trim() !== '') {
     const x = [...intent.text.trim()].slice(0, CHOICE_TEXT_MAX).join('');

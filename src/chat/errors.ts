@@ -17,10 +17,31 @@ export function defaultTimeZone(ctx: Pick<AppContext, 'config' | 'calendars'>): 
 
 const BUILTIN_FIELDS: Record<string, MessageKey> = { title: 'feishu.form.title', description: 'feishu.form.description', text: 'feishu.form.message' };
 
+/** The neutral fields of the forms (src/chat/forms.ts), when a config field does not have the id. */
+const FORM_FIELDS: Record<string, MessageKey> = {
+  body: 'feishu.form.message',
+  template: 'feishu.form.template',
+  assignee: 'feishu.form.assignee',
+  priority: 'feishu.form.priority',
+  reason: 'feishu.form.reason',
+  reason_id: 'feishu.form.reason',
+  department: 'feishu.form.target_department',
+  note: 'feishu.form.note',
+  clock: 'feishu.form.clock',
+  duration: 'feishu.form.duration',
+  score: 'feishu.form.score',
+  comment: 'feishu.form.comment',
+  category: 'feishu.form.category.1',
+};
+
 /** A field id in the reader's words (built-in title/description/message, or the config's field name). */
 export function fieldLabel(ctx: Pick<AppContext, 'config'>, locale: Locale, id: string): string {
   const builtin = BUILTIN_FIELDS[id];
-  return builtin ? t(locale, builtin) : (ctx.config.raw.fields.find((f) => f.id === id)?.name[locale] ?? id);
+  if (builtin) return t(locale, builtin);
+  const configured = ctx.config.raw.fields.find((f) => f.id === id)?.name[locale];
+  if (configured) return configured;
+  const formField = FORM_FIELDS[id];
+  return formField ? t(locale, formField) : id;
 }
 
 /**
@@ -40,6 +61,7 @@ export function errorText(ctx: Pick<AppContext, 'config' | 'calendars'>, locale:
       .filter(Boolean)
       .map((id) => fieldLabel(ctx, locale, id))
       .join(sep);
+  if (typeof error.params.field === 'string') params.field = fieldLabel(ctx, locale, error.params.field);
   const deptName = (id: string) => ctx.config.departments.get(id)?.name[locale] ?? id;
   for (const name of ['department', 'yours', 'departments'] as const) {
     const v = error.params[name];

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FORM_IDS } from '../chat/forms';
 
 /**
  * What a card control carries back in `action.value`. Short keys keep cards small (Feishu limits a
@@ -6,7 +7,8 @@ import { z } from 'zod';
  * makes a double click one event. `fid` names one form instance: submitting it twice is one event.
  */
 export const CARD_BUTTONS = ['claim', 'priority', 'take_over', 'confirm', 'reopen', 'show'] as const;
-export const FORM_KINDS = ['new', 'reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey'] as const;
+/** `new` and the forms of src/chat/forms.ts; `survey` is the old name of `rate` (cards already sent carry it). */
+export const FORM_KINDS = ['new', ...FORM_IDS, 'survey'] as const;
 export type FormKind = (typeof FORM_KINDS)[number];
 
 export const actionValueSchema = z.discriminatedUnion('a', [

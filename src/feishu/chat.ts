@@ -5,8 +5,8 @@ import type { PlatformCapabilities } from '../domain/platforms';
 import type { Locale } from '../domain/types';
 import { CARD_EDIT_WINDOW_MS } from './sender';
 import type { ActionValue } from './action-values';
-import { newTicketForm, pathTo, priorityOptions } from './forms';
-import { infoCard, listCard, newTicketCard, textContent, ticketCard, type Card } from './presenters';
+import { actionFormView, newTicketForm, pathTo, priorityOptions } from './forms';
+import { actionFormCard, infoCard, listCard, newTicketCard, textContent, ticketCard, type Card } from './presenters';
 import type { FeishuRuntime } from './runtime';
 
 /**
@@ -96,5 +96,13 @@ async function renderReply(rt: FeishuRuntime, target: FeishuReplyTarget, reply: 
     case 'direct':
       await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: target.openId, msgType: 'text', content: textContent(reply.text) });
       return 'dm';
+    case 'action_form':
+      // Forms always go to the person's chat with the bot.
+      await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: target.openId, msgType: 'interactive', content: JSON.stringify(actionFormCard(actionFormView(lc, reply, randomBytes(9).toString('base64url')))) });
+      return target.direct ? 'here' : 'dm';
+    case 'invalid':
+      return privately(rt, target, 'text', textContent(reply.text));
+    case 'category_path':
+      return 'here';
   }
 }

@@ -3,6 +3,7 @@ import { clockLabel, priorityLabel } from '../chat/views';
 import type { CategoryNode } from '../config/schema';
 import type { Config } from '../config/model';
 import { PRIORITIES, type Locale } from '../domain/types';
+import type { ChatReply } from '../chat/dispatcher';
 import type { ActionFormView, FieldInput, NewTicketFormView, Option } from './presenters';
 
 /** Turns the config into the options of Feishu forms (pure: config in, presenter input out). */
@@ -119,3 +120,23 @@ export function actionForm(kind: ActionFormView['kind'], c: ActionFormContext): 
       return base;
   }
 }
+
+/** A form reply as the card's input (the chat layer computed its choices). */
+export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind: 'action_form' }>, formId: string): ActionFormView {
+  const c = reply.choices;
+  return {
+    locale,
+    kind: reply.form,
+    formId,
+    ticketId: reply.ticket.id,
+    ticketKey: reply.ticket.key,
+    ticketTitle: reply.ticket.title,
+    ...(c.templates ? { templates: c.templates } : {}),
+    ...(c.departments ? { departments: c.departments } : {}),
+    ...(c.returnReasons ? { returnReasons: c.returnReasons } : {}),
+    ...(c.clocks ? { clocks: c.clocks } : {}),
+    ...(c.assignees ? { assignees: c.assignees } : {}),
+    ...(c.priorities ? { priorities: c.priorities } : {}),
+  };
+}
+

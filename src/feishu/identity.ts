@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { ensureUser, userLocale } from '../app';
+import { ensureUser, userLocale } from '../app/users';
 import type { AppContext } from '../app/context';
 import type { Locale } from '../domain/types';
 import type { FeishuApi } from './api';

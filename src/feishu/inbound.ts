@@ -1,8 +1,5 @@
-import { addNote, requesterReply } from '../app';
-import type { CommandMeta } from '../app/context';
 import { commandText } from '../chat/commands';
 import { dispatch, type ChatActor } from '../chat/dispatcher';
-import { errorText } from '../chat/errors';
 import { t } from '../chat/i18n';
 import { WorkSlots } from '../chat/work-slots';
 import { handleCardAction, type CardActionResponse } from './card-actions';
@@ -146,7 +143,6 @@ export class FeishuInbound {
     const userId = await this.rt.identity.userId(openId, tenant);
     const locale = await this.rt.identity.locale(userId);
     const dedupKey = `feishu:event:${eventId}`;
-    const meta: CommandMeta = { actorId: userId, eventKey: dedupKey, platform: 'feishu', messageRef: msg.message_id };
     const direct = msg.chat_type === 'p2p';
     const target: FeishuReplyTarget = { openId, locale, messageId: msg.message_id, direct, inThread: msg.thread_id !== undefined };
     const actor: ChatActor = { id: userId, locale, timeZone: departmentTimeZone(this.rt.ctx, undefined) };
@@ -155,12 +151,10 @@ export class FeishuInbound {
     if (command === undefined && msg.root_id) {
       const link = await this.rt.links.findByMessage(msg.root_id);
       if (link) {
-        if (text === '' && attachments.length === 0) return;
-        const r =
-          link.role === 'card'
-            ? await addNote(this.rt.ctx, { meta, ticket: link.ticketId, body: text, attachments })
-            : await requesterReply(this.rt.ctx, { meta, ticket: link.ticketId, body: text, attachments });
-        if (!r.ok) await renderAnswer(this.rt, target, { replies: [{ kind: 'text', text: errorText(this.rt.ctx, locale, r.error) }] });
+        // In the card's thread an internal note, in the requester's thread their answer.
+        const thread = { ticket: link.ticketId, role: link.role === 'card' ? ('card' as const) : ('requester_thread' as const) };
+        const answer = await dispatch(deps, { kind: 'message', actor, platform: 'feishu', dedupKey, replyTarget: target, messageRef: msg.message_id, text, attachments, thread });
+        await renderAnswer(this.rt, target, answer);
         return;
       }
     }

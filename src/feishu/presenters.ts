@@ -296,6 +296,7 @@ export interface ActionFormView {
   returnReasons?: Option[];
   clocks?: Option[];
   assignees?: Option[];
+  priorities?: Option[];
   problem?: string | undefined;
 }
 
@@ -307,6 +308,10 @@ const FORM_TITLE: Record<ActionFormView['kind'], Parameters<typeof t>[1]> = {
   resolve: 'feishu.form.resolve.title',
   extend: 'feishu.form.extend.title',
   survey: 'feishu.form.survey.title',
+  rate: 'feishu.form.survey.title',
+  request_info: 'feishu.form.request_info.title',
+  priority: 'feishu.form.priority.title',
+  close: 'feishu.form.close.title',
 };
 
 /** A form for one action on one ticket, sent to the acting user's chat with the bot. */
@@ -315,8 +320,16 @@ export function actionFormCard(f: ActionFormView): Card {
   const inner: Card[] = [];
   switch (f.kind) {
     case 'reply':
+    case 'request_info':
       if (f.templates?.length) inner.push(select('template', t(lc, 'feishu.form.template'), f.templates));
       inner.push(input('body', t(lc, 'feishu.form.message'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
+      break;
+    case 'priority':
+      inner.push(select('priority', t(lc, 'feishu.form.priority'), f.priorities ?? [], { required: true }));
+      inner.push(input('reason', t(lc, 'feishu.form.reason_optional'), { maxLength: 500 }));
+      break;
+    case 'close':
+      inner.push(input('reason', t(lc, 'feishu.form.reason_optional'), { maxLength: 500 }));
       break;
     case 'assign':
       // The department's members by name; values are our user ids (Slack members included).
@@ -342,6 +355,7 @@ export function actionFormCard(f: ActionFormView): Card {
       inner.push(input('reason', t(lc, 'feishu.form.reason'), { required: true, maxLength: 500 }));
       break;
     case 'survey':
+    case 'rate':
       inner.push(select('score', t(lc, 'feishu.form.score'), [1, 2, 3, 4, 5].map((n) => ({ value: String(n), label: '★'.repeat(n) })), { required: true }));
       inner.push(input('comment', t(lc, 'feishu.form.comment'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
       break;

@@ -1,6 +1,7 @@
 import type { Answer, ChatReply, ChoiceValue } from '../chat/dispatcher';
 import { t } from '../chat/i18n';
 import type { PlatformCapabilities } from '../domain/platforms';
+import { FORM_MODALS } from './forms';
 import { ACTION } from './ids';
 import { encodeDraft, type MessageSource } from './intake';
 import { openView } from './open-view';
@@ -91,6 +92,14 @@ async function renderReply(rt: SlackRuntime, actor: Actor, target: SlackReplyTar
       });
       return replyPrivately(rt, target, message);
     }
+    case 'action_form':
+      if (!target.triggerId) return;
+      await openView(rt, actor, target.triggerId, FORM_MODALS[reply.form](actor.locale, reply, { ticketId: reply.ticket.id, channel: target.channel, clock: reply.clock }));
+      return;
+    case 'invalid':
+      return replyPrivately(rt, target, plain(reply.text));
+    case 'category_path':
+      return;
     case 'direct':
       try {
         const dm = await rt.client.conversations.open({ users: actor.slackUserId });

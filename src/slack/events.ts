@@ -1,12 +1,11 @@
 import type { App } from '@slack/bolt';
-import { addNote, requesterReply } from '../app/messages';
 import { eventEnvelope, memberChannelEvent, messageEvent, reactionAdded, appHomeOpened, type MessageEvent } from './payloads';
 import { dispatch, quickCreate } from '../chat/dispatcher';
 import { renderAnswer, type SlackReplyTarget } from './chat';
 import { attachmentsOf, ticketSource, withFiles } from './intake';
 import { fromSlackText } from './text';
 import { publishHome } from './home';
-import { describeSlackError, inSlot, meta, presentResult, type SlackRuntime } from './runtime';
+import { describeSlackError, inSlot, type Actor, type SlackRuntime } from './runtime';
 import { syncChannelMembers } from './members';
 
 /** Message subtypes that are a person writing (others are edits, joins, bot posts…). */
@@ -86,11 +85,7 @@ async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: bo
   const target = { slackUserId: msg.user!, channel: msg.channel };
   if (inThread) {
     const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
-    if (link?.role === 'requester_thread') {
-      const result = await requesterReply(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: fromSlackText(msg.text), attachments: attachmentsOf(msg.files) });
-      await presentResult(rt, actor, target, result);
-      return;
-    }
+    if (link?.role === 'requester_thread') return threadMessage(rt, actor, target, msg, eventKey, { ticket: link.ticketId, role: 'requester_thread' });
   }
   if (msg.text.trim() === '' && !msg.files?.length) return;
   const source = { channel: msg.channel, ts: msg.ts, threadTs: inThread ? msg.thread_ts : undefined, author: msg.user };
@@ -107,8 +102,16 @@ async function onChannelThreadMessage(rt: SlackRuntime, msg: MessageEvent, event
   const link = await rt.ports.findLinkByMessage(msg.channel, msg.thread_ts!);
   if (link?.role !== 'card') return;
   const actor = await rt.identities.resolve(msg.user!);
-  const result = await addNote(rt.ctx, { meta: meta(actor, eventKey, `${msg.channel}/${msg.ts}`), ticket: link.ticketId, body: fromSlackText(msg.text), attachments: attachmentsOf(msg.files) });
-  await presentResult(rt, actor, { slackUserId: msg.user!, channel: msg.channel }, result);
+  await threadMessage(rt, actor, { slackUserId: msg.user!, channel: msg.channel }, msg, eventKey, { ticket: link.ticketId, role: 'card' });
+}
+
+/** A message in a ticket's thread: a message intent naming the ticket and the thread's role. */
+async function threadMessage(rt: SlackRuntime, actor: Actor, target: SlackReplyTarget, msg: MessageEvent, eventKey: string, thread: { ticket: string; role: 'card' | 'requester_thread' }): Promise<void> {
+  const answer = await dispatch(
+    { ctx: rt.ctx },
+    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget: target, messageRef: `${msg.channel}/${msg.ts}`, text: fromSlackText(msg.text), attachments: attachmentsOf(msg.files), thread },
+  );
+  await renderAnswer(rt, actor, target, answer);
 }
 
 /** The message a reaction points at (top-level or in a thread). */

@@ -1,45 +1,15 @@
 import type { App } from '@slack/bolt';
-import { assignTicket } from '../app/assignTicket';
-import { changePriority } from '../app/changePriority';
-import { closeTicket, extendClock, markSensitive, rateTicket, resolveTicket } from '../app/closing';
-import { createTicket } from '../app/createTicket';
-import { handOff } from '../app/handOff';
-import { replyToRequester, requestInfo } from '../app/messages';
-import { viewTicket } from '../app/access';
-import type { TicketView } from '../app/queries';
-import { dispatch, type PressAction } from '../chat/dispatcher';
-import { extendableClocks } from '../chat/views';
-import type { Action } from '../domain/ticket';
-import { decodeChoice, renderAnswer } from './chat';
-import { returnLeg } from '../app/returnLeg';
-import type { UseCaseResult } from '../app/runner';
+import { dispatch, type Answer, type ChatReply, type Intent, type PressAction } from '../chat/dispatcher';
+import { FORM_IDS, type FormId } from '../chat/forms';
 import { t } from '../chat/i18n';
-import { parseDuration } from '../domain/duration';
-import { PRIORITIES, type Priority } from '../domain/types';
+import { decodeChoice, renderAnswer, type SlackReplyTarget } from './chat';
+import { blockOfField, FORM_VIEW, MAIN_BLOCK, neutralValues } from './forms';
 import { ACTION, BLOCK, MESSAGE_SHORTCUT, VIEW } from './ids';
 import { openView } from './open-view';
 import { attachmentsOf, draftFromText, ticketSource, type DraftValue, type MessageSource } from './intake';
-import { blockAction, inputValue, messageShortcut, newTicketMetadata, splitValue, textOf, ticketModalMetadata, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
-import {
-  answeredNotice,
-  escapeMrkdwn,
-  assignModal,
-  closeModal,
-  extendModal,
-  handOffModal,
-  missingFieldsModal,
-  newTicketModal,
-  priorityModal,
-  rateCommentModal,
-  replyModal,
-  resolveModal,
-  returnModal,
-  textMessage,
-  type ModalView,
-  type NewTicketMetadata,
-  type TicketModalMetadata,
-} from './presenters';
-import { afterAck, errorText, fieldLabel, meta, presentResult, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
+import { blockAction, inputValue, messageShortcut, newTicketMetadata, splitValue, ticketModalMetadata, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
+import { answeredNotice, escapeMrkdwn, missingFieldsModal, newTicketModal, textMessage, type ModalView, type NewTicketMetadata, type TicketModalMetadata } from './presenters';
+import { afterAck, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
 type Respond = ReplyTarget['respond'];
 
@@ -75,47 +45,28 @@ async function openModal(rt: SlackRuntime, actor: Actor, triggerId: string | und
 export function registerInteractions(app: App, rt: SlackRuntime): void {
   const config = rt.ctx.config;
 
-  /**
-   * Loads the ticket a button names for a press that opens a form for `action`: the core's
-   * permission matrix decides, and a refusal reads the same whether or not the ticket exists.
-   */
-  async function ticketFor(actor: Actor, target: ReplyTarget, ticketId: string, action: Action): Promise<TicketView | undefined> {
-    const found = await viewTicket(rt.ctx, actor.id, ticketId, { opens: action });
-    if (!found.ok) await replyPrivately(rt, target, textMessage(errorText(rt, actor.locale, found.error)));
-    return found.ok ? found.value.view : undefined;
-  }
-
-  /** Registers a button that opens a modal about its ticket (for those who may do `action`). */
-  function modalButton(actionId: string, action: Action, build: (actor: Actor, view: TicketView, meta: TicketModalMetadata, extra: string | undefined) => ModalView) {
+  /** Registers a button that opens a form about its ticket: an open_form intent (the core checks who may). */
+  function formButton(actionId: string, form: FormId) {
     app.action(actionId, afterAck(rt, async ({ ack, body, respond }) => {
       await ack();
       const a = blockAction.parse(body);
       const actor = await rt.identities.resolve(a.user.id);
-      const target = replyTarget(a, respond);
+      const target: SlackReplyTarget = { ...replyTarget(a, respond), triggerId: a.trigger_id };
       const { ticketId, extra } = splitValue(a.actions[0]!.value);
-      const view = await ticketFor(actor, target, ticketId, action);
-      if (!view) return;
-      await openModal(rt, actor, a.trigger_id, build(actor, view, { ticketId: view.ticket.id, channel: target.channel, clock: extra }, extra));
+      const answer = await dispatch({ ctx: rt.ctx }, { kind: 'open_form', form, actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket: ticketId, clock: extra });
+      await renderAnswer(rt, actor, target, answer);
     }));
   }
 
-  const ref = (v: TicketView) => ({ key: v.ticket.key, title: v.ticket.title });
-  const otherDepartments = (actor: Actor, v: TicketView) =>
-    [...config.departments.values()].filter((d) => d.id !== v.ticket.department_id).map((d) => ({ id: d.id, name: d.name[actor.locale] }));
-  // Templates are shown in the presser's language; the core sends them in the requester's.
-  const templates = (actor: Actor) => config.raw.templates.map((tp) => ({ id: tp.id, name: tp.name[actor.locale] }));
-
-  modalButton(ACTION.assign, 'assign', (actor, v, m) => assignModal(actor.locale, ref(v), [], m));
-  modalButton(ACTION.reassign, 'assign', (actor, v, m) => assignModal(actor.locale, ref(v), [], m));
-  modalButton(ACTION.priority, 'change_priority', (actor, v, m) => priorityModal(actor.locale, { ...ref(v), priority: v.ticket.priority }, m));
-  modalButton(ACTION.reply, 'reply', (actor, v, m) => replyModal(actor.locale, ref(v), templates(actor), m));
-  modalButton(ACTION.handOff, 'hand_off', (actor, v, m) => handOffModal(actor.locale, ref(v), otherDepartments(actor, v), m));
-  modalButton(ACTION.return, 'return_leg', (actor, v, m) => returnModal(actor.locale, ref(v), config.raw.return_reasons.map((r) => ({ id: r.id, name: r.name[actor.locale] })), m));
-  modalButton(ACTION.resolve, 'resolve', (actor, v, m) => resolveModal(actor.locale, ref(v), m));
-  modalButton(ACTION.rateComment, 'rate', (actor, v, m) => rateCommentModal(actor.locale, ref(v), m));
-  modalButton(ACTION.extend, 'extend', (actor, v, m, clock) => {
-    return extendModal(actor.locale, ref(v), extendableClocks(v), { ...m, clock });
-  });
+  formButton(ACTION.assign, 'assign');
+  formButton(ACTION.reassign, 'assign');
+  formButton(ACTION.priority, 'priority');
+  formButton(ACTION.reply, 'reply');
+  formButton(ACTION.handOff, 'hand_off');
+  formButton(ACTION.return, 'return');
+  formButton(ACTION.resolve, 'resolve');
+  formButton(ACTION.rateComment, 'rate');
+  formButton(ACTION.extend, 'extend');
 
   /** Registers a button that acts at once on its ticket: a press intent for the chat layer. */
   function pressButton(actionId: string | RegExp, action: PressAction, after?: (actor: Actor, a: BlockAction, done: { key: string }) => Promise<void>) {
@@ -168,16 +119,15 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const selected = a.actions[0]!.selected_option?.value ?? '';
     const colon = selected.indexOf(':');
     const choice = selected.slice(0, colon);
-    const ticketId = selected.slice(colon + 1);
-    if (choice === 'mark_sensitive' || choice === 'unmark_sensitive') {
-      await presentResult(rt, actor, target, await markSensitive(rt.ctx, { meta: meta(actor, actionKey(a)), ticket: ticketId, sensitive: choice === 'mark_sensitive' }));
-      return;
-    }
-    const view = await ticketFor(actor, target, ticketId, choice === 'close' ? 'close' : 'request_info');
-    if (!view) return;
-    const m: TicketModalMetadata = { ticketId: view.ticket.id, channel: target.channel };
-    if (choice === 'request_info') await openModal(rt, actor, a.trigger_id, replyModal(actor.locale, ref(view), templates(actor), m, VIEW.requestInfo));
-    else if (choice === 'close') await openModal(rt, actor, a.trigger_id, closeModal(actor.locale, ref(view), m));
+    const ticket = selected.slice(colon + 1);
+    const base = { actor, platform: 'slack' as const, dedupKey: actionKey(a), replyTarget: { ...target, triggerId: a.trigger_id }, ticket };
+    const answer =
+      choice === 'mark_sensitive' || choice === 'unmark_sensitive'
+        ? await dispatch({ ctx: rt.ctx }, { ...base, kind: 'press', action: choice })
+        : choice === 'request_info' || choice === 'close'
+          ? await dispatch({ ctx: rt.ctx }, { ...base, kind: 'open_form', form: choice })
+          : undefined;
+    if (answer) await renderAnswer(rt, actor, base.replyTarget, answer);
   }));
 
   // "Open" on an escalation DM: the full card, with its buttons, for the supervisor alone.
@@ -242,7 +192,10 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     const metadata = parseMetadata<NewTicketMetadata>(a.view.private_metadata, { path: [] }, newTicketMetadata);
     const chosen = action.selected_option?.value;
     if (!chosen) return;
-    metadata.path = [...metadata.path.slice(0, level - 1), chosen];
+    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'cascade', actor: await rt.identities.resolve(a.user.id), platform: 'slack', dedupKey: actionKey(a), replyTarget: undefined, path: metadata.path, level, chosen });
+    const next = answer.replies.find((r) => r.kind === 'category_path');
+    if (next?.kind !== 'category_path') return;
+    metadata.path = next.path;
     const actor = await rt.identities.resolve(a.user.id);
     const view = newTicketModal({ config, locale: actor.locale, metadata });
     await rt.client.views.update({ view_id: a.view.id, ...(a.view.hash ? { hash: a.view.hash } : {}), view: view as never }).catch((err: unknown) => {
@@ -280,128 +233,63 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
 type Values = ViewSubmission['view']['state']['values'];
 type Ack = (response?: { response_action: 'errors'; errors: Record<string, string> }) => Promise<void>;
 
-/** Turns a failed use case into a field error shown in the modal (Slack keeps the modal open). */
-function modalError(rt: SlackRuntime, actor: Actor, error: { code: string; params: Record<string, string | number> }, values: Values, preferred: string): { response_action: 'errors'; errors: Record<string, string> } {
-  const blocks = Object.keys(values);
-  const text = errorText(rt, actor.locale, error);
+/** A refused submission as field errors in the modal (Slack keeps the modal open). */
+function modalErrors(reply: Extract<ChatReply, { kind: 'invalid' }>, values: Values, main: string): { response_action: 'errors'; errors: Record<string, string> } {
   const errors: Record<string, string> = {};
-  const fieldBlock = (id: string) => {
-    if (id === 'title') return BLOCK.title;
-    if (id === 'text') return blocks.includes(BLOCK.message) ? BLOCK.message : undefined;
-    return blocks.includes(BLOCK.field(id)) ? BLOCK.field(id) : blocks.includes(id) ? id : undefined;
-  };
-  if (error.code === 'ticket.missing_fields' && typeof error.params.fields === 'string') {
-    for (const id of error.params.fields.split(',')) {
-      const block = fieldBlock(id);
-      if (block) errors[block] = t(actor.locale, 'error.ticket.missing_fields', { fields: fieldLabel(rt.ctx, actor.locale, id) });
-    }
-  } else if (error.code === 'ticket.invalid_input' && typeof error.params.field === 'string') {
-    const block = fieldBlock(error.params.field);
-    if (block) errors[block] = text;
-  } else if (error.code === 'ticket.unknown_category') {
-    const category = blocks.filter((b) => b.startsWith('category_')).pop();
-    if (category) errors[category] = text;
+  for (const f of reply.fields) {
+    const block = blockOfField(values, f.field);
+    if (block) errors[block] = f.text;
   }
-  if (Object.keys(errors).length === 0) errors[blocks.includes(preferred) ? preferred : (blocks[0] ?? preferred)] = text;
+  const blocks = Object.keys(values);
+  if (Object.keys(errors).length === 0) errors[blocks.includes(main) ? main : (blocks[0] ?? main)] = reply.text;
   return { response_action: 'errors', errors };
 }
 
+/** Modal submissions: each is a submit intent with neutral values; the chat layer parses and runs it. */
 function registerSubmissions(app: App, rt: SlackRuntime): void {
-  const config = rt.ctx.config;
+  async function submit(ack: Ack, actor: Actor, values: Values, main: string, intent: Omit<Extract<Intent<undefined>, { kind: 'submit' }>, 'actor' | 'platform' | 'replyTarget' | 'kind'>): Promise<Answer | undefined> {
+    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'submit', actor, platform: 'slack', replyTarget: undefined, ...intent });
+    const refused = answer.replies.find((r) => r.kind === 'invalid');
+    if (refused?.kind === 'invalid') {
+      await ack(modalErrors(refused, values, main));
+      return undefined;
+    }
+    await ack();
+    return answer;
+  }
 
-  /** Registers a ticket modal's submission: one use case; a failure stays in the modal. */
-  function onSubmit(callbackId: string, errorBlock: string, run: (actor: Actor, m: TicketModalMetadata, values: Values, eventKey: string) => Promise<UseCaseResult<unknown>> | UseCaseResult<unknown>) {
-    app.view(callbackId, async ({ ack, body }) => {
+  for (const form of FORM_IDS) {
+    app.view(FORM_VIEW[form], async ({ ack, body }) => {
       const s = viewSubmission.parse(body);
       const actor = await rt.identities.resolve(s.user.id);
       const m = parseMetadata<TicketModalMetadata>(s.view.private_metadata, { ticketId: '' }, ticketModalMetadata);
-      const result = await run(actor, m, s.view.state.values, `slack:view:${s.view.id}`);
-      await (ack as Ack)(result.ok ? undefined : modalError(rt, actor, result.error, s.view.state.values, errorBlock));
+      const values = neutralValues(s.view.state.values);
+      // users_select gives a Slack id: the person is made known (our id) before the core sees it.
+      if (values.assignee && !values.assignee.includes(':')) values.assignee = (await rt.identities.resolve(values.assignee)).id;
+      await submit(ack as Ack, actor, s.view.state.values, MAIN_BLOCK[form], { form, ticket: m.ticketId, values, dedupKey: `slack:view:${s.view.id}` });
     });
   }
-
-  const value = (values: Values, block: string) => textOf(inputValue(values, block));
-  const invalid = (field: string, problem: string): UseCaseResult<unknown> => ({ ok: false, error: { code: 'ticket.invalid_input', params: { field, problem } } });
-
-  onSubmit(VIEW.assign, BLOCK.assignee, async (actor, m, values, key) => {
-    const picked = value(values, BLOCK.assignee);
-    if (!picked) return { ok: false, error: { code: 'ticket.missing_fields', params: { fields: BLOCK.assignee } } };
-    // users_select gives a Slack id; make sure the person is known before assigning.
-    const assigneeId = picked.includes(':') ? picked : (await rt.identities.resolve(picked)).id;
-    return assignTicket(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, assigneeId });
-  });
-  onSubmit(VIEW.priority, BLOCK.priority, (actor, m, values, key) => {
-    const priority = value(values, BLOCK.priority);
-    if (!(PRIORITIES as readonly string[]).includes(priority)) return invalid(BLOCK.priority, priority);
-    return changePriority(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, priority: priority as Priority, reason: value(values, BLOCK.reason) || undefined });
-  });
-  onSubmit(VIEW.reply, BLOCK.message, (actor, m, values, key) =>
-    replyToRequester(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, body: value(values, BLOCK.message), templateId: value(values, BLOCK.template) || undefined }),
-  );
-  onSubmit(VIEW.requestInfo, BLOCK.message, (actor, m, values, key) =>
-    requestInfo(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, body: value(values, BLOCK.message), templateId: value(values, BLOCK.template) || undefined }),
-  );
-  onSubmit(VIEW.handOff, BLOCK.reason, (actor, m, values, key) =>
-    handOff(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, toDepartmentId: value(values, BLOCK.target), reason: value(values, BLOCK.reason), note: value(values, BLOCK.note) || undefined }),
-  );
-  onSubmit(VIEW.return, BLOCK.reason, (actor, m, values, key) => {
-    // A configured reason is stored by its id (so reports can group it); free text otherwise.
-    const reason = value(values, BLOCK.reasonChoice) || value(values, BLOCK.reason);
-    const detail = value(values, BLOCK.reasonChoice) ? value(values, BLOCK.reason) : '';
-    const note = [detail, value(values, BLOCK.note)].filter(Boolean).join('\n') || undefined;
-    return returnLeg(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, reason, note });
-  });
-  onSubmit(VIEW.resolve, BLOCK.note, (actor, m, values, key) => resolveTicket(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, note: value(values, BLOCK.note) }));
-  onSubmit(VIEW.close, BLOCK.reason, (actor, m, values, key) => closeTicket(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, reason: value(values, BLOCK.reason) || undefined }));
-  onSubmit(VIEW.extend, BLOCK.duration, (actor, m, values, key) => {
-    const byMs = parseDuration(value(values, BLOCK.duration));
-    if (byMs === undefined) return invalid(BLOCK.duration, t(actor.locale, 'slack.modal.extend.bad_duration'));
-    const clockKind = value(values, BLOCK.clock) as Parameters<typeof extendClock>[1]['clockKind'];
-    return extendClock(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, clockKind, byMs, reason: value(values, BLOCK.reason) });
-  });
-  onSubmit(VIEW.rateComment, BLOCK.score, (actor, m, values, key) =>
-    rateTicket(rt.ctx, { meta: meta(actor, key), ticket: m.ticketId, score: Number(value(values, BLOCK.score)), comment: value(values, BLOCK.comment) || undefined }),
-  );
 
   // The new-ticket form (full, or only the missing fields of a quick ticket).
   app.view(VIEW.newTicket, async ({ ack, body }) => {
     const s = viewSubmission.parse(body);
-    const values = s.view.state.values;
+    const state = s.view.state.values;
     const actor = await rt.identities.resolve(s.user.id);
     const m = parseMetadata<NewTicketMetadata & { categoryId?: string; title?: string; description?: string }>(s.view.private_metadata, { path: [] }, newTicketMetadata);
-    const categoryId = m.categoryId ?? deepestCategory(values);
-    const fields: Record<string, string> = {};
-    for (const blockId of Object.keys(values)) {
-      if (blockId.startsWith('field_')) fields[blockId.slice('field_'.length)] = textOf(inputValue(values, blockId));
-    }
-    const files = inputValue(values, BLOCK.files)?.files ?? [];
-    const priority = value(values, BLOCK.priority);
-    const result = await createTicket(rt.ctx, {
-      meta: meta(actor, `slack:view:${s.view.id}`, m.source?.permalink),
-      categoryId: categoryId ?? '',
-      priority: (PRIORITIES as readonly string[]).includes(priority) ? (priority as Priority) : undefined,
-      title: m.title ?? value(values, BLOCK.title),
-      description: m.description ?? value(values, BLOCK.description),
-      fields,
+    const values = neutralValues(state);
+    delete values.files;
+    if (m.categoryId) values.category = m.categoryId;
+    if (m.title !== undefined) values.title = m.title;
+    if (m.description !== undefined) values.description = m.description;
+    const files = inputValue(state, BLOCK.files)?.files ?? [];
+    const answer = await submit(ack as Ack, actor, state, MAIN_BLOCK.new, {
+      form: 'new',
+      values,
+      dedupKey: `slack:view:${s.view.id}`,
       attachments: [...attachmentsOf(m.source?.files?.map((f) => ({ id: f.id, name: f.name, permalink: f.url }))), ...attachmentsOf(files)],
       source: ticketSource(rt, m.source),
-      locale: actor.locale,
     });
-    if (!result.ok) {
-      await (ack as Ack)(modalError(rt, actor, categoryId ? result.error : { code: 'ticket.unknown_category', params: { category: '' } }, values, BLOCK.title));
-      return;
-    }
-    await ack();
-    if (m.channel && !result.duplicate)
-      await replyPrivately(rt, { slackUserId: s.user.id, channel: m.channel }, textMessage(t(actor.locale, 'slack.cmd.created', { key: result.value.ticket.key, title: result.value.ticket.title })));
+    if (answer?.done && m.channel && !answer.done.duplicate)
+      await replyPrivately(rt, { slackUserId: s.user.id, channel: m.channel }, textMessage(t(actor.locale, 'slack.cmd.created', { key: answer.done.key, title: answer.done.title ?? '' })));
   });
-
-  function deepestCategory(values: Values): string | undefined {
-    let found: string | undefined;
-    for (const blockId of Object.keys(values).filter((b) => b.startsWith('category_')).sort()) {
-      const chosen = textOf(inputValue(values, blockId));
-      if (chosen) found = chosen;
-    }
-    return found && config.leaves.has(found) ? found : undefined;
-  }
 }

@@ -46,6 +46,20 @@ describe('architecture boundaries', () => {
     expect(bad).toEqual([]);
   });
 
+  it('slack and feishu run no write use case themselves: every action, form and message goes through the chat dispatcher', () => {
+    // The use cases that change tickets: only src/chat (the dispatcher and its form table) calls them.
+    const writes = ['assignTicket', 'changePriority', 'claimTicket', 'closing', 'createTicket', 'handOff', 'messages', 'returnLeg', 'submitFeedback', 'acceptLeg', 'importTickets', 'index'];
+    const bad = files
+      .filter((f) => ['slack', 'feishu'].includes(layer(f.rel)))
+      .flatMap((f) => {
+        const text = readFileSync(f.file, 'utf8');
+        return [...text.matchAll(/^import (?!type )[^;]*from '(\.\.\/app(?:\/(\w+))?)';/gm)]
+          .filter((m) => writes.includes(m[2] ?? 'index'))
+          .map((m) => `${f.rel} → ${m[1]}`);
+      });
+    expect(bad).toEqual([]);
+  });
+
   it('shared code never asks which platform it runs on (capabilities of the adapters instead)', () => {
     const shared = files.filter((f) => ['chat', 'app', 'domain'].includes(layer(f.rel)));
     const bad = shared.filter((f) => /platform\s*===\s*'(slack|feishu)'|'(slack|feishu)'\s*===\s*\w*platform/i.test(readFileSync(f.file, 'utf8'))).map((f) => f.rel);
