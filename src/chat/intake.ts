@@ -1,3 +1,4 @@
+import type { ChatPlatform } from '../domain/platforms';
 /**
  * Durable intake, as the platform layers see it (slack/ and feishu/ never import storage or jobs):
  * a received payload is admitted (written to the database) before it is acknowledged, worked, and
@@ -5,7 +6,7 @@
  * jobs/inbound.ts implements it on the `inbound_events` table; main.ts wires the two together.
  */
 
-export type IntakePlatform = 'slack' | 'feishu';
+export type IntakePlatform = ChatPlatform;
 
 export interface InboundPayload {
   platform: IntakePlatform;

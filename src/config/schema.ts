@@ -4,6 +4,7 @@ import { compileCalendar } from '../domain/calendar';
 import { PRIORITIES, ROUTING_STRATEGIES, CLOCK_KINDS } from '../domain/types';
 import type { OfficialDays } from '../domain/calendar';
 import { isKnownRegion } from './holidays';
+import { CHAT_PLATFORMS, LEGACY_CHANNEL_KEY } from '../domain/platforms';
 
 /** The config file's shape. Cross-references are checked in `configSchema`'s superRefine. */
 
@@ -125,7 +126,10 @@ export const calendarSchema = z
   .superRefine((cal, ctx) => checkWeekKeys(cal.week, ctx));
 
 /** A user reference in config: `slack:U0BOSS`, `feishu:ou_boss`, or `email:ann@example.com`. */
-const userRef = z.string().regex(/^(slack|feishu|email):\S+$/, 'expected platform:id, e.g. slack:U0123 or feishu:ou_abc');
+const userRef = z.string().regex(new RegExp(`^(${[...CHAT_PLATFORMS, 'email'].join('|')}):\\S+$`), 'expected platform:id, e.g. slack:U0123 or feishu:ou_abc');
+
+/** Channels by platform (registry: src/domain/platforms.ts), e.g. `{ slack: C0IT, feishu: oc_it }`. */
+const channelMap = z.partialRecord(z.enum(CHAT_PLATFORMS), z.string().min(1));
 
 export const departmentSchema = z
   .object({
@@ -133,7 +137,11 @@ export const departmentSchema = z
     name: localized,
     /** Prefix of ticket keys, e.g. IT → IT-1042. Defaults to the id in upper case. */
     key_prefix: z.string().regex(/^[A-Z][A-Z0-9]{0,9}$/, 'upper-case letters and digits, up to 10').optional(),
+    /** The department's channel on each platform: `{ slack: C0IT, feishu: oc_it }`. */
+    channels: channelMap.optional(),
+    /** Older spelling of `channels.slack` (still accepted). */
     slack: z.object({ channel: z.string().min(1) }).strict().optional(),
+    /** Older spelling of `channels.feishu` (still accepted). */
     feishu: z.object({ chat_id: z.string().min(1) }).strict().optional(),
     members: z.union([z.literal('channel'), z.array(userRef)]).default('channel'),
     supervisors: z.array(userRef).default([]),
@@ -148,7 +156,17 @@ export const departmentSchema = z
       .default({ strategy: 'claim' }),
     handoff: z.object({ accept: targetText, resolve: targetText }).strict().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    // A channel given both ways must agree (the old key is an alias of `channels.<platform>`).
+    for (const platform of CHAT_PLATFORMS) {
+      const legacy = LEGACY_CHANNEL_KEY[platform];
+      const old = legacy?.read(d);
+      const now = d.channels?.[platform];
+      if (legacy && old !== undefined && now !== undefined && old !== now)
+        ctx.addIssue({ code: 'custom', path: legacy.key.split('.'), message: `${legacy.key} (${old}) differs from channels.${platform} (${now}); keep one of them` });
+    }
+  });
 
 export const fieldSchema = z
   .object({
@@ -245,7 +263,7 @@ export const rolloutSchema = z
 
 
 // ---- Automation rules (issue 17): `rules:` evaluated by src/domain/rules.ts at creation ----
-export const RULE_SOURCES = ['slack', 'feishu', 'api'] as const;
+export const RULE_SOURCES = [...CHAT_PLATFORMS, 'api'] as const;
 const ruleRegex = z.string().min(1).superRefine((text, ctx) => {
   try {
     new RegExp(text, 'iu');
@@ -357,7 +375,11 @@ export const configSchema = z
           .object({
             day: z.enum(WEEKDAYS),
             time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM'),
+            /** Where the digest is posted, by platform: `{ slack: C0LEADS, feishu: oc_leads }`. */
+            channels: channelMap.optional(),
+            /** Older spelling of `channels.slack` (still accepted). */
             slack_channel: z.string().optional(),
+            /** Older spelling of `channels.feishu` (still accepted). */
             feishu_chat_id: z.string().optional(),
             calendar: z.string().optional(),
           })

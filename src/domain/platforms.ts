@@ -2,9 +2,10 @@ import type { DepartmentConfig } from '../config/schema';
 
 /**
  * The platform registry: the chat platforms ticketbot speaks on. Adding one (DingTalk, WeCom…) is a
- * folder src/<name>/ (listeners that make intents, a renderer, an outbox sender), one line here,
- * and the department config key that names its channel (see CHANNEL_OF). Shared code iterates this
- * registry instead of writing `'slack' | 'feishu'` or `if (platform === …)`.
+ * folder src/<name>/ (listeners that make intents, a renderer, an outbox sender) and one line here
+ * (plus, only if it had a config key of its own before `channels:`, a line in LEGACY_CHANNEL_KEY).
+ * Shared code iterates this registry instead of writing `'slack' | 'feishu'` or `if (platform === …)`.
+ * A department names its channels as a map by platform: `channels: { slack: C0IT, feishu: oc_it }`.
  */
 export const CHAT_PLATFORMS = ['slack', 'feishu'] as const;
 export type ChatPlatform = (typeof CHAT_PLATFORMS)[number];
@@ -13,18 +14,43 @@ export function isChatPlatform(p: string): p is ChatPlatform {
   return (CHAT_PLATFORMS as readonly string[]).includes(p);
 }
 
-/** Where each platform's channel of a department is configured. */
-const CHANNEL_OF: Record<ChatPlatform, (d: Pick<DepartmentConfig, 'slack' | 'feishu'>) => string | undefined> = {
-  slack: (d) => d.slack?.channel,
-  feishu: (d) => d.feishu?.chat_id,
+/** A channel (Slack channel id, Feishu chat id, …) per platform. */
+export type ChannelMap = Partial<Record<ChatPlatform, string>>;
+
+type ChannelConfig = Partial<Pick<DepartmentConfig, 'channels' | 'slack' | 'feishu'>>;
+
+/**
+ * The department keys used before `channels:` (still accepted: old config files load unchanged).
+ * A new platform has none: it is configured under `channels:` only.
+ */
+export const LEGACY_CHANNEL_KEY: Partial<Record<ChatPlatform, { key: string; read: (d: ChannelConfig) => string | undefined }>> = {
+  slack: { key: 'slack.channel', read: (d) => d.slack?.channel },
+  feishu: { key: 'feishu.chat_id', read: (d) => d.feishu?.chat_id },
 };
 
+/** A department's channel on one platform (`channels:` first, then the old key). */
+export function channelOf(d: ChannelConfig, platform: ChatPlatform): string | undefined {
+  return d.channels?.[platform] ?? LEGACY_CHANNEL_KEY[platform]?.read(d);
+}
+
 /** A department's channels, one per platform it is configured on: notify() fans out over these. */
-export function departmentChannels(d: Pick<DepartmentConfig, 'slack' | 'feishu'>): { platform: ChatPlatform; id: string }[] {
+export function departmentChannels(d: ChannelConfig): { platform: ChatPlatform; id: string }[] {
   return CHAT_PLATFORMS.flatMap((platform) => {
-    const id = CHANNEL_OF[platform](d);
+    const id = channelOf(d, platform);
     return id ? [{ platform, id }] : [];
   });
+}
+
+/** The department whose channel on `platform` is `channel`, if any. */
+export function departmentOfChannel<D extends ChannelConfig & { id: string }>(departments: Iterable<D>, platform: ChatPlatform, channel: string): D | undefined {
+  for (const d of departments) if (channelOf(d, platform) === channel) return d;
+  return undefined;
+}
+
+/** The platform of one of our user ids (`slack:U…`, `feishu:ou_…`), if it is a chat platform's. */
+export function platformOfUser(id: string): ChatPlatform | undefined {
+  const p = id.slice(0, id.indexOf(':'));
+  return isChatPlatform(p) ? p : undefined;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Config } from '../config/model';
 import type { RuleConfig } from '../config/schema';
 import { categoryAncestry, ruleInForce } from './policy';
+import { isChatPlatform, type ChatPlatform } from './platforms';
 import { ROUTING_STRATEGIES, type Platform, type Priority, type RoutingStrategy } from './types';
 
 /**
@@ -11,7 +12,7 @@ import { ROUTING_STRATEGIES, type Platform, type Priority, type RoutingStrategy 
  * (app/createTicket.ts) and `simulate` call this same function.
  */
 
-export type RuleSource = 'slack' | 'feishu' | 'api';
+export type RuleSource = ChatPlatform | 'api';
 
 export interface RuleFacts {
   title: string;
@@ -48,8 +49,7 @@ export interface RuleOutcome {
 /** A platform a ticket came from, as rules name it: everything that is not a chat platform is `api`. */
 export function ruleSource(platform: Platform | string): RuleSource {
   // Rules name the ticket's origin as data (config `when.source`); this is not a capability check.
-  const named: readonly string[] = ['slack', 'feishu'];
-  return named.includes(platform) ? (platform as RuleSource) : 'api';
+  return isChatPlatform(platform) ? platform : 'api';
 }
 
 export function evaluateRules(config: Config, facts: RuleFacts): RuleOutcome {

@@ -1,4 +1,5 @@
 import * as lark from '@larksuiteoapi/node-sdk';
+import { channelOf } from '../domain/platforms';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { AppContext } from '../app/context';
@@ -142,7 +143,7 @@ export function createFeishuApp(opts: CreateFeishuAppOptions): FeishuApp {
 
   const syncMembers = async (): Promise<void> => {
     for (const d of ctx.config.departments.values()) {
-      if (!d.feishu || d.members !== 'channel') continue;
+      if (!channelOf(d, 'feishu') || d.members !== 'channel') continue;
       try {
         const n = await syncDepartmentMembers(runtime, d.id, env.FEISHU_APP_ID!);
         logger.info({ department: d.id, members: n }, 'feishu department members synced');

@@ -1,4 +1,5 @@
 import { commandText } from '../chat/commands';
+import { channelOf } from '../domain/platforms';
 import { dispatch, type ChatActor } from '../chat/dispatcher';
 import { t } from '../chat/i18n';
 import { WorkSlots } from '../chat/work-slots';
@@ -200,8 +201,9 @@ export class FeishuInbound {
 /** Department membership from its Feishu chat (for `members: channel` departments). */
 export async function syncDepartmentMembers(rt: FeishuRuntime, departmentId: string, tenant: string): Promise<number> {
   const dept = rt.ctx.config.departments.get(departmentId);
-  if (!dept?.feishu || dept.members !== 'channel') return 0;
-  const members = await rt.api.chatMembers(dept.feishu.chat_id);
+  const chatId = dept ? channelOf(dept, 'feishu') : undefined;
+  if (!dept || !chatId || dept.members !== 'channel') return 0;
+  const members = await rt.api.chatMembers(chatId);
   const ids: string[] = [];
   for (const m of members) ids.push(await rt.identity.knownPerson(m.openId, tenant, m.name));
   await rt.members.replace(departmentId, ids);

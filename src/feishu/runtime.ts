@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { departmentOfChannel } from '../domain/platforms';
 import { getTicketView, type TicketView } from '../app/queries';
 import type { AppContext } from '../app/context';
 import type { UseCaseResult } from '../app/runner';
@@ -32,8 +33,7 @@ export function defaultTicketViewLoader(ctx: AppContext): (ticketId: string) => 
 
 /** The department whose Feishu chat this is, if any. */
 export function departmentOfChat(ctx: AppContext, chatId: string): string | undefined {
-  for (const d of ctx.config.departments.values()) if (d.feishu?.chat_id === chatId) return d.id;
-  return undefined;
+  return departmentOfChannel(ctx.config.departments.values(), 'feishu', chatId)?.id;
 }
 
 /** Zone a department's times are shown in (its calendar's; wall-clock departments use the first calendar's). */

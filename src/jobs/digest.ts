@@ -1,4 +1,5 @@
 import type { Config } from '../config/model';
+import { isChatPlatform } from '../domain/platforms';
 import { OPEN_STATES } from '../domain/ticket';
 import { PRIORITY_RANK, type Locale, type Priority } from '../domain/types';
 import type { UserRow } from '../storage/tables';
@@ -80,7 +81,7 @@ export function dailyOpenTicketsDigest(o: DailyDigestOptions): RecurringJob {
 }
 
 function isChatUser(u: UserRow): boolean {
-  return u.is_bot === 0 && (u.platform === 'slack' || u.platform === 'feishu');
+  return u.is_bot === 0 && isChatPlatform(u.platform);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { PollingLoop } from './polling-loop';
+import { isChatPlatform, type ChatPlatform } from '../domain/platforms';
 import type { Logger } from 'pino';
 import type { TimeSource } from '../app/context';
 import type { Locale } from '../domain/types';
@@ -308,7 +309,7 @@ export class OutboxDispatcher {
 }
 
 interface AdminTarget {
-  platform: 'slack' | 'feishu';
+  platform: ChatPlatform;
   targetId: string;
   locale: Locale;
 }
@@ -321,13 +322,13 @@ export async function resolveAdminTargets(db: DbOrTx, admins: readonly string[],
     const colon = ref.indexOf(':');
     const kind = ref.slice(0, colon);
     const id = ref.slice(colon + 1);
-    if (kind === 'slack' || kind === 'feishu') {
+    if (isChatPlatform(kind)) {
       const user = await db.selectFrom('users').select('locale').where('platform', '=', kind).where('platform_user_id', '=', id).executeTakeFirst();
       out.set(`${kind}:${id}`, { platform: kind, targetId: id, locale: localeOf(user?.locale ?? null) });
     } else if (kind === 'email') {
       const users = await db.selectFrom('users').select(['platform', 'platform_user_id', 'locale']).where('email', '=', id).where('is_bot', '=', 0).execute();
       for (const u of users) {
-        if (u.platform === 'slack' || u.platform === 'feishu') out.set(`${u.platform}:${u.platform_user_id}`, { platform: u.platform, targetId: u.platform_user_id, locale: localeOf(u.locale) });
+        if (isChatPlatform(u.platform)) out.set(`${u.platform}:${u.platform_user_id}`, { platform: u.platform, targetId: u.platform_user_id, locale: localeOf(u.locale) });
       }
     }
   }

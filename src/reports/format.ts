@@ -1,4 +1,5 @@
 import type { Config } from '../config/model';
+import { platformOfUser, type ChatPlatform } from '../domain/platforms';
 import { t } from '../chat/i18n';
 import type { HeadlineFigure } from '../domain/metrics';
 import type { Locale } from '../domain/types';
@@ -78,8 +79,8 @@ export function formatLocalDateTime(ms: number, timeZone: string, seconds = true
 }
 
 /** The platform of a users.id (`slack:…`, `feishu:…`). */
-export function platformOfUserId(id: string): 'slack' | 'feishu' | 'other' {
-  return id.startsWith('slack:') ? 'slack' : id.startsWith('feishu:') ? 'feishu' : 'other';
+export function platformOfUserId(id: string): ChatPlatform | 'other' {
+  return platformOfUser(id) ?? 'other';
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AppContext } from '../app/context';
+import { CHAT_PLATFORMS, type ChannelMap, type ChatPlatform } from '../domain/platforms';
 import type { Config } from '../config/model';
 import { fail, ok, type Result } from '../domain/errors';
 import { rolloutInForceAt } from '../domain/policy';
@@ -168,8 +169,8 @@ export function formatStatsText(view: StatsView, locale: Locale): string {
 }
 
 export interface DigestMessage {
-  platform: 'slack' | 'feishu';
-  /** Slack channel id or Feishu chat id from `digest.weekly`. */
+  platform: ChatPlatform;
+  /** The platform's channel from `digest.weekly.channels` (Slack channel id, Feishu chat id, …). */
   channelId: string;
   locale: Locale;
   view: StatsView;
@@ -177,6 +178,15 @@ export interface DigestMessage {
   /** Created/resolved per day, PNG, to upload with the platform's file or image API. */
   chartPng: Buffer;
   chartFileName: string;
+}
+
+/** Where the weekly digest goes: `channels:` by platform, or the older `slack_channel` / `feishu_chat_id`. */
+export function digestTargets(weekly: { channels?: ChannelMap | undefined; slack_channel?: string | undefined; feishu_chat_id?: string | undefined }): { platform: ChatPlatform; channelId: string }[] {
+  const legacy: ChannelMap = { slack: weekly.slack_channel, feishu: weekly.feishu_chat_id };
+  return CHAT_PLATFORMS.flatMap((platform) => {
+    const channelId = weekly.channels?.[platform] ?? legacy[platform];
+    return channelId ? [{ platform, channelId }] : [];
+  });
 }
 
 /**
@@ -188,9 +198,7 @@ export interface DigestMessage {
 export async function buildWeeklyDigest(ctx: Pick<AppContext, 'db' | 'config' | 'calendars' | 'time'>, now: Date): Promise<DigestMessage[]> {
   const weekly = ctx.config.raw.digest.weekly;
   if (!weekly) return [];
-  const targets: { platform: 'slack' | 'feishu'; channelId: string }[] = [];
-  if (weekly.slack_channel) targets.push({ platform: 'slack', channelId: weekly.slack_channel });
-  if (weekly.feishu_chat_id) targets.push({ platform: 'feishu', channelId: weekly.feishu_chat_id });
+  const targets = digestTargets(weekly);
   if (targets.length === 0) return [];
   const result = await statsSummary({ ...ctx, time: { now: () => now } }, { days: 7, period: { kind: 'last_week' } });
   if (!result.ok) return [];

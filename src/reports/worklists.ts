@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder } from 'kysely';
+import type { ChatPlatform } from '../domain/platforms';
 import type { Database } from '../storage/tables';
 import type { FigureMetric } from './figures';
 import { CalendarMeasures } from '../domain/metrics';
@@ -336,7 +337,7 @@ export async function loadAnswers(src: ReportSource, scope: ListScope, period: P
 // Links to the ticket's thread in chat
 
 export interface ThreadLink {
-  platform: 'slack' | 'feishu';
+  platform: ChatPlatform;
   url: string;
 }
 

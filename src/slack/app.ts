@@ -1,4 +1,5 @@
 import { ExpressReceiver, LogLevel, SocketModeReceiver, webApi, type App, type Receiver } from '@slack/bolt';
+import { channelOf } from '../domain/platforms';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { getTicketView } from '../app/queries';
@@ -215,8 +216,8 @@ async function startSocketMode(bolt: App): Promise<void> {
 export async function checkDepartmentChannels(rt: SlackRuntime): Promise<string[]> {
   const problems: string[] = [];
   for (const d of rt.ctx.config.departments.values()) {
-    if (!d.slack) continue;
-    const channel = d.slack.channel;
+    const channel = channelOf(d, 'slack');
+    if (!channel) continue;
     let error: string | undefined;
     try {
       const info = await rt.client.conversations.info({ channel });

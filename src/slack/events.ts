@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { channelOf } from '../domain/platforms';
 import { eventEnvelope, memberChannelEvent, messageEvent, reactionAdded, appHomeOpened, type MessageEvent } from './payloads';
 import { dispatch, quickCreate } from '../chat/dispatcher';
 import { renderAnswer, type SlackReplyTarget } from './chat';
@@ -69,7 +70,7 @@ export function registerEvents(app: App, rt: SlackRuntime): void {
     const e = memberChannelEvent.safeParse(event);
     if (!e.success) return;
     for (const d of rt.ctx.config.departments.values()) {
-      if (d.members === 'channel' && d.slack?.channel === e.data.channel) await syncChannelMembers(rt, d.id, d.slack.channel);
+      if (d.members === 'channel' && channelOf(d, 'slack') === e.data.channel) await syncChannelMembers(rt, d.id, e.data.channel);
     }
   });
   app.event('member_joined_channel', resync);

@@ -1,4 +1,5 @@
 import { describeSlackError, type SlackRuntime } from './runtime';
+import { channelOf } from '../domain/platforms';
 
 /**
  * Departments with `members: channel` are the people in their Slack channel (minus bots). Synced
@@ -22,6 +23,7 @@ export async function syncChannelMembers(rt: SlackRuntime, departmentId: string,
 
 export async function syncAllChannelMembers(rt: SlackRuntime): Promise<void> {
   for (const d of rt.ctx.config.departments.values()) {
-    if (d.members === 'channel' && d.slack) await syncChannelMembers(rt, d.id, d.slack.channel);
+    const channel = channelOf(d, 'slack');
+    if (d.members === 'channel' && channel) await syncChannelMembers(rt, d.id, channel);
   }
 }

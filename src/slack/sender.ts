@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import { departmentOfChannel } from '../domain/platforms';
 import type { Logger } from 'pino';
 import type { TicketView } from '../app/queries';
 import type { AppContext } from '../app/context';
@@ -120,7 +121,7 @@ export class SlackSender implements OutboxSender {
   /** A department channel's card; only the department that holds the ticket gets its buttons (one rule, src/chat). */
   private render(view: TicketView, locale: Locale, channel: string): SlackMessage {
     const zone = this.o.ctx.calendars.get(view.department.calendar)?.timezone ?? 'UTC';
-    const channelDepartment = [...this.o.ctx.config.departments.values()].find((d) => d.slack?.channel === channel)?.id;
+    const channelDepartment = departmentOfChannel(this.o.ctx.config.departments.values(), 'slack', channel)?.id;
     const withActions = channelCardButtons(view.ticket.department_id, channelDepartment);
     return ticketCard(ticketCardView(view, locale, { config: this.o.ctx.config, timeZone: zone, now: this.o.ctx.time.now() }), { withActions });
   }

@@ -40,7 +40,7 @@ const FEISHU_IDS: Record<Person, string> = {
 export function parityConfig(platform: 'slack' | 'feishu', extra?: (ref: (p: Person) => string) => string): Config {
   const ids = platform === 'slack' ? SLACK_IDS : FEISHU_IDS;
   const ref = (p: Person) => `${platform}:${ids[p]}`;
-  const where = (slack: string, feishu: string) => (platform === 'slack' ? `slack: { channel: ${slack} }` : `feishu: { chat_id: ${feishu} }`);
+  const where = (slack: string, feishu: string) => `channels: { ${platform}: ${platform === 'slack' ? slack : feishu} }`;
   const text = `
 locale: en
 admins: [${ref('admin')}]

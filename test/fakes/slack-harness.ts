@@ -27,7 +27,7 @@ calendars:
 departments:
   - id: it
     name: { en: IT, zh-CN: 信息技术部 }
-    slack: { channel: C0IT }
+    channels: { slack: C0IT }
     members: channel
     supervisors: [slack:UBOSS]
     calendar: office
@@ -36,7 +36,7 @@ departments:
   - id: finance
     name: { en: Finance, zh-CN: 财务部 }
     key_prefix: FIN
-    slack: { channel: C0FIN }
+    channels: { slack: C0FIN }
     members: [slack:UFIN1]
     supervisors: [slack:UFINBOSS]
     calendar: office
@@ -44,7 +44,7 @@ departments:
     handoff: { accept: 1h, resolve: 2d }
   - id: legal
     name: { en: Legal, zh-CN: 法务部 }
-    slack: { channel: G0LEGAL }
+    channels: { slack: G0LEGAL }
     members: [slack:ULEGAL]
     calendar: office
 fields:

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigText, configJsonSchema } from '../../src/config/load';
+import { departmentChannels } from '../../src/domain/platforms';
+import { digestTargets } from '../../src/reports/stats';
 
 const example = readFileSync(join(__dirname, '..', '..', 'config', 'example.yaml'), 'utf8');
 
@@ -22,6 +24,28 @@ describe('config', () => {
     expect(leaf.required).toEqual(['account', 'device']);
     expect(c.leaves.get('attitude')!.sensitive).toBe(true);
     expect(c.departments.get('eng')!.keyPrefix).toBe('IT');
+  });
+
+  it('takes a department’s channels as a map by platform, and still loads the older keys', () => {
+    const channelsOf = (text: string) => {
+      const r = parseConfigText(text);
+      if (!r.ok) throw new Error(r.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+      return [...r.config.departments.values()].map((d) => departmentChannels(d));
+    };
+    const now = channelsOf(example);
+    expect(now[0]).toEqual([{ platform: 'slack', id: 'C0CS' }, { platform: 'feishu', id: 'oc_cs' }]);
+    expect(now[3]).toEqual([{ platform: 'feishu', id: 'oc_fin' }]);
+    // An old config file (before `channels:`) gives the same channels.
+    const old = example.replace('channels: { slack: C0CS, feishu: oc_cs }', 'slack: { channel: C0CS }\n    feishu: { chat_id: oc_cs }').replace('channels: { feishu: oc_fin }', 'feishu: { chat_id: oc_fin }');
+    expect(old).not.toBe(example);
+    expect(channelsOf(old)).toEqual(now);
+    // Given both ways, they must agree: the problem names the old key.
+    const both = example.replace('channels: { slack: C0CS, feishu: oc_cs }', 'channels: { slack: C0CS, feishu: oc_cs }\n    slack: { channel: C0OTHER }');
+    expect(problems(both)).toEqual(['departments[0].slack.channel: slack.channel (C0OTHER) differs from channels.slack (C0CS); keep one of them']);
+    expect(problems(example.replace('channels: { slack: C0CS, feishu: oc_cs }', 'channels: { dingtalk: x }'))[0]).toMatch(/^departments\[0\]\.channels/);
+    const weekly = (text: string) => { const r = parseConfigText(text); return r.ok ? digestTargets(r.config.raw.digest.weekly!) : []; };
+    expect(weekly(example)).toEqual([{ platform: 'slack', channelId: 'C0LEADS' }, { platform: 'feishu', channelId: 'oc_leads' }]);
+    expect(weekly(example.replace('channels: { slack: C0LEADS, feishu: oc_leads },', 'slack_channel: C0LEADS, feishu_chat_id: oc_leads,'))).toEqual(weekly(example));
   });
 
   it('names the key of a dangling reference', () => {
