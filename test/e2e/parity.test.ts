@@ -1,7 +1,5 @@
-import { claimTicket, handOff, requestInfo } from '../../src/app';
-import type { CommandMeta } from '../../src/app/context';
 import { t } from '../../src/chat/i18n';
-import { FeishuParity, SlackParity, snapshot, type ParityDriver, type Person, type Seen } from '../fakes/parity-drivers';
+import { FeishuParity, SlackParity, snapshot, type ParityDriver, type Seen } from '../fakes/parity-drivers';
 import { storageVariants, type StorageVariant } from '../support/storage';
 
 /**
@@ -18,7 +16,13 @@ interface Scenario {
   expected: Record<string, unknown>;
 }
 
-const meta = (d: ParityDriver, who: Person, key: string): CommandMeta => ({ actorId: d.userId(who), platform: d.platform, eventKey: `setup:${key}` });
+/** The member claims IT-1001 and asks the requester "Which floor exactly?" (Request info form): the ticket waits on them. */
+async function waitOnRequester(d: ParityDriver): Promise<void> {
+  await d.claim('member', 'IT-1001');
+  await d.deliver();
+  await d.form('member', 'IT-1001', 'request_info', { body: 'Which floor exactly?' });
+  await d.deliver();
+}
 
 /** The requester raises "Printer on floor 3 jams" with `/ticket <text>` in a group; the card is posted. */
 async function raise(d: ParityDriver): Promise<Seen> {
@@ -102,9 +106,7 @@ const SCENARIOS: Scenario[] = [
     expected: { asked: true, added: true, secondTapIgnored: true },
     async run(d) {
       await raise(d);
-      await claimTicket(d.ctx, { meta: meta(d, 'member', 'claim'), ticket: 'IT-1001' });
-      await requestInfo(d.ctx, { meta: meta(d, 'member', 'info'), ticket: 'IT-1001', body: 'Which floor exactly?' });
-      await d.deliver();
+      await waitOnRequester(d);
       const asked = await d.dm('requester', 'Floor 3, next to the kitchen');
       const tapped = await d.chooseTicket('requester', 0);
       const again = await d.chooseTicket('requester', 1);
@@ -117,8 +119,7 @@ const SCENARIOS: Scenario[] = [
     expected: { created: true },
     async run(d) {
       await raise(d);
-      await claimTicket(d.ctx, { meta: meta(d, 'member', 'claim'), ticket: 'IT-1001' });
-      await requestInfo(d.ctx, { meta: meta(d, 'member', 'info'), ticket: 'IT-1001', body: 'Which floor exactly?' });
+      await waitOnRequester(d);
       await d.dm('requester', 'Another thing: the projector is dead');
       const tapped = await d.chooseTicket('requester', 1);
       return { created: has(tapped, 'IT-1002 raised') };
@@ -129,8 +130,10 @@ const SCENARIOS: Scenario[] = [
     expected: { shownByName: true, rawId: false, whileAway: { it: false, finance: true }, back: { it: true, finance: false } },
     async run(d) {
       await raise(d);
-      await claimTicket(d.ctx, { meta: meta(d, 'member', 'claim'), ticket: 'IT-1001' });
-      await handOff(d.ctx, { meta: meta(d, 'member', 'handoff'), ticket: 'IT-1001', toDepartmentId: 'finance', reason: 'looks like a refund' });
+      await d.claim('member', 'IT-1001');
+      await d.deliver();
+      const handed = await d.form('member', 'IT-1001', 'hand_off', { department: 'finance', reason: 'looks like a refund' });
+      expect(publicly(handed)).toBe('');
       await d.deliver();
       // Which cards carry buttons, one rule: only the department holding the ticket gets them.
       const whileAway = { it: d.cardHasButtons('IT-1001', 'it'), finance: d.cardHasButtons('IT-1001', 'finance') };
@@ -138,6 +141,69 @@ const SCENARIOS: Scenario[] = [
       await d.deliver();
       const shown = await d.command('member', 'show IT-1001');
       return { shownByName: has(shown, 'Wrong department'), rawId: has(shown, 'wrong-department'), whileAway, back: { it: d.cardHasButtons('IT-1001', 'it'), finance: d.cardHasButtons('IT-1001', 'finance') } };
+    },
+  },
+  {
+    name: 'the whole life through the platforms: reply, requester answers in their thread, resolve, "not yet", resolve, "yes", survey; internal notes never reach the requester',
+    expected: {
+      replySeen: true,
+      noteHidden: true,
+      states: ['in_progress', 'waiting_on_requester', 'in_progress', 'resolved', 'in_progress', 'resolved', 'closed'],
+      surveyed: true,
+      outsiderSawNothing: true,
+    },
+    async run(d) {
+      await raise(d);
+      const state = async () => (await d.storage.db.selectFrom('tickets').select('state').where('key', '=', 'IT-1001').executeTakeFirstOrThrow()).state;
+      const states: string[] = [];
+      await d.claim('member', 'IT-1001');
+      await d.deliver();
+      const replied = await d.form('member', 'IT-1001', 'reply', { body: 'We are sending someone up.' });
+      expect(publicly(replied)).toBe('');
+      await d.deliver();
+      states.push(await state());
+      await d.note('member', 'IT-1001', 'internal: toner vendor is late again');
+      await d.form('member', 'IT-1001', 'request_info', { body: 'Which floor exactly?' });
+      await d.deliver();
+      states.push(await state());
+      await d.threadReply('requester', 'IT-1001', 'Floor 3, by the kitchen');
+      await d.deliver();
+      states.push(await state());
+      await d.form('member', 'IT-1001', 'resolve', { note: 'Cleared the paper path' });
+      await d.deliver();
+      states.push(await state());
+      await d.answerResolved('requester', 'reopen');
+      await d.deliver();
+      states.push(await state());
+      await d.form('member', 'IT-1001', 'resolve', { note: 'Replaced the roller' });
+      await d.deliver();
+      states.push(await state());
+      await d.answerResolved('requester', 'confirm');
+      await d.deliver();
+      states.push(await state());
+      await d.rate('requester', 5);
+      await d.deliver();
+      const requesterSaw = d.everythingSeenBy('requester');
+      return {
+        replySeen: requesterSaw.includes('We are sending someone up.'),
+        noteHidden: !requesterSaw.includes('toner vendor') && !d.groupText().includes('toner vendor'),
+        states,
+        surveyed: (await d.storage.db.selectFrom('surveys').select('score').execute()).map((r) => r.score).join() === '5',
+        outsiderSawNothing: !d.everythingSeenBy('outsider').includes('Printer') && !d.groupText().includes('Cleared the paper path') && !d.groupText().includes('Which floor'),
+      };
+    },
+  },
+  {
+    name: 'forms refuse what is missing the same way: a hand-off without a reason, a resolve without a note',
+    expected: { handedOff: false, resolved: false },
+    async run(d) {
+      await raise(d);
+      await d.claim('member', 'IT-1001');
+      await d.deliver();
+      await d.form('member', 'IT-1001', 'hand_off', { department: 'finance', reason: '' });
+      await d.form('member', 'IT-1001', 'resolve', { note: '' });
+      const t = await d.storage.db.selectFrom('tickets').select(['state', 'department_id']).where('key', '=', 'IT-1001').executeTakeFirstOrThrow();
+      return { handedOff: t.department_id === 'finance', resolved: t.state === 'resolved' };
     },
   },
   {
@@ -211,7 +277,7 @@ const SCENARIOS: Scenario[] = [
     expected: { outsider: false, outsiderTold: true, member: true },
     async run(d) {
       await raise(d);
-      await claimTicket(d.ctx, { meta: meta(d, 'member', 'claim'), ticket: 'IT-1001' });
+      await d.claim('member', 'IT-1001');
       await d.deliver();
       const outsider = await d.openForm('outsider', 'IT-1001', 'reply');
       const member = await d.openForm('member2', 'IT-1001', 'reply');

@@ -121,6 +121,18 @@ export interface ParityDriver {
   returnLeg(who: Person, key: string, reasonId: string): Promise<Seen>;
   /** Presses the button that opens a form for `form` on the ticket card; true when a form reached the presser. */
   openForm(who: Person, key: string, form: 'reply' | 'hand_off' | 'resolve'): Promise<{ opened: boolean; seen: Seen }>;
+  /**
+   * Opens a form from the ticket's card in a department's channel and submits it, through the
+   * platform (Slack: button → modal → view submission; Feishu: button → form card → form submit).
+   * Values under the neutral names of src/chat/forms.ts (body, department, reason, note).
+   */
+  form(who: Person, key: string, form: 'reply' | 'request_info' | 'hand_off' | 'resolve', values: Record<string, string>, department?: 'it' | 'finance'): Promise<Seen>;
+  /** The requester taps "Yes, fixed" / "Not yet" on the last resolution notice they got. */
+  answerResolved(who: Person, answer: 'confirm' | 'reopen'): Promise<Seen>;
+  /** The requester gives the survey a score (1–5). */
+  rate(who: Person, score: number): Promise<Seen>;
+  /** The requester writes in their thread of the ticket (their answer to the desk). */
+  threadReply(who: Person, key: string, text: string): Promise<Seen>;
   /** Whether the ticket's card in a department's channel offers buttons. */
   cardHasButtons(key: string, department: 'it' | 'finance'): boolean;
   /** The text of the ticket's card in a department's channel. */
@@ -135,6 +147,15 @@ export interface ParityDriver {
 }
 
 const GROUP_SLACK = 'C0GEN';
+
+/** The message that roots the requester's thread of a ticket on a platform. */
+async function requesterThread(d: { storage: Storage }, platform: string, key: string): Promise<{ channel: string; messageId: string }> {
+  const db = d.storage.db;
+  const ticket = await db.selectFrom('tickets').select('id').where('key', '=', key).executeTakeFirstOrThrow();
+  const link = await db.selectFrom('chat_links').select(['channel', 'message_id']).where('platform', '=', platform).where('ticket_id', '=', ticket.id).where('role', '=', 'requester_thread').orderBy('created_at', 'desc').executeTakeFirst();
+  if (!link) throw new Error(`no requester thread of ${key}`);
+  return { channel: link.channel, messageId: link.message_id };
+}
 const GROUP_FEISHU = 'oc_gen';
 
 export class SlackParity implements ParityDriver {
@@ -247,6 +268,39 @@ export class SlackParity implements ParityDriver {
     const views = this.h.fake.views.size;
     const seen = await this.observe(who, () => this.h.press(SLACK_IDS[who], actionId, value, { channel: card.channel, ts: card.ts, blocks: card.blocks }));
     return { opened: this.h.fake.views.size > views, seen };
+  }
+  async form(who: Person, key: string, form: 'reply' | 'request_info' | 'hand_off' | 'resolve', values: Record<string, string>, department: 'it' | 'finance' = 'it'): Promise<Seen> {
+    const u = SLACK_IDS[who];
+    const card = this.card(key, department === 'it' ? 'C0IT' : 'C0FIN');
+    const ticketId = (this.buttonValue(card.blocks, ACTION.reply) ?? this.buttonValue(card.blocks, ACTION.claim) ?? '').split(':')[0]!;
+    const block: Record<string, string> = { body: BLOCK.message, department: BLOCK.target, reason: BLOCK.reason, note: BLOCK.note };
+    const answers = Object.fromEntries(Object.entries(values).map(([k, v]) => [block[k] ?? k, v]));
+    return this.observe(who, async () => {
+      const views = this.h.fake.views.size;
+      if (form === 'request_info') await this.h.press(u, ACTION.menu, '', { channel: card.channel, ts: card.ts, blocks: card.blocks }, { selected: `request_info:${ticketId}` });
+      else await this.h.press(u, form === 'reply' ? ACTION.reply : form === 'hand_off' ? ACTION.handOff : ACTION.resolve, this.buttonValue(card.blocks, form === 'reply' ? ACTION.reply : form === 'hand_off' ? ACTION.handOff : ACTION.resolve) ?? ticketId, { channel: card.channel, ts: card.ts, blocks: card.blocks });
+      if (this.h.fake.views.size === views) return;
+      await this.h.submit(u, this.h.lastView(), answers);
+    });
+  }
+  private lastDmWith(who: Person, actionId: string) {
+    const m = [...this.h.fake.messagesIn(`D${SLACK_IDS[who]}`)].reverse().find((x) => JSON.stringify(x.blocks ?? []).includes(`"action_id":"${actionId}"`));
+    if (!m) throw new Error(`${who} got no message with ${actionId}`);
+    return m;
+  }
+  answerResolved(who: Person, answer: 'confirm' | 'reopen'): Promise<Seen> {
+    const actionId = answer === 'confirm' ? ACTION.confirm : ACTION.reopen;
+    const m = this.lastDmWith(who, actionId);
+    return this.observe(who, () => this.h.press(SLACK_IDS[who], actionId, this.buttonValue(m.blocks, actionId)!, { channel: m.channel, ts: m.ts, blocks: m.blocks }));
+  }
+  rate(who: Person, score: number): Promise<Seen> {
+    const actionId = `${ACTION.rate}_${score}`;
+    const m = this.lastDmWith(who, actionId);
+    return this.observe(who, () => this.h.press(SLACK_IDS[who], actionId, this.buttonValue(m.blocks, actionId)!, { channel: m.channel, ts: m.ts, blocks: m.blocks }));
+  }
+  async threadReply(who: Person, key: string, text: string): Promise<Seen> {
+    const root = await requesterThread(this, 'slack', key);
+    return this.observe(who, () => this.h.say(SLACK_IDS[who], root.channel, text, { threadTs: root.messageId }));
   }
   cardText(key: string, department: 'it' | 'finance'): string {
     return blockText(this.card(key, department === 'it' ? 'C0IT' : 'C0FIN').blocks ?? []);
@@ -361,6 +415,39 @@ export class FeishuParity implements ParityDriver {
     const opened = this.h.fake.messagesIn(p2p).slice(before).some((m) => findControl(this.h.fake.parsed(m), (v) => v.a === 'submit') !== undefined);
     return { opened, seen };
   }
+  async form(who: Person, key: string, form: 'reply' | 'request_info' | 'hand_off' | 'resolve', values: Record<string, string>, department: 'it' | 'finance' = 'it'): Promise<Seen> {
+    const o = FEISHU_IDS[who];
+    const card = this.card(key, department === 'it' ? 'oc_help' : 'oc_fin');
+    const any = findControl(this.h.fake.parsed(card), (v) => typeof v.t === 'string') as { t: string } | undefined;
+    // Request info has no button on a Feishu card: its form control is sent like the others would be.
+    const open = findControl(this.h.fake.parsed(card), (v) => v.a === 'form' && v.f === form) ?? { a: 'form', f: form, t: any?.t ?? key };
+    return this.observe(who, async () => {
+      const p2p = this.h.fake.p2pChatOf(o);
+      const before = this.h.fake.messagesIn(p2p).length;
+      await this.h.click(o, card.message_id, open);
+      const sent = this.h.fake.messagesIn(p2p).slice(before).find((m) => findControl(this.h.fake.parsed(m), (v) => v.a === 'submit'));
+      if (!sent) return undefined;
+      const submit = findControl(this.h.fake.parsed(sent), (v) => v.a === 'submit');
+      return this.h.click(o, sent.message_id, submit, { formValue: values });
+    });
+  }
+  private lastDmWith(who: Person, test: (v: Record<string, unknown>) => boolean) {
+    const m = [...this.h.fake.messagesIn(this.h.fake.p2pChatOf(FEISHU_IDS[who]))].reverse().find((x) => findControl(this.h.fake.parsed(x), test));
+    if (!m) throw new Error(`${who} got no such message`);
+    return { m, value: findControl(this.h.fake.parsed(m), test) };
+  }
+  answerResolved(who: Person, answer: 'confirm' | 'reopen'): Promise<Seen> {
+    const { m, value } = this.lastDmWith(who, (v) => v.a === answer);
+    return this.observe(who, () => this.h.click(FEISHU_IDS[who], m.message_id, value));
+  }
+  rate(who: Person, score: number): Promise<Seen> {
+    const { m, value } = this.lastDmWith(who, (v) => v.a === 'submit' && (v.f === 'survey' || v.f === 'rate'));
+    return this.observe(who, () => this.h.click(FEISHU_IDS[who], m.message_id, value, { formValue: { score: String(score) } }));
+  }
+  async threadReply(who: Person, key: string, text: string): Promise<Seen> {
+    const root = await requesterThread(this, 'feishu', key);
+    return this.observe(who, () => this.h.say(FEISHU_IDS[who], text, { chatId: root.channel, rootId: root.messageId }));
+  }
   cardText(key: string, department: 'it' | 'finance'): string {
     return cardText(this.h.fake.parsed(this.card(key, department === 'it' ? 'oc_help' : 'oc_fin')));
   }
@@ -391,11 +478,13 @@ export async function snapshot(d: ParityDriver): Promise<Record<string, unknown>
   const audit = await db.selectFrom('audit_events').selectAll().orderBy('at').orderBy('id').execute();
   const messages = await db.selectFrom('messages').selectAll().orderBy('created_at').orderBy('id').execute();
   const feedback = await db.selectFrom('feedback').selectAll().orderBy('created_at').execute();
+  const surveys = await db.selectFrom('surveys').selectAll().execute();
   return {
     tickets: tickets.map((t) => ({ key: t.key, title: t.title, state: t.state, priority: t.priority, department: t.department_id, category: t.category_id, requester: d.personOf(t.requester_id), assignee: d.personOf(t.assignee_id) })),
     legs: legs.map((l) => ({ ticket: keyOf.get(l.ticket_id), seq: l.seq, department: l.department_id, state: l.state, returnReason: l.return_reason })),
     audit: audit.map((a) => ({ ticket: keyOf.get(a.ticket_id), action: a.action, from: a.from_state, to: a.to_state, actor: d.personOf(a.actor_id), reason: a.reason })),
     messages: messages.map((m) => ({ ticket: keyOf.get(m.ticket_id), visibility: m.visibility, author: d.personOf(m.author_id), role: m.author_role, body: m.body })),
     feedback: feedback.map((f) => ({ user: d.personOf(f.user_id), department: f.department_id, text: f.text })),
+    surveys: surveys.map((x) => ({ ticket: keyOf.get(x.ticket_id), score: x.score, comment: x.comment })),
   };
 }
