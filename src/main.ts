@@ -63,7 +63,7 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   if (drainMs === undefined || drainMs < 0) throw new Error(`TICKETBOT_DRAIN_TIMEOUT: "${env.TICKETBOT_DRAIN_TIMEOUT}" is not a duration like 20s`);
 
   const storage: Storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
-  const applied = await migrate(storage.db);
+  const applied = await migrate(storage.db, { returnReasons: config.raw.return_reasons });
   logger.info({ database: storage.description, migrationsApplied: applied }, 'database ready');
 
   const ctx: AppContext = {

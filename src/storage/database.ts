@@ -27,6 +27,7 @@ import * as m004 from '../../db/migrations/004_legs_covering';
 import * as m005 from '../../db/migrations/005_report_rollup';
 import * as m006 from '../../db/migrations/006_inbound_events';
 import * as m010 from '../../db/migrations/010_knowledge_base';
+import * as m011 from '../../db/migrations/011_return_reason_ids';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
@@ -190,9 +191,18 @@ function safeUrl(url: string): string {
   }
 }
 
-const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '005_report_rollup': m005, '006_inbound_events': m006, '010_knowledge_base': m010 };
+const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '005_report_rollup': m005, '006_inbound_events': m006, '010_knowledge_base': m010, '011_return_reason_ids': m011 };
 
-const provider: MigrationProvider = { getMigrations: async () => migrations };
+export interface MigrateOptions {
+  /** The config's `return_reasons`: migration 011 rewrites reasons stored by display name to their id. */
+  returnReasons?: readonly m011.ReturnReasonNames[] | undefined;
+}
+
+function providerFor(opts: MigrateOptions): MigrationProvider {
+  const all: Record<string, Migration> = { ...migrations };
+  if (opts.returnReasons) all['011_return_reason_ids'] = m011.withReasons(opts.returnReasons);
+  return { getMigrations: async () => all };
+}
 
 async function currentPgSchema(db: Db): Promise<string | undefined> {
   if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return undefined;
@@ -206,11 +216,11 @@ function isOtherSchemaVanished(error: unknown, own: string | undefined): boolean
 }
 
 /** Applies pending migrations; returns the names applied. Throws with the failing migration's name. */
-export async function migrate(db: Db): Promise<string[]> {
+export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string[]> {
   // On PostgreSQL name the schema explicitly: kysely otherwise checks for its bookkeeping tables
   // without a schema and two replicas (or two test schemas) could race creating them.
   const schema = await currentPgSchema(db);
-  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({ db, provider: providerFor(opts), ...(schema ? { migrationTableSchema: schema } : {}) });
   let { error, results } = await migrator.migrateToLatest();
   // Kysely's PostgreSQL introspection reads every schema's tables; a schema dropped by someone else
   // meanwhile (another test file, another tenant) fails it with "schema … does not exist" before
