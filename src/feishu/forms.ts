@@ -102,6 +102,11 @@ export interface ActionFormContext {
   problem?: string;
 }
 
+/**
+ * A form's card input straight from the config, for previews and presenter tests (the conformance
+ * dump). The bot itself renders the chat layer's `action_form` (actionFormView below), whose
+ * choices come from src/chat/forms.ts.
+ */
 export function actionForm(kind: ActionFormView['kind'], c: ActionFormContext): ActionFormView {
   const { config, locale } = c;
   const base: ActionFormView = { locale, kind, formId: c.formId, ticketId: c.ticket.id, ticketKey: c.ticket.key, ticketTitle: c.ticket.title, ...(c.problem ? { problem: c.problem } : {}) };

@@ -160,7 +160,6 @@ export const en = {
   'slack.modal.extend.title': 'Extend deadline',
   'slack.modal.extend.clock': 'Deadline',
   'slack.modal.extend.by': 'Extend by (e.g. 30m, 2h, 1d)',
-  'slack.modal.extend.bad_duration': 'Use a duration like 30m, 2h or 1d.',
   'slack.modal.survey.title': 'Rate the service',
   'slack.modal.survey.score': 'Score',
   'slack.modal.survey.comment': 'Comment (optional)',

@@ -162,7 +162,6 @@ export const zhCN: Record<MessageKey, string> = {
   'slack.modal.extend.title': '延期',
   'slack.modal.extend.clock': '时限',
   'slack.modal.extend.by': '延长（如 30m、2h、1d）',
-  'slack.modal.extend.bad_duration': '请填写时长，如 30m、2h 或 1d。',
   'slack.modal.survey.title': '服务评价',
   'slack.modal.survey.score': '评分',
   'slack.modal.survey.comment': '评论（可选）',
