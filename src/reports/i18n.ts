@@ -384,6 +384,17 @@ const en = {
   'docs.rule.then.not_sensitive': 'mark it not sensitive',
   'docs.in_force.auto_close': 'Auto-close in {department}: {value}{pilot}.',
   'docs.in_force.pilot': ' (pilot {id})',
+  // issue 18: self-service rate (deflection) beside the six metrics
+  'metric.self_service': 'Self-service rate',
+  'stats.self_service': 'Self-service rate {rate}: {solved} of {answered} answered article offers solved without a ticket ({offered} offers; previous {previous}).',
+  'stats.self_service_article': '  – "{title}": {views} views, {solved} solved, {still} still needed help',
+  'dash.self_service.title': 'Knowledge base: self-service',
+  'dash.self_service.article': 'Article',
+  'dash.self_service.views': 'Views',
+  'dash.self_service.solved': 'Solved',
+  'dash.self_service.still': 'Still need help',
+  'dash.self_service.none': 'No articles were offered in this period.',
+  'csv.unit.count_offers': 'offers',
 } as const;
 
 export type ReportKey = keyof typeof en;
@@ -758,6 +769,17 @@ const zhCN: Record<ReportKey, string> = {
   'docs.rule.then.not_sensitive': '取消敏感标记',
   'docs.in_force.auto_close': '{department}自动关闭:{value}{pilot}。',
   'docs.in_force.pilot': '(试点 {id})',
+  // issue 18: self-service rate (deflection) beside the six metrics
+  'metric.self_service': '自助解决率',
+  'stats.self_service': '自助解决率 {rate}:有回应的 {answered} 次文章推荐中,{solved} 次未提工单即已解决(共推荐 {offered} 次;上期 {previous})。',
+  'stats.self_service_article': '  – 《{title}》:展示 {views} 次,解决 {solved} 次,仍需帮助 {still} 次',
+  'dash.self_service.title': '知识库自助解决',
+  'dash.self_service.article': '文章',
+  'dash.self_service.views': '展示',
+  'dash.self_service.solved': '已解决',
+  'dash.self_service.still': '仍需帮助',
+  'dash.self_service.none': '本期没有推荐过文章。',
+  'csv.unit.count_offers': '次推荐',
 };
 
 const catalogs: Record<Locale, Record<ReportKey, string>> = { en, 'zh-CN': zhCN };
