@@ -18,7 +18,8 @@ import { migrate, openStorage, type Storage } from './storage/database';
 import { createWebServer } from './web/server';
 import { createDashboardRouter } from './web/dashboard/router';
 import { createApiRouter } from './web/api/router';
-import { readIntegrationKeys } from './config/integrations';
+import { readIntegrationKeys, readWebhookTargets } from './config/integrations';
+import { createWebhookSender } from './jobs/webhook-sender';
 import { dashboardLinks } from './chat/dashboard';
 import { parseDuration } from './domain/duration';
 import { createTimerHandler } from './app/timers';
@@ -167,6 +168,12 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
         logger.info({ platform: 'feishu' }, `Feishu: off — ${feishu.reason}`);
       }
     } else logger.info({ platform: 'feishu' }, `Feishu: off — ${platforms.feishu!.reason}`);
+    // Outgoing webhooks of the integrations (issue 18) ride on the outbox like a platform.
+    if (ctx.config.raw.integrations.some((i) => i.webhook)) {
+      const { targets, missing } = readWebhookTargets(ctx.config.raw);
+      senders.push(createWebhookSender({ targets, time: ctx.time, logger }));
+      logger.info({ integrations: targets.map((t) => t.id), missing }, 'outgoing webhooks: on');
+    }
     // Every route is mounted: unknown paths and errors get JSON answers without details.
     web.finish();
 
