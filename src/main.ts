@@ -18,6 +18,7 @@ import { migrate, openStorage, type Storage } from './storage/database';
 import { createWebServer } from './web/server';
 import { createDashboardRouter } from './web/dashboard/router';
 import { createApiRouter } from './web/api/router';
+import { createIntakeWebRouter } from './web/intake/router';
 import { readIntegrationKeys, readWebhookTargets } from './config/integrations';
 import { createWebhookSender } from './jobs/webhook-sender';
 import { dashboardLinks } from './chat/dashboard';
@@ -136,6 +137,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
       const { keys, missing } = readIntegrationKeys(ctx.config.raw);
       web.app.use(createApiRouter({ ctx, keys, publicUrl }));
       logger.info({ url: `${publicUrl}/api/v1/openapi.json`, integrations: keys.map((k) => k.id), missing }, 'intake API: on');
+      // The web form and status pages (issue 18); links from `ticketbot integrations link`.
+      web.app.use(createIntakeWebRouter({ ctx, secret, publicUrl }));
     }
 
     const senders: OutboxSender[] = [];

@@ -8,6 +8,7 @@ import { Kysely } from 'kysely';
  *   answered it themselves: no ticket) or `escalated` ("still need help": `ticket_id` is the ticket
  *   raised, and the articles stay attached to it for the card).
  * - kb_deflection_articles: the articles shown, in order (their views).
+ * - intake_files: files uploaded with the web form (base64, size- and type-checked).
  * - rate_limits: one fixed window per key, counted with a conditional upsert, so every replica on
  *   the database shares the limit.
  */
@@ -39,6 +40,19 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute();
   await db.schema.createIndex('kb_deflection_articles_article').on('kb_deflection_articles').column('article_id').execute();
 
+  // Files uploaded with the web form, kept in the database (no path on disk to traverse), served
+  // only as downloads behind a signed link.
+  await db.schema
+    .createTable('intake_files')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('integration_id', 'text', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('content_type', 'text', (c) => c.notNull())
+    .addColumn('size', 'integer', (c) => c.notNull())
+    .addColumn('data', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+
   await db.schema
     .createTable('rate_limits')
     .addColumn('key', 'text', (c) => c.primaryKey())
@@ -49,6 +63,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('rate_limits').ifExists().execute();
+  await db.schema.dropTable('intake_files').ifExists().execute();
   await db.schema.dropTable('kb_deflection_articles').ifExists().execute();
   await db.schema.dropTable('kb_deflections').ifExists().execute();
 }

@@ -246,6 +246,7 @@ export interface Database {
   kb_deflections: KbDeflectionRow;
   kb_deflection_articles: KbDeflectionArticleRow;
   rate_limits: RateLimitRow;
+  intake_files: IntakeFileRow;
 }
 
 /** Knowledge base (migration 010). */
@@ -314,4 +315,15 @@ export interface RateLimitRow {
   key: string;
   window_start: string;
   count: number;
+}
+
+/** A file uploaded with the web form (migration 013); `data` is base64. */
+export interface IntakeFileRow {
+  id: string;
+  integration_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  data: string;
+  created_at: string;
 }
