@@ -7,6 +7,7 @@ import type { IntegrationKey } from '../../config/integrations';
 import type { RawConfig } from '../../config/schema';
 import { findTicket } from '../../storage/repos/tickets';
 import type { TicketRow } from '../../storage/tables';
+import { takeRateLimit } from '../../storage/repos/rate-limits';
 import { createTicketBody, openApiDocument, selfServiceBody, suggestionsBody } from './schemas';
 import { recordSelfService, suggestArticles } from '../../app/deflection';
 
@@ -37,7 +38,6 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   const router = Router();
   const integrations = new Map(ctx.config.raw.integrations.map((i) => [i.id, i]));
   const keyDigests = opts.keys.map((k) => ({ id: k.id, digest: digest(k.key) }));
-  const windows = new Map<string, { start: number; count: number }>();
 
   const send = (res: Response, status: number, error: string, message: string, issues?: Issue[]) => {
     res.status(status).json(issues ? { error, message, issues } : { error, message });
@@ -52,24 +52,18 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     return found === undefined ? undefined : integrations.get(found);
   };
 
-  /** Fixed one-minute window per integration key. */
-  const limited = (integ: Integration): boolean => {
-    const now = ctx.time.now().getTime();
-    const w = windows.get(integ.id);
-    if (!w || now - w.start >= 60_000) {
-      windows.set(integ.id, { start: now, count: 1 });
-      return false;
-    }
-    w.count++;
-    return w.count > integ.rate_limit;
-  };
-
-  const guard = (req: Request, res: Response, next: NextFunction) => {
+  /** A fixed one-minute window per integration key, counted in the database: every replica shares it. */
+  const guard = async (req: Request, res: Response, next: NextFunction) => {
     const integ = authenticate(req);
     if (!integ) return send(res, 401, 'unauthorized', 'a valid "Authorization: Bearer <key>" header is required');
-    if (limited(integ)) {
-      res.set('Retry-After', '60');
-      return send(res, 429, 'rate_limited', `at most ${integ.rate_limit} requests a minute for this key`);
+    try {
+      const rate = await takeRateLimit(ctx.db, `api:${integ.id}`, integ.rate_limit, 60_000, ctx.time.now().getTime());
+      if (!rate.allowed) {
+        res.set('Retry-After', String(rate.retryAfterSeconds));
+        return send(res, 429, 'rate_limited', `at most ${integ.rate_limit} requests a minute for this key`);
+      }
+    } catch (err) {
+      return next(err);
     }
     res.locals.integration = integ;
     next();
