@@ -19,6 +19,7 @@ import { createWebServer } from './web/server';
 import { createDashboardRouter } from './web/dashboard/router';
 import { createApiRouter } from './web/api/router';
 import { createIntakeWebRouter } from './web/intake/router';
+import { createDashboardKbRouter } from './web/dashboard/kb';
 import { readIntegrationKeys, readWebhookTargets } from './config/integrations';
 import { createWebhookSender } from './jobs/webhook-sender';
 import { dashboardLinks } from './chat/dashboard';
@@ -131,6 +132,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     doors.push('http server', () => closeServer(server));
     const publicUrl = (env.TICKETBOT_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
     const dashboard = dashboardLinks(ctx, { baseUrl: publicUrl, secret });
+    // Knowledge-base pages (issue 18) first: /dashboard/kb would otherwise reach the dashboard's own routes.
+    web.app.use(createDashboardKbRouter({ ctx, secret }));
     web.app.use(createDashboardRouter({ ctx, secret }));
     logger.info({ url: `${publicUrl}/dashboard` }, 'dashboard: on (links from /ticket dashboard)');
     if (ctx.config.raw.integrations.length > 0) {
