@@ -23,5 +23,6 @@ export function selfServiceSection(frame: Pick<PageFrame, 'locale' | 'period'>, 
   const table = rows.length
     ? `<div class="table"><table class="cards-on-phone" id="kb-articles"><thead><tr>${heads.join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`
     : `<p class="empty">${esc(rt(locale, 'dash.self_service.none'))}</p>`;
-  return `<section id="self-service"><h2>${esc(rt(locale, 'dash.self_service.title'))}</h2>${card}${table}</section>`;
+  const manage = `<p><a id="kb-link" href="/dashboard/kb?lang=${encodeURIComponent(locale)}">${esc(rt(locale, 'dash.kb.title'))} →</a></p>`;
+  return `<section id="self-service"><h2>${esc(rt(locale, 'dash.self_service.title'))}</h2>${card}${table}${manage}</section>`;
 }
