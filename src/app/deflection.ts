@@ -200,3 +200,8 @@ export async function suggestedArticlesForTicket(ctx: Pick<AppContext, 'db'>, ti
   const rows = await articlesOfferedForTicket(ctx.db, ticketId);
   return rows.map((r) => ({ id: r.id, slug: r.slug, title: r.title, lang: r.lang, retired: r.state !== 'active' }));
 }
+
+/** An active article as the text of a reply ("send as reply" on the card): its title and Markdown body. */
+export async function articleForReply(ctx: Pick<AppContext, 'db'>, articleId: string): Promise<{ id: string; title: string; body: string; lang: string } | undefined> {
+  return ctx.db.selectFrom('kb_articles').select(['id', 'title', 'body', 'lang']).where('id', '=', articleId).where('state', '=', 'active').executeTakeFirst();
+}

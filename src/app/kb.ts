@@ -6,6 +6,10 @@ import { LOCALES } from '../domain/types';
 import type { Db } from '../storage/database';
 import { retireArticle, saveArticle, searchArticles, type ArticleInput, type SaveOutcome, type SearchHit } from '../storage/repos/kb';
 import type { CategoryNode } from '../config/schema';
+import { fail, ok, type Result } from '../domain/errors';
+import { findTicket } from '../storage/repos/tickets';
+import type { AppContext } from './context';
+import { rolesFor } from './support';
 
 /** Knowledge-base use cases (issue 18): import articles from Markdown files and search them. */
 
@@ -160,5 +164,44 @@ export async function retireKbArticle(deps: { db: Db; config: Pick<Config, 'cate
     if (existing.category_id === null ? editor.departments !== '*' : !allowed.has(existing.category_id)) return { ok: false, problem: 'not_allowed' } as const;
     const done = await retireArticle(tx, id, editor.userId, deps.now.toISOString());
     return { ok: true, outcome: done ? 'updated' : 'unchanged' } as const;
+  });
+}
+
+export interface SaveAnswerCommand {
+  actorId: string;
+  /** The resolved (or closed) ticket the answer comes from: its key or id. */
+  ticket: string;
+  title: string;
+  /** Prefilled from the resolution note, edited in the modal/form. */
+  body: string;
+  categoryId?: string | undefined;
+  lang?: string | undefined;
+  tags?: string[] | undefined;
+}
+
+/**
+ * "Save as answer" on a resolved ticket's card (issue 18; the chat side is wired next): an article
+ * made from the ticket, slug `ticket-<key>` (saving again updates it), filed under the ticket's
+ * category and language unless given. Staff of the ticket's department, its supervisors and
+ * admins may; audited in kb_audit like every article change.
+ */
+export async function saveAnswerArticle(ctx: AppContext, cmd: SaveAnswerCommand): Promise<Result<{ articleId: string; slug: string; outcome: SaveOutcome }>> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const ticket = await findTicket(tx, cmd.ticket);
+    if (!ticket) return fail('ticket.not_found', { key: cmd.ticket });
+    const roles = await rolesFor(ctx, tx, cmd.actorId, ticket);
+    if (!roles.has('member') && !roles.has('supervisor') && !roles.has('admin')) return fail('ticket.not_allowed', { key: ticket.key });
+    if (ticket.state !== 'resolved' && ticket.state !== 'closed') return fail('ticket.not_resolved', { key: ticket.key });
+    const title = cmd.title.trim();
+    const body = cmd.body.trim();
+    if (!title || title.length > 200) return fail('ticket.invalid_input', { field: 'title', problem: 'between 1 and 200 characters' });
+    if (!body) return fail('ticket.invalid_input', { field: 'body', problem: 'empty' });
+    const categoryId = cmd.categoryId ?? ticket.category_id;
+    if (!ctx.config.categories.has(categoryId)) return fail('ticket.unknown_category', { category: categoryId });
+    const lang = cmd.lang ?? ticket.locale;
+    if (!(LOCALES as readonly string[]).includes(lang)) return fail('ticket.invalid_input', { field: 'lang', problem: lang });
+    const slug = `ticket-${ticket.key.toLowerCase()}`;
+    const { id, outcome } = await saveArticle(tx, { slug, title, body, categoryId, lang, tags: cmd.tags ?? [], ownerId: cmd.actorId }, cmd.actorId, ctx.time.now().toISOString());
+    return ok({ articleId: id, slug, outcome });
   });
 }

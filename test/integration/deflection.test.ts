@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createTicket } from '../../src/app/createTicket';
-import { recordSelfService, suggestArticles, suggestedArticlesForTicket, type Suggestions } from '../../src/app/deflection';
-import { importArticles, type ArticleFile } from '../../src/app/kb';
+import { claimTicket, resolveTicket } from '../../src/app';
+import { articleForReply, recordSelfService, suggestArticles, suggestedArticlesForTicket, type Suggestions } from '../../src/app/deflection';
+import { importArticles, saveAnswerArticle, searchKnowledgeBase, type ArticleFile } from '../../src/app/kb';
 import { parseConfigText } from '../../src/config/load';
 import { metricsCsv } from '../../src/reports/export';
 import { SELF_SERVICE_DEFINITION } from '../../src/reports/definitions';
@@ -42,6 +43,7 @@ describe.each(storageVariants())('deflection on $name', (variant) => {
     users = await seedUsers(ctx, [
       { platform: 'slack', id: 'U_REQ', name: 'Requester' },
       { platform: 'slack', id: 'U_REQ2', name: 'Other' },
+      { platform: 'slack', id: 'UIT1', name: 'Alan' },
     ]);
     await importArticles({ db: storage.db, config, now: time.now(), actorId: 'u-admin' }, ARTICLES);
   });
@@ -135,5 +137,22 @@ describe.each(storageVariants())('deflection on $name', (variant) => {
     const csv = metricsCsv('en', [{ scope: 'all', report, selfService: all }]);
     expect(csv).toContain('all,Self-service rate,33.33,%,3');
     expect(SELF_SERVICE_DEFINITION.en).toMatch(/Still need help/);
+  });
+
+  it('"Save as answer" turns a resolved ticket into an article (staff only, idempotent by ticket) that the card can send as a reply', async () => {
+    const created = await createTicket(ctx, { meta: as(users.U_REQ!, 'ev-answer-1'), categoryId: 'no-code', title: '换手机后收不到验证码', description: '', fields: { account: 'a', device: 'd' } });
+    if (!created.ok) throw new Error(created.error.code);
+    const key = created.value.ticket.key;
+    const answer = { actorId: users.UIT1!, ticket: key, title: '换手机后收不到验证码', body: '在账号设置里重新绑定手机号即可。', lang: 'zh-CN' };
+    expect(await saveAnswerArticle(ctx, answer)).toMatchObject({ ok: false, error: { code: 'ticket.not_resolved' } });
+    await claimTicket(ctx, { meta: as(users.UIT1!), ticket: key });
+    await resolveTicket(ctx, { meta: as(users.UIT1!), ticket: key, note: '重新绑定手机号' });
+    expect(await saveAnswerArticle(ctx, { ...answer, actorId: users.U_REQ! })).toMatchObject({ ok: false, error: { code: 'ticket.not_allowed' } });
+    const saved = await saveAnswerArticle(ctx, answer);
+    expect(saved).toMatchObject({ ok: true, value: { slug: `ticket-${key.toLowerCase()}`, outcome: 'created' } });
+    expect(await saveAnswerArticle(ctx, answer)).toMatchObject({ ok: true, value: { outcome: 'unchanged' } });
+    expect((await searchKnowledgeBase(ctx, '换手机 验证码', { lang: 'zh-CN', category: 'no-code' })).map((h) => h.slug)).toContain(`ticket-${key.toLowerCase()}`);
+    if (!saved.ok) return;
+    expect(await articleForReply(ctx, saved.value.articleId)).toEqual({ id: saved.value.articleId, title: answer.title, body: answer.body, lang: 'zh-CN' });
   });
 });
