@@ -19,6 +19,7 @@ const MODULES: Record<string, () => Register> = {
   import: () => (require('./cli/import') as typeof import('./cli/import')).registerImportCommand,
   show: () => (require('./cli/show') as typeof import('./cli/show')).registerShowCommand,
   kb: () => (require('./cli/kb') as typeof import('./cli/kb')).registerKbCommands,
+  integrations: () => (require('./cli/integrations') as typeof import('./cli/integrations')).registerIntegrationsCommands,
 };
 
 /** Top-level command name → the module that registers it. */
@@ -35,6 +36,7 @@ const COMMAND_MODULES: Record<string, keyof typeof MODULES> = {
   import: 'import',
   show: 'show',
   kb: 'kb',
+  integrations: 'integrations',
 };
 
 /**

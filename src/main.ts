@@ -18,7 +18,10 @@ import { migrate, openStorage, type Storage } from './storage/database';
 import { createWebServer } from './web/server';
 import { createDashboardRouter } from './web/dashboard/router';
 import { createApiRouter } from './web/api/router';
-import { readIntegrationKeys } from './config/integrations';
+import { createIntakeWebRouter } from './web/intake/router';
+import { createDashboardKbRouter } from './web/dashboard/kb';
+import { readIntegrationKeys, readWebhookTargets } from './config/integrations';
+import { createWebhookSender } from './jobs/webhook-sender';
 import { dashboardLinks } from './chat/dashboard';
 import { parseDuration } from './domain/duration';
 import { createTimerHandler } from './app/timers';
@@ -129,12 +132,16 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     doors.push('http server', () => closeServer(server));
     const publicUrl = (env.TICKETBOT_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
     const dashboard = dashboardLinks(ctx, { baseUrl: publicUrl, secret });
+    // Knowledge-base pages (issue 18) first: /dashboard/kb would otherwise reach the dashboard's own routes.
+    web.app.use(createDashboardKbRouter({ ctx, secret }));
     web.app.use(createDashboardRouter({ ctx, secret }));
     logger.info({ url: `${publicUrl}/dashboard` }, 'dashboard: on (links from /ticket dashboard)');
     if (ctx.config.raw.integrations.length > 0) {
       const { keys, missing } = readIntegrationKeys(ctx.config.raw);
       web.app.use(createApiRouter({ ctx, keys, publicUrl }));
       logger.info({ url: `${publicUrl}/api/v1/openapi.json`, integrations: keys.map((k) => k.id), missing }, 'intake API: on');
+      // The web form and status pages (issue 18); links from `ticketbot integrations link`.
+      web.app.use(createIntakeWebRouter({ ctx, secret, publicUrl }));
     }
 
     const senders: OutboxSender[] = [];
@@ -167,6 +174,12 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
         logger.info({ platform: 'feishu' }, `Feishu: off — ${feishu.reason}`);
       }
     } else logger.info({ platform: 'feishu' }, `Feishu: off — ${platforms.feishu!.reason}`);
+    // Outgoing webhooks of the integrations (issue 18) ride on the outbox like a platform.
+    if (ctx.config.raw.integrations.some((i) => i.webhook)) {
+      const { targets, missing } = readWebhookTargets(ctx.config.raw);
+      senders.push(createWebhookSender({ targets, time: ctx.time, logger }));
+      logger.info({ integrations: targets.map((t) => t.id), missing }, 'outgoing webhooks: on');
+    }
     // Every route is mounted: unknown paths and errors get JSON answers without details.
     web.finish();
 

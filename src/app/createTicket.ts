@@ -11,6 +11,7 @@ import { auditRuleApplications, rulesForNewTicket } from './rules';
 import { routingPlan } from '../domain/rules';
 import { startTicketClocks } from './clocks';
 import { audit, department, notify, opKeyOf } from './support';
+import { attachDeflection, type TicketDeflection } from './deflection';
 
 export interface TicketSource {
   platform: Platform;
@@ -32,6 +33,8 @@ export interface CreateTicketCommand {
   attachments?: Attachment[] | undefined;
   source?: TicketSource | undefined;
   locale?: Locale | undefined;
+  /** "Still need help" after articles were offered (issue 18): the offer is attached to the ticket. */
+  deflection?: TicketDeflection | undefined;
 }
 
 export const TITLE_MAX = 150;
@@ -127,6 +130,7 @@ export function createTicket(ctx: AppContext, cmd: CreateTicketCommand): Promise
         created_at: now,
       });
     }
+    if (cmd.deflection) await attachDeflection(ctx, tx, ticket, cmd.deflection, now);
     await startTicketClocks(ctx, tx, ticket, now);
     await audit(ctx, tx, cmd.meta, id, now, { action: 'created', to: 'new', data: { category: leaf.id, priority, department: dept.id } });
     await auditRuleApplications(ctx, tx, cmd.meta, id, now, ruled);

@@ -4,7 +4,12 @@ import type { Config } from '../config/model';
 import { categoryScope } from '../domain/kb-search';
 import { LOCALES } from '../domain/types';
 import type { Db } from '../storage/database';
-import { saveArticle, searchArticles, type ArticleInput, type SaveOutcome, type SearchHit } from '../storage/repos/kb';
+import { retireArticle, saveArticle, searchArticles, type ArticleInput, type SaveOutcome, type SearchHit } from '../storage/repos/kb';
+import type { CategoryNode } from '../config/schema';
+import { fail, ok, type Result } from '../domain/errors';
+import { findTicket } from '../storage/repos/tickets';
+import type { AppContext } from './context';
+import { rolesFor } from './support';
 
 /** Knowledge-base use cases (issue 18): import articles from Markdown files and search them. */
 
@@ -94,4 +99,109 @@ export async function searchKnowledgeBase(deps: { db: Db; config: Pick<Config, '
     if (!categories) throw new Error(`unknown category "${options.category}"`);
   }
   return searchArticles(deps.db, query, { lang: options.lang, categories, limit: options.limit });
+}
+
+/** The categories an editor may file articles under: admins every one; supervisors those of their departments. */
+export function editableCategories(config: Pick<Config, 'categories' | 'leaves' | 'raw'>, departments: readonly string[] | '*'): Set<string> {
+  const out = new Set<string>();
+  const walk = (nodes: readonly CategoryNode[], dept: string | undefined) => {
+    for (const n of nodes) {
+      const d = n.department ?? dept;
+      // A branch is editable when every leaf under it belongs to the editor's departments.
+      const leaves = categoryScope(config.raw.categories, n.id)!.filter((id) => config.leaves.has(id));
+      if (departments === '*' || leaves.every((id) => departments.includes(config.leaves.get(id)!.department))) out.add(n.id);
+      walk(n.children ?? [], d);
+    }
+  };
+  walk(config.raw.categories, undefined);
+  return out;
+}
+
+export interface ArticleEdit {
+  title: string;
+  body: string;
+  tags: string[];
+  categoryId: string | null;
+  lang: string;
+}
+
+export type EditOutcome = { ok: true; outcome: SaveOutcome } | { ok: false; problem: 'not_found' | 'not_allowed' | 'invalid'; detail?: string };
+
+/**
+ * Edits an article from the dashboard (issue 18): the editor must be allowed both the article's
+ * category and the new one (uncategorised articles: admins only); audited as kb_updated.
+ */
+export async function editArticle(
+  deps: { db: Db; config: Pick<Config, 'categories' | 'leaves' | 'raw'>; now: Date },
+  editor: { userId: string; departments: readonly string[] | '*' },
+  id: string,
+  edit: ArticleEdit,
+): Promise<EditOutcome> {
+  const allowed = editableCategories(deps.config, editor.departments);
+  const may = (cat: string | null) => (cat === null ? editor.departments === '*' : allowed.has(cat));
+  const title = edit.title.trim();
+  const body = edit.body.trim();
+  if (!title || title.length > 200) return { ok: false, problem: 'invalid', detail: 'title' };
+  if (!body) return { ok: false, problem: 'invalid', detail: 'body' };
+  if (!(LOCALES as readonly string[]).includes(edit.lang)) return { ok: false, problem: 'invalid', detail: 'lang' };
+  if (edit.categoryId !== null && !deps.config.categories.has(edit.categoryId)) return { ok: false, problem: 'invalid', detail: 'category' };
+  return deps.db.transaction().execute(async (tx) => {
+    const existing = await tx.selectFrom('kb_articles').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!existing) return { ok: false, problem: 'not_found' } as const;
+    if (!may(existing.category_id) || !may(edit.categoryId)) return { ok: false, problem: 'not_allowed' } as const;
+    const tags = [...new Set(edit.tags.map((t) => t.trim()).filter(Boolean))].slice(0, 20);
+    const { outcome } = await saveArticle(tx, { slug: existing.slug, title, body, categoryId: edit.categoryId, lang: edit.lang, tags, ownerId: existing.owner_id }, editor.userId, deps.now.toISOString());
+    return { ok: true, outcome } as const;
+  });
+}
+
+/** Retires an article from the dashboard (same permission as editing); audited as kb_retired. */
+export async function retireKbArticle(deps: { db: Db; config: Pick<Config, 'categories' | 'leaves' | 'raw'>; now: Date }, editor: { userId: string; departments: readonly string[] | '*' }, id: string): Promise<EditOutcome> {
+  const allowed = editableCategories(deps.config, editor.departments);
+  return deps.db.transaction().execute(async (tx) => {
+    const existing = await tx.selectFrom('kb_articles').select(['id', 'category_id']).where('id', '=', id).executeTakeFirst();
+    if (!existing) return { ok: false, problem: 'not_found' } as const;
+    if (existing.category_id === null ? editor.departments !== '*' : !allowed.has(existing.category_id)) return { ok: false, problem: 'not_allowed' } as const;
+    const done = await retireArticle(tx, id, editor.userId, deps.now.toISOString());
+    return { ok: true, outcome: done ? 'updated' : 'unchanged' } as const;
+  });
+}
+
+export interface SaveAnswerCommand {
+  actorId: string;
+  /** The resolved (or closed) ticket the answer comes from: its key or id. */
+  ticket: string;
+  title: string;
+  /** Prefilled from the resolution note, edited in the modal/form. */
+  body: string;
+  categoryId?: string | undefined;
+  lang?: string | undefined;
+  tags?: string[] | undefined;
+}
+
+/**
+ * "Save as answer" on a resolved ticket's card (issue 18; the chat side is wired next): an article
+ * made from the ticket, slug `ticket-<key>` (saving again updates it), filed under the ticket's
+ * category and language unless given. Staff of the ticket's department, its supervisors and
+ * admins may; audited in kb_audit like every article change.
+ */
+export async function saveAnswerArticle(ctx: AppContext, cmd: SaveAnswerCommand): Promise<Result<{ articleId: string; slug: string; outcome: SaveOutcome }>> {
+  return ctx.db.transaction().execute(async (tx) => {
+    const ticket = await findTicket(tx, cmd.ticket);
+    if (!ticket) return fail('ticket.not_found', { key: cmd.ticket });
+    const roles = await rolesFor(ctx, tx, cmd.actorId, ticket);
+    if (!roles.has('member') && !roles.has('supervisor') && !roles.has('admin')) return fail('ticket.not_allowed', { key: ticket.key });
+    if (ticket.state !== 'resolved' && ticket.state !== 'closed') return fail('ticket.not_resolved', { key: ticket.key });
+    const title = cmd.title.trim();
+    const body = cmd.body.trim();
+    if (!title || title.length > 200) return fail('ticket.invalid_input', { field: 'title', problem: 'between 1 and 200 characters' });
+    if (!body) return fail('ticket.invalid_input', { field: 'body', problem: 'empty' });
+    const categoryId = cmd.categoryId ?? ticket.category_id;
+    if (!ctx.config.categories.has(categoryId)) return fail('ticket.unknown_category', { category: categoryId });
+    const lang = cmd.lang ?? ticket.locale;
+    if (!(LOCALES as readonly string[]).includes(lang)) return fail('ticket.invalid_input', { field: 'lang', problem: lang });
+    const slug = `ticket-${ticket.key.toLowerCase()}`;
+    const { id, outcome } = await saveArticle(tx, { slug, title, body, categoryId, lang, tags: cmd.tags ?? [], ownerId: cmd.actorId }, cmd.actorId, ctx.time.now().toISOString());
+    return ok({ articleId: id, slug, outcome });
+  });
 }

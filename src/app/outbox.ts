@@ -77,7 +77,8 @@ export type SendOutcome =
  * with row.id (Slack metadata) before sending again. Throwing counts as a retryable failure.
  */
 export interface OutboxSender {
-  platform: ChatPlatform;
+  /** A chat platform, or `webhook` for the integrations' outgoing webhooks (src/jobs/webhook-sender.ts). */
+  platform: ChatPlatform | 'webhook';
   send(row: OutboxRecord): Promise<SendOutcome>;
 }
 

@@ -11,6 +11,7 @@ import { findUser, findUsers, isDepartmentMember } from '../storage/repos/users'
 import { insertAudit, insertOutbox, pendingOutboxRow } from '../storage/repos/journal';
 import { SYSTEM_ACTOR, type AppContext, type CommandMeta } from './context';
 import { encodeOutboxPayload } from './outbox';
+import { queueStateWebhook } from './webhooks';
 
 export async function loadTicket(tx: Tx, keyOrId: string): Promise<TicketRow> {
   const ticket = await findTicket(tx, keyOrId);
@@ -80,8 +81,9 @@ export interface AuditInput {
 }
 
 export async function audit(ctx: AppContext, tx: Tx, meta: CommandMeta, ticketId: string, now: string, input: AuditInput): Promise<void> {
+  const id = ctx.newId();
   await insertAudit(tx, {
-    id: ctx.newId(),
+    id,
     ticket_id: ticketId,
     at: now,
     actor_id: meta.actorId,
@@ -93,6 +95,8 @@ export async function audit(ctx: AppContext, tx: Tx, meta: CommandMeta, ticketId
     event_key: meta.eventKey ?? null,
     message_ref: meta.messageRef ?? null,
   });
+  // Outgoing webhooks (issue 18): one outbox row per state change of an integration's ticket.
+  if (input.to && input.to !== input.from) await queueStateWebhook(ctx, tx, { auditId: id, ticketId, action: input.action, from: input.from ?? null, to: input.to, now });
 }
 
 /** Whom a notification goes to. */

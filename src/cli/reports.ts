@@ -109,9 +109,12 @@ export function registerReportCommands(program: Command): void {
         const src = { db: storage.db, config, calendars: calendarsFromConfig(config.raw) };
         const out = sink(opts.out);
         if (opts.kind === 'metrics') {
-          const scopes = [{ scope: departmentScopeName(config, opts.department, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds }, Date.now()) }];
+          const { selfServiceFigures } = require('../reports/self-service') as typeof import('../reports/self-service');
+          const selfService = (ids: string[] | undefined) => selfServiceFigures(storage.db, { fromMs, toMs, departmentIds: ids, articleLimit: 0 });
+          const scopes = [{ scope: departmentScopeName(config, opts.department, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds }, Date.now()), selfService: await selfService(departmentIds) }];
           if (!opts.department) {
-            for (const id of config.departments.keys()) scopes.push({ scope: departmentScopeName(config, id, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds: [id] }, Date.now()) });
+            for (const id of config.departments.keys())
+              scopes.push({ scope: departmentScopeName(config, id, locale), report: await loadMetrics(src, { fromMs, toMs, departmentIds: [id] }, Date.now()), selfService: await selfService([id]) });
           }
           await out.write(metricsCsv(locale, scopes));
           await out.end();

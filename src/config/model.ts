@@ -10,6 +10,8 @@ export interface CategoryLeaf {
   department: string;
   required: string[];
   sensitive: boolean;
+  /** Knowledge-base articles are offered before a ticket is raised here (config `deflect`, inherited; never when sensitive). */
+  deflect: boolean;
 }
 
 export interface Department extends DepartmentConfig {
@@ -36,14 +38,15 @@ export function buildConfig(raw: RawConfig): Config {
   }
   const categories = new Map<string, CategoryNode>();
   const leaves = new Map<string, CategoryLeaf>();
-  const walk = (nodes: CategoryNode[], path: CategoryNode[], dept: string | undefined, sensitive: boolean) => {
+  const walk = (nodes: CategoryNode[], path: CategoryNode[], dept: string | undefined, sensitive: boolean, deflect = true) => {
     for (const node of nodes) {
       categories.set(node.id, node);
       const here = [...path, node];
       const d = node.department ?? dept;
       const s = node.sensitive ?? sensitive;
-      if (node.children?.length) walk(node.children, here, d, s);
-      else leaves.set(node.id, { id: node.id, path: here, department: d!, required: node.required ?? [], sensitive: s });
+      const df = node.deflect ?? deflect;
+      if (node.children?.length) walk(node.children, here, d, s, df);
+      else leaves.set(node.id, { id: node.id, path: here, department: d!, required: node.required ?? [], sensitive: s, deflect: df && !s });
     }
   };
   walk(raw.categories, [], undefined, false);

@@ -184,6 +184,7 @@ export interface CategoryNode {
   department?: string | undefined;
   required?: string[] | undefined;
   sensitive?: boolean | undefined;
+  deflect?: boolean | undefined;
   children?: CategoryNode[] | undefined;
 }
 
@@ -196,6 +197,8 @@ export const categorySchema: z.ZodType<CategoryNode> = z.lazy(() =>
       required: z.array(z.string()).optional(),
       /** Tickets in this category are sensitive: never auto-closed or auto-replied. */
       sensitive: z.boolean().optional(),
+      /** Offer knowledge-base articles before raising a ticket here (default true, inherited; sensitive categories never do). */
+      deflect: z.boolean().optional(),
       children: z.array(categorySchema).optional(),
     })
     .strict(),
@@ -364,6 +367,14 @@ export const configSchema = z
               .default({}),
             /** Requests per minute per key. */
             rate_limit: z.number().int().min(1).default(60),
+            /** Outgoing webhook: every status change of this integration's tickets is POSTed to `url`, signed with HMAC-SHA256 by the secret in `secret_env`. */
+            webhook: z
+              .object({
+                url: z.string().url().refine((u) => /^https?:\/\//.test(u), 'an http(s) URL'),
+                secret_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name (A-Z, 0-9, _)'),
+              })
+              .strict()
+              .optional(),
           })
           .strict(),
       )

@@ -31,6 +31,9 @@ export const ERROR_CODES = [
   'access.no_department',
   'access.which_department',
   'access.period_too_long',
+  // Deflection (issue 18)
+  'kb.unknown_deflection',
+  'kb.deflection_closed',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

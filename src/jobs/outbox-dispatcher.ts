@@ -26,7 +26,7 @@ import type { OutboxSender, SendOutcome } from '../app/outbox';
 export const ADMIN_DELIVERY_FAILED_EVENT = 'admin.delivery_failed';
 
 /** Default spacing between two messages to the same channel or user. Slack: about 1/s per channel. */
-export const DEFAULT_TARGET_INTERVAL_MS: Record<OutboxSender['platform'], number> = { slack: 1000, feishu: 200 };
+export const DEFAULT_TARGET_INTERVAL_MS: Record<OutboxSender['platform'], number> = { slack: 1000, feishu: 200, webhook: 0 };
 
 export interface OutboxDispatcherOptions {
   db: Db;

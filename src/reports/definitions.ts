@@ -37,3 +37,13 @@ export const METRIC_DEFINITIONS: Record<HeadlineMetric, LocalizedText> = {
 export function metricDefinition(metric: HeadlineMetric, locale: Locale): string {
   return METRIC_DEFINITIONS[metric][locale];
 }
+
+/** The self-service rate (issue 18), reported beside the six; computed in ./self-service. */
+export const SELF_SERVICE_DEFINITION: LocalizedText = {
+  en: 'Of the offers of knowledge-base articles made before a ticket in the period (chat, API, web form) that the requester answered, the share answered "Solved" — answered by an article, no ticket raised — rather than "Still need help" (a ticket raised). Offers left unanswered do not count. Sensitive categories and categories with deflect: false never offer articles. Per article: views (times shown), solved (times it was the answer), still need help (tickets raised after it was shown).',
+  'zh-CN': '本期内在提交工单前推荐知识库文章(聊天、API、网页表单)且提单人作出回应的次数中,选择“已解决”(由文章解答,未创建工单)而非“仍需帮助”(创建了工单)的比例。未回应的推荐不计入。敏感分类及设置 deflect: false 的分类不推荐文章。按文章统计:展示次数、解决次数(作为答案的次数)、仍需帮助次数(展示后仍创建工单的次数)。',
+};
+
+export function selfServiceDefinition(locale: Locale): string {
+  return SELF_SERVICE_DEFINITION[locale];
+}

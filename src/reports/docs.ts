@@ -6,7 +6,7 @@ import { effectiveRouting, ruleInForce } from '../domain/policy';
 import { parseAssign } from '../domain/rules';
 import { PRIORITIES, type Locale } from '../domain/types';
 import { HEADLINE_METRICS } from '../domain/metrics';
-import { metricDefinition } from './definitions';
+import { metricDefinition, selfServiceDefinition } from './definitions';
 import { departmentName, priorityName } from './format';
 import { rt } from './i18n';
 
@@ -239,7 +239,9 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
 
 /** "On-time rate: share of …" for the six headline metrics, from the one source text (definitions.ts). */
 function metricLines(locale: Locale): string[] {
-  return HEADLINE_METRICS.map((m) => `${rt(locale, `metric.${m}`)}${locale === 'en' ? ': ' : ':'}${metricDefinition(m, locale)}`);
+  const sep = locale === 'en' ? ': ' : ':';
+  // The self-service rate (issue 18) stands beside the six, from the same source file.
+  return [...HEADLINE_METRICS.map((m) => `${rt(locale, `metric.${m}`)}${sep}${metricDefinition(m, locale)}`), `${rt(locale, 'metric.self_service')}${sep}${selfServiceDefinition(locale)}`];
 }
 
 function closingLines(config: Config, locale: Locale): string[] {

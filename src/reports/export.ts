@@ -156,10 +156,10 @@ export async function exportTicketsCsv(
 }
 
 /** The metrics as CSV: one row per figure, for the whole scope and then per department. */
-export function metricsCsv(locale: Locale, scopes: { scope: string; report: MetricsReport }[]): string {
+export function metricsCsv(locale: Locale, scopes: { scope: string; report: MetricsReport; selfService?: { solved: number; escalated: number; rate: number | null } | undefined }[]): string {
   const header = (['csv.scope', 'csv.metric', 'csv.value', 'csv.unit', 'csv.basis'] as const).map((k) => csvField(rt(locale, k)));
   let out = CSV_BOM + csvLine(header);
-  for (const { scope, report } of scopes) {
+  for (const { scope, report, selfService } of scopes) {
     const rows: [string, number | null, ReportKey, number][] = headlineFigures(report).map((f) => [
       rt(locale, `metric.${f.metric}`),
       f.value === null ? null : f.kind === 'duration' ? Math.round(f.value / 60_000) : percent(f.value),
@@ -178,6 +178,8 @@ export function metricsCsv(locale: Locale, scopes: { scope: string; report: Metr
       [rt(locale, 'metric.resolved'), report.volume.resolved, 'csv.unit.count', report.volume.resolved],
       [rt(locale, 'metric.backlog'), report.backlog.open, 'csv.unit.count', report.backlog.open],
     );
+    // Beside the six (issue 18): basis = offers answered "Solved" or "Still need help".
+    if (selfService) rows.push([rt(locale, 'metric.self_service'), rateOrNull(selfService.rate), 'csv.unit.percent', selfService.solved + selfService.escalated]);
     for (const [name, value, unit, basis] of rows) out += csvLine([csvText(scope), csvText(name), csvField(value), csvField(rt(locale, unit)), csvField(basis)]);
   }
   return out;

@@ -11,6 +11,7 @@ import { compareReports, figureSentence, type ComparedFigure } from './figures';
 import { formatDurationText, formatFigure, formatDay, viewerTimeZone } from './format';
 import { rt } from './i18n';
 import { loadMetrics, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
+import { selfServiceFigures, selfServiceLines, type SelfServiceFigures } from './self-service';
 
 /**
  * `/ticket stats`, the weekly digest and the pilot comparison: platform-neutral view models the
@@ -47,6 +48,8 @@ export interface StatsView {
   /** The handoff route with the longest average leg: where tickets get stuck between departments. */
   slowestFlow?: { from: LocalizedText; to: LocalizedText; meanMs: number; handoffs: number } | undefined;
   pilots: PilotComparison[];
+  /** The self-service rate beside the six (issue 18), with per-article views / solved / still need help. */
+  selfService?: SelfServiceFigures | undefined;
 }
 
 export interface StatsRequest {
@@ -120,6 +123,7 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
   const topReason = current.returns.reasons[0];
   const slowest = [...current.flows].filter((f) => f.duration.meanMs !== null).sort((a, b) => b.duration.meanMs! - a.duration.meanMs!)[0];
   const pilots = request.departmentId === undefined ? await pilotComparisons(src, { fromMs, toMs }, nowMs) : [];
+  const selfService = await selfServiceFigures(ctx.db, { fromMs, toMs, previous: period.previous, departmentIds });
   return ok({
     departmentId: request.departmentId,
     scopeName: request.departmentId !== undefined ? localizedDepartment(config, request.departmentId) : ALL_DEPARTMENTS,
@@ -136,6 +140,7 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
       ? { from: localizedDepartment(config, slowest.fromDepartmentId), to: localizedDepartment(config, slowest.toDepartmentId), meanMs: slowest.duration.meanMs!, handoffs: slowest.handoffs }
       : undefined,
     pilots,
+    selfService,
   });
 }
 
@@ -152,6 +157,7 @@ export function formatStatsText(view: StatsView, locale: Locale): string {
     if (f.metric === 'backlog' || f.metric === 'reopen_rate' || f.metric === 'created' || f.metric === 'resolved') continue;
     lines.push(`• ${figureSentence(f, p.kind, locale)}`);
   }
+  if (view.selfService) lines.push(...selfServiceLines(view.selfService, locale).map((l, i) => (i === 0 ? `• ${l}` : l)));
   lines.push(rt(locale, 'stats.volume', view.volume));
   if (view.topReturnReason) lines.push(rt(locale, 'stats.top_return', { reason: view.topReturnReason.name[locale], count: view.topReturnReason.count }));
   if (view.slowestFlow) {

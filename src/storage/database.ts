@@ -28,6 +28,7 @@ import * as m005 from '../../db/migrations/005_report_rollup';
 import * as m006 from '../../db/migrations/006_inbound_events';
 import * as m010 from '../../db/migrations/010_knowledge_base';
 import * as m011 from '../../db/migrations/011_return_reason_ids';
+import * as m013 from '../../db/migrations/013_deflection_webhooks';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
@@ -191,7 +192,17 @@ function safeUrl(url: string): string {
   }
 }
 
-const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '005_report_rollup': m005, '006_inbound_events': m006, '010_knowledge_base': m010, '011_return_reason_ids': m011 };
+const migrations: Record<string, Migration> = {
+  '001_initial': m001,
+  '002_report_indexes': m002,
+  '003_report_speed': m003,
+  '004_legs_covering': m004,
+  '005_report_rollup': m005,
+  '006_inbound_events': m006,
+  '010_knowledge_base': m010,
+  '011_return_reason_ids': m011,
+  '013_deflection_webhooks': m013,
+};
 
 export interface MigrateOptions {
   /** The config's `return_reasons`: migration 011 rewrites reasons stored by display name to their id. */

@@ -243,6 +243,10 @@ export interface Database {
   kb_articles: KbArticleRow;
   kb_tokens: KbTokenRow;
   kb_audit: KbAuditRow;
+  kb_deflections: KbDeflectionRow;
+  kb_deflection_articles: KbDeflectionArticleRow;
+  rate_limits: RateLimitRow;
+  intake_files: IntakeFileRow;
 }
 
 /** Knowledge base (migration 010). */
@@ -278,4 +282,48 @@ export interface KbAuditRow {
   actor_id: string;
   action: string;
   data: string | null;
+}
+
+/** Deflection: articles offered before a ticket is raised (migration 013). */
+export interface KbDeflectionRow {
+  id: string;
+  created_at: string;
+  /** api | web | slack | feishu */
+  source: string;
+  integration_id: string | null;
+  requester_id: string | null;
+  category_id: string;
+  department_id: string;
+  lang: string;
+  /** shown | solved | escalated */
+  outcome: string;
+  outcome_at: string | null;
+  /** The article that solved it (outcome solved). */
+  article_id: string | null;
+  /** The ticket raised after "still need help" (outcome escalated). */
+  ticket_id: string | null;
+}
+
+export interface KbDeflectionArticleRow {
+  deflection_id: string;
+  article_id: string;
+  position: number;
+}
+
+/** A fixed rate-limit window per key, shared by every replica (migration 013). */
+export interface RateLimitRow {
+  key: string;
+  window_start: string;
+  count: number;
+}
+
+/** A file uploaded with the web form (migration 013); `data` is base64. */
+export interface IntakeFileRow {
+  id: string;
+  integration_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  data: string;
+  created_at: string;
 }

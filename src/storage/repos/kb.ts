@@ -150,3 +150,12 @@ export async function searchArticles(db: DbOrTx, query: string, options: SearchO
     return { id: a.id, slug: a.slug, title: a.title, categoryId: a.category_id, lang: a.lang, score: Number(r.score) };
   });
 }
+
+/** Retires an article: it leaves search (its tokens go) and deflection; the row and its audit trail stay. */
+export async function retireArticle(db: DbOrTx, id: string, actorId: string, nowIso: string): Promise<boolean> {
+  const r = await db.updateTable('kb_articles').set({ state: 'retired', updated_at: nowIso }).where('id', '=', id).where('state', '=', 'active').executeTakeFirst();
+  if (Number(r.numUpdatedRows) !== 1) return false;
+  await db.deleteFrom('kb_tokens').where('article_id', '=', id).execute();
+  await db.insertInto('kb_audit').values({ id: randomUUID(), article_id: id, at: nowIso, actor_id: actorId, action: 'kb_retired', data: null }).execute();
+  return true;
+}

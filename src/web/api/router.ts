@@ -7,7 +7,9 @@ import type { IntegrationKey } from '../../config/integrations';
 import type { RawConfig } from '../../config/schema';
 import { findTicket } from '../../storage/repos/tickets';
 import type { TicketRow } from '../../storage/tables';
-import { createTicketBody, openApiDocument } from './schemas';
+import { takeRateLimit } from '../../storage/repos/rate-limits';
+import { createTicketBody, openApiDocument, selfServiceBody, suggestionsBody } from './schemas';
+import { recordSelfService, suggestArticles } from '../../app/deflection';
 
 type Integration = RawConfig['integrations'][number];
 
@@ -36,7 +38,6 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   const router = Router();
   const integrations = new Map(ctx.config.raw.integrations.map((i) => [i.id, i]));
   const keyDigests = opts.keys.map((k) => ({ id: k.id, digest: digest(k.key) }));
-  const windows = new Map<string, { start: number; count: number }>();
 
   const send = (res: Response, status: number, error: string, message: string, issues?: Issue[]) => {
     res.status(status).json(issues ? { error, message, issues } : { error, message });
@@ -51,24 +52,18 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     return found === undefined ? undefined : integrations.get(found);
   };
 
-  /** Fixed one-minute window per integration key. */
-  const limited = (integ: Integration): boolean => {
-    const now = ctx.time.now().getTime();
-    const w = windows.get(integ.id);
-    if (!w || now - w.start >= 60_000) {
-      windows.set(integ.id, { start: now, count: 1 });
-      return false;
-    }
-    w.count++;
-    return w.count > integ.rate_limit;
-  };
-
-  const guard = (req: Request, res: Response, next: NextFunction) => {
+  /** A fixed one-minute window per integration key, counted in the database: every replica shares it. */
+  const guard = async (req: Request, res: Response, next: NextFunction) => {
     const integ = authenticate(req);
     if (!integ) return send(res, 401, 'unauthorized', 'a valid "Authorization: Bearer <key>" header is required');
-    if (limited(integ)) {
-      res.set('Retry-After', '60');
-      return send(res, 429, 'rate_limited', `at most ${integ.rate_limit} requests a minute for this key`);
+    try {
+      const rate = await takeRateLimit(ctx.db, `api:${integ.id}`, integ.rate_limit, 60_000, ctx.time.now().getTime());
+      if (!rate.allowed) {
+        res.set('Retry-After', String(rate.retryAfterSeconds));
+        return send(res, 429, 'rate_limited', `at most ${integ.rate_limit} requests a minute for this key`);
+      }
+    } catch (err) {
+      return next(err);
     }
     res.locals.integration = integ;
     next();
@@ -111,6 +106,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       description: input.description ?? '',
       fields,
       source: { platform: 'api', workspace: integ.id, ...(idemKey !== undefined ? { messageId: idemKey } : {}) },
+      deflection: input.deflection,
     });
     if (!result.ok) {
       const { code, params } = result.error;
@@ -132,6 +128,49 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       return send(res, 409, 'idempotency_conflict', 'this Idempotency-Key was used for a different ticket');
     ctx.logger.info({ integration: integ.id, key: ticket.key, duplicate: result.duplicate ?? false }, 'intake API: ticket');
     res.status(201).json({ key: ticket.key, state: ticket.state, url: ticketUrl(opts.publicUrl, ticket.key) });
+  });
+
+  const issuesOf = (error: { issues: { path: PropertyKey[]; message: string }[] }): Issue[] =>
+    error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'number' ? p : String(p))), message: i.message }));
+
+  /** The integration's person behind a request (the same user as its tickets' requester). */
+  const apiUser = (integ: Integration, requester: { id: string; name?: string | undefined; email?: string | undefined }) =>
+    ensureUser(ctx, { platform: 'api', workspace: integ.id, platformUserId: `${integ.id}:${requester.id}`, name: requester.name, email: requester.email });
+
+  // Deflection (issue 18): articles to offer before raising the ticket; the offer is recorded.
+  router.post('/api/v1/tickets/suggestions', express.json({ limit: '100kb' }), guard, async (req: Request, res: Response) => {
+    const integ = res.locals.integration as Integration;
+    const body = { ...(req.body ?? {}) } as Record<string, unknown>;
+    if (body.category === undefined && integ.defaults.category !== undefined) body.category = integ.defaults.category;
+    const parsed = suggestionsBody.safeParse(body);
+    if (!parsed.success) return send(res, 400, 'invalid_body', 'the body does not match the schema', issuesOf(parsed.error));
+    const input = parsed.data;
+    const leaf = ctx.config.leaves.get(input.category);
+    if (!leaf || (integ.department !== undefined && leaf.department !== integ.department))
+      return send(res, 422, 'unknown_category', `unknown category "${input.category}" (a leaf category id of this integration is needed)`, [{ path: ['category'], message: 'unknown leaf category' }]);
+    const requesterId = await apiUser(integ, input.requester);
+    const result = await suggestArticles(ctx, { categoryId: leaf.id, title: input.title, description: input.description, lang: input.lang ?? ctx.config.raw.locale, source: 'api', integrationId: integ.id, requesterId });
+    if (!result.ok) return send(res, 422, 'unknown_category', `unknown category "${input.category}"`, [{ path: ['category'], message: 'unknown' }]);
+    const v = result.value;
+    res.json({
+      deflection_id: v.deflectionId,
+      ...('reason' in v ? { reason: v.reason } : {}),
+      articles: v.articles.map((a) => ({ id: a.id, slug: a.slug, title: a.title, lang: a.lang, excerpt: a.excerpt, body: a.body })),
+    });
+  });
+
+  // "Solved": a self-service resolution, no ticket.
+  router.post('/api/v1/self-service', express.json({ limit: '10kb' }), guard, async (req: Request, res: Response) => {
+    const integ = res.locals.integration as Integration;
+    const parsed = selfServiceBody.safeParse(req.body ?? {});
+    if (!parsed.success) return send(res, 400, 'invalid_body', 'the body does not match the schema', issuesOf(parsed.error));
+    const requesterId = await apiUser(integ, parsed.data.requester);
+    const result = await recordSelfService(ctx, { deflectionId: parsed.data.deflection_id, articleId: parsed.data.article_id, requesterId });
+    if (!result.ok) {
+      if (result.error.code === 'kb.deflection_closed') return send(res, 409, 'deflection_closed', 'a ticket was already raised from this offer');
+      return send(res, 404, 'not_found', 'no such offer for this requester (or the article was not offered)', [{ path: ['deflection_id'], message: 'unknown' }]);
+    }
+    res.json({ outcome: result.value.outcome, article_id: result.value.articleId });
   });
 
   router.get('/api/v1/tickets/:key', guard, async (req: Request, res: Response) => {

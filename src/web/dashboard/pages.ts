@@ -273,7 +273,7 @@ function card(frame: PageFrame, f: ComparedFigure, periodKind: PeriodKind): stri
 <div class="basis">${esc(rt(locale, `fig.basis.${f.metric}`, { n: f.basis }))}</div></div>`;
 }
 
-export function overviewPage(frame: PageFrame, figures: ComparedFigure[], report: MetricsReport, pilots: PilotComparison[]): Rendered {
+export function overviewPage(frame: PageFrame, figures: ComparedFigure[], report: MetricsReport, pilots: PilotComparison[], extraHtml = ''): Rendered {
   const { locale } = frame;
   const head = figures.filter((f) => (HEADLINE_METRICS as readonly string[]).includes(f.metric));
   const volume = figures.filter((f) => !(HEADLINE_METRICS as readonly string[]).includes(f.metric));
@@ -291,7 +291,7 @@ export function overviewPage(frame: PageFrame, figures: ComparedFigure[], report
   return {
     body: `<div class="cards" id="figures">${head.map((f) => card(frame, f, frame.period.kind)).join('')}</div>
 <div class="cards" id="volume">${volume.map((f) => card(frame, f, frame.period.kind)).join('')}</div>
-<section><h2>${esc(rt(locale, 'dash.volume_chart'))}</h2><div class="chart" id="chart-volume"></div></section>${pilotSection}`,
+<section><h2>${esc(rt(locale, 'dash.volume_chart'))}</h2><div class="chart" id="chart-volume"></div></section>${pilotSection}${extraHtml}`,
     charts: [
       {
         id: 'chart-volume',

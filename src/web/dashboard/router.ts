@@ -4,6 +4,8 @@ import type { AppContext } from '../../app/context';
 import { PERIOD_KINDS, resolvePeriod, type Period, type PeriodRequest } from '../../domain/periods';
 import type { Locale } from '../../domain/types';
 import { departmentScopeName, exportTicketsCsv, metricsCsv } from '../../reports/export';
+import { selfServiceFigures } from '../../reports/self-service';
+import { selfServiceSection } from './self-service';
 import { compareReports, type FigureMetric } from '../../reports/figures';
 import { formatLocalDateTime, viewerTimeZone } from '../../reports/format';
 import { loadMetrics, loadSurveyFacts, reportTimeZone, type ReportFilter } from '../../reports/queries';
@@ -267,7 +269,8 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       const [current, previous] = await Promise.all([loadMetrics(src, filter, nowMs), loadMetrics(src, { ...filter, ...scope.period.previous, asOfMs: Math.min(scope.period.previous.toMs, nowMs) }, nowMs)]);
       // The pilot comparison spans departments, so only a viewer of all departments sees it.
       const pilots = scope.claims.departments === '*' && !scope.departmentId ? await pilotComparisons(src, filter, nowMs) : [];
-      return overviewPage(frame, compareReports(current, previous), current, pilots);
+      const selfService = await selfServiceFigures(ctx.db, { fromMs: filter.fromMs, toMs: filter.toMs, previous: scope.period.previous, departmentIds: filter.departmentIds, articleLimit: 10 });
+      return overviewPage(frame, compareReports(current, previous), current, pilots, selfServiceSection(frame, selfService));
     }),
   );
 
@@ -359,9 +362,11 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     try {
       if (kind === 'metrics') {
         const nowMs = ctx.time.now().getTime();
-        const scopes = [{ scope: departmentScopeName(config, scope.departmentId, scope.locale), report: await loadMetrics(src, filter, nowMs) }];
+        const selfService = (ids: readonly string[] | undefined) => selfServiceFigures(ctx.db, { fromMs: filter.fromMs, toMs: filter.toMs, departmentIds: ids, articleLimit: 0 });
+        const scopes = [{ scope: departmentScopeName(config, scope.departmentId, scope.locale), report: await loadMetrics(src, filter, nowMs), selfService: await selfService(filter.departmentIds) }];
         if (!scope.departmentId) {
-          for (const id of scope.allowed) scopes.push({ scope: departmentScopeName(config, id, scope.locale), report: await loadMetrics(src, { ...filter, departmentIds: [id] }, nowMs) });
+          for (const id of scope.allowed)
+            scopes.push({ scope: departmentScopeName(config, id, scope.locale), report: await loadMetrics(src, { ...filter, departmentIds: [id] }, nowMs), selfService: await selfService([id]) });
         }
         res.send(metricsCsv(scope.locale, scopes));
         return;
