@@ -30,7 +30,7 @@ function rng(seed: number): () => number {
   };
 }
 
-async function writeCsv(file: string, count: number): Promise<void> {
+export async function writeCsv(file: string, count: number): Promise<void> {
   const config = loadConfigFile(EXAMPLE_CONFIG_PATH);
   const leaves = [...config.leaves.keys()];
   const priorities = ['low', 'normal', 'normal', 'normal', 'high', 'urgent'];
@@ -110,6 +110,12 @@ export const importBenchmark: Benchmark = {
   },
 };
 
+if (process.argv[2] === '--write-csv') {
+  writeCsv(process.argv[3]!, Number(process.argv[4])).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
 if (process.argv[2] === '--import-child') {
   importChild(process.argv[3]!, process.argv[4]!).catch((err) => {
     console.error(err);
