@@ -423,6 +423,8 @@ async function applyDeltas(db: DbOrTx, deltas: Map<string, RowDelta>): Promise<v
  * than once per batch. Meanwhile the rollup is marked not current (reports read the rows, and a
  * crash before the end leaves it to be rebuilt at the next start).
  */
+const BULK_PENDING_CELLS = 30_000;
+
 export class BulkRollup {
   private readonly deltas = new Map<string, RowDelta>();
   private wasCurrent = false;
@@ -460,27 +462,36 @@ export class BulkRollup {
       rows.push({ ticket_id: f.ticket.id, cells: encodeContribution(c) });
     }
     await bulkInsert(db, 'report_contributions', rows);
+    // Memory stays bounded on a long import: past this many pending cells they are written now.
+    if (this.deltas.size > BULK_PENDING_CELLS) await this.applyPending(db);
+  }
+
+  /**
+   * Writes the changes added up so far. Cells that do not exist yet (all of them, into an empty
+   * desk) are inserted whole; the others are merged as a use case's flush merges them.
+   */
+  private async applyPending(tx: DbOrTx): Promise<void> {
+    const existing = new Set<string>();
+    const days = [...this.deltas.values()].map((d) => d.row.day).sort();
+    if (days.length) {
+      const present = await tx.selectFrom('report_cells').select([...PK]).where('day', '>=', days[0]!).where('day', '<=', days.at(-1)!).execute();
+      for (const r of present) existing.add([r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP));
+    }
+    const fresh: RowDelta[] = [];
+    for (const [key, d] of this.deltas) {
+      if (existing.has(key)) continue;
+      fresh.push(d);
+      this.deltas.delete(key);
+    }
+    await bulkInsert(tx, 'report_cells', cellRowsOf(fresh));
+    await applyDeltas(tx, this.deltas);
+    this.deltas.clear();
   }
 
   /** Applies the changes and, when the rollup was current before, marks it current again. */
   async finish(db: Db, nowIso: string): Promise<void> {
     await db.transaction().execute(async (tx) => {
-      // Cells that do not exist yet (all of them, into an empty desk) are inserted whole; the
-      // others are merged as a use case's flush merges them.
-      const existing = new Set<string>();
-      const days = [...this.deltas.values()].map((d) => d.row.day).sort();
-      if (days.length) {
-        const present = await tx.selectFrom('report_cells').select([...PK]).where('day', '>=', days[0]!).where('day', '<=', days.at(-1)!).execute();
-        for (const r of present) existing.add([r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP));
-      }
-      const fresh = new Map<string, RowDelta>();
-      for (const [key, d] of this.deltas) {
-        if (existing.has(key)) continue;
-        fresh.set(key, d);
-        this.deltas.delete(key);
-      }
-      await bulkInsert(tx, 'report_cells', cellRowsOf(fresh.values()));
-      await applyDeltas(tx, this.deltas);
+      await this.applyPending(tx);
       if (this.wasCurrent) {
         const fingerprint = rollupFingerprint(this.env.config);
         await tx.insertInto('report_rollup_meta').values({ id: META_ID, fingerprint, built_at: nowIso }).onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint, built_at: nowIso })).execute();
