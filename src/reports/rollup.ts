@@ -432,7 +432,9 @@ export class BulkRollup {
   constructor(private readonly env: RollupEnv) {}
 
   async begin(db: DbOrTx): Promise<void> {
-    this.wasCurrent = await rollupCurrent(db, this.env.config);
+    // An import into an empty desk leaves complete cells: mark them current at the end too (else
+    // the next start would rebuild them all from the rows just written).
+    this.wasCurrent = (await rollupCurrent(db, this.env.config)) || (await db.selectFrom('tickets').select('id').limit(1).executeTakeFirst()) === undefined;
     await db.deleteFrom('report_rollup_meta').where('id', '=', META_ID).execute();
   }
 
