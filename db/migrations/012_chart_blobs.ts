@@ -1,4 +1,4 @@
-import { Kysely, PostgresAdapter } from 'kysely';
+import { Kysely, PostgresAdapter, sql } from 'kysely';
 
 /**
  * Chart images stored once (issue 16): the weekly digest's PNG went into every platform's outbox
@@ -6,7 +6,7 @@ import { Kysely, PostgresAdapter } from 'kysely';
  * named by the SHA-256 of its bytes, and each outbox row that shows it has a row in
  * `outbox_blobs`; the claim puts the picture back into the payload it hands to the sender
  * (src/storage/blobs.ts). Retention drops a trimmed row's reference and deletes blobs nothing
- * references.
+ * references. Also a partial index of the tickets not yet resolved or closed, for the backlog.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   const binary = db.getExecutor().adapter instanceof PostgresAdapter ? 'bytea' : 'blob';
@@ -22,9 +22,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('blob_id', 'text', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('outbox_blobs_blob').on('outbox_blobs').column('blob_id').execute();
+  // Reports: the backlog at an instant starts from the tickets not resolved and not closed (a
+  // small set), not from a scan of every ticket (src/reports/queries.ts tallyBacklog).
+  await db.schema
+    .createIndex('tickets_unfinished')
+    .on('tickets')
+    .column('id')
+    .where(sql<boolean>`resolved_at is null and closed_at is null`)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('tickets_unfinished').ifExists().execute();
   await db.schema.dropTable('outbox_blobs').ifExists().execute();
   await db.schema.dropTable('blobs').ifExists().execute();
 }
