@@ -13,9 +13,9 @@ import { migrate, openStorage, type Storage } from '../storage/database';
 import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
 
 /** Rows per transaction. */
-const BATCH = 5000;
+const BATCH = 2000;
 /** SQLite page cache during an import, KiB. */
-const IMPORT_CACHE_KIB = 64 * 1024;
+const IMPORT_CACHE_KIB = 16 * 1024;
 /** Bad rows listed one by one; the rest are counted. */
 const LISTED_BAD_ROWS = 50;
 
