@@ -33,7 +33,7 @@ export interface ImportSummary {
  */
 export async function runImport(
   file: string,
-  opts: { configFile?: string | undefined; dryRun: boolean; now?: number; /** An open storage (tests); else the one the environment names. */ storage?: Storage; onProgress?: (bytes: number) => void },
+  opts: { configFile?: string | undefined; dryRun: boolean; now?: number; /** An open storage (tests); else the one the environment names. */ storage?: Storage; onProgress?: (bytes: number) => void; /** Rollup cells pending before they are written (tests). */ pendingCells?: number },
 ): Promise<ImportSummary> {
   const started = performance.now();
   const config = loadConfigFile(opts.configFile ?? locateConfig().path);
@@ -53,7 +53,7 @@ export async function runImport(
       await sql.raw(`pragma cache_size = -${IMPORT_CACHE_KIB}`).execute(storage.db);
     }
     const nowMs = opts.now ?? Date.now();
-    const bulk = new BulkRollup({ config, calendars });
+    const bulk = new BulkRollup({ config, calendars }, opts.pendingCells);
     let begun = false;
     const parser = createReadStream(file).pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true }));
     let column: Map<string, number> | undefined;

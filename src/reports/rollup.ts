@@ -429,7 +429,11 @@ export class BulkRollup {
   private readonly deltas = new Map<string, RowDelta>();
   private wasCurrent = false;
 
-  constructor(private readonly env: RollupEnv) {}
+  constructor(
+    private readonly env: RollupEnv,
+    /** Pending cells past which the changes are written before the end (memory bound). */
+    private readonly pendingCells = BULK_PENDING_CELLS,
+  ) {}
 
   async begin(db: DbOrTx): Promise<void> {
     // An import into an empty desk leaves complete cells: mark them current at the end too (else
@@ -465,7 +469,7 @@ export class BulkRollup {
     }
     await bulkInsert(db, 'report_contributions', rows);
     // Memory stays bounded on a long import: past this many pending cells they are written now.
-    if (this.deltas.size > BULK_PENDING_CELLS) await this.applyPending(db);
+    if (this.deltas.size > this.pendingCells) await this.applyPending(db);
   }
 
   /**
