@@ -4,9 +4,9 @@ import { coreBenchmark } from './core';
 import { reportsBenchmark } from './reports';
 import { importBenchmark } from './import';
 import { schedulerBenchmark } from './scheduler';
-import { slackAckBenchmark } from './slack-ack';
+import { mixedBenchmark, slackAckBenchmark } from './slack-ack';
 import { feishuAckBenchmark } from './feishu-ack';
 import { kbSearchBenchmark } from './kb-search';
 
 /** Every benchmark `npm run bench` knows; add new ones here. */
-export const benchmarks: Benchmark[] = [coreBenchmark, slaBenchmark, reportsBenchmark, importBenchmark, schedulerBenchmark, feishuAckBenchmark, slackAckBenchmark, kbSearchBenchmark];
+export const benchmarks: Benchmark[] = [coreBenchmark, slaBenchmark, reportsBenchmark, importBenchmark, schedulerBenchmark, feishuAckBenchmark, slackAckBenchmark, mixedBenchmark, kbSearchBenchmark];

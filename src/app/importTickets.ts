@@ -6,7 +6,8 @@ import { markBreachIfDue, meetClock, startClock, stopClock, type ClockState } fr
 import { resolvePolicy } from '../domain/policy';
 import { PRIORITIES, type ClockKind, type Priority } from '../domain/types';
 import { parseInstant } from '../domain/zone';
-import type { BulkRollup } from '../reports/rollup';
+import type { BulkRollup, TicketRollupFacts } from '../reports/rollup';
+import { bulkInsert } from '../storage/bulk';
 import type { Db } from '../storage/database';
 import { nextKeyNumber } from '../storage/repos/tickets';
 import type { AuditEventRow, ClockRow, LegRow, SurveyRow, TicketRow } from '../storage/tables';
@@ -146,13 +147,24 @@ export interface ImportedRows {
   audits: AuditEventRow[];
 }
 
+/** resolvePolicy depends only on the config, priority, category and department: once per combination. */
+const policies = new WeakMap<Config, Map<string, ReturnType<typeof resolvePolicy>>>();
+function policyOf(config: Config, row: ImportRow): ReturnType<typeof resolvePolicy> {
+  let byKey = policies.get(config);
+  if (!byKey) policies.set(config, (byKey = new Map()));
+  const key = `${row.priority}\u0001${row.categoryId}\u0001${row.departmentId}`;
+  let policy = byKey.get(key);
+  if (!policy) byKey.set(key, (policy = resolvePolicy(config, { priority: row.priority, categoryId: row.categoryId, departmentId: row.departmentId })));
+  return policy;
+}
+
 /** The rows of one imported ticket: its clocks as the SLA engine computes them. */
 export function planImportedTicket(config: Config, calendars: ReadonlyMap<string, BusinessCalendar>, row: ImportRow, ticketId: string, key: string, nowMs: number): ImportedRows {
   const now = iso(nowMs);
   const created = iso(row.createdAt);
   const ended = row.closedAt ?? row.resolvedAt;
   const state = row.closedAt !== null ? 'closed' : row.resolvedAt !== null ? 'resolved' : row.firstReplyAt !== null ? 'in_progress' : row.assignee ? 'assigned' : 'new';
-  const policy = resolvePolicy(config, { priority: row.priority, categoryId: row.categoryId, departmentId: row.departmentId });
+  const policy = policyOf(config, row);
   const calendar = calendars.get(policy.calendarId) ?? ALWAYS;
   const clocks: ClockRow[] = [];
   const wanted: [ClockKind, Target | undefined, number | null][] = [
@@ -202,10 +214,17 @@ export interface ImportBatchResult {
   refused: BadRow[];
 }
 
-async function insertChunked<T extends keyof DbTables>(db: Db, table: T, rows: DbTables[T][], perStatement: number): Promise<void> {
-  for (let i = 0; i < rows.length; i += perStatement) await db.insertInto(table).values(rows.slice(i, i + perStatement) as never).execute();
+/** What the report rollup reads of an imported ticket, from the rows about to be written. */
+export function rollupFactsOf(p: ImportedRows): TicketRollupFacts {
+  return {
+    ticket: p.ticket,
+    clocks: p.clocks,
+    legs: [p.leg],
+    survey: p.survey ?? undefined,
+    resolvedAudits: p.audits.filter((a) => a.action === 'resolved').map((a) => a.at),
+    reopenedAudits: p.audits.filter((a) => a.action === 'reopened').map((a) => a.at),
+  };
 }
-type DbTables = { tickets: TicketRow; legs: LegRow; clocks: ClockRow; surveys: SurveyRow; audit_events: AuditEventRow };
 
 /** Writes one batch of checked rows in one transaction (rollup included). */
 export async function importBatch(env: { db: Db; config: Config; calendars: ReadonlyMap<string, BusinessCalendar> }, bulk: BulkRollup, rows: readonly ImportRow[], nowMs: number): Promise<ImportBatchResult> {
@@ -244,13 +263,13 @@ export async function importBatch(env: { db: Db; config: Config; calendars: Read
       seen.add(row.ticketId);
       planned.push(planImportedTicket(env.config, env.calendars, row, row.ticketId, key, nowMs));
     }
-    // Multi-row inserts: SQLite allows 32,766 parameters per statement.
-    await insertChunked(tx as unknown as Db, 'tickets', planned.map((p) => p.ticket), 500);
-    await insertChunked(tx as unknown as Db, 'legs', planned.map((p) => p.leg), 1000);
-    await insertChunked(tx as unknown as Db, 'clocks', planned.flatMap((p) => p.clocks), 800);
-    await insertChunked(tx as unknown as Db, 'surveys', planned.flatMap((p) => (p.survey ? [p.survey] : [])), 2000);
-    await insertChunked(tx as unknown as Db, 'audit_events', planned.flatMap((p) => p.audits), 1000);
-    await bulk.add(tx, planned.map((p) => p.ticket.id));
+    // Multi-row inserts as prepared text (storage/bulk.ts); the rollup from the rows in hand.
+    await bulkInsert(tx, 'tickets', planned.map((p) => p.ticket));
+    await bulkInsert(tx, 'legs', planned.map((p) => p.leg));
+    await bulkInsert(tx, 'clocks', planned.flatMap((p) => p.clocks));
+    await bulkInsert(tx, 'surveys', planned.flatMap((p) => (p.survey ? [p.survey] : [])));
+    await bulkInsert(tx, 'audit_events', planned.flatMap((p) => p.audits));
+    await bulk.addNew(tx, planned.map(rollupFactsOf));
     result.imported = planned.length;
     return result;
   });

@@ -1,3 +1,4 @@
+import { withBlobs } from '../storage/blobs';
 import type { Selectable } from 'kysely';
 import type { Db, DbOrTx } from '../storage/database';
 import type { OutboxRow } from '../storage/tables';
@@ -84,7 +85,8 @@ export async function claimOutbox(db: Db, o: ClaimOutboxOptions): Promise<Outbox
     .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', o.now)]))
     .returningAll()
     .execute();
-  return rows.sort(byCreation);
+  // A digest's chart is stored once and named by its rows: the senders get it in the payload.
+  return (await withBlobs(db, rows)).sort(byCreation);
 }
 
 export function byCreation(a: OutboxRecord, b: OutboxRecord): number {

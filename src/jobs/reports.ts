@@ -1,3 +1,4 @@
+import { linkBlob, putBlob } from '../storage/blobs';
 import type { AppContext } from '../app/context';
 import type { Locale } from '../domain/types';
 import { DAY_MS, localDayNumber, weekdayOfDay } from '../domain/zone';
@@ -52,25 +53,30 @@ export function weeklyDigestJob(ctx: AppContext): RecurringJob | undefined {
     async run(tx, now, { scheduledFor, read }) {
       const messages = (read as DigestMessages | undefined) ?? (await buildWeeklyDigest({ ...ctx, db: tx }, new Date(scheduledFor)));
       const day = localDate(scheduledFor, zone);
-      await insertOutbox(
-        tx,
-        messages.map((m) =>
-          reportRow(ctx, now, {
-            idempotency_key: `${WEEKLY_DIGEST_JOB_ID}:${day}:${m.platform}:${m.channelId}`,
-            platform: m.platform,
-            target_kind: 'channel',
-            target_id: m.channelId,
-            event: WEEKLY_DIGEST_JOB_ID,
-            locale: m.locale,
-            payload: JSON.stringify({
-              messageKey: 'notice.text',
-              params: { text: m.text },
-              thread: 'none',
-              image: { fileName: m.chartFileName, pngBase64: m.chartPng.toString('base64'), altKey: 'report.weekly_digest_alt' },
-            }),
+      // Each chart is stored once (blobs, migration 012) and named by the rows that show it.
+      const rows = [];
+      const shows = new Map<string, string[]>();
+      for (const m of messages) {
+        const blobId = await putBlob(tx, m.chartPng, now);
+        const row = reportRow(ctx, now, {
+          idempotency_key: `${WEEKLY_DIGEST_JOB_ID}:${day}:${m.platform}:${m.channelId}`,
+          platform: m.platform,
+          target_kind: 'channel',
+          target_id: m.channelId,
+          event: WEEKLY_DIGEST_JOB_ID,
+          locale: m.locale,
+          payload: JSON.stringify({
+            messageKey: 'notice.text',
+            params: { text: m.text },
+            thread: 'none',
+            image: { fileName: m.chartFileName, blobId, altKey: 'report.weekly_digest_alt' },
           }),
-        ),
-      );
+        });
+        rows.push(row);
+        shows.set(blobId, [...(shows.get(blobId) ?? []), row.id]);
+      }
+      await insertOutbox(tx, rows);
+      for (const [blobId, ids] of shows) await linkBlob(tx, blobId, ids);
     },
   };
 }

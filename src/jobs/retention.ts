@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config/model';
+import { deleteUnreferencedBlobs } from '../storage/blobs';
 import type { Db, DbOrTx } from '../storage/database';
 import { nextDailyRun, type RecurringJob } from './recurring';
 
@@ -12,6 +13,8 @@ const DAY_MS = 86_400_000;
 export interface RetentionResult {
   inboxDeleted: number;
   outboxTrimmed: number;
+  /** Chart images no outbox row shows any more. */
+  blobsDeleted: number;
 }
 
 /**
@@ -24,7 +27,7 @@ export async function applyRetention(db: Db, config: Config, nowMs: number): Pro
   const r = config.raw.retention;
   const inboxBefore = new Date(nowMs - r.inbox_days * DAY_MS).toISOString();
   const sentBefore = new Date(nowMs - r.sent_outbox_days * DAY_MS).toISOString();
-  const result: RetentionResult = { inboxDeleted: 0, outboxTrimmed: 0 };
+  const result: RetentionResult = { inboxDeleted: 0, outboxTrimmed: 0, blobsDeleted: 0 };
   for (;;) {
     const batch = db.selectFrom('inbox').select('key').where('received_at', '<', inboxBefore).orderBy('received_at').limit(r.batch);
     const deleted = Number((await db.deleteFrom('inbox').where('key', 'in', batch).executeTakeFirst()).numDeletedRows);
@@ -45,6 +48,7 @@ export async function applyRetention(db: Db, config: Config, nowMs: number): Pro
     result.outboxTrimmed += trimmed;
     if (trimmed < r.batch) break;
   }
+  result.blobsDeleted = await deleteUnreferencedBlobs(db, TRIMMED_PAYLOAD, r.batch);
   return result;
 }
 
@@ -63,7 +67,7 @@ export function retentionJob(ctx: { db: Db; config: Config; logger: Logger }): R
 }
 
 /** Row counts of the tables that grow, for /metrics. */
-export const SIZED_TABLES = ['tickets', 'audit_events', 'messages', 'chat_links', 'inbox', 'outbox', 'report_cells', 'report_contributions'] as const;
+export const SIZED_TABLES = ['tickets', 'audit_events', 'messages', 'chat_links', 'inbox', 'outbox', 'report_cells', 'report_contributions', 'blobs'] as const;
 
 export async function tableSizes(db: DbOrTx): Promise<Record<string, number>> {
   const out: Record<string, number> = {};

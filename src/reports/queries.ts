@@ -431,8 +431,27 @@ async function tallyBacklog(src: ReportSource, filter: ReportFilter, asOfMs: num
   const asOf = iso(asOfMs);
   const created = epochMs(src, 't.created_at');
   const limits = BACKLOG_AGE_LIMITS_MS.slice(0, -1);
+  // Open at asOf = not resolved and not closed by then: three disjoint cases (neither yet; resolved
+  // after asOf; closed after asOf without a resolution), each found by its ids through a small
+  // index (migration 012's unfinished tickets; resolved / closed after asOf) instead of a scan of
+  // every ticket. (Ids first: SQLite's planner would otherwise walk the tickets by creation.)
+  const branch = () =>
+    src.db
+      .selectFrom('tickets as t')
+      .select(['t.department_id', 't.created_at'])
+      .where(where)
+      .where((eb) => activeInPeriod(eb, from, to, asOf))
+      .where('t.created_at', '<=', asOf);
+  const open = branch()
+    .where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('resolved_at', 'is', null).where('closed_at', 'is', null))
+    .unionAll(
+      branch()
+        .where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('resolved_at', '>', asOf))
+        .where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)])),
+    )
+    .unionAll(branch().where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('closed_at', '>', asOf)).where('t.resolved_at', 'is', null));
   const rows = await src.db
-    .selectFrom('tickets as t')
+    .selectFrom(open.as('t'))
     .select([
       't.department_id',
       sql<number>`count(*)`.as('open'),
@@ -440,11 +459,6 @@ async function tallyBacklog(src: ReportSource, filter: ReportFilter, asOfMs: num
       sql<number>`min(${created})`.as('first_created'),
       ...limits.map((limit, i) => sql<number>`sum(case when t.created_at > ${iso(asOfMs - limit)} then 1 else 0 end)`.as(`under_${i}`)),
     ])
-    .where(where)
-    .where((eb) => activeInPeriod(eb, from, to, asOf))
-    .where('t.created_at', '<=', asOf)
-    .where((eb) => eb.or([eb('t.resolved_at', 'is', null), eb('t.resolved_at', '>', asOf)]))
-    .where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)]))
     .groupBy('t.department_id')
     .execute();
   for (const r of rows) {

@@ -12,7 +12,8 @@ import {
   type MetricsTally,
 } from '../domain/metrics';
 import type { Db, DbOrTx } from '../storage/database';
-import { takeRollupDirty } from '../storage/repos/dirty';
+import { bulkInsert } from '../storage/bulk';
+import { takeRollupDirty, takeRollupNew } from '../storage/repos/dirty';
 import type { ClockRow, LegRow, ReportCellRow, SurveyRow, TicketRow } from '../storage/tables';
 import { CELL_COUNTERS, CELL_VALUES } from '../../db/migrations/005_report_rollup';
 
@@ -303,6 +304,13 @@ const PK = ['day', 'department_id', 'from_department_id', 'category_id', 'priori
 
 const CELL_COLUMNS = [...PK, ...CELL_COUNTERS, ...CELL_VALUES, 'tallies'] as const;
 
+function emptyCell(row: RowKey): ReportCellRow {
+  const out: Record<string, unknown> = { ...row, tallies: null };
+  for (const c of CELL_COUNTERS) out[c] = 0;
+  for (const c of CELL_VALUES) out[c] = null;
+  return out as unknown as ReportCellRow;
+}
+
 /**
  * Applies row deltas in chunks, three statements a chunk whatever its size: create the missing
  * rows, read them all (locked on PostgreSQL, in key order), write the merged rows back.
@@ -310,17 +318,22 @@ const CELL_COLUMNS = [...PK, ...CELL_COUNTERS, ...CELL_VALUES, 'tallies'] as con
 async function applyRowDeltas(db: DbOrTx, deltas: RowDelta[]): Promise<void> {
   for (let i = 0; i < deltas.length; i += 200) {
     const chunk = deltas.slice(i, i + 200);
-    await db
-      .insertInto('report_cells')
-      .values(chunk.map((d) => ({ ...d.row, ...Object.fromEntries(CELL_COUNTERS.map((c) => [c, 0])), ...Object.fromEntries(CELL_VALUES.map((c) => [c, null])), tallies: null })))
-      .onConflict((oc) => oc.columns([...PK]).doNothing())
-      .execute();
+    const pg = isPostgres(db);
+    // PostgreSQL: create the missing rows first so that all of them can be locked. SQLite holds
+    // the write lock for the whole transaction, so a missing row is merged from zero instead.
+    if (pg) {
+      await db
+        .insertInto('report_cells')
+        .values(chunk.map((d) => ({ ...d.row, ...Object.fromEntries(CELL_COUNTERS.map((c) => [c, 0])), ...Object.fromEntries(CELL_VALUES.map((c) => [c, null])), tallies: null })))
+        .onConflict((oc) => oc.columns([...PK]).doNothing())
+        .execute();
+    }
     const keys = sql.join(chunk.map((d) => sql`(${d.row.day}, ${d.row.department_id}, ${d.row.from_department_id}, ${d.row.category_id}, ${d.row.priority})`));
-    const lock = isPostgres(db) ? sql` for update` : sql``;
+    const lock = pg ? sql` for update` : sql``;
     const { rows } = await sql<ReportCellRow>`select * from report_cells where (day, department_id, from_department_id, category_id, priority) in (values ${keys}) order by day, department_id, from_department_id, category_id, priority${lock}`.execute(db);
     const byKey = new Map(rows.map((r) => [[r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP), r]));
     const merged = chunk.map((d) => {
-      const current = byKey.get([d.row.day, d.row.department_id, d.row.from_department_id, d.row.category_id, d.row.priority].join(SEP));
+      const current = byKey.get([d.row.day, d.row.department_id, d.row.from_department_id, d.row.category_id, d.row.priority].join(SEP)) ?? (pg ? undefined : emptyCell(d.row));
       if (!current) throw new Error('report cell vanished inside its own transaction');
       const out: Record<string, unknown> = { ...d.row };
       for (const c of CELL_COUNTERS) out[c] = Number(current[c]) + (d.counters[c] ?? 0);
@@ -354,11 +367,19 @@ async function applyRowDeltas(db: DbOrTx, deltas: RowDelta[]): Promise<void> {
 }
 
 /** New contributions of the tickets against the stored ones: stores the new ones, returns the cell changes. */
-async function contributionDeltas(env: RollupEnv, db: DbOrTx, ticketIds: string[], deltas: Map<string, RowDelta> = new Map()): Promise<Map<string, RowDelta>> {
+async function contributionDeltas(
+  env: RollupEnv,
+  db: DbOrTx,
+  ticketIds: string[],
+  deltas: Map<string, RowDelta> = new Map(),
+  /** Tickets inserted in this transaction: they have no stored contribution to read. */
+  created: ReadonlySet<string> = new Set(),
+): Promise<Map<string, RowDelta>> {
   const facts = await loadRollupFacts(db, ticketIds);
   const fresh = new Map(facts.map((f) => [f.ticket.id, contributionOf(env, f)]));
   const stored: { ticket_id: string; cells: string }[] = [];
-  for (let i = 0; i < ticketIds.length; i += 1000) stored.push(...(await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ticketIds.slice(i, i + 1000)).execute()));
+  const toRead = created.size ? ticketIds.filter((id) => !created.has(id)) : ticketIds;
+  for (let i = 0; i < toRead.length; i += 1000) stored.push(...(await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', toRead.slice(i, i + 1000)).execute()));
   const storedText = new Map(stored.map((r) => [r.ticket_id, r.cells]));
   const gone: string[] = [];
   const upserts: { ticket_id: string; cells: string }[] = [];
@@ -402,27 +423,81 @@ async function applyDeltas(db: DbOrTx, deltas: Map<string, RowDelta>): Promise<v
  * than once per batch. Meanwhile the rollup is marked not current (reports read the rows, and a
  * crash before the end leaves it to be rebuilt at the next start).
  */
+const BULK_PENDING_CELLS = 30_000;
+
 export class BulkRollup {
   private readonly deltas = new Map<string, RowDelta>();
   private wasCurrent = false;
 
-  constructor(private readonly env: RollupEnv) {}
+  constructor(
+    private readonly env: RollupEnv,
+    /** Pending cells past which the changes are written before the end (memory bound). */
+    private readonly pendingCells = BULK_PENDING_CELLS,
+  ) {}
 
   async begin(db: DbOrTx): Promise<void> {
-    this.wasCurrent = await rollupCurrent(db, this.env.config);
+    // An import into an empty desk leaves complete cells: mark them current at the end too (else
+    // the next start would rebuild them all from the rows just written).
+    this.wasCurrent = (await rollupCurrent(db, this.env.config)) || (await db.selectFrom('tickets').select('id').limit(1).executeTakeFirst()) === undefined;
     await db.deleteFrom('report_rollup_meta').where('id', '=', META_ID).execute();
   }
 
   /** Inside a batch's transaction, after its tickets are written. */
   async add(db: DbOrTx, ticketIds: string[]): Promise<void> {
     takeRollupDirty(db);
+    takeRollupNew(db);
     await contributionDeltas(this.env, db, ticketIds, this.deltas);
+  }
+
+  /**
+   * Inside a batch's transaction, for tickets created in it whose rows the caller holds: their
+   * contributions are computed from those rows (no reload) and stored, with no stored one to
+   * read (a new ticket has none).
+   */
+  async addNew(db: DbOrTx, facts: readonly TicketRollupFacts[]): Promise<void> {
+    takeRollupDirty(db);
+    takeRollupNew(db);
+    const rows: { ticket_id: string; cells: string }[] = [];
+    for (const f of facts) {
+      const c = contributionOf(this.env, f);
+      if (c.size === 0) continue;
+      for (const [key, { n, v }] of c) {
+        const { d, kind, label } = rowDelta(this.deltas, key);
+        addEntry(d, kind, label, n, v, []);
+      }
+      rows.push({ ticket_id: f.ticket.id, cells: encodeContribution(c) });
+    }
+    await bulkInsert(db, 'report_contributions', rows);
+    // Memory stays bounded on a long import: past this many pending cells they are written now.
+    if (this.deltas.size > this.pendingCells) await this.applyPending(db);
+  }
+
+  /**
+   * Writes the changes added up so far. Cells that do not exist yet (all of them, into an empty
+   * desk) are inserted whole; the others are merged as a use case's flush merges them.
+   */
+  private async applyPending(tx: DbOrTx): Promise<void> {
+    const existing = new Set<string>();
+    const days = [...this.deltas.values()].map((d) => d.row.day).sort();
+    if (days.length) {
+      const present = await tx.selectFrom('report_cells').select([...PK]).where('day', '>=', days[0]!).where('day', '<=', days.at(-1)!).execute();
+      for (const r of present) existing.add([r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP));
+    }
+    const fresh: RowDelta[] = [];
+    for (const [key, d] of this.deltas) {
+      if (existing.has(key)) continue;
+      fresh.push(d);
+      this.deltas.delete(key);
+    }
+    await bulkInsert(tx, 'report_cells', cellRowsOf(fresh));
+    await applyDeltas(tx, this.deltas);
+    this.deltas.clear();
   }
 
   /** Applies the changes and, when the rollup was current before, marks it current again. */
   async finish(db: Db, nowIso: string): Promise<void> {
     await db.transaction().execute(async (tx) => {
-      await applyDeltas(tx, this.deltas);
+      await this.applyPending(tx);
       if (this.wasCurrent) {
         const fingerprint = rollupFingerprint(this.env.config);
         await tx.insertInto('report_rollup_meta').values({ id: META_ID, fingerprint, built_at: nowIso }).onConflict((oc) => oc.column('id').doUpdateSet({ fingerprint, built_at: nowIso })).execute();
@@ -435,7 +510,25 @@ export class BulkRollup {
 /** Brings the cells up to date with the tickets written through `db` (a transaction) since the last flush. */
 export async function flushRollup(env: RollupEnv, db: DbOrTx): Promise<void> {
   const ids = takeRollupDirty(db);
-  if (ids.length) await applyDeltas(db, await contributionDeltas(env, db, ids));
+  const created = takeRollupNew(db);
+  if (ids.length) await applyDeltas(db, await contributionDeltas(env, db, ids, new Map(), created));
+}
+
+/** Whole cell rows from deltas that add to nothing (new cells). */
+function cellRowsOf(deltas: Iterable<RowDelta>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const d of deltas) {
+    const row: Record<string, unknown> = { ...d.row };
+    // Every column named: a multi-row insert on SQLite gives a left-out column NULL, not its default.
+    for (const c of CELL_COUNTERS) row[c] = d.counters[c] ?? 0;
+    for (const c of CELL_VALUES) {
+      const values = d.added[c];
+      row[c] = values && values.length ? encodeValues(values) : null;
+    }
+    row.tallies = d.tallies.size ? JSON.stringify(Object.fromEntries([...d.tallies].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))) : null;
+    out.push(row);
+  }
+  return out;
 }
 
 /** Recomputes every cell from the tickets and records the fingerprint; run inside one transaction. */
@@ -461,15 +554,8 @@ export async function rebuildRollup(env: RollupEnv, db: DbOrTx, nowIso: string, 
     tickets += ids.length;
     for (let i = 0; i < rows.length; i += 200) await db.insertInto('report_contributions').values(rows.slice(i, i + 200)).execute();
   }
-  const cellRows = [...deltas.values()].map((d) => ({
-    ...d.row,
-    // Every column named: a multi-row insert on SQLite gives a left-out column NULL, not its default.
-    ...Object.fromEntries(CELL_COUNTERS.map((c) => [c, d.counters[c] ?? 0])),
-    ...Object.fromEntries(CELL_VALUES.map((c) => [c, null])),
-    ...Object.fromEntries(Object.entries(d.added).map(([column, values]) => [column, values.length ? encodeValues(values) : null])),
-    tallies: d.tallies.size ? JSON.stringify(Object.fromEntries([...d.tallies].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))) : null,
-  }));
-  for (let i = 0; i < cellRows.length; i += 100) await db.insertInto('report_cells').values(cellRows.slice(i, i + 100)).execute();
+  const cellRows = cellRowsOf(deltas.values());
+  await bulkInsert(db, 'report_cells', cellRows);
   const fingerprint = rollupFingerprint(env.config);
   await db
     .insertInto('report_rollup_meta')

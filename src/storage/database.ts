@@ -28,6 +28,7 @@ import * as m005 from '../../db/migrations/005_report_rollup';
 import * as m006 from '../../db/migrations/006_inbound_events';
 import * as m010 from '../../db/migrations/010_knowledge_base';
 import * as m011 from '../../db/migrations/011_return_reason_ids';
+import * as m012 from '../../db/migrations/012_chart_blobs';
 import * as m013 from '../../db/migrations/013_deflection_webhooks';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
@@ -201,6 +202,7 @@ const migrations: Record<string, Migration> = {
   '006_inbound_events': m006,
   '010_knowledge_base': m010,
   '011_return_reason_ids': m011,
+  '012_chart_blobs': m012,
   '013_deflection_webhooks': m013,
 };
 

@@ -217,6 +217,10 @@ export interface ReportCellRow {
 }
 export interface ReportContributionRow { ticket_id: string; cells: string }
 export interface ReportRollupMetaRow { id: string; fingerprint: string; built_at: string }
+/** A stored file (migration 012): a chart image, named by the SHA-256 of its bytes. */
+export interface BlobRow { id: string; data: Buffer; created_at: string }
+/** An outbox row that shows a blob (migration 012). */
+export interface OutboxBlobRow { outbox_id: string; blob_id: string }
 
 export interface Database {
   key_sequences: KeySequenceRow;
@@ -240,6 +244,8 @@ export interface Database {
   report_cells: ReportCellRow;
   report_contributions: ReportContributionRow;
   report_rollup_meta: ReportRollupMetaRow;
+  blobs: BlobRow;
+  outbox_blobs: OutboxBlobRow;
   kb_articles: KbArticleRow;
   kb_tokens: KbTokenRow;
   kb_audit: KbAuditRow;

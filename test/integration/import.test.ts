@@ -94,4 +94,20 @@ describe.each(storageVariants())('ticketbot import on $name', (variant) => {
     expect(fromRollup.volume).toMatchObject({ created: 3, resolved: 2, closed: 1 });
     expect(fromRollup.csat.answers).toBe(1);
   });
+
+  it('into an empty desk (rollup never built) leaves the cells complete and marked current, also when written as it goes', async () => {
+    const empty = await variant.open();
+    try {
+      const config = reportConfig();
+      const src = { db: empty.db, config, calendars: calendarsFromConfig(config.raw) };
+      expect(await rollupCurrent(empty.db, config)).toBe(false);
+      // pendingCells 1: the cell changes are written batch by batch (as on a long import), not only at the end.
+      expect(await runImport(file, { configFile, dryRun: false, now: NOW, storage: empty, pendingCells: 1 })).toMatchObject({ imported: 3 });
+      expect(await rollupCurrent(empty.db, config)).toBe(true);
+      const period = { fromMs: Date.parse('2026-03-01T16:00:00Z'), toMs: Date.parse('2026-03-08T16:00:00Z') };
+      expect(await loadMetrics(src, period, NOW)).toEqual(await loadMetricsFromRows(src, period, NOW));
+    } finally {
+      await empty.close();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import type { AppContext } from '../../src/app/context';
 import { createTimerHandler } from '../../src/app/timers';
+import { claimOutbox } from '../../src/jobs/outbox-claims';
 import { ensureRecurringJobs, jobTimerId } from '../../src/jobs/recurring';
 import { ANOMALY_JOB_ID, reportJobs, WEEKLY_DIGEST_JOB_ID } from '../../src/jobs/reports';
 import { Scheduler } from '../../src/jobs/scheduler';
@@ -47,11 +48,17 @@ describe.each(storageVariants())('report jobs through the scheduler on $name', (
     const rows = await outbox(WEEKLY_DIGEST_JOB_ID);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ platform: 'slack', target_kind: 'channel', target_id: 'CLEADS', status: 'pending', ticket_id: null });
-    const payload = JSON.parse(rows[0]!.payload) as { messageKey: string; params: { text: string }; image: { fileName: string; pngBase64: string } };
+    const stored = JSON.parse(rows[0]!.payload) as { image: { blobId: string; pngBase64?: string } };
+    // The chart is stored once (blobs) and named by the row; the claim hands the sender the picture.
+    expect(stored.image.pngBase64).toBeUndefined();
+    expect(await storage.db.selectFrom('blobs').select('id').execute()).toEqual([{ id: stored.image.blobId }]);
+    const [claimed] = await claimOutbox(storage.db, { platform: 'slack', now: '2026-03-16T01:00:31.000Z', leaseMs: 60_000, owner: 'test', limit: 10 });
+    const payload = JSON.parse(claimed!.payload) as { messageKey: string; params: { text: string }; image: { fileName: string; pngBase64: string; blobId?: string } };
     expect(payload.messageKey).toBe('notice.text');
     // Monday morning's digest covers the last full week, Monday to Sunday, not a sliver of today.
     expect(payload.params.text).toContain('Weekly ticket report · all departments · 2026-03-09 – 2026-03-15');
     expect(payload.image.fileName).toBe('tickets-2026-03-15.png');
+    expect(payload.image.blobId).toBeUndefined();
     expect(Buffer.from(payload.image.pngBase64, 'base64').subarray(1, 4).toString('latin1')).toBe('PNG');
     expect(await nextRun(WEEKLY_DIGEST_JOB_ID)).toBe('2026-03-23T01:00:00.000Z');
 

@@ -3,7 +3,8 @@ import { parseConfigText } from '../../src/config/load';
 import { Scheduler } from '../../src/jobs/scheduler';
 import { ensureRecurringJobs } from '../../src/jobs/recurring';
 import { collectMetrics, renderPrometheus } from '../../src/jobs/prometheus';
-import { retentionJob, TRIMMED_PAYLOAD } from '../../src/jobs/retention';
+import { applyRetention, retentionJob, TRIMMED_PAYLOAD } from '../../src/jobs/retention';
+import { linkBlob, putBlob, withBlobs } from '../../src/storage/blobs';
 import { pendingOutboxRow } from '../../src/storage/repos/journal';
 import type { Storage } from '../../src/storage/database';
 import { REPORT_CONFIG_YAML } from '../fixtures/reports';
@@ -57,4 +58,41 @@ describe.each(storageVariants())('retention on $name', (variant) => {
     expect(text).toContain('ticketbot_table_rows{table="inbox"} 2\n');
     expect(text).toContain('ticketbot_table_rows{table="outbox"} 6\n');
   });
+
+  it('a chart shown by several rows is stored once and deleted when no untrimmed row shows it any more', async () => {
+    const config = parsedConfig(`${REPORT_CONFIG_YAML}\nretention: { sent_outbox_days: 14, batch: 1 }\n`);
+    const png = Buffer.from('\x89PNG fake chart bytes');
+    const other = Buffer.from('\x89PNG another chart');
+    const row = (id: string, blobId: string, sentDaysAgo: number) => ({
+      ...pendingOutboxRow({ id, idempotency_key: id, platform: id.startsWith('s') ? 'slack' : 'feishu', target_kind: 'channel', target_id: 'C1', event: 'report.weekly_digest', locale: 'en', order_key: id, payload: JSON.stringify({ messageKey: 'notice.text', params: { text: 'digest' }, image: { fileName: 'c.png', blobId } }) }, ago(60)),
+      status: 'sent',
+      sent_at: ago(sentDaysAgo),
+    });
+    await storage.db.transaction().execute(async (tx) => {
+      const a = await putBlob(tx, png, ago(40));
+      expect(await putBlob(tx, Buffer.from(png), ago(40))).toBe(a); // the same bytes: the same blob
+      const b = await putBlob(tx, other, ago(5));
+      await tx.insertInto('outbox').values([row('s-old', a, 40), row('f-old', a, 40), row('s-new', b, 5), row('f-new', b, 5)]).execute();
+      await linkBlob(tx, a, ['s-old', 'f-old']);
+      await linkBlob(tx, b, ['s-new', 'f-new']);
+    });
+    expect(await storage.db.selectFrom('blobs').select('id').execute()).toHaveLength(2);
+    const rows = await storage.db.selectFrom('outbox').select(['id', 'payload']).orderBy('id').execute();
+    const hydrated = await withBlobs(storage.db, rows);
+    expect(hydrated.map((r) => (JSON.parse(r.payload) as { image: { pngBase64: string } }).image.pngBase64)).toEqual([other, png, other, png].map((x) => x.toString('base64')));
+
+    const result = await applyRetention(storage.db, config, NOW);
+    expect(result).toMatchObject({ outboxTrimmed: 2, blobsDeleted: 1 });
+    expect(await storage.db.selectFrom('blobs').select('data').execute()).toEqual([{ data: expect.anything() }]);
+    expect(Buffer.from((await storage.db.selectFrom('blobs').select('data').executeTakeFirstOrThrow()).data)).toEqual(other);
+    expect((await storage.db.selectFrom('outbox_blobs').select('outbox_id').orderBy('outbox_id').execute()).map((r) => r.outbox_id)).toEqual(['f-new', 's-new']);
+    const text = renderPrometheus(await collectMetrics(storage.db, new Date(NOW).toISOString()));
+    expect(text).toContain('ticketbot_table_rows{table="blobs"} 1\n');
+  });
 });
+
+function parsedConfig(text: string) {
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.config;
+}

@@ -22,3 +22,26 @@ export function takeRollupDirty(db: DbOrTx): string[] {
   dirty.delete(db);
   return [...set].sort();
 }
+
+/**
+ * Tickets inserted through a transaction: they have no stored rollup contribution yet, so the
+ * flush need not read one (one statement less per created ticket).
+ */
+const created = new WeakMap<object, Set<string>>();
+
+export function markRollupNew(db: DbOrTx, ticketId: string): void {
+  markRollupDirty(db, ticketId);
+  let set = created.get(db);
+  if (!set) {
+    set = new Set();
+    created.set(db, set);
+  }
+  set.add(ticketId);
+}
+
+/** The tickets inserted through `db` since the last call, forgetting them. */
+export function takeRollupNew(db: DbOrTx): ReadonlySet<string> {
+  const set = created.get(db);
+  created.delete(db);
+  return set ?? new Set();
+}

@@ -1,5 +1,5 @@
 import type { DbOrTx } from '../database';
-import { markRollupDirty } from './dirty';
+import { markRollupDirty, markRollupNew } from './dirty';
 import type { LegRow, TicketFieldRow, TicketRow } from '../tables';
 
 /** Thrown when a conditional update finds the row changed; the use case runner retries. */
@@ -18,7 +18,7 @@ export async function findTicket(db: DbOrTx, keyOrId: string): Promise<TicketRow
 }
 
 export async function insertTicket(db: DbOrTx, row: TicketRow): Promise<void> {
-  markRollupDirty(db, row.id);
+  markRollupNew(db, row.id);
   await db.insertInto('tickets').values(row).execute();
 }
 
