@@ -27,6 +27,7 @@ import * as m004 from '../../db/migrations/004_legs_covering';
 import * as m005 from '../../db/migrations/005_report_rollup';
 import * as m006 from '../../db/migrations/006_inbound_events';
 import * as m010 from '../../db/migrations/010_knowledge_base';
+import * as m014 from '../../db/migrations/014_workflow';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
@@ -190,7 +191,7 @@ function safeUrl(url: string): string {
   }
 }
 
-const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '005_report_rollup': m005, '006_inbound_events': m006, '010_knowledge_base': m010 };
+const migrations: Record<string, Migration> = { '001_initial': m001, '002_report_indexes': m002, '003_report_speed': m003, '004_legs_covering': m004, '005_report_rollup': m005, '006_inbound_events': m006, '010_knowledge_base': m010, '014_workflow': m014 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
