@@ -122,7 +122,7 @@ export async function notifyWatchers(ctx: AppContext, tx: Tx, meta: CommandMeta,
   await notify(ctx, tx, ticket, opKeyOf(ctx, meta), now, recipients, {
     event: 'ticket.watch_status',
     messageKey: 'event.ticket.watch_status',
-    params: { key: ticket.key, title: ticket.title, from: from ?? '', to, actor: await actorName(tx, meta.actorId) },
+    params: { key: ticket.key, title: ticket.title, from: from ?? '', state: to, actor: await actorName(tx, meta.actorId) },
     thread: 'none',
     scope: `${to}:${now}`,
   });
