@@ -9,6 +9,7 @@ import type { DailyVolume } from './chart';
 import { compareReports, figureSentence, type ComparedFigure } from './figures';
 import { formatDurationText, formatFigure, formatDay, viewerTimeZone } from './format';
 import { rt } from './i18n';
+import { loadWorkflowFigures, type WorkflowFigures } from './workflow';
 import { loadMetrics, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
 
 /**
@@ -46,6 +47,10 @@ export interface StatsView {
   /** The handoff route with the longest average leg: where tickets get stuck between departments. */
   slowestFlow?: { from: LocalizedText; to: LocalizedText; meanMs: number; handoffs: number } | undefined;
   pilots: PilotComparison[];
+  /** Beside the six (issue 17): misrouting per category and manual escalations in the period. */
+  workflow?: WorkflowFigures | undefined;
+  /** Names of the categories the workflow figures mention. */
+  categoryNames?: Record<string, LocalizedText> | undefined;
 }
 
 export interface StatsRequest {
@@ -119,6 +124,7 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
   const topReason = current.returns.reasons[0];
   const slowest = [...current.flows].filter((f) => f.duration.meanMs !== null).sort((a, b) => b.duration.meanMs! - a.duration.meanMs!)[0];
   const pilots = request.departmentId === undefined ? await pilotComparisons(src, { fromMs, toMs }, nowMs) : [];
+  const workflow = await loadWorkflowFigures(ctx.db, config, { fromMs, toMs, departmentIds });
   return ok({
     departmentId: request.departmentId,
     scopeName: request.departmentId !== undefined ? localizedDepartment(config, request.departmentId) : ALL_DEPARTMENTS,
@@ -135,6 +141,8 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
       ? { from: localizedDepartment(config, slowest.fromDepartmentId), to: localizedDepartment(config, slowest.toDepartmentId), meanMs: slowest.duration.meanMs!, handoffs: slowest.handoffs }
       : undefined,
     pilots,
+    workflow,
+    categoryNames: Object.fromEntries(workflow.misrouting.flatMap((m) => { const n = config.categoryName(m.categoryId); return n ? [[m.categoryId, n]] : []; })),
   });
 }
 
@@ -155,6 +163,15 @@ export function formatStatsText(view: StatsView, locale: Locale): string {
   if (view.topReturnReason) lines.push(rt(locale, 'stats.top_return', { reason: view.topReturnReason.name[locale], count: view.topReturnReason.count }));
   if (view.slowestFlow) {
     lines.push(rt(locale, 'stats.stuck', { from: view.slowestFlow.from[locale], to: view.slowestFlow.to[locale], duration: formatDurationText(view.slowestFlow.meanMs, locale), count: view.slowestFlow.handoffs }));
+  }
+  if (view.workflow) {
+    const w = view.workflow;
+    const worst = w.misrouting.filter((m) => m.misrouted > 0).slice(0, 3);
+    if (worst.length) {
+      const name = (id: string) => view.categoryNames?.[id]?.[locale] ?? id;
+      lines.push(rt(locale, 'stats.misrouting', { list: worst.map((m) => `${name(m.categoryId)} ${m.misrouted}/${m.created}`).join(locale === 'en' ? ', ' : '、') }));
+    }
+    if (w.manualEscalations > 0) lines.push(rt(locale, 'stats.manual_escalations', { count: w.manualEscalations }));
   }
   for (const pilot of view.pilots) {
     for (const metric of PILOT_METRICS) {

@@ -14,6 +14,8 @@ import { parseConfigText } from '../../src/config/load';
 import type { Config } from '../../src/config/model';
 import { loadTicketHistory, userNames } from '../../src/cli/show';
 import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher';
+import { generateProcessDoc, policySummary } from '../../src/reports/docs';
+import { formatStatsText, statsSummary } from '../../src/reports/stats';
 import type { Storage } from '../../src/storage/database';
 import { as, FIXTURE_CONFIG, ManualTime, seedUsers, testContext } from '../support/app';
 import { storageVariants } from '../support/storage';
@@ -21,6 +23,7 @@ import { storageVariants } from '../support/storage';
 /** Issue 17 core: rules again on change, watchers, recategorise, manual escalate, history, quiet hours. */
 function workflowConfig(): Config {
   const raw = parse(readFileSync(FIXTURE_CONFIG, 'utf8')) as Record<string, any>;
+  raw.priorities = { urgent: { criteria: { en: 'Many people cannot work.', 'zh-CN': '多人无法工作。' } } };
   raw.rules = [
     { id: 'outage-is-urgent', when: { text: '\\b(down|outage)\\b|宕机' }, then: { priority: 'urgent' } },
     { id: 'vip-watch', when: { category: 'fault' }, then: { add_watchers: ['slack:UWATCH'] } },
@@ -203,5 +206,32 @@ describe.each(storageVariants())('workflow automation core ($name)', (variant) =
 
     // Off: the next notice goes at once.
     value(await setQuietHours(ctx, { meta: as(u.UWATCH!), range: 'off' }));
+  });
+
+  it('counts misrouting per category and manual escalations in stats, and publishes the definitions and priority criteria', async () => {
+    const a = (await newTicket('Refund please')).ticket;
+    await newTicket('Code late');
+    time.advance(60_000);
+    value(await recategoriseTicket(ctx, { meta: as(u.UIT1!), ticket: a.key, categoryId: 'refund-request', fields: { order_id: '1', amount: '2' } }));
+    value(await escalateTicket(ctx, { meta: as(u.UREQ!), ticket: a.key, reason: 'please hurry' }));
+    time.advance(60 * 60_000);
+    const stats = await statsSummary(ctx, { days: 7 });
+    if (!stats.ok) throw new Error('stats failed');
+    expect(stats.value.workflow).toEqual({ misrouting: [{ categoryId: 'no-code', created: 2, misrouted: 1, rate: 0.5 }], manualEscalations: 1 });
+    const text = formatStatsText(stats.value, 'en');
+    expect(text).toContain('Wrong category (moved to another department): No verification code 1/2');
+    expect(text).toContain('Manual escalations: 1');
+    expect(formatStatsText(stats.value, 'zh-CN')).toContain('手动升级:1 次');
+
+    const doc = generateProcessDoc(config, 'en', new Date(AT));
+    expect(doc).toContain('## Priority criteria');
+    expect(doc).toContain('- Urgent: Many people cannot work.');
+    expect(doc).toContain('- High: no criteria published (config priorities.high.criteria).');
+    expect(doc).toMatch(/\*\*outage-is-urgent\*\*: when the title or description matches .* then set the priority to Urgent\./);
+    expect(doc).toContain('add slack:UWATCH as watchers (told of every status change)');
+    expect(doc).toMatch(/- Misrouting rate \(per category\): Per category: the share/);
+    const policy = policySummary(config, 'zh-CN');
+    expect(policy).toContain('紧急:多人无法工作。');
+    expect(policy.some((l) => l.startsWith('手动升级次数:'))).toBe(true);
   });
 });

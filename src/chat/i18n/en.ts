@@ -283,7 +283,7 @@ export const en = {
   'error.access.no_department': 'Queues and figures are for the members and supervisors of a department (and admins); you are in none.',
   'error.access.which_department': 'Which department? Yours: {departments}',
   'error.access.period_too_long': 'Figures go back at most {max} days ({days} asked). Try e.g. 30d.',
-  'chat.help': 'Ticket commands (/ticket or /工单; in a group, @ the bot):\n/ticket or /ticket new: open the form\n/ticket <text>: raise a ticket from the text\n/ticket mine: your open tickets\n/ticket queue [department]: a department\'s open tickets\n/ticket show IT-1042: one ticket\n/ticket stats [department] [7d|30d|30天]: the figures\n/ticket policy: SLAs, calendars, handoff limits and escalation in force\n/ticket dashboard: a link to the web dashboard (supervisors, admins)\n/ticket feedback <idea>: suggest an improvement\n/ticket lang zh|en: change your language\n/ticket kb <words>: search the knowledge base\nA reply in a ticket card\'s thread is an internal note.',
+  'chat.help': 'Ticket commands (/ticket or /工单; in a group, @ the bot):\n/ticket or /ticket new: open the form\n/ticket <text>: raise a ticket from the text\n/ticket mine: your open tickets\n/ticket queue [department]: a department\'s open tickets\n/ticket show IT-1042: one ticket\n/ticket stats [department] [7d|30d|30天]: the figures\n/ticket policy: SLAs, calendars, handoff limits and escalation in force\n/ticket dashboard: a link to the web dashboard (supervisors, admins)\n/ticket feedback <idea>: suggest an improvement\n/ticket lang zh|en: change your language\n/ticket kb <words>: search the knowledge base\n/ticket quiet 22:00-08:00 | off: quiet hours (non-urgent DMs wait until they end)\nA reply in a ticket card\'s thread is an internal note.',
   'chat.unknown': 'I do not know "{word}". Here is what I can do:',
   'chat.created': '{key} raised: {title}. I will keep you posted in a direct message.',
   'chat.no_default_category': 'Quick tickets are not set up (intake.default_category). Use /ticket new to pick a category.',
@@ -344,18 +344,6 @@ export const en = {
   'history.clock.no_due': '{clock}: {status}',
   'history.clock.why': '  why: {why}',
   'history.none': '-',
-  'defs.priorities.title': 'Priority criteria',
-  'defs.priority.line': '{priority}: {criteria}',
-  'defs.priority.unset': '{priority}: no criteria published (config priorities.{id}.criteria).',
-  'defs.priority.rule': 'Rule {rule} sets {priority} when {condition}.',
-  'defs.cond.text': 'the title or description matches /{text}/',
-  'defs.cond.category': 'the category is {value}',
-  'defs.cond.priority': 'the priority is {value}',
-  'defs.cond.department': 'the department is {value}',
-  'defs.cond.source': 'it came from {value}',
-  'defs.cond.requester': 'the requester has {value}',
-  'defs.cond.always': 'always',
-  'defs.rule.watchers': 'Rule {rule} adds watchers {watchers} when {condition}; they are told of every status change.',
 } as const;
 
 export type MessageKey = keyof typeof en;
