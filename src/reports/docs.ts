@@ -256,10 +256,11 @@ function metricLines(locale: Locale): string[] {
  * `priorities.<p>.criteria`), then the rules that set a priority, in words. One text for `docs`,
  * `/ticket policy`, the dashboard's "?" and the `/ticket stats` help.
  */
-export function priorityCriteriaLines(config: Config, locale: Locale): string[] {
-  const lines = [...PRIORITIES].reverse().map((p) => {
+export function priorityCriteriaLines(config: Config, locale: Locale, o: { unset: boolean } = { unset: true }): string[] {
+  const lines = [...PRIORITIES].reverse().flatMap((p) => {
     const criteria = config.raw.priorities?.[p]?.criteria?.[locale];
-    return criteria ? rt(locale, 'docs.criteria_line', { priority: priorityName(p, locale), criteria }) : rt(locale, 'docs.criteria_unset', { priority: priorityName(p, locale), id: p });
+    if (criteria) return [rt(locale, 'docs.criteria_line', { priority: priorityName(p, locale), criteria })];
+    return o.unset ? [rt(locale, 'docs.criteria_unset', { priority: priorityName(p, locale), id: p })] : [];
   });
   const all = ruleLines(config, locale);
   const setting = config.raw.rules.flatMap((r, i) => (r.then.priority !== undefined ? [all[i]!.replace(/^\d+\. /, '')] : []));
@@ -333,7 +334,9 @@ export function policySummary(config: Config, locale: Locale): string[] {
     if (d.handoff) lines.push(rt(locale, 'policy.handoff', { department: d.name[locale], accept: durationWords(d.handoff.accept, locale, basisOf(d.calendar)), resolve: durationWords(d.handoff.resolve, locale, basisOf(d.calendar)) }));
   }
   lines.push(...closingLines(config, locale));
-  lines.push(rt(locale, 'docs.priority_criteria'), ...priorityCriteriaLines(config, locale));
+  // Only what is published: a desk without criteria or priority rules gets no empty section.
+  const criteria = priorityCriteriaLines(config, locale, { unset: false });
+  if (criteria.length) lines.push(rt(locale, 'docs.priority_criteria'), ...criteria);
   lines.push(rt(locale, 'policy.metrics'), ...metricLines(locale));
   return lines;
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { parse, stringify } from 'yaml';
-import { changePriority, createTicket, getAuditTrail, resolveTicket, claimTicket } from '../../src/app';
+import { changePriority, createTicket, getAuditTrail, getTicketView, resolveTicket, claimTicket } from '../../src/app';
+import { ticketCardView } from '../../src/chat/views';
 import type { AppContext } from '../../src/app/context';
 import { editTicket } from '../../src/app/editTicket';
 import { escalateTicket } from '../../src/app/escalateTicket';
@@ -97,6 +98,10 @@ describe.each(storageVariants())('workflow automation core ($name)', (variant) =
   it('tells the watchers a rule added of every status change, by DM through the outbox', async () => {
     const { ticket } = await newTicket('Printer jam');
     expect(await ctx.db.selectFrom('ticket_watchers').select(['user_ref', 'added_by']).where('ticket_id', '=', ticket.id).execute()).toEqual([{ user_ref: 'slack:UWATCH', added_by: 'rule vip-watch' }]);
+    const card = ticketCardView((await getTicketView(ctx, ticket.key))!, 'en', { config, timeZone: 'UTC', now: time.now() });
+    expect(card.watchers).toBe('Watchers: Wendy');
+    expect(card.ruleNotes).toContain('watchers set by rule vip-watch');
+    expect(ticketCardView((await getTicketView(ctx, ticket.key))!, 'zh-CN', { config, timeZone: 'UTC', now: time.now() }).watchers).toBe('关注人:Wendy');
     value(await claimTicket(ctx, { meta: as(u.UIT1!, 'ev-claim'), ticket: ticket.key }));
     value(await resolveTicket(ctx, { meta: as(u.UIT1!, 'ev-resolve'), ticket: ticket.key, note: 'fixed' }));
     const notices = await outbox('ticket.watch_status');
