@@ -3,8 +3,9 @@ import type { Config } from '../config/model';
 import { readEnv } from '../config/env';
 import { loadConfigFile } from '../config/load';
 import { locateConfig } from '../config/locate';
-import { openStorage, type DbOrTx } from '../storage/database';
-import type { AuditEventRow, ClockRow, LegRow, TicketRow } from '../storage/tables';
+import { openStorage } from '../storage/database';
+import { loadTicketHistory, userNames, type TicketHistory } from '../app/history';
+import type { AuditEventRow } from '../storage/tables';
 import { historyLines, historyView } from '../chat/history';
 import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
 
@@ -47,30 +48,7 @@ export function registerShowCommand(program: Command): void {
   );
 }
 
-export interface TicketHistory {
-  ticket: TicketRow;
-  legs: LegRow[];
-  clocks: ClockRow[];
-  events: AuditEventRow[];
-}
-
-/** Display names of everyone in the trail (for the localised history). */
-export async function userNames(db: DbOrTx, h: TicketHistory): Promise<Record<string, string>> {
-  const ids = [...new Set([h.ticket.requester_id, ...h.events.map((e) => e.actor_id), ...h.events.flatMap((e) => (e.data && /"assignee"/.test(e.data) ? [String(JSON.parse(e.data).assignee)] : []))])];
-  const rows = ids.length ? await db.selectFrom('users').select(['id', 'name', 'platform_user_id']).where('id', 'in', ids).execute() : [];
-  return Object.fromEntries(rows.map((r) => [r.id, r.name ?? r.platform_user_id]));
-}
-
-export async function loadTicketHistory(db: DbOrTx, key: string): Promise<TicketHistory | undefined> {
-  const ticket = await db.selectFrom('tickets').selectAll().where('key', '=', key).executeTakeFirst();
-  if (!ticket) return undefined;
-  const [legs, clocks, events] = await Promise.all([
-    db.selectFrom('legs').selectAll().where('ticket_id', '=', ticket.id).orderBy('seq').execute(),
-    db.selectFrom('clocks').selectAll().where('ticket_id', '=', ticket.id).orderBy('started_at').orderBy('id').execute(),
-    db.selectFrom('audit_events').selectAll().where('ticket_id', '=', ticket.id).orderBy('at').orderBy('id').execute(),
-  ]);
-  return { ticket, legs, clocks, events };
-}
+export { loadTicketHistory, userNames, type TicketHistory } from '../app/history';
 
 /** The history in plain lines (English: an admin tool, like `simulate`). */
 export function formatTicketHistory(config: Config, h: TicketHistory): string[] {

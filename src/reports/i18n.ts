@@ -394,6 +394,8 @@ const en = {
   'docs.extra.manual_escalations': 'Manual escalations',
   'stats.misrouting': 'Wrong category (moved to another department): {list}',
   'stats.manual_escalations': 'Manual escalations: {count}',
+  'dash.history': 'History',
+  'dash.ticket.priority': 'Priority',
 } as const;
 
 export type ReportKey = keyof typeof en;
@@ -778,6 +780,8 @@ const zhCN: Record<ReportKey, string> = {
   'docs.extra.manual_escalations': '手动升级次数',
   'stats.misrouting': '分类错误(改到其他部门):{list}',
   'stats.manual_escalations': '手动升级:{count} 次',
+  'dash.history': '历史',
+  'dash.ticket.priority': '优先级',
 };
 
 const catalogs: Record<Locale, Record<ReportKey, string>> = { en, 'zh-CN': zhCN };

@@ -16,6 +16,11 @@ import type { Config } from '../../src/config/model';
 import { loadTicketHistory, userNames } from '../../src/cli/show';
 import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher';
 import { generateProcessDoc, policySummary } from '../../src/reports/docs';
+import express from 'express';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { createDashboardRouter } from '../../src/web/dashboard/router';
+import { signDashboardLink } from '../../src/web/dashboard/signing';
 import { formatStatsText, statsSummary } from '../../src/reports/stats';
 import type { Storage } from '../../src/storage/database';
 import { as, FIXTURE_CONFIG, ManualTime, seedUsers, testContext } from '../support/app';
@@ -238,5 +243,34 @@ describe.each(storageVariants())('workflow automation core ($name)', (variant) =
     const policy = policySummary(config, 'zh-CN');
     expect(policy).toContain('紧急:多人无法工作。');
     expect(policy.some((l) => l.startsWith('手动升级次数:'))).toBe(true);
+  });
+
+  it('serves the history on the dashboard ticket page to a viewer of a department the ticket was in, and to nobody else', async () => {
+    const { ticket } = await newTicket('Login down');
+    time.advance(5 * 60_000);
+    value(await recategoriseTicket(ctx, { meta: as(u.UIT1!), ticket: ticket.key, categoryId: 'refund-request', fields: { order_id: '1', amount: '2' } }));
+    const app = express();
+    app.use(createDashboardRouter({ ctx, secret: 'secret' }));
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const get = async (departments: string[] | '*', lang = 'en') => {
+        const token = signDashboardLink({ userId: u.UBOSS!, departments, expiresAt: time.now().getTime() + 60_000 }, 'secret');
+        const res = await fetch(`${base}/dashboard/ticket/${ticket.key}?lang=${lang}&t=${encodeURIComponent(token)}`);
+        return { status: res.status, html: await res.text() };
+      };
+      const it = await get(['it']);
+      expect(it.status).toBe(200);
+      expect(it.html).toContain(`History of ${ticket.key}`);
+      expect(it.html).toContain('Alan handed it off IT → Finance, reason: miscategorised');
+      expect(it.html).toContain('Many people cannot work.');
+      expect((await get(['finance'], 'zh-CN')).html).toContain('转交 信息技术部 → 财务部,原因:miscategorised');
+      expect((await get(['cs'])).status).toBe(404);
+      expect((await get('*')).status).toBe(200);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -26,6 +26,9 @@ import {
   type PageFrame,
   type PageName,
 } from './pages';
+import { loadTicketHistory, userNames } from '../../app/history';
+import { priorityCriteriaLines } from '../../reports/docs';
+import { ticketHistoryPage } from './ticket-page';
 import { DASHBOARD_SESSION_TTL_MS, signDashboardLink, verifyDashboardToken, type DashboardClaims } from './signing';
 
 /**
@@ -347,6 +350,20 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       return ticketsPage(frame, metric, list, p, PAGE_SIZE, await linksFor(list.rows.map((r) => r.id)));
     }),
   );
+
+  // issue 17: one ticket's history, for a viewer whose departments it has been in.
+  router.get('/dashboard/ticket/:key', async (req, res) => {
+    const scope = authorize(req, res);
+    if (!scope) return;
+    const key = String(req.params.key ?? '');
+    const history = await loadTicketHistory(ctx.db, key);
+    const visible = history && (scope.claims.departments === '*' || history.legs.some((l) => scope.allowed.includes(l.department_id)) || scope.allowed.includes(history.ticket.department_id));
+    if (!history || !visible) {
+      res.status(404).type('text').send('not found');
+      return;
+    }
+    await page('tickets', async (_scope, _filter, frame) => ticketHistoryPage(frame, { ...history, names: await userNames(ctx.db, history) }, priorityCriteriaLines(config, scope.locale, { unset: false })))(req, res);
+  });
 
   router.get('/dashboard/export.csv', async (req, res) => {
     const scope = authorize(req, res);
