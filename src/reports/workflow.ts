@@ -20,7 +20,7 @@ export interface WorkflowFigures {
   manualEscalations: number;
 }
 
-export async function loadWorkflowFigures(db: DbOrTx, config: Config, p: { fromMs: number; toMs: number; departmentIds?: string[] | undefined }): Promise<WorkflowFigures> {
+export async function loadWorkflowFigures(db: DbOrTx, config: Config, p: { fromMs: number; toMs: number; departmentIds?: readonly string[] | undefined }): Promise<WorkflowFigures> {
   const from = new Date(p.fromMs).toISOString();
   const to = new Date(p.toMs).toISOString();
   const byCategory = await db

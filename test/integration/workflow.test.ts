@@ -269,6 +269,13 @@ describe.each(storageVariants())('workflow automation core ($name)', (variant) =
       expect((await get(['finance'], 'zh-CN')).html).toContain('转交 信息技术部 → 财务部,原因:miscategorised');
       expect((await get(['cs'])).status).toBe(404);
       expect((await get('*')).status).toBe(200);
+      // The overview shows the workflow figures beside the six, each with its definition.
+      const token = signDashboardLink({ userId: u.UBOSS!, departments: '*', expiresAt: time.now().getTime() + 60_000 }, 'secret');
+      const overview = await (await fetch(`${base}/dashboard?lang=en&period=7&t=${encodeURIComponent(token)}`)).text();
+      expect(overview).toContain('Misrouting rate (per category)');
+      expect(overview).toMatch(/No verification code: 1\/1 \(100%\)/);
+      expect(overview).toContain('Manual escalations');
+      expect(overview).toContain('Per category: the share of tickets raised');
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }

@@ -28,7 +28,8 @@ import {
 } from './pages';
 import { loadTicketHistory, userNames } from '../../app/history';
 import { priorityCriteriaLines } from '../../reports/docs';
-import { ticketHistoryPage } from './ticket-page';
+import { ticketHistoryPage, workflowSection } from './ticket-page';
+import { loadWorkflowFigures } from '../../reports/workflow';
 import { DASHBOARD_SESSION_TTL_MS, signDashboardLink, verifyDashboardToken, type DashboardClaims } from './signing';
 
 /**
@@ -270,7 +271,12 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       const [current, previous] = await Promise.all([loadMetrics(src, filter, nowMs), loadMetrics(src, { ...filter, ...scope.period.previous, asOfMs: Math.min(scope.period.previous.toMs, nowMs) }, nowMs)]);
       // The pilot comparison spans departments, so only a viewer of all departments sees it.
       const pilots = scope.claims.departments === '*' && !scope.departmentId ? await pilotComparisons(src, filter, nowMs) : [];
-      return overviewPage(frame, compareReports(current, previous), current, pilots);
+      const overview = overviewPage(frame, compareReports(current, previous), current, pilots);
+      // issue 17: the workflow figures and priority criteria beside the six (ticket-page.ts).
+      const workflow = await loadWorkflowFigures(ctx.db, config, { fromMs: filter.fromMs, toMs: filter.toMs, departmentIds: filter.departmentIds });
+      const extra = workflowSection(frame, workflow, priorityCriteriaLines(config, scope.locale, { unset: false }));
+      const at = overview.body.lastIndexOf('</section>');
+      return { ...overview, body: at >= 0 ? overview.body.slice(0, at + '</section>'.length) + extra + overview.body.slice(at + '</section>'.length) : overview.body + extra };
     }),
   );
 
