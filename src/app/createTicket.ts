@@ -7,7 +7,7 @@ import type { TicketRow } from '../storage/tables';
 import type { AppContext, Attachment, CommandMeta } from './context';
 import { runUseCase, type UseCaseResult } from './runner';
 import { routeTicket } from './routing';
-import { auditRuleApplications, rulesForNewTicket } from './rules';
+import { addRuleWatchers, auditRuleApplications, rulesForNewTicket } from './rules';
 import { routingPlan } from '../domain/rules';
 import { startTicketClocks } from './clocks';
 import { audit, department, notify, opKeyOf } from './support';
@@ -134,6 +134,7 @@ export function createTicket(ctx: AppContext, cmd: CreateTicketCommand): Promise
     await startTicketClocks(ctx, tx, ticket, now);
     await audit(ctx, tx, cmd.meta, id, now, { action: 'created', to: 'new', data: { category: leaf.id, priority, department: dept.id } });
     await auditRuleApplications(ctx, tx, cmd.meta, id, now, ruled);
+    await addRuleWatchers(tx, id, now, ruled);
     if (route.userId) await audit(ctx, tx, { ...cmd.meta, actorId: 'system' }, id, now, { action: 'assigned', from: 'new', to: 'assigned', reason: route.reason, data: { assignee: route.userId } });
 
     const opKey = opKeyOf(ctx, cmd.meta);

@@ -14,3 +14,9 @@ export { getTicketView, getAuditTrail, listMine, listQueue, userRoles, departmen
 export { createTimerHandler, type TimerHandler } from './timers';
 export type { UseCaseResult } from './runner';
 export type { AppContext, CommandMeta, Attachment, TimeSource } from './context';
+// issue 17: workflow automation
+export { recategoriseTicket, MISCATEGORISED, type RecategoriseCommand, type RecategoriseOutcome } from './recategoriseTicket';
+export { escalateTicket, MANUAL_ESCALATION, type EscalateCommand, type EscalateOutcome } from './escalateTicket';
+export { editTicket, type EditTicketCommand } from './editTicket';
+export { setQuietHours, getQuietHours, type SetQuietHoursCommand, type QuietHoursSetting } from './quietHours';
+export { loadTicketHistory, userNames, type TicketHistory } from './history';

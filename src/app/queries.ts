@@ -4,6 +4,7 @@ import { OPEN_STATES, type Role } from '../domain/ticket';
 import { PRIORITY_RANK, type Priority } from '../domain/types';
 import { listClocks } from '../storage/repos/clocks';
 import { listAudit, listMessages } from '../storage/repos/journal';
+import { listWatchers } from '../storage/repos/workflow';
 import { findTicket, listFields, listLegs } from '../storage/repos/tickets';
 import { findUsers } from '../storage/repos/users';
 import type { AuditEventRow, ClockRow, LegRow, MessageRow, TicketFieldRow, TicketRow, UserRow } from '../storage/tables';
@@ -22,6 +23,8 @@ export interface TicketView {
   messages: MessageRow[];
   /** Fields an automation rule set and no person has changed since: "priority set by rule outage-is-urgent". */
   ruleNotes?: RuleNote[];
+  /** Display names of the people watching the ticket (rules' add_watchers, issue 17). */
+  watchers?: string[];
 }
 
 export interface RuleNote {
@@ -61,6 +64,7 @@ export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<T
     listMessages(ctx.db, ticket.id, 20),
     ctx.config.raw.rules.length ? listAudit(ctx.db, ticket.id) : Promise.resolve([]),
   ]);
+  const watchers = ctx.config.raw.rules.length ? await watcherNames(ctx, ticket.id) : [];
   const userIds = [ticket.requester_id, ...(ticket.assignee_id ? [ticket.assignee_id] : []), ...legs.flatMap((l) => (l.assignee_id ? [l.assignee_id] : []))];
   return {
     ticket,
@@ -72,7 +76,22 @@ export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<T
     users: await findUsers(ctx.db, userIds),
     messages,
     ruleNotes: standingRuleNotes(trail),
+    watchers,
   };
+}
+
+/** A watcher's name: the chat user its reference names, else the reference itself. */
+async function watcherNames(ctx: AppContext, ticketId: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const w of await listWatchers(ctx.db, ticketId)) {
+    const colon = w.user_ref.indexOf(':');
+    const kind = w.user_ref.slice(0, colon);
+    const id = w.user_ref.slice(colon + 1);
+    const q = ctx.db.selectFrom('users').select(['name', 'platform_user_id']);
+    const user = await (kind === 'email' ? q.where('email', '=', id) : q.where('platform', '=', kind).where('platform_user_id', '=', id)).executeTakeFirst();
+    out.push(user?.name ?? w.user_ref);
+  }
+  return out;
 }
 
 export async function getAuditTrail(ctx: AppContext, keyOrId: string): Promise<AuditEventRow[]> {

@@ -2,13 +2,14 @@ import type { Department } from '../config/model';
 import { DomainError } from '../domain/errors';
 import { departmentChannels, isChatPlatform } from '../domain/platforms';
 import type { Role } from '../domain/ticket';
-import type { Locale, TicketState } from '../domain/types';
+import { TICKET_STATES, type Locale, type TicketState } from '../domain/types';
 import type { MessageKey } from '../chat/i18n';
 import type { Tx } from '../storage/database';
 import type { TicketRow, UserRow } from '../storage/tables';
 import { findTicket } from '../storage/repos/tickets';
 import { findUser, findUsers, isDepartmentMember } from '../storage/repos/users';
 import { insertAudit, insertOutbox, pendingOutboxRow } from '../storage/repos/journal';
+import { listWatchers } from '../storage/repos/workflow';
 import { SYSTEM_ACTOR, type AppContext, type CommandMeta } from './context';
 import { encodeOutboxPayload } from './outbox';
 import { queueStateWebhook } from './webhooks';
@@ -97,6 +98,38 @@ export async function audit(ctx: AppContext, tx: Tx, meta: CommandMeta, ticketId
   });
   // Outgoing webhooks (issue 18): one outbox row per state change of an integration's ticket.
   if (input.to && input.to !== input.from) await queueStateWebhook(ctx, tx, { auditId: id, ticketId, action: input.action, from: input.from ?? null, to: input.to, now });
+  // A status change tells the ticket's watchers (rules' add_watchers, issue 17).
+  if (input.to && input.from !== input.to && (TICKET_STATES as readonly string[]).includes(input.to)) await notifyWatchers(ctx, tx, meta, ticketId, now, input.from ?? null, input.to);
+}
+
+/**
+ * Tells every watcher of a ticket (table ticket_watchers) that its status changed, by DM through
+ * the outbox. `email:` references reach the chat users with that address; the actor is not told
+ * of their own change.
+ */
+export async function notifyWatchers(ctx: AppContext, tx: Tx, meta: CommandMeta, ticketId: string, now: string, from: string | null, to: string): Promise<void> {
+  const watchers = await listWatchers(tx, ticketId);
+  if (watchers.length === 0) return;
+  const ticket = await findTicket(tx, ticketId);
+  if (!ticket) return;
+  const recipients: Recipient[] = [];
+  for (const w of watchers) {
+    if (w.user_ref.startsWith('email:')) {
+      const users = await tx.selectFrom('users').select('id').where('email', '=', w.user_ref.slice('email:'.length)).where('is_bot', '=', 0).execute();
+      for (const u of users) if (u.id !== meta.actorId) recipients.push({ kind: 'user', userId: u.id });
+    } else {
+      const actor = meta.actorId === SYSTEM_ACTOR ? undefined : await findUser(tx, meta.actorId);
+      if (!refMatches(w.user_ref, actor)) recipients.push({ kind: 'ref', ref: w.user_ref });
+    }
+  }
+  if (recipients.length === 0) return;
+  await notify(ctx, tx, ticket, opKeyOf(ctx, meta), now, recipients, {
+    event: 'ticket.watch_status',
+    messageKey: 'event.ticket.watch_status',
+    params: { key: ticket.key, title: ticket.title, from: from ?? '', state: to, actor: await actorName(tx, meta.actorId) },
+    thread: 'none',
+    scope: `${to}:${now}`,
+  });
 }
 
 /** Whom a notification goes to. */

@@ -6,7 +6,7 @@ import { findDepartment, parseStatsArgs, type StatsArgs } from './stats-args';
  * The one parser of `/ticket` and `/工单` for every platform. The text is what follows the
  * command (Slack gives it apart; Feishu messages start with `/ticket` or `/工单`, stripped here).
  */
-export const SUBCOMMANDS = ['new', 'mine', 'queue', 'show', 'stats', 'policy', 'dashboard', 'feedback', 'lang', 'help', 'kb'] as const;
+export const SUBCOMMANDS = ['new', 'mine', 'queue', 'show', 'stats', 'policy', 'dashboard', 'feedback', 'lang', 'help', 'kb', 'quiet'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Chinese names of the subcommands (`/工单 帮助`, `/工单 统计 30天`). */
@@ -22,6 +22,7 @@ const ALIASES: Record<string, Subcommand> = {
   语言: 'lang',
   帮助: 'help',
   知识: 'kb',
+  免打扰: 'quiet',
 };
 
 export type TicketCommand =
@@ -37,7 +38,9 @@ export type TicketCommand =
   | { kind: 'dashboard' }
   | { kind: 'feedback'; text: string }
   | { kind: 'lang'; locale: Locale | undefined }
-  | { kind: 'kb'; text: string };
+  | { kind: 'kb'; text: string }
+  /** issue 17: `/ticket quiet 22:00-08:00` or `/ticket quiet off` (the range text as typed; the use case reads it). */
+  | { kind: 'quiet'; range: string };
 
 const PREFIX_RE = /^\s*\/(ticket|工单)(?=\s|$)/i;
 
@@ -90,6 +93,8 @@ export function parseTicketCommand(config: Pick<Config, 'departments'>, text: st
       return { kind: 'feedback', text: rest };
     case 'lang':
       return { kind: 'lang', locale: parseLocale(args[0] ?? '') };
+    case 'quiet':
+      return { kind: 'quiet', range: rest };
     case 'kb':
       return { kind: 'kb', text: rest };
     default:

@@ -1,4 +1,5 @@
 import { statsScope, viewQueue, viewTicket } from '../app/access';
+import { setQuietHours } from '../app/quietHours';
 import type { AppContext, Attachment, CommandMeta } from '../app/context';
 import { createTicket, type TicketSource } from '../app/createTicket';
 import { addNote, requesterReply } from '../app/messages';
@@ -370,6 +371,12 @@ async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'comma
       if (!cmd.locale) return { replies: [text(t(lc, 'chat.lang.usage'))] };
       await setLanguage(ctx, actor.id, cmd.locale);
       return { replies: [text(t(cmd.locale, 'chat.lang.set'))], localeChanged: cmd.locale };
+    }
+    // issue 17: quiet hours (the use case reads the range; an unreadable one answers quiet.invalid).
+    case 'quiet': {
+      const r = await setQuietHours(ctx, { meta: meta(intent), range: cmd.range });
+      if (!r.ok) return fail(r.error);
+      return { replies: [text(r.value.on ? t(lc, 'chat.quiet.set', { start: r.value.start, end: r.value.end, zone: r.value.zone }) : t(lc, 'chat.quiet.off'))] };
     }
   }
 }

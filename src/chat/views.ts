@@ -72,6 +72,8 @@ export interface TicketCardView {
   withSince: string | null;
   /** "priority set by rule outage-is-urgent", one per field an automation rule set and no person changed since. */
   ruleNotes: string[];
+  /** "Watchers: Wendy, Fei" (rules' add_watchers, issue 17); null when nobody watches. */
+  watchers: string | null;
   sourceLink: string | null;
   createdAt: TimeView;
   actions: CardAction[];
@@ -248,6 +250,7 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     legs,
     withSince: away ? t(locale, 'ui.card.with_since', { department: deptName(ticket.department_id), since: formatTime(currentLeg.opened_at, opts.timeZone).text }) : null,
     ruleNotes: (view.ruleNotes ?? []).map((n) => t(locale, 'ui.rule.note', { field: t(locale, ruleFieldKey(n.field)), rule: n.ruleId })),
+    watchers: view.watchers?.length ? t(locale, 'ui.watchers', { names: view.watchers.join(locale === 'en' ? ', ' : '、') }) : null,
     sourceLink: source?.permalink ?? null,
     createdAt: formatTime(ticket.created_at, opts.timeZone),
     actions,
@@ -264,6 +267,8 @@ function ruleFieldKey(field: string): MessageKey {
       return 'ui.rule.field.assign';
     case 'department':
       return 'ui.rule.field.department';
+    case 'add_watchers':
+      return 'ui.rule.field.add_watchers';
     default:
       return 'ui.rule.field.sensitive';
   }

@@ -3,8 +3,10 @@ import type { Config } from '../config/model';
 import { readEnv } from '../config/env';
 import { loadConfigFile } from '../config/load';
 import { locateConfig } from '../config/locate';
-import { openStorage, type DbOrTx } from '../storage/database';
-import type { AuditEventRow, ClockRow, LegRow, TicketRow } from '../storage/tables';
+import { openStorage } from '../storage/database';
+import { loadTicketHistory, userNames, type TicketHistory } from '../app/history';
+import type { AuditEventRow } from '../storage/tables';
+import { historyLines, historyView } from '../chat/history';
 import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
 
 /**
@@ -19,10 +21,13 @@ export function registerShowCommand(program: Command): void {
       .description('a ticket and its history (audit trail, legs, clocks with why they are due then) from the database')
       .argument('<key>', 'ticket key, e.g. IT-1042')
       .option('--config <file>', 'config file (names of categories and departments; default: TICKETBOT_CONFIG or ./ticketbot.yaml)')
-      .option('--format <format>', 'text or json', 'text'),
+      .option('--format <format>', 'text or json', 'text')
+      .option('--lang <locale>', 'the history in words, in en or zh-CN (the same lines the card and the dashboard show)')
+      .option('--tz <zone>', 'time zone of the times with --lang', 'UTC'),
   ).action(
-    action(async (key: string, opts: { config?: string; format: string }) => {
+    action(async (key: string, opts: { config?: string; format: string; lang?: string; tz: string }) => {
       if (opts.format !== 'text' && opts.format !== 'json') throw new UsageError(`--format: expected text or json, got "${opts.format}"`);
+      if (opts.lang !== undefined && opts.lang !== 'en' && opts.lang !== 'zh-CN') throw new UsageError(`--lang: expected en or zh-CN, got "${opts.lang}"`);
       const config = loadConfigFile(opts.config ?? locateConfig().path);
       const env = readEnv();
       const storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
@@ -32,7 +37,9 @@ export function registerShowCommand(program: Command): void {
           console.error(`error: no ticket ${key}`);
           return EXIT_PROBLEM;
         }
-        console.log(opts.format === 'json' ? JSON.stringify(history, null, 2) : formatTicketHistory(config, history).join('\n'));
+        const names = await userNames(storage.db, history);
+        const text = opts.lang ? historyLines(historyView(config, { ...history, names }, opts.lang, opts.tz)) : formatTicketHistory(config, history);
+        console.log(opts.format === 'json' ? JSON.stringify(history, null, 2) : text.join('\n'));
         return EXIT_OK;
       } finally {
         await storage.close();
@@ -41,23 +48,7 @@ export function registerShowCommand(program: Command): void {
   );
 }
 
-export interface TicketHistory {
-  ticket: TicketRow;
-  legs: LegRow[];
-  clocks: ClockRow[];
-  events: AuditEventRow[];
-}
-
-export async function loadTicketHistory(db: DbOrTx, key: string): Promise<TicketHistory | undefined> {
-  const ticket = await db.selectFrom('tickets').selectAll().where('key', '=', key).executeTakeFirst();
-  if (!ticket) return undefined;
-  const [legs, clocks, events] = await Promise.all([
-    db.selectFrom('legs').selectAll().where('ticket_id', '=', ticket.id).orderBy('seq').execute(),
-    db.selectFrom('clocks').selectAll().where('ticket_id', '=', ticket.id).orderBy('started_at').orderBy('id').execute(),
-    db.selectFrom('audit_events').selectAll().where('ticket_id', '=', ticket.id).orderBy('at').orderBy('id').execute(),
-  ]);
-  return { ticket, legs, clocks, events };
-}
+export { loadTicketHistory, userNames, type TicketHistory } from '../app/history';
 
 /** The history in plain lines (English: an admin tool, like `simulate`). */
 export function formatTicketHistory(config: Config, h: TicketHistory): string[] {

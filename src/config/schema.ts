@@ -265,6 +265,8 @@ export const rolloutSchema = z
   .strict();
 
 
+const priorityCriteria = z.object({ criteria: localized }).strict().optional();
+
 // ---- Automation rules (issue 17): `rules:` evaluated by src/domain/rules.ts at creation ----
 export const RULE_SOURCES = [...CHAT_PLATFORMS, 'api'] as const;
 const ruleRegex = z.string().min(1).superRefine((text, ctx) => {
@@ -299,9 +301,11 @@ export const ruleSchema = z
         /** Route to this department instead of the category's. */
         department: z.string().optional(),
         sensitive: z.boolean().optional(),
+        /** People told of every status change of the ticket (slack:U…, feishu:ou_…, email:…); every matching rule adds its own. */
+        add_watchers: oneOrMany(userRef).optional(),
       })
       .strict()
-      .refine((t) => Object.values(t).some((v) => v !== undefined), 'a rule must set at least one of priority, assign, department, sensitive'),
+      .refine((t) => Object.values(t).some((v) => v !== undefined), 'a rule must set at least one of priority, assign, department, sensitive, add_watchers'),
   })
   .strict();
 export type RuleConfig = z.infer<typeof ruleSchema>;
@@ -415,6 +419,11 @@ export const configSchema = z
       .strict()
       .default({ inbox_days: 30, sent_outbox_days: 30, time: '03:30', batch: 500 }),
     rules: z.array(ruleSchema).default([]),
+    /** Published definitions (issue 17): what makes a ticket urgent/high/normal/low, in both languages. */
+    priorities: z
+      .object({ urgent: priorityCriteria, high: priorityCriteria, normal: priorityCriteria, low: priorityCriteria })
+      .strict()
+      .default({}),
   })
   .strict()
   .superRefine((cfg, ctx) => checkReferences(cfg, ctx));

@@ -25,6 +25,9 @@ export const ERROR_CODES = [
   'ticket.not_assignable',
   'ticket.same_priority',
   'ticket.conflict',
+  // issue 17
+  'ticket.same_category',
+  'quiet.invalid',
   // Reads (the permission matrix in ./access): one neutral answer whether or not the key exists.
   'ticket.not_visible',
   'access.department_denied',

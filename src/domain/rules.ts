@@ -28,7 +28,7 @@ export interface RuleFacts {
 
 export type RuleAssign = { kind: 'strategy'; strategy: RoutingStrategy } | { kind: 'user'; ref: string };
 
-export type RuleField = 'priority' | 'assign' | 'department' | 'sensitive';
+export type RuleField = 'priority' | 'assign' | 'department' | 'sensitive' | 'add_watchers';
 
 export interface RuleApplication {
   ruleId: string;
@@ -42,6 +42,8 @@ export interface RuleOutcome {
   departmentId: string;
   sensitive?: boolean;
   assign?: RuleAssign;
+  /** Watchers (user references) every matching rule adds: unlike the other fields they add up. */
+  watchers?: string[];
   /** One entry per field a rule set, in rule order. */
   applied: RuleApplication[];
 }
@@ -69,6 +71,13 @@ export function evaluateRules(config: Config, facts: RuleFacts): RuleOutcome {
     if (t.department !== undefined) apply('department', t.department, () => (out.departmentId = t.department!));
     if (t.sensitive !== undefined) apply('sensitive', String(t.sensitive), () => (out.sensitive = t.sensitive!));
     if (t.assign !== undefined) apply('assign', t.assign, () => (out.assign = parseAssign(t.assign!)));
+    if (t.add_watchers !== undefined) {
+      const fresh = asList(t.add_watchers).filter((w) => !(out.watchers ?? []).includes(w));
+      if (fresh.length) {
+        out.watchers = [...(out.watchers ?? []), ...fresh];
+        out.applied.push({ ruleId: rule.id, field: 'add_watchers', value: fresh.join(',') });
+      }
+    }
   }
   return out;
 }

@@ -21,7 +21,10 @@ export type Action =
   | 'close'
   | 'rate'
   | 'mark_sensitive'
-  | 'extend';
+  | 'extend'
+  | 'recategorise'
+  | 'escalate'
+  | 'edit';
 
 /** Who may do what; staff actions belong to the owning department's members and supervisors. */
 const ALLOWED: Record<Action, Role[]> = {
@@ -42,6 +45,10 @@ const ALLOWED: Record<Action, Role[]> = {
   rate: ['requester'],
   mark_sensitive: ['member', 'assignee', 'supervisor', 'admin'],
   extend: ['supervisor', 'admin'],
+  // issue 17: fixing a wrong category; "this is urgent" (members and the requester); editing the text.
+  recategorise: ['member', 'assignee', 'supervisor', 'admin'],
+  escalate: ['requester', 'member', 'assignee', 'supervisor', 'admin'],
+  edit: ['requester', 'member', 'assignee', 'supervisor', 'admin'],
 };
 
 /** From which states each action may start. */
@@ -64,6 +71,9 @@ const FROM: Record<Action, TicketState[]> = {
   rate: ['closed', 'resolved'],
   mark_sensitive: ['new', 'assigned', 'in_progress', 'waiting_on_requester', 'resolved'],
   extend: ['new', 'assigned', 'in_progress', 'waiting_on_requester'],
+  recategorise: ['new', 'assigned', 'in_progress', 'waiting_on_requester'],
+  escalate: ['new', 'assigned', 'in_progress', 'waiting_on_requester'],
+  edit: ['new', 'assigned', 'in_progress', 'waiting_on_requester'],
 };
 
 /** The roles that may do `action` (the write half of the permission matrix, see ./access). */

@@ -17,6 +17,7 @@ import {
 } from './outbox-claims';
 import { backoffDelayMs, TargetPacer, type BackoffPolicy } from './pacing';
 import { isoPlus } from './timer-claims';
+import { quietHoursGate } from './quiet-hours';
 
 export type { OutboxRecord } from './outbox-claims';
 
@@ -166,6 +167,7 @@ export class OutboxDispatcher {
           else if (outcome === 'retry') result.retried++;
           else if (outcome === 'rate_limited') result.rateLimited++;
           else if (outcome === 'failed') result.parked++;
+          else if (outcome === 'held') result.deferred++;
           else result.lost++;
         }
       }
@@ -197,7 +199,11 @@ export class OutboxDispatcher {
     return this.o.time.now().toISOString();
   }
 
-  private async deliver(row: OutboxRecord, lease: OutboxLease): Promise<SendResult | 'lost'> {
+  private async deliver(claimed: OutboxRecord, lease: OutboxLease): Promise<SendResult | 'lost' | 'held'> {
+    // Quiet hours (issue 17): a DM that can wait is held, or several held ones go merged.
+    const gate = await quietHoursGate(this.o.db, claimed, this.now(), lease, this.o.defaultLocale);
+    if (gate.kind === 'held') return 'held';
+    const row = gate.row;
     const attempts = await startAttempt(this.o.db, row.id, lease);
     if (attempts === undefined) return this.lost(row);
     const sentAtMs = this.o.time.now().getTime();

@@ -47,3 +47,25 @@ export const SELF_SERVICE_DEFINITION: LocalizedText = {
 export function selfServiceDefinition(locale: Locale): string {
   return SELF_SERVICE_DEFINITION[locale];
 }
+
+/**
+ * The workflow figures shown beside the six (issue 17): how often a category was wrong, and how
+ * often people escalated by hand. Same rule as above: the one text, wherever it is shown.
+ */
+export const WORKFLOW_FIGURES = ['misrouting_rate', 'manual_escalations'] as const;
+export type WorkflowFigure = (typeof WORKFLOW_FIGURES)[number];
+
+export const WORKFLOW_DEFINITIONS: Record<WorkflowFigure, LocalizedText> = {
+  misrouting_rate: {
+    en: 'Per category: the share of tickets raised in that category in the period whose category a member later corrected to one of another department (recategorised, moved as a handoff with reason "miscategorised").',
+    'zh-CN': '按分类:本期内以该分类提交的工单中,后来被成员改为其他部门的分类(改分类并以"miscategorised"原因转交)的比例。',
+  },
+  manual_escalations: {
+    en: 'Number of times in the period a member or the requester escalated a ticket by hand ("this is urgent"), whether or not the priority was raised.',
+    'zh-CN': '本期内成员或提单人手动升级工单("这很紧急")的次数,无论是否提高了优先级。',
+  },
+};
+
+export function workflowDefinition(figure: WorkflowFigure, locale: Locale): string {
+  return WORKFLOW_DEFINITIONS[figure][locale];
+}

@@ -6,7 +6,7 @@ import { effectiveRouting, ruleInForce } from '../domain/policy';
 import { parseAssign } from '../domain/rules';
 import { PRIORITIES, type Locale } from '../domain/types';
 import { HEADLINE_METRICS } from '../domain/metrics';
-import { metricDefinition, selfServiceDefinition } from './definitions';
+import { metricDefinition, selfServiceDefinition, WORKFLOW_FIGURES, workflowDefinition } from './definitions';
 import { departmentName, priorityName } from './format';
 import { rt } from './i18n';
 
@@ -220,6 +220,10 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
   }
   out.push('');
 
+  out.push(`## ${rt(locale, 'docs.priority_criteria')}`, '');
+  for (const line of priorityCriteriaLines(config, locale)) out.push(`- ${line}`);
+  out.push('');
+
   out.push(`## ${rt(locale, 'docs.metrics')}`, '');
   for (const line of metricLines(locale)) out.push(`- ${line}`);
   out.push('');
@@ -239,9 +243,31 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
 
 /** "On-time rate: share of …" for the six headline metrics, from the one source text (definitions.ts). */
 function metricLines(locale: Locale): string[] {
-  const sep = locale === 'en' ? ': ' : ':';
-  // The self-service rate (issue 18) stands beside the six, from the same source file.
-  return [...HEADLINE_METRICS.map((m) => `${rt(locale, `metric.${m}`)}${sep}${metricDefinition(m, locale)}`), `${rt(locale, 'metric.self_service')}${sep}${selfServiceDefinition(locale)}`];
+  const colon = locale === 'en' ? ': ' : ':';
+  return [
+    ...HEADLINE_METRICS.map((m) => `${rt(locale, `metric.${m}`)}${colon}${metricDefinition(m, locale)}`),
+    // The workflow figures beside the six (issue 17).
+    ...WORKFLOW_FIGURES.map((f) => `${rt(locale, `docs.extra.${f}`)}${colon}${workflowDefinition(f, locale)}`),
+    // The self-service rate (issue 18) stands beside the six, from the same source file.
+    `${rt(locale, 'metric.self_service')}${colon}${selfServiceDefinition(locale)}`,
+  ];
+}
+
+/**
+ * Published priority criteria [issue 17 item 7]: what makes a ticket urgent/high/normal/low (config
+ * `priorities.<p>.criteria`), then the rules that set a priority, in words. One text for `docs`,
+ * `/ticket policy`, the dashboard's "?" and the `/ticket stats` help.
+ */
+export function priorityCriteriaLines(config: Config, locale: Locale, o: { unset: boolean } = { unset: true }): string[] {
+  const lines = [...PRIORITIES].reverse().flatMap((p) => {
+    const criteria = config.raw.priorities?.[p]?.criteria?.[locale];
+    if (criteria) return [rt(locale, 'docs.criteria_line', { priority: priorityName(p, locale), criteria })];
+    return o.unset ? [rt(locale, 'docs.criteria_unset', { priority: priorityName(p, locale), id: p })] : [];
+  });
+  const all = ruleLines(config, locale);
+  const setting = config.raw.rules.flatMap((r, i) => (r.then.priority !== undefined ? [all[i]!.replace(/^\d+\. /, '')] : []));
+  if (setting.length) lines.push(rt(locale, 'docs.criteria_rules'), ...setting.map((l) => `  ${l}`));
+  return lines;
 }
 
 function closingLines(config: Config, locale: Locale): string[] {
@@ -310,6 +336,9 @@ export function policySummary(config: Config, locale: Locale): string[] {
     if (d.handoff) lines.push(rt(locale, 'policy.handoff', { department: d.name[locale], accept: durationWords(d.handoff.accept, locale, basisOf(d.calendar)), resolve: durationWords(d.handoff.resolve, locale, basisOf(d.calendar)) }));
   }
   lines.push(...closingLines(config, locale));
+  // Only what is published: a desk without criteria or priority rules gets no empty section.
+  const criteria = priorityCriteriaLines(config, locale, { unset: false });
+  if (criteria.length) lines.push(rt(locale, 'docs.priority_criteria'), ...criteria);
   lines.push(rt(locale, 'policy.metrics'), ...metricLines(locale));
   return lines;
 }
@@ -337,6 +366,7 @@ export function ruleLines(config: Config, locale: Locale): string[] {
       const a = parseAssign(t.assign);
       then.push(a.kind === 'user' ? rt(locale, 'docs.rule.then.assign_user', { value: a.ref }) : rt(locale, 'docs.rule.then.assign_strategy', { value: rt(locale, `routing.${a.strategy}`) }));
     }
+    if (t.add_watchers !== undefined) then.push(rt(locale, 'docs.rule.then.add_watchers', { value: asList(t.add_watchers).join(sep) }));
     const line = rt(locale, 'docs.rule_line', { id: rule.id, when: when.length ? when.join(and) : rt(locale, 'docs.rule.when.any'), then: then.join(sep) });
     return `${i + 1}. ${line}`;
   });

@@ -367,7 +367,7 @@ const en = {
   'policy.metrics': 'What the figures mean:',
   // issue 17: automation rules and the rule in force per department, in `docs`
   'docs.rules': 'Automation rules',
-  'docs.rules_intro': 'Tried in this order on every new ticket. The first rule that sets a field wins it; later rules see what earlier ones set. A person who changes the field afterwards wins over the rule. Each application is recorded in the ticket history and shown on the card.',
+  'docs.rules_intro': 'Tried in this order on every new ticket, and again whenever its category, priority or text changes (then only priority, sensitivity and watchers change; department and assignee are decided at creation). The first rule that sets a field wins it; later rules see what earlier ones set. A person who changes the field afterwards wins over the rule. Each application is recorded in the ticket history and shown on the card.',
   'docs.rule_line': '**{id}**: when {when}, then {then}.',
   'docs.rule.when.any': 'any new ticket',
   'docs.rule.when.text': 'the title or description matches `{value}` (any case)',
@@ -418,6 +418,18 @@ const en = {
   'dash.kb.invalid': 'Please check the field: {field}.',
   'dash.kb.bad_csrf': 'The form expired. Please open the page again.',
   'dash.kb.back': 'All articles',
+  // issue 17: published priority criteria, watchers, the two workflow figures beside the six
+  'docs.priority_criteria': 'Priority criteria',
+  'docs.criteria_line': '{priority}: {criteria}',
+  'docs.criteria_unset': '{priority}: no criteria published (config priorities.{id}.criteria).',
+  'docs.criteria_rules': 'Set automatically by rules:',
+  'docs.rule.then.add_watchers': 'add {value} as watchers (told of every status change)',
+  'docs.extra.misrouting_rate': 'Misrouting rate (per category)',
+  'docs.extra.manual_escalations': 'Manual escalations',
+  'stats.misrouting': 'Wrong category (moved to another department): {list}',
+  'stats.manual_escalations': 'Manual escalations: {count}',
+  'dash.history': 'History',
+  'dash.ticket.priority': 'Priority',
 } as const;
 
 export type ReportKey = keyof typeof en;
@@ -775,7 +787,7 @@ const zhCN: Record<ReportKey, string> = {
   'policy.metrics': '各指标的含义:',
   // issue 17: automation rules and the rule in force per department, in `docs`
   'docs.rules': '自动化规则',
-  'docs.rules_intro': '每张新工单按以下顺序逐条检查。同一字段由第一条设置它的规则决定;后面的规则能看到前面规则设置的结果。之后有人手动修改该字段,以人的修改为准。每次应用都记入工单历史并显示在卡片上。',
+  'docs.rules_intro': '每张新工单按以下顺序逐条检查;分类、优先级或内容变化时再检查一次(此时只改变优先级、敏感标记和关注人,部门和处理人只在创建时决定)。同一字段由第一条设置它的规则决定;后面的规则能看到前面规则设置的结果。之后有人手动修改该字段,以人的修改为准。每次应用都记入工单历史并显示在卡片上。',
   'docs.rule_line': '**{id}**:当{when}时,{then}。',
   'docs.rule.when.any': '任何新工单',
   'docs.rule.when.text': '标题或描述匹配 `{value}`(不区分大小写)',
@@ -826,6 +838,18 @@ const zhCN: Record<ReportKey, string> = {
   'dash.kb.invalid': '请检查字段:{field}。',
   'dash.kb.bad_csrf': '表单已失效,请重新打开页面。',
   'dash.kb.back': '全部文章',
+  // issue 17:优先级判定标准、关注人、六项指标之外的两项流程数字
+  'docs.priority_criteria': '优先级判定标准',
+  'docs.criteria_line': '{priority}:{criteria}',
+  'docs.criteria_unset': '{priority}:未发布判定标准(配置 priorities.{id}.criteria)。',
+  'docs.criteria_rules': '由规则自动设定:',
+  'docs.rule.then.add_watchers': '添加关注人 {value}(每次状态变化都会通知)',
+  'docs.extra.misrouting_rate': '分类错误率(按分类)',
+  'docs.extra.manual_escalations': '手动升级次数',
+  'stats.misrouting': '分类错误(改到其他部门):{list}',
+  'stats.manual_escalations': '手动升级:{count} 次',
+  'dash.history': '历史',
+  'dash.ticket.priority': '优先级',
 };
 
 const catalogs: Record<Locale, Record<ReportKey, string>> = { en, 'zh-CN': zhCN };

@@ -10,6 +10,7 @@ import type { DailyVolume } from './chart';
 import { compareReports, figureSentence, type ComparedFigure } from './figures';
 import { formatDurationText, formatFigure, formatDay, viewerTimeZone } from './format';
 import { rt } from './i18n';
+import { loadWorkflowFigures, type WorkflowFigures } from './workflow';
 import { loadMetrics, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
 import { selfServiceFigures, selfServiceLines, type SelfServiceFigures } from './self-service';
 
@@ -50,6 +51,10 @@ export interface StatsView {
   pilots: PilotComparison[];
   /** The self-service rate beside the six (issue 18), with per-article views / solved / still need help. */
   selfService?: SelfServiceFigures | undefined;
+  /** Beside the six (issue 17): misrouting per category and manual escalations in the period. */
+  workflow?: WorkflowFigures | undefined;
+  /** Names of the categories the workflow figures mention. */
+  categoryNames?: Record<string, LocalizedText> | undefined;
 }
 
 export interface StatsRequest {
@@ -124,6 +129,7 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
   const slowest = [...current.flows].filter((f) => f.duration.meanMs !== null).sort((a, b) => b.duration.meanMs! - a.duration.meanMs!)[0];
   const pilots = request.departmentId === undefined ? await pilotComparisons(src, { fromMs, toMs }, nowMs) : [];
   const selfService = await selfServiceFigures(ctx.db, { fromMs, toMs, previous: period.previous, departmentIds });
+  const workflow = await loadWorkflowFigures(ctx.db, config, { fromMs, toMs, departmentIds });
   return ok({
     departmentId: request.departmentId,
     scopeName: request.departmentId !== undefined ? localizedDepartment(config, request.departmentId) : ALL_DEPARTMENTS,
@@ -141,6 +147,8 @@ export async function statsSummary(ctx: Pick<AppContext, 'db' | 'config' | 'cale
       : undefined,
     pilots,
     selfService,
+    workflow,
+    categoryNames: Object.fromEntries(workflow.misrouting.flatMap((m) => { const n = config.categoryName(m.categoryId); return n ? [[m.categoryId, n]] : []; })),
   });
 }
 
@@ -162,6 +170,15 @@ export function formatStatsText(view: StatsView, locale: Locale): string {
   if (view.topReturnReason) lines.push(rt(locale, 'stats.top_return', { reason: view.topReturnReason.name[locale], count: view.topReturnReason.count }));
   if (view.slowestFlow) {
     lines.push(rt(locale, 'stats.stuck', { from: view.slowestFlow.from[locale], to: view.slowestFlow.to[locale], duration: formatDurationText(view.slowestFlow.meanMs, locale), count: view.slowestFlow.handoffs }));
+  }
+  if (view.workflow) {
+    const w = view.workflow;
+    const worst = w.misrouting.filter((m) => m.misrouted > 0).slice(0, 3);
+    if (worst.length) {
+      const name = (id: string) => view.categoryNames?.[id]?.[locale] ?? id;
+      lines.push(rt(locale, 'stats.misrouting', { list: worst.map((m) => `${name(m.categoryId)} ${m.misrouted}/${m.created}`).join(locale === 'en' ? ', ' : '、') }));
+    }
+    if (w.manualEscalations > 0) lines.push(rt(locale, 'stats.manual_escalations', { count: w.manualEscalations }));
   }
   for (const pilot of view.pilots) {
     for (const metric of PILOT_METRICS) {

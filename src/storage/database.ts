@@ -30,6 +30,7 @@ import * as m010 from '../../db/migrations/010_knowledge_base';
 import * as m011 from '../../db/migrations/011_return_reason_ids';
 import * as m012 from '../../db/migrations/012_chart_blobs';
 import * as m013 from '../../db/migrations/013_deflection_webhooks';
+import * as m014 from '../../db/migrations/014_workflow';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
@@ -204,6 +205,7 @@ const migrations: Record<string, Migration> = {
   '011_return_reason_ids': m011,
   '012_chart_blobs': m012,
   '013_deflection_webhooks': m013,
+  '014_workflow': m014,
 };
 
 export interface MigrateOptions {

@@ -253,6 +253,9 @@ export interface Database {
   kb_deflection_articles: KbDeflectionArticleRow;
   rate_limits: RateLimitRow;
   intake_files: IntakeFileRow;
+  ticket_watchers: TicketWatcherRow;
+  user_settings: UserSettingsRow;
+  outbox_quiet_holds: OutboxQuietHoldRow;
 }
 
 /** Knowledge base (migration 010). */
@@ -333,3 +336,7 @@ export interface IntakeFileRow {
   data: string;
   created_at: string;
 }
+/** Workflow automation (migration 014, issue 17). */
+export interface TicketWatcherRow { ticket_id: string; user_ref: string; added_by: string; added_at: string }
+export interface UserSettingsRow { user_id: string; quiet_start: string | null; quiet_end: string | null; quiet_zone: string | null; updated_at: string }
+export interface OutboxQuietHoldRow { outbox_id: string; held_at: string; held_until: string }

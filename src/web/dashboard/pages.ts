@@ -153,9 +153,11 @@ export function person(frame: PageFrame, ref: PersonRef | null): { html: string 
 
 function ticketKey(frame: PageFrame, line: Pick<TicketLine, 'id' | 'key'>, links: ReadonlyMap<string, ThreadLink>): { html: string } {
   const link = links.get(line.id);
-  if (!link) return { html: `<span class="ticket-key">${esc(line.key)}</span>` };
+  // issue 17: every key also leads to the ticket's history page (ticket-page.ts).
+  const history = ` <a class="ticket-history" href="${esc(frame.href(`/dashboard/ticket/${encodeURIComponent(line.key)}`, { page: undefined, metric: undefined }))}">${esc(rt(frame.locale, 'dash.history'))}</a>`;
+  if (!link) return { html: `<span class="ticket-key">${esc(line.key)}</span>${history}` };
   const title = rt(frame.locale, 'dash.open_thread', { platform: rt(frame.locale, `dash.platform.${link.platform}`) });
-  return { html: `<a class="ticket-key" href="${esc(link.url)}" target="_blank" rel="noopener noreferrer" title="${esc(title)}">${esc(line.key)}</a>` };
+  return { html: `<a class="ticket-key" href="${esc(link.url)}" target="_blank" rel="noopener noreferrer" title="${esc(title)}">${esc(line.key)}</a>${history}` };
 }
 
 const localTime = (frame: PageFrame, iso: string) => formatLocalDateTime(Date.parse(iso), frame.zone, false);

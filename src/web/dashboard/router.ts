@@ -28,6 +28,10 @@ import {
   type PageFrame,
   type PageName,
 } from './pages';
+import { loadTicketHistory, userNames } from '../../app/history';
+import { priorityCriteriaLines } from '../../reports/docs';
+import { ticketHistoryPage, workflowSection } from './ticket-page';
+import { loadWorkflowFigures } from '../../reports/workflow';
 import { DASHBOARD_SESSION_TTL_MS, signDashboardLink, verifyDashboardToken, type DashboardClaims } from './signing';
 
 /**
@@ -270,7 +274,12 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       // The pilot comparison spans departments, so only a viewer of all departments sees it.
       const pilots = scope.claims.departments === '*' && !scope.departmentId ? await pilotComparisons(src, filter, nowMs) : [];
       const selfService = await selfServiceFigures(ctx.db, { fromMs: filter.fromMs, toMs: filter.toMs, previous: scope.period.previous, departmentIds: filter.departmentIds, articleLimit: 10 });
-      return overviewPage(frame, compareReports(current, previous), current, pilots, selfServiceSection(frame, selfService));
+      const overview = overviewPage(frame, compareReports(current, previous), current, pilots, selfServiceSection(frame, selfService));
+      // issue 17: the workflow figures and priority criteria beside the six (ticket-page.ts).
+      const workflow = await loadWorkflowFigures(ctx.db, config, { fromMs: filter.fromMs, toMs: filter.toMs, departmentIds: filter.departmentIds });
+      const extra = workflowSection(frame, workflow, priorityCriteriaLines(config, scope.locale, { unset: false }));
+      const at = overview.body.lastIndexOf('</section>');
+      return { ...overview, body: at >= 0 ? overview.body.slice(0, at + '</section>'.length) + extra + overview.body.slice(at + '</section>'.length) : overview.body + extra };
     }),
   );
 
@@ -350,6 +359,20 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       return ticketsPage(frame, metric, list, p, PAGE_SIZE, await linksFor(list.rows.map((r) => r.id)));
     }),
   );
+
+  // issue 17: one ticket's history, for a viewer whose departments it has been in.
+  router.get('/dashboard/ticket/:key', async (req, res) => {
+    const scope = authorize(req, res);
+    if (!scope) return;
+    const key = String(req.params.key ?? '');
+    const history = await loadTicketHistory(ctx.db, key);
+    const visible = history && (scope.claims.departments === '*' || history.legs.some((l) => scope.allowed.includes(l.department_id)) || scope.allowed.includes(history.ticket.department_id));
+    if (!history || !visible) {
+      res.status(404).type('text').send('not found');
+      return;
+    }
+    await page('tickets', async (_scope, _filter, frame) => ticketHistoryPage(frame, { ...history, names: await userNames(ctx.db, history) }, priorityCriteriaLines(config, scope.locale, { unset: false })))(req, res);
+  });
 
   router.get('/dashboard/export.csv', async (req, res) => {
     const scope = authorize(req, res);
