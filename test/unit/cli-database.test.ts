@@ -135,6 +135,6 @@ describe('commands load only what they use', () => {
     expect(r.stderr).toBe('');
     const { heavy, help } = JSON.parse(r.stdout) as { heavy: string[]; help: string };
     expect(heavy).toEqual([]);
-    expect(help).toBe('config,digest,docs,export,feishu,import,kb,migrate,show,simulate,sla,stats');
+    expect(help).toBe('config,digest,docs,export,feishu,import,integrations,kb,migrate,show,simulate,sla,stats');
   });
 });
