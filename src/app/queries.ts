@@ -8,6 +8,7 @@ import { findTicket, listFields, listLegs } from '../storage/repos/tickets';
 import { findUsers } from '../storage/repos/users';
 import type { AuditEventRow, ClockRow, LegRow, MessageRow, TicketFieldRow, TicketRow, UserRow } from '../storage/tables';
 import type { AppContext } from './context';
+import { suggestedArticlesForTicket } from './deflection';
 import { isMemberOf, isSupervisorOf, rolesFor } from './support';
 
 /** Everything a card or a `/ticket show` needs about one ticket, read in one go. */
@@ -22,7 +23,11 @@ export interface TicketView {
   messages: MessageRow[];
   /** Fields an automation rule set and no person has changed since: "priority set by rule outage-is-urgent". */
   ruleNotes?: RuleNote[];
+  /** Knowledge-base articles offered before the ticket was raised (issue 18), in the order shown. */
+  suggested?: SuggestedOnCard[];
 }
+
+export type SuggestedOnCard = Awaited<ReturnType<typeof suggestedArticlesForTicket>>[number];
 
 export interface RuleNote {
   ruleId: string;
@@ -54,12 +59,13 @@ export function standingRuleNotes(events: readonly AuditEventRow[]): RuleNote[] 
 export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<TicketView | undefined> {
   const ticket = await findTicket(ctx.db, keyOrId);
   if (!ticket) return undefined;
-  const [fields, legs, clocks, messages, trail] = await Promise.all([
+  const [fields, legs, clocks, messages, trail, suggested] = await Promise.all([
     listFields(ctx.db, ticket.id),
     listLegs(ctx.db, ticket.id),
     listClocks(ctx.db, ticket.id),
     listMessages(ctx.db, ticket.id, 20),
     ctx.config.raw.rules.length ? listAudit(ctx.db, ticket.id) : Promise.resolve([]),
+    suggestedArticlesForTicket(ctx, ticket.id),
   ]);
   const userIds = [ticket.requester_id, ...(ticket.assignee_id ? [ticket.assignee_id] : []), ...legs.flatMap((l) => (l.assignee_id ? [l.assignee_id] : []))];
   return {
@@ -72,6 +78,7 @@ export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<T
     users: await findUsers(ctx.db, userIds),
     messages,
     ruleNotes: standingRuleNotes(trail),
+    suggested,
   };
 }
 

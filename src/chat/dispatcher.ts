@@ -21,6 +21,7 @@ import { parseTicketCommand, periodDays, type TicketCommand } from './commands';
 import type { DashboardLinks } from './dashboard';
 import { defaultTimeZone, errorText, type CoreError } from './errors';
 import { categoryPath, errorFields, flatValues, formTicket, FORMS, parseFormValues, type FormChoices, type FormId, type FormTicket, type RawFormValues } from './forms';
+import { onKnowledge, raiseInChat, type KbAction, type KbReply } from './deflection';
 import { t } from './i18n';
 import { ticketCardView, ticketListItem, type TicketCardView, type TicketListItem } from './views';
 
@@ -92,7 +93,9 @@ export type Intent<Target = unknown> =
   /** A button that shows a ticket's card to the presser alone ("Open", "Show"). */
   | (IntentBase<Target> & { kind: 'open'; ticket: string })
   /** A button that acts at once on its ticket (claim, take over, Fixed? yes/no, a survey score, a priority). */
-  | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined });
+  | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined })
+  /** Knowledge base (issue 18, src/chat/deflection.ts): "Solved" / "Still need help" on an offer, "Send as reply" on a card. */
+  | (IntentBase<Target> & KbAction);
 
 export type PressAction = 'claim' | 'take_over' | 'confirm' | 'reopen' | 'rate' | 'priority' | 'mark_sensitive' | 'unmark_sensitive';
 
@@ -120,7 +123,9 @@ export type ChatReply =
   /** A submitted form was refused: the message, and the neutral fields it is about (none: the form's main field). */
   | { kind: 'invalid'; text: string; fields: { field: string; text: string }[]; categoryId?: string | undefined }
   /** The category path a cascade select leads to (the platform redraws its form at it). */
-  | { kind: 'category_path'; path: string[] };
+  | { kind: 'category_path'; path: string[] }
+  /** Articles offered before a ticket is raised (src/chat/deflection.ts): "Solved" / "Still need help" come back as `kb` intents. */
+  | KbReply;
 
 export interface Answer {
   replies: ChatReply[];
@@ -184,6 +189,8 @@ export async function dispatch(deps: ChatDeps, intent: Intent): Promise<Answer> 
       return intent.form === 'new' ? submitNewTicket(deps, intent) : submitForm(deps, intent, intent.form);
     case 'cascade':
       return { replies: [{ kind: 'category_path', path: categoryPath(deps.ctx, intent.path, intent.level, intent.chosen) }] };
+    case 'kb':
+      return onKnowledge(deps.ctx, intent, intent);
   }
 }
 
@@ -229,7 +236,8 @@ async function submitNewTicket(deps: ChatDeps, intent: Extract<Intent, { kind: '
   const fields: Record<string, string> = {};
   for (const [k, value] of Object.entries(v)) if (k.startsWith('field_')) fields[k.slice('field_'.length)] = value.trim();
   const priority = (v.priority ?? '').trim();
-  const r = await createTicket(ctx, {
+  // Matching articles first, when the category deflects (src/chat/deflection.ts).
+  const raised = await raiseInChat(ctx, intent, {
     meta: { ...meta(intent), ...(intent.source?.permalink ? { messageRef: intent.source.permalink } : {}) },
     categoryId,
     priority: (PRIORITIES as readonly string[]).includes(priority) ? (priority as Priority) : undefined,
@@ -240,6 +248,8 @@ async function submitNewTicket(deps: ChatDeps, intent: Extract<Intent, { kind: '
     source: intent.source,
     locale: intent.actor.locale,
   });
+  if ('offered' in raised) return { replies: raised.offered };
+  const r = raised.result;
   if (!r.ok) return refused(deps, intent.actor, r.error, { categoryId });
   return { replies: [], done: { key: r.value.ticket.key, title: r.value.ticket.title, duplicate: r.duplicate ?? false } };
 }
@@ -393,7 +403,8 @@ export async function quickCreate(
   const draft = draftFromText(body);
   const categoryId = ctx.config.raw.intake.default_category;
   if (!categoryId) return [{ kind: 'form', draft, missing: [], problem: t(lc, 'chat.no_default_category') }];
-  const result = await createTicket(ctx, {
+  // Matching articles first, when the category deflects (src/chat/deflection.ts).
+  const raised = await raiseInChat(ctx, { ...intent, dedupKey }, {
     meta: { ...meta(intent, dedupKey), ...(source?.permalink ? { messageRef: source.permalink } : {}) },
     categoryId,
     title: draft.title,
@@ -403,6 +414,8 @@ export async function quickCreate(
     source,
     locale: lc,
   });
+  if ('offered' in raised) return raised.offered;
+  const result = raised.result;
   if (result.ok) return confirm && !result.duplicate ? [text(t(lc, 'chat.created', { key: result.value.ticket.key, title: result.value.ticket.title }))] : [];
   const problem = errorText(ctx, lc, result.error, zoneOf(ctx, intent.actor));
   if (result.error.code === 'ticket.missing_fields') {
