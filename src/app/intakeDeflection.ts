@@ -44,10 +44,12 @@ function mayOffer(ctx: AppContext, cmd: PendingTicket): boolean {
  * and returned for the chat to show. One transaction; a repeat of the same event gives the same offer.
  */
 export async function raiseOrOffer(ctx: AppContext, cmd: PendingTicket, source: DeflectionSource): Promise<IntakeOutcome> {
-  if (!mayOffer(ctx, cmd)) return { kind: 'raised', result: await createTicket(ctx, cmd) };
+  if (!mayOffer(ctx, cmd) || !(await anyArticle(ctx))) return { kind: 'raised', result: await createTicket(ctx, cmd) };
   const eventKey = cmd.meta.eventKey!;
   const offer = await ctx.db.transaction().execute(async (tx): Promise<StoredOffer & { duplicate: boolean }> => {
     const now = ctx.time.now().toISOString();
+    // This event already raised its ticket (before any article existed): its repeat answers the same.
+    if ((await inboundResult(tx, eventKey)) !== undefined) return { none: true, duplicate: true };
     if (!(await recordInbound(tx, offerKey(eventKey), now))) {
       const stored = await inboundResult(tx, offerKey(eventKey));
       return { ...(stored ? (JSON.parse(stored) as StoredOffer) : { none: true as const }), duplicate: true };
@@ -70,6 +72,11 @@ export async function raiseOrOffer(ctx: AppContext, cmd: PendingTicket, source: 
   });
   if ('none' in offer) return { kind: 'raised', result: await createTicket(ctx, cmd) };
   return { kind: 'offered', deflectionId: offer.deflectionId, articles: offer.articles, duplicate: offer.duplicate };
+}
+
+/** A desk without a knowledge base pays one indexed read per chat ticket, nothing more. */
+async function anyArticle(ctx: AppContext): Promise<boolean> {
+  return (await ctx.db.selectFrom('kb_articles').select('id').where('state', '=', 'active').limit(1).executeTakeFirst()) !== undefined;
 }
 
 export type OfferAnswer =
