@@ -1,6 +1,6 @@
 import { statsScope, viewQueue, viewTicket } from '../app/access';
 import type { AppContext, Attachment, CommandMeta } from '../app/context';
-import { createTicket, type TicketSource } from '../app/createTicket';
+import type { TicketSource } from '../app/createTicket';
 import { addNote, requesterReply } from '../app/messages';
 import { markSensitive } from '../app/closing';
 import { assignTicket } from '../app/assignTicket';

@@ -88,11 +88,9 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     // The offer is answered: its buttons give way to the answer, so it is not answered twice.
     const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : []));
     const msg = textMessage(escapeMrkdwn(said.join('\n') || t(actor.locale, 'chat.choice.expired')));
-    const replaced = a.message && a.channel
-      ? await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).then(() => true, () => false)
-      : target.respond
-        ? await target.respond({ text: msg.text, blocks: msg.blocks, response_type: 'ephemeral', replace_original: true }).then(() => true, () => false)
-        : false;
+    // A message in the DM is updated; an ephemeral one (asked in a channel) is replaced through response_url.
+    let replaced = a.message && a.channel ? await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).then(() => true, () => false) : false;
+    if (!replaced && target.respond) replaced = await target.respond({ text: msg.text, blocks: msg.blocks, response_type: 'ephemeral', replace_original: true }).then(() => true, () => false);
     if (!replaced) await renderAnswer(rt, actor, target, answer);
   }));
 
