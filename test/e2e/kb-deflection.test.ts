@@ -287,4 +287,30 @@ describe.each(storageVariants())('knowledge-base deflection in chat ($name)', (v
       await d.stop();
     }
   });
+
+  it.each([
+    ['slack', async (v: StorageVariant) => { const d = await SlackParity.start(await v.open()); return { d, steps: slackSteps(d) }; }],
+    ['feishu', async (v: StorageVariant) => { const d = await FeishuParity.start(await v.open()); return { d, steps: feishuSteps(d) }; }],
+  ] as const)('%s: in Chinese, "收不到验证码" is offered "验证码收不到怎么办"; 仍需帮助 raises the ticket', async (_name, start) => {
+    const { d, steps } = await start(variant);
+    try {
+      await importArticles({ db: d.storage.db, config: d.ctx.config, now: new Date('2026-03-02T08:00:00Z'), actorId: 'admin' }, [
+        { slug: 'sms-code', text: md('title: 验证码收不到怎么办\ncategory: how-to\nlang: zh-CN', '请检查手机是否拦截了短信，然后点击“重新发送”。') },
+        { slug: 'sms-code-en', text: md('title: No verification code\ncategory: how-to\nlang: en', 'Check your spam filter.') },
+      ]);
+      await d.command('requester', 'lang zh');
+      const offered = await d.command('requester', '收不到验证码');
+      expect(offered.private).toContain(t('zh-CN', 'chat.deflect.title'));
+      expect(offered.private).toContain('验证码收不到怎么办');
+      expect(offered.private).toContain(t('zh-CN', 'chat.deflect.still_need_help'));
+      // Articles in the requester's language only.
+      expect(offered.private).not.toContain('No verification code');
+      const still = await steps.answer('requester', 'still');
+      const ticket = await d.storage.db.selectFrom('tickets').selectAll().executeTakeFirstOrThrow();
+      expect(still).toContain(t('zh-CN', 'chat.created', { key: ticket.key, title: '收不到验证码' }));
+      expect(ticket).toMatchObject({ title: '收不到验证码', locale: 'zh-CN' });
+    } finally {
+      await d.stop();
+    }
+  });
 });
