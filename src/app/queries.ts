@@ -9,6 +9,7 @@ import { findTicket, listFields, listLegs } from '../storage/repos/tickets';
 import { findUsers } from '../storage/repos/users';
 import type { AuditEventRow, ClockRow, LegRow, MessageRow, TicketFieldRow, TicketRow, UserRow } from '../storage/tables';
 import type { AppContext } from './context';
+import { suggestedArticlesForTicket } from './deflection';
 import { isMemberOf, isSupervisorOf, rolesFor } from './support';
 
 /** Everything a card or a `/ticket show` needs about one ticket, read in one go. */
@@ -25,7 +26,11 @@ export interface TicketView {
   ruleNotes?: RuleNote[];
   /** Display names of the people watching the ticket (rules' add_watchers, issue 17). */
   watchers?: string[];
+  /** Knowledge-base articles offered before the ticket was raised (issue 18), in the order shown. */
+  suggested?: SuggestedOnCard[];
 }
+
+export type SuggestedOnCard = Awaited<ReturnType<typeof suggestedArticlesForTicket>>[number];
 
 export interface RuleNote {
   ruleId: string;
@@ -57,12 +62,13 @@ export function standingRuleNotes(events: readonly AuditEventRow[]): RuleNote[] 
 export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<TicketView | undefined> {
   const ticket = await findTicket(ctx.db, keyOrId);
   if (!ticket) return undefined;
-  const [fields, legs, clocks, messages, trail] = await Promise.all([
+  const [fields, legs, clocks, messages, trail, suggested] = await Promise.all([
     listFields(ctx.db, ticket.id),
     listLegs(ctx.db, ticket.id),
     listClocks(ctx.db, ticket.id),
     listMessages(ctx.db, ticket.id, 20),
     ctx.config.raw.rules.length ? listAudit(ctx.db, ticket.id) : Promise.resolve([]),
+    suggestedArticlesForTicket(ctx, ticket.id),
   ]);
   const watchers = ctx.config.raw.rules.length ? await watcherNames(ctx, ticket.id) : [];
   const userIds = [ticket.requester_id, ...(ticket.assignee_id ? [ticket.assignee_id] : []), ...legs.flatMap((l) => (l.assignee_id ? [l.assignee_id] : []))];
@@ -77,6 +83,7 @@ export async function getTicketView(ctx: AppContext, keyOrId: string): Promise<T
     messages,
     ruleNotes: standingRuleNotes(trail),
     watchers,
+    suggested,
   };
 }
 

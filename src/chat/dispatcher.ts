@@ -1,7 +1,7 @@
 import { statsScope, viewQueue, viewTicket } from '../app/access';
 import { setQuietHours } from '../app/quietHours';
 import type { AppContext, Attachment, CommandMeta } from '../app/context';
-import { createTicket, type TicketSource } from '../app/createTicket';
+import type { TicketSource } from '../app/createTicket';
 import { addNote, requesterReply } from '../app/messages';
 import { markSensitive } from '../app/closing';
 import { assignTicket } from '../app/assignTicket';
@@ -22,6 +22,7 @@ import { parseTicketCommand, periodDays, type TicketCommand } from './commands';
 import type { DashboardLinks } from './dashboard';
 import { defaultTimeZone, errorText, type CoreError } from './errors';
 import { categoryPath, errorFields, flatValues, formTicket, FORMS, parseFormValues, type FormChoices, type FormId, type FormTicket, type RawFormValues } from './forms';
+import { onKnowledge, raiseInChat, type KbAction, type KbReply } from './deflection';
 import { t } from './i18n';
 import { ticketCardView, ticketListItem, type TicketCardView, type TicketListItem } from './views';
 
@@ -93,7 +94,9 @@ export type Intent<Target = unknown> =
   /** A button that shows a ticket's card to the presser alone ("Open", "Show"). */
   | (IntentBase<Target> & { kind: 'open'; ticket: string })
   /** A button that acts at once on its ticket (claim, take over, Fixed? yes/no, a survey score, a priority). */
-  | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined });
+  | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined })
+  /** Knowledge base (issue 18, src/chat/deflection.ts): "Solved" / "Still need help" on an offer, "Send as reply" on a card. */
+  | (IntentBase<Target> & KbAction);
 
 export type PressAction = 'claim' | 'take_over' | 'confirm' | 'reopen' | 'rate' | 'priority' | 'mark_sensitive' | 'unmark_sensitive';
 
@@ -121,7 +124,9 @@ export type ChatReply =
   /** A submitted form was refused: the message, and the neutral fields it is about (none: the form's main field). */
   | { kind: 'invalid'; text: string; fields: { field: string; text: string }[]; categoryId?: string | undefined }
   /** The category path a cascade select leads to (the platform redraws its form at it). */
-  | { kind: 'category_path'; path: string[] };
+  | { kind: 'category_path'; path: string[] }
+  /** Articles offered before a ticket is raised (src/chat/deflection.ts): "Solved" / "Still need help" come back as `kb` intents. */
+  | KbReply;
 
 export interface Answer {
   replies: ChatReply[];
@@ -185,6 +190,8 @@ export async function dispatch(deps: ChatDeps, intent: Intent): Promise<Answer> 
       return intent.form === 'new' ? submitNewTicket(deps, intent) : submitForm(deps, intent, intent.form);
     case 'cascade':
       return { replies: [{ kind: 'category_path', path: categoryPath(deps.ctx, intent.path, intent.level, intent.chosen) }] };
+    case 'kb':
+      return onKnowledge(deps.ctx, intent, intent);
   }
 }
 
@@ -230,7 +237,8 @@ async function submitNewTicket(deps: ChatDeps, intent: Extract<Intent, { kind: '
   const fields: Record<string, string> = {};
   for (const [k, value] of Object.entries(v)) if (k.startsWith('field_')) fields[k.slice('field_'.length)] = value.trim();
   const priority = (v.priority ?? '').trim();
-  const r = await createTicket(ctx, {
+  // Matching articles first, when the category deflects (src/chat/deflection.ts).
+  const raised = await raiseInChat(ctx, intent, {
     meta: { ...meta(intent), ...(intent.source?.permalink ? { messageRef: intent.source.permalink } : {}) },
     categoryId,
     priority: (PRIORITIES as readonly string[]).includes(priority) ? (priority as Priority) : undefined,
@@ -241,6 +249,8 @@ async function submitNewTicket(deps: ChatDeps, intent: Extract<Intent, { kind: '
     source: intent.source,
     locale: intent.actor.locale,
   });
+  if ('offered' in raised) return { replies: raised.offered };
+  const r = raised.result;
   if (!r.ok) return refused(deps, intent.actor, r.error, { categoryId });
   return { replies: [], done: { key: r.value.ticket.key, title: r.value.ticket.title, duplicate: r.duplicate ?? false } };
 }
@@ -400,7 +410,8 @@ export async function quickCreate(
   const draft = draftFromText(body);
   const categoryId = ctx.config.raw.intake.default_category;
   if (!categoryId) return [{ kind: 'form', draft, missing: [], problem: t(lc, 'chat.no_default_category') }];
-  const result = await createTicket(ctx, {
+  // Matching articles first, when the category deflects (src/chat/deflection.ts).
+  const raised = await raiseInChat(ctx, { ...intent, dedupKey }, {
     meta: { ...meta(intent, dedupKey), ...(source?.permalink ? { messageRef: source.permalink } : {}) },
     categoryId,
     title: draft.title,
@@ -410,6 +421,8 @@ export async function quickCreate(
     source,
     locale: lc,
   });
+  if ('offered' in raised) return raised.offered;
+  const result = raised.result;
   if (result.ok) return confirm && !result.duplicate ? [text(t(lc, 'chat.created', { key: result.value.ticket.key, title: result.value.ticket.title }))] : [];
   const problem = errorText(ctx, lc, result.error, zoneOf(ctx, intent.actor));
   if (result.error.code === 'ticket.missing_fields') {

@@ -14,6 +14,7 @@ import { parseDuration } from '../domain/duration';
 import type { Action } from '../domain/ticket';
 import { CLOCK_KINDS, PRIORITIES, type Locale } from '../domain/types';
 import type { CoreError } from './errors';
+import { saveAnswer, saveAnswerChoices } from './deflection';
 import { t, type MessageKey } from './i18n';
 import { clockLabel, extendableClocks, priorityLabel } from './views';
 
@@ -30,7 +31,7 @@ import { clockLabel, extendableClocks, priorityLabel } from './views';
  * Adding an action (recategorise, escalate, save-as-answer…) = one entry here plus a render of
  * its `action_form` in each presenter (src/slack/forms.ts FORM_MODALS, src/feishu/presenters.ts).
  */
-export const FORM_IDS = ['reply', 'request_info', 'assign', 'priority', 'hand_off', 'return', 'resolve', 'close', 'extend', 'rate'] as const;
+export const FORM_IDS = ['reply', 'request_info', 'assign', 'priority', 'hand_off', 'return', 'resolve', 'close', 'extend', 'rate', 'save_answer'] as const;
 export type FormId = (typeof FORM_IDS)[number];
 
 export function isFormId(v: string): v is FormId {
@@ -40,7 +41,7 @@ export function isFormId(v: string): v is FormId {
 /** A neutral field name of a form (platforms map these to their block ids / form names). */
 export type FormField =
   | 'body' | 'template' | 'assignee' | 'priority' | 'reason' | 'reason_id' | 'department' | 'note' | 'clock' | 'duration' | 'score' | 'comment'
-  | 'title' | 'description' | 'category';
+  | 'title' | 'description' | 'category' | 'tags';
 
 export interface FormOption {
   value: string;
@@ -55,6 +56,8 @@ export interface FormChoices {
   clocks?: FormOption[];
   priorities?: FormOption[];
   assignees?: FormOption[];
+  /** Values the form opens with (Save as answer: the ticket's title and resolution note). */
+  initial?: Partial<Record<FormField, string>>;
 }
 
 export interface FormTicket {
@@ -181,6 +184,14 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     mainField: 'score',
     values: () => z.object({ score: z.coerce.number().int().min(1).max(5), comment: optional }),
     run: (ctx, meta, ticket, v) => rateTicket(ctx, { meta, ticket, score: v.score, comment: v.comment }),
+  }),
+  // Issue 18: a resolved or closed ticket as a knowledge-base article (staff; the use case checks the roles).
+  save_answer: form({
+    opens: 'note',
+    mainField: 'body',
+    values: () => z.object({ title: required.max(200), body: required, tags: optional }),
+    run: (ctx, meta, ticket, v) => saveAnswer(ctx, meta, ticket, v),
+    choices: (ctx, view) => saveAnswerChoices(ctx, view),
   }),
 };
 

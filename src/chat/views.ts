@@ -4,6 +4,7 @@ import type { Config } from '../config/model';
 import { CLOCK_KINDS, PRIORITIES, TICKET_STATES, type ClockKind, type Locale, type Priority, type TicketState } from '../domain/types';
 import { t, type MessageKey } from './i18n';
 import { startsFrom, type Action } from '../domain/ticket';
+import { cardKnowledge, type CardKnowledge } from './deflection';
 
 /**
  * Platform-neutral view models of what the bot shows: a ticket card, a list item, a message.
@@ -80,6 +81,8 @@ export interface TicketCardView {
   menu: CardMenuAction[];
   /** Localized labels of the card's parts and controls. */
   labels: Record<CardLabel, string>;
+  /** Suggested articles, "Send as reply" and "Save as answer" (issue 18, src/chat/deflection.ts). */
+  knowledge?: CardKnowledge | undefined;
 }
 
 export const CARD_LABELS = [
@@ -256,6 +259,7 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     actions,
     menu,
     labels,
+    knowledge: cardKnowledge(view, state, locale),
   };
 }
 

@@ -20,6 +20,11 @@ export const actionValueSchema = z.discriminatedUnion('a', [
   z.object({ a: z.literal('submit'), f: z.enum(FORM_KINDS), fid: z.string().min(1), t: z.string().optional(), cat: z.string().optional(), src: z.string().optional() }),
   /** "Which ticket is this about?" (src/chat/dispatcher.ts): a ticket id or `new`, the message's key and text. */
   z.object({ a: z.literal('which'), c: z.string().min(1), k: z.string().min(1), x: z.string() }),
+  /**
+   * Knowledge base (issue 18, src/chat/deflection.ts): `solved` / `still` answer offer `d` (`r`: the
+   * article that solved it); `send` sends article `r` as the reply on ticket `t` (card version `v`).
+   */
+  z.object({ a: z.literal('kb'), k: z.enum(['solved', 'still', 'send']), d: z.string().optional(), r: z.string().optional(), t: z.string().optional(), v: z.number().int().optional() }),
   /** A category select of the new-ticket form changed (cascading selects). */
   z.object({
     a: z.literal('cat'),

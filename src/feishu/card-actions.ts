@@ -8,6 +8,7 @@ import { newTicketForm } from './forms';
 import { doneCard, newTicketCard, toast, type Card } from './presenters';
 import { dispatch, type Answer, type ChatActor } from '../chat/dispatcher';
 import type { FormId } from '../chat/forms';
+import type { KbAction } from '../chat/deflection';
 import { renderAnswer } from './chat';
 import { departmentTimeZone, type FeishuRuntime } from './runtime';
 
@@ -87,7 +88,25 @@ export async function handleCardAction(rt: FeishuRuntime, evt: CardActionEvent, 
       return { card: { type: 'raw', data: await cascade(rt, actor, value, evt.action.option, clickKey('cat', undefined)) } };
     case 'submit':
       return submitForm(rt, actor, value, evt.action.form_value ?? {}, messageId);
+    case 'kb':
+      return knowledge(rt, actor, value, clickKey(`kb:${value.k}:${value.r ?? ''}`, value.v));
   }
+}
+
+/** Knowledge base (issue 18): "Solved" / "Still need help" on an offer (answered in place), "Send as reply" on a card. */
+async function knowledge(rt: FeishuRuntime, actor: Actor, value: Extract<ActionValue, { a: 'kb' }>, dedupKey: string): Promise<CardActionResponse> {
+  const lc = actor.locale;
+  const kb: KbAction | undefined =
+    value.k === 'send'
+      ? value.t && value.r ? { kind: 'kb', act: 'send', ticket: value.t, article: value.r, version: value.v } : undefined
+      : value.d ? { kind: 'kb', act: value.k, deflection: value.d, article: value.r } : undefined;
+  if (!kb) return toast('warning', t(lc, 'feishu.toast.expired'));
+  const answer = await dispatch({ ctx: rt.ctx }, { ...kb, actor: chatActor(rt, actor), platform: 'feishu', dedupKey, replyTarget: undefined });
+  const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : [])).join('\n');
+  if (kb.act === 'send') return said ? toast(answer.done ? 'success' : 'error', said) : toast('info', t(lc, 'feishu.done.submitted', { key: answer.done?.key ?? '' }));
+  // The offer is answered: the card gives way to the answer, so it is not answered twice.
+  const message = said || t(lc, 'chat.choice.expired');
+  return { ...toast(answer.done || !said ? 'success' : 'info', message), card: { type: 'raw', data: doneCard(message) } };
 }
 
 function newFormId(): string {
@@ -154,6 +173,11 @@ async function submitForm(
     return { ...toast('error', refused.text), card: { type: 'raw', data: newTicketCard(again) } };
   }
   const done = answer.done;
+  // Articles offered first (issue 18): they go to the chat with the bot, in place of the form a pointer to them.
+  if (!done && answer.replies.some((r) => r.kind === 'deflect')) {
+    await renderAnswer(rt, { openId: actor.openId, locale: lc, direct: false }, answer);
+    return { ...toast('info', t(lc, 'chat.deflect.title')), card: { type: 'raw', data: doneCard(t(lc, 'chat.deflect.title')) } };
+  }
   if (!done) return toast('error', t(lc, 'error.internal'));
   const message =
     form === 'new' ? t(lc, 'feishu.done.created', { key: done.key, title: done.title ?? '' }) : form === 'rate' ? t(lc, 'feishu.done.rated', { key: done.key }) : t(lc, 'feishu.done.submitted', { key: done.key });

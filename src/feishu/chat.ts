@@ -6,7 +6,7 @@ import type { Locale } from '../domain/types';
 import { CARD_EDIT_WINDOW_MS } from './sender';
 import type { ActionValue } from './action-values';
 import { actionFormView, newTicketForm, pathTo, priorityOptions } from './forms';
-import { actionFormCard, infoCard, listCard, newTicketCard, textContent, ticketCard, type Card } from './presenters';
+import { actionFormCard, deflectCard, infoCard, listCard, newTicketCard, textContent, ticketCard, type Card } from './presenters';
 import type { FeishuRuntime } from './runtime';
 
 /**
@@ -104,5 +104,7 @@ async function renderReply(rt: FeishuRuntime, target: FeishuReplyTarget, reply: 
       return privately(rt, target, 'text', textContent(reply.text));
     case 'category_path':
       return 'here';
+    case 'deflect':
+      return card(deflectCard(reply.offer));
   }
 }

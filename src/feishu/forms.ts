@@ -142,6 +142,7 @@ export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind:
     ...(c.clocks ? { clocks: c.clocks } : {}),
     ...(c.assignees ? { assignees: c.assignees } : {}),
     ...(c.priorities ? { priorities: c.priorities } : {}),
+    ...(c.initial ? { initial: c.initial } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { DeflectOffer } from '../chat/deflection';
 import type { PersonView, TicketCardView, TicketListItem } from '../chat/views';
 import { t } from '../chat/i18n';
 import type { Locale } from '../domain/types';
@@ -142,6 +143,7 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
     elements.push(md(`**${L.legs}**\n${lines.join('\n')}`));
   }
   if (view.sourceLink) elements.push(md(`[${L.source}](${view.sourceLink})`));
+  elements.push(...knowledgeElements(view, opts.interactive));
   if (opts.interactive) {
     const buttons: Card[] = [];
     for (const action of view.actions) {
@@ -153,6 +155,7 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
       else if (action === 'return') buttons.push(button(t(lc, 'ui.action.return'), { a: 'form', f: 'return', ...base }));
       else if (action === 'resolve') buttons.push(button(t(lc, 'ui.action.resolve'), { a: 'form', f: 'resolve', ...base }, 'primary'));
     }
+    if (view.knowledge?.saveAnswerLabel) buttons.push(button(view.knowledge.saveAnswerLabel, { a: 'form', f: 'save_answer', t: view.ticketId, v: view.version }));
     if (buttons.length) {
       elements.push(hr());
       elements.push(buttonRow(buttons));
@@ -171,6 +174,32 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
     elements.push(md(`<font color='grey'>${t(lc, 'feishu.card.elsewhere')}</font>`));
   }
   return card(header, elements);
+}
+
+/** Suggested articles on a card (issue 18), each with "Send as reply" while the ticket can be replied to. */
+function knowledgeElements(view: TicketCardView, interactive: boolean): Card[] {
+  const kb = view.knowledge;
+  if (!kb?.articles.length) return [];
+  const out: Card[] = [md(`💡 **${escapeMd(kb.title)}**`)];
+  for (const a of kb.articles) {
+    out.push(text(`• ${shorten(a.title, 200)}`));
+    if (interactive && kb.sendLabel) out.push(button(kb.sendLabel, { a: 'kb', k: 'send', t: view.ticketId, r: a.id, v: view.version }));
+  }
+  return out;
+}
+
+/** Articles offered before a ticket is raised: "Solved" under each, "Still need help" at the end. */
+export function deflectCard(offer: DeflectOffer): Card {
+  const elements: Card[] = [];
+  for (const a of offer.articles.slice(0, 3)) {
+    elements.push(md(`**${escapeMd(shorten(a.title, 200))}**`));
+    elements.push(text(shorten(a.excerpt, 1000)));
+    elements.push(button(offer.solvedLabel, { a: 'kb', k: 'solved', d: offer.deflectionId, r: a.id }, 'primary'));
+  }
+  elements.push(hr());
+  elements.push(text(offer.hint));
+  elements.push(button(offer.stillLabel, { a: 'kb', k: 'still', d: offer.deflectionId }));
+  return card({ title: plain(offer.title), template: 'wathet' }, elements);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -297,6 +326,8 @@ export interface ActionFormView {
   clocks?: Option[];
   assignees?: Option[];
   priorities?: Option[];
+  /** Values the form opens with (Save as answer). */
+  initial?: { title?: string | undefined; body?: string | undefined; tags?: string | undefined } | undefined;
   problem?: string | undefined;
 }
 
@@ -312,6 +343,7 @@ const FORM_TITLE: Record<ActionFormView['kind'], Parameters<typeof t>[1]> = {
   request_info: 'feishu.form.request_info.title',
   priority: 'feishu.form.priority.title',
   close: 'feishu.form.close.title',
+  save_answer: 'feishu.form.save_answer.title',
 };
 
 /** A form for one action on one ticket, sent to the acting user's chat with the bot. */
@@ -353,6 +385,12 @@ export function actionFormCard(f: ActionFormView): Card {
       inner.push(select('clock', t(lc, 'feishu.form.clock'), f.clocks ?? [], { required: true }));
       inner.push(input('duration', t(lc, 'feishu.form.duration'), { required: true, maxLength: 10 }));
       inner.push(input('reason', t(lc, 'feishu.form.reason'), { required: true, maxLength: 500 }));
+      break;
+    case 'save_answer':
+      inner.push(text(t(lc, 'ui.form.save_answer.hint')));
+      inner.push(input('title', t(lc, 'ui.form.article_title'), { required: true, maxLength: 200, initial: f.initial?.title }));
+      inner.push(input('body', t(lc, 'ui.form.article_body'), { required: true, multiline: true, maxLength: INPUT_MAX_LENGTH, initial: f.initial?.body }));
+      inner.push(input('tags', t(lc, 'ui.form.article_tags'), { maxLength: 200, initial: f.initial?.tags }));
       break;
     case 'survey':
     case 'rate':

@@ -5,7 +5,7 @@ import { FORM_MODALS } from './forms';
 import { ACTION } from './ids';
 import { encodeDraft, type MessageSource } from './intake';
 import { openView } from './open-view';
-import { escapeMrkdwn, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
+import { deflectMessage, escapeMrkdwn, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
 /**
@@ -100,6 +100,8 @@ async function renderReply(rt: SlackRuntime, actor: Actor, target: SlackReplyTar
       return replyPrivately(rt, target, plain(reply.text));
     case 'category_path':
       return;
+    case 'deflect':
+      return replyPrivately(rt, target, deflectMessage(reply.offer));
     case 'direct':
       try {
         const dm = await rt.client.conversations.open({ users: actor.slackUserId });

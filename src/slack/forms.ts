@@ -13,6 +13,7 @@ import {
   replyModal,
   resolveModal,
   returnModal,
+  saveAnswerModal,
   type ModalView,
   type TicketModalMetadata,
 } from './presenters';
@@ -36,6 +37,7 @@ export const FORM_VIEW: Record<FormId, string> = {
   close: VIEW.close,
   extend: VIEW.extend,
   rate: VIEW.rateComment,
+  save_answer: VIEW.saveAnswer,
 };
 
 const pairs = (o: { value: string; label: string }[] | undefined) => (o ?? []).map((x) => ({ id: x.value, name: x.label }));
@@ -53,6 +55,7 @@ export const FORM_MODALS: Record<FormId, (locale: Locale, f: ActionForm, meta: T
   close: (lc, f, m) => closeModal(lc, f.ticket, m),
   extend: (lc, f, m) => extendModal(lc, f.ticket, (f.choices.clocks ?? []).map((c) => c.value), { ...m, clock: f.clock }),
   rate: (lc, f, m) => rateCommentModal(lc, f.ticket, m),
+  save_answer: (lc, f, m) => saveAnswerModal(lc, f.ticket, f.choices.initial ?? {}, m),
 };
 
 /** Neutral field name → our block id, where they differ. */
@@ -102,5 +105,6 @@ export const MAIN_BLOCK: Record<FormId | 'new', string> = {
   close: BLOCK.reason,
   extend: BLOCK.duration,
   rate: BLOCK.score,
+  save_answer: BLOCK.message,
   new: BLOCK.title,
 };

@@ -29,6 +29,11 @@ export const ACTION = {
   which: 'tb_which',
   /** Category selects in the new-ticket modal (dispatch_action: the next level appears). */
   category: 'tb_category',
+  /** Knowledge base (issue 18): "Solved" (`_<n>`: the nth article) and "Still need help" on an offer, "Send as reply" (`_<n>`) and "Save as answer" on a card. */
+  kbSolved: 'tb_kb_solved',
+  kbStill: 'tb_kb_still',
+  kbSend: 'tb_kb_send',
+  saveAnswer: 'tb_save_answer',
 } as const;
 
 export const VIEW = {
@@ -43,6 +48,7 @@ export const VIEW = {
   close: 'tb_view_close',
   extend: 'tb_view_extend',
   rateComment: 'tb_view_rate_comment',
+  saveAnswer: 'tb_view_save_answer',
 } as const;
 
 /** Bot events (Events API) the app subscribes to. */
@@ -76,4 +82,5 @@ export const BLOCK = {
   duration: 'duration',
   score: 'score',
   comment: 'comment',
+  tags: 'tags',
 } as const;

@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import type { KbAction } from '../chat/deflection';
 import { dispatch, type Answer, type ChatReply, type Intent, type PressAction } from '../chat/dispatcher';
 import { FORM_IDS, type FormId } from '../chat/forms';
 import { t } from '../chat/i18n';
@@ -67,6 +68,31 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
   formButton(ACTION.resolve, 'resolve');
   formButton(ACTION.rateComment, 'rate');
   formButton(ACTION.extend, 'extend');
+  formButton(ACTION.saveAnswer, 'save_answer');
+
+  // Knowledge base (issue 18): "Solved" / "Still need help" on an offer, "Send as reply" on a card.
+  app.action(new RegExp(`^(${ACTION.kbSolved}_\\d+|${ACTION.kbStill}|${ACTION.kbSend}_\\d+)$`), afterAck(rt, async ({ ack, body, respond }) => {
+    await ack();
+    const a = blockAction.parse(body);
+    const actor = await rt.identities.resolve(a.user.id);
+    const target = replyTarget(a, respond);
+    const action = a.actions[0]!;
+    const [first = '', second = '', third = ''] = (action.value ?? '').split(':');
+    const kb: KbAction = action.action_id.startsWith(ACTION.kbSend)
+      ? { kind: 'kb', act: 'send', ticket: first, article: second, version: Number(third) || undefined }
+      : action.action_id === ACTION.kbStill
+        ? { kind: 'kb', act: 'still', deflection: first }
+        : { kind: 'kb', act: 'solved', deflection: first, article: second || undefined };
+    const answer = await dispatch({ ctx: rt.ctx }, { ...kb, actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target });
+    if (kb.act === 'send') return renderAnswer(rt, actor, target, answer);
+    // The offer is answered: its buttons give way to the answer, so it is not answered twice.
+    const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : []));
+    const msg = textMessage(escapeMrkdwn(said.join('\n') || t(actor.locale, 'chat.choice.expired')));
+    // A message in the DM is updated; an ephemeral one (asked in a channel) is replaced through response_url.
+    let replaced = a.message && a.channel ? await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).then(() => true, () => false) : false;
+    if (!replaced && target.respond) replaced = await target.respond({ text: msg.text, blocks: msg.blocks, response_type: 'ephemeral', replace_original: true }).then(() => true, () => false);
+    if (!replaced) await renderAnswer(rt, actor, target, answer);
+  }));
 
   /** Registers a button that acts at once on its ticket: a press intent for the chat layer. */
   function pressButton(actionId: string | RegExp, action: PressAction, after?: (actor: Actor, a: BlockAction, done: { key: string }) => Promise<void>) {
@@ -289,6 +315,9 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
       attachments: [...attachmentsOf(m.source?.files?.map((f) => ({ id: f.id, name: f.name, permalink: f.url }))), ...attachmentsOf(files)],
       source: ticketSource(rt, m.source),
     });
+    // Articles offered first (issue 18): shown where the form was opened, or in the DM.
+    const offered = answer?.replies.filter((r) => r.kind === 'deflect') ?? [];
+    if (offered.length) await renderAnswer(rt, actor, { slackUserId: s.user.id, channel: m.channel }, { replies: offered });
     if (answer?.done && m.channel && !answer.done.duplicate)
       await replyPrivately(rt, { slackUserId: s.user.id, channel: m.channel }, textMessage(t(actor.locale, 'slack.cmd.created', { key: answer.done.key, title: answer.done.title ?? '' })));
   });

@@ -1,6 +1,7 @@
 import type { Config } from '../config/model';
 import type { CategoryNode } from '../config/schema';
 import { t, type MessageKey } from '../chat/i18n';
+import type { DeflectOffer } from '../chat/deflection';
 import { actionLabel, priorityLabel, type TicketCardView, type TicketListItem, type TimeView, clockLabel } from '../chat/views';
 import { PRIORITIES, type Locale, type Priority } from '../domain/types';
 import { ACTION, BLOCK, VIEW } from './ids';
@@ -129,8 +130,11 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   if (card.sourceLink) meta.push(`<${card.sourceLink}|${L.source}>`);
   blocks.push({ type: 'context', elements: [mrkdwn(meta.join(' · '))] });
   if (card.sensitive) blocks.push({ type: 'context', elements: [mrkdwn(`:shield: ${escapeMrkdwn(L.sensitive)}`)] });
-  if (withActions && (card.actions.length || card.menu.length)) {
+  blocks.push(...knowledgeBlocks(card, withActions));
+  const saveAnswer = withActions && card.knowledge?.saveAnswerLabel ? [button(card.knowledge.saveAnswerLabel, ACTION.saveAnswer, card.ticketId)] : [];
+  if (withActions && (card.actions.length || card.menu.length || saveAnswer.length)) {
     const elements: Block[] = card.actions.map((a) => button(actionLabel(card.locale, a), CARD_ACTION_IDS[a], card.ticketId, a === 'claim' ? 'primary' : undefined));
+    elements.push(...saveAnswer);
     if (card.menu.length)
       elements.push({
         type: 'overflow',
@@ -142,6 +146,33 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   // The notification text is mrkdwn too: a title like "<!channel> help" must not ping anyone.
   const text = t(card.locale, 'slack.fallback.card', { key: card.key, priority: escapeMrkdwn(card.priorityLabel), state: escapeMrkdwn(card.stateLabel), title: escapeMrkdwn(card.title) });
   return { text: truncateMrkdwn(text, LIMITS.messageText), blocks };
+}
+
+/** Suggested articles on a card (issue 18), each with "Send as reply" while the ticket can be replied to. */
+function knowledgeBlocks(card: TicketCardView, withActions: boolean): Block[] {
+  const kb = card.knowledge;
+  if (!kb?.articles.length) return [];
+  const blocks: Block[] = [{ type: 'context', elements: [mrkdwn(`:bulb: *${escapeMrkdwn(kb.title)}*`)] }];
+  kb.articles.forEach((a, i) => {
+    const send = withActions && kb.sendLabel ? { accessory: button(kb.sendLabel, `${ACTION.kbSend}_${i}`, `${card.ticketId}:${a.id}:${card.version}`) } : {};
+    blocks.push({ type: 'section', text: mrkdwn(`• ${escapeMrkdwn(truncate(a.title, 200))}`), ...send });
+  });
+  return blocks;
+}
+
+/** Articles offered before a ticket is raised: "Solved" beside each, "Still need help" below. */
+export function deflectMessage(offer: DeflectOffer): SlackMessage {
+  const blocks: Block[] = [{ type: 'section', text: mrkdwn(`*${escapeMrkdwn(offer.title)}*`) }];
+  offer.articles.slice(0, 3).forEach((a, i) => {
+    blocks.push({
+      type: 'section',
+      text: mrkdwn(`*${escapeMrkdwn(truncate(a.title, 200))}*\n${escapeMrkdwn(truncate(a.excerpt, 1000))}`),
+      accessory: button(offer.solvedLabel, `${ACTION.kbSolved}_${i}`, `${offer.deflectionId}:${a.id}`, 'primary'),
+    });
+  });
+  blocks.push({ type: 'context', elements: [mrkdwn(escapeMrkdwn(offer.hint))] });
+  blocks.push({ type: 'actions', block_id: 'kb_offer', elements: [button(offer.stillLabel, ACTION.kbStill, offer.deflectionId)] });
+  return { text: truncateMrkdwn(escapeMrkdwn(offer.title), LIMITS.messageText), blocks };
 }
 
 /** Buttons a notice (an outbox message) can carry, by the core's action names. */
@@ -516,6 +547,17 @@ export function extendModal(locale: Locale, ticket: TicketRef, clocks: string[],
     selectInput(BLOCK.clock, t(locale, 'slack.modal.extend.clock'), clocks.map((c) => ({ text: clockLabel(locale, c), value: c })), { placeholder: t(locale, 'slack.modal.pick'), initial: meta.clock ?? clocks[0] }),
     textInput(BLOCK.duration, t(locale, 'slack.modal.extend.by'), { maxLength: 20 }),
     textInput(BLOCK.reason, t(locale, 'slack.modal.reason'), { maxLength: 500 }),
+  ], meta);
+}
+
+/** Save as answer (issue 18): the article's title, body (prefilled from the resolution note) and tags. */
+export function saveAnswerModal(locale: Locale, ticket: TicketRef, initial: { title?: string | undefined; body?: string | undefined; tags?: string | undefined }, meta: TicketModalMetadata): ModalView {
+  return modal(VIEW.saveAnswer, locale, 'slack.modal.save_answer.title', [
+    ticketContext(locale, ticket),
+    contextLine(escapeMrkdwn(t(locale, 'ui.form.save_answer.hint'))),
+    textInput(BLOCK.title, t(locale, 'ui.form.article_title'), { maxLength: 200, initial: initial.title ? truncate(initial.title, 200) : undefined }),
+    textInput(BLOCK.message, t(locale, 'ui.form.article_body'), { multiline: true, maxLength: 3000, initial: initial.body ? truncate(initial.body, 3000) : undefined }),
+    textInput(BLOCK.tags, t(locale, 'ui.form.article_tags'), { optional: true, maxLength: 200, initial: initial.tags }),
   ], meta);
 }
 

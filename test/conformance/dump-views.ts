@@ -13,6 +13,7 @@ import { actionForm, newTicketForm, priorityOptions } from '../../src/feishu/for
 import * as F from '../../src/feishu/presenters';
 import * as S from '../../src/slack/presenters';
 import { VIEW } from '../../src/slack/ids';
+import { deflectOffer } from '../../src/chat/deflection';
 import { feishuTestConfig } from '../fakes/feishu-harness';
 import { slackTestConfig } from '../fakes/slack-harness';
 import { DESCRIPTION, NOW, TITLE, options, withManyCategories, worstCard, worstList } from './worst-case';
@@ -55,6 +56,9 @@ for (const locale of ['en', 'zh-CN'] as Locale[]) {
     'modal.close': S.closeModal(locale, ref, meta),
     'modal.extend': S.extendModal(locale, ref, ['resolution', 'first_response'], meta),
     'modal.survey-comment': S.rateCommentModal(locale, ref, meta),
+    'modal.save-answer': S.saveAnswerModal(locale, ref, { title: TITLE, body: DESCRIPTION }, meta),
+    'message.kb-offer': S.deflectMessage(deflectOffer(locale, 'd1', [0, 1, 2].map((i) => ({ id: `a${i}`, title: `${TITLE} ${i}`, excerpt: DESCRIPTION.slice(0, 160) })))),
+    'message.ticket-card-resolved': S.ticketCard(worstCard(slackConfig, 'no-code', locale, { state: 'resolved' })),
   };
   for (const [name, value] of Object.entries(slack)) write('slack', `${name}.${locale}`, value);
 
@@ -73,7 +77,9 @@ for (const locale of ['en', 'zh-CN'] as Locale[]) {
     info: F.infoCard(TITLE, [DESCRIPTION]),
     picture: F.imageNoticeCard(`${TITLE}\n${DESCRIPTION}`, 'img_v2_REPLACE_WITH_AN_UPLOADED_KEY', TITLE),
   };
-  for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey'] as const)
+  feishu['kb-offer'] = F.deflectCard(deflectOffer(locale, 'd1', [0, 1, 2].map((i) => ({ id: `a${i}`, title: `${TITLE} ${i}`, excerpt: DESCRIPTION.slice(0, 160) }))));
+  feishu['ticket-card-resolved'] = F.ticketCard(worstCard(feishuConfig, 'no-code', locale, { state: 'resolved' }), { interactive: true, priorities: priorityOptions(locale) });
+  for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey', 'save_answer'] as const)
     feishu[`form-${kind}`] = F.actionFormCard(actionForm(kind, { config: feishuConfig, locale, formId: 'f2', ticket, runningClocks: ['resolution'], assignees: fmany }));
   for (const [name, value] of Object.entries(feishu)) write('feishu', `${name}.${locale}`, value);
 }

@@ -1,7 +1,8 @@
 import { t } from '../../src/chat/i18n';
 import type { Locale } from '../../src/domain/types';
 import { actionForm, newTicketForm, priorityOptions } from '../../src/feishu/forms';
-import { actionFormCard, answeredCard, doneCard, escapeMd, imageNoticeCard, infoCard, listCard, newTicketCard, notificationCard, textContent, ticketCard, type Card } from '../../src/feishu/presenters';
+import { deflectOffer } from '../../src/chat/deflection';
+import { actionFormCard, deflectCard, answeredCard, doneCard, escapeMd, imageNoticeCard, infoCard, listCard, newTicketCard, notificationCard, textContent, ticketCard, type Card } from '../../src/feishu/presenters';
 import { validateCard } from '../fakes/feishu-card-rules';
 import { feishuTestConfig } from '../fakes/feishu-harness';
 import { DESCRIPTION, TITLE, nasty, options, withManyCategories, worstCard, worstList } from './worst-case';
@@ -50,12 +51,27 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards from worst-case inputs (%s)
 
   it('every action form, with 150 options and with none', () => {
     const ticket = { id: 'tk1', key: 'HD-1042', title: TITLE, departmentId: 'finance' };
-    for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey'] as const) {
+    for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey', 'save_answer'] as const) {
       const base = { config, locale, formId: 'f2', ticket, runningClocks: ['resolution', 'first_response', 'leg_accept', 'leg_resolve'], problem: nasty(300) };
       valid(kind, actionFormCard(actionForm(kind, { ...base, assignees: many })));
       valid(`${kind} with a long template list`, actionFormCard({ ...actionForm(kind, base), templates: many, departments: many, returnReasons: many, assignees: many }));
       valid(`${kind} with nothing to choose`, actionFormCard({ ...actionForm(kind, base), templates: [], departments: [], returnReasons: [], assignees: [] }));
     }
+  });
+
+  it('knowledge base (issue 18): suggested articles on the card, Save as answer, the offer, the prefilled form', () => {
+    const card = JSON.stringify(ticketCard(model, { interactive: true, priorities: priorityOptions(locale) }));
+    expect(card).toContain(t(locale, 'ui.card.suggested_articles'));
+    expect(card).toContain('"k":"send"');
+    expect(card).not.toContain('Retired article');
+    const resolved = worstCard(config, leaf, locale, { state: 'resolved' });
+    valid('resolved card', ticketCard(resolved, { interactive: true, priorities: priorityOptions(locale) }));
+    expect(JSON.stringify(ticketCard(resolved, { interactive: true, priorities: priorityOptions(locale) }))).toContain('"f":"save_answer"');
+    const offer = deflectOffer(locale, 'd1', Array.from({ length: 3 }, (_, i) => ({ id: `a${i}`, title: nasty(300, `<at id=all> ${i} `), excerpt: nasty(3000) })));
+    valid('offer', deflectCard(offer));
+    expect(markdown(deflectCard(offer)).join('\n')).not.toContain('<at id=all>');
+    const ticket = { id: 'tk1', key: 'HD-1042', title: TITLE, departmentId: 'finance' };
+    valid('save answer prefilled', actionFormCard({ ...actionForm('save_answer', { config, locale, formId: 'f3', ticket }), initial: { title: TITLE, body: DESCRIPTION, tags: nasty(300) } }));
   });
 
   it('notifications, answers, lists, info and picture cards', () => {

@@ -2,9 +2,10 @@ import { t } from '../../src/chat/i18n';
 import type { Locale } from '../../src/domain/types';
 import {
   answeredNotice, assignModal, closeModal, extendModal, fileShareBlocks, handOffModal, homeView, listMessage, missingFieldsModal, newTicketModal,
-  noticeMessage, priorityModal, rateCommentModal, replyModal, resolveModal, returnModal, textMessage, ticketCard, type ModalView, type SlackMessage,
+  noticeMessage, priorityModal, deflectMessage, saveAnswerModal, rateCommentModal, replyModal, resolveModal, returnModal, textMessage, ticketCard, type ModalView, type SlackMessage,
 } from '../../src/slack/presenters';
-import { VIEW } from '../../src/slack/ids';
+import { ACTION, VIEW } from '../../src/slack/ids';
+import { deflectOffer } from '../../src/chat/deflection';
 import { validateMessage, validateView } from '../fakes/block-kit-rules';
 import { slackTestConfig } from '../fakes/slack-harness';
 import { DESCRIPTION, NOW, TITLE, nasty, options, withManyCategories, worstCard, worstList } from './worst-case';
@@ -89,6 +90,22 @@ describe.each<Locale>(['en', 'zh-CN'])('Slack presenters from worst-case inputs 
       extend: extendModal(locale, ref, ['resolution', 'first_response', 'leg_accept', 'leg_resolve'], meta),
       rate: rateCommentModal(locale, ref, meta),
     })) validModal(name, view);
+  });
+
+  it('knowledge base (issue 18): suggested articles on the card, Save as answer, the offer, the prefilled form', () => {
+    const json = JSON.stringify(ticketCard(card).blocks);
+    expect(json).toContain(t(locale, 'ui.card.suggested_articles'));
+    expect(json).toContain(`${ACTION.kbSend}_2`);
+    expect(json).not.toContain('Retired article');
+    const resolved = worstCard(config, leaf, locale, { state: 'resolved' });
+    valid('resolved card', ticketCard(resolved));
+    expect(JSON.stringify(ticketCard(resolved).blocks)).toContain(ACTION.saveAnswer);
+    expect(JSON.stringify(ticketCard(resolved, { withActions: false }).blocks)).not.toContain(ACTION.saveAnswer);
+    const offer = deflectOffer(locale, 'd1', Array.from({ length: 3 }, (_, i) => ({ id: `a${i}`, title: nasty(300, `<!channel> ${i} `), excerpt: nasty(3000) })));
+    valid('offer', deflectMessage(offer));
+    expect(mrkdwnTexts(deflectMessage(offer).blocks).filter((s) => s.includes('<!channel>'))).toHaveLength(0);
+    validModal('save answer', saveAnswerModal(locale, ref, { title: TITLE, body: DESCRIPTION + DESCRIPTION, tags: 'a,b' }, meta));
+    validModal('save answer empty', saveAnswerModal(locale, ref, {}, meta));
   });
 
   it('a hand-off with no other department says so instead of an empty select', () => {

@@ -58,6 +58,11 @@ export function worstTicket(config: Config, leafId: string): TicketView {
       ['feishu:ou_f1', user('feishu:ou_f1', nasty(120, '王五 '))],
     ]),
     messages: [],
+    // Articles offered before the ticket (issue 18): long titles, one retired (left off the card).
+    suggested: [
+      ...Array.from({ length: 3 }, (_, i) => ({ id: `art${i}`, slug: `a-${i}`, title: nasty(200, `Article ${i} `), lang: 'en', retired: false })),
+      { id: 'art9', slug: 'gone', title: 'Retired article', lang: 'en', retired: true },
+    ],
   };
 }
 

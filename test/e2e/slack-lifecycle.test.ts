@@ -229,7 +229,9 @@ describe('Slack end to end (en)', () => {
     expect(answers).toEqual([expect.objectContaining({ ticket_id: t.id, score: 5 })]);
     const finalCard = h.fake.messages.find((m) => m.ts === card.ts)!;
     expect(blockText(finalCard.blocks)).toContain('Closed');
-    expect(JSON.stringify(finalCard.blocks)).not.toContain('"type":"actions"');
+    // A closed card acts no more; it only offers to keep the answer (issue 18: Save as answer).
+    const controls = (finalCard.blocks as Array<{ type: string; elements?: Array<{ action_id?: string }> }>).filter((b) => b.type === 'actions').flatMap((b) => b.elements ?? []);
+    expect(controls.map((e) => e.action_id)).toEqual([ACTION.saveAnswer]);
   });
 
   it('raises tickets from a DM (once, despite a retry), a reaction and the message shortcut', async () => {

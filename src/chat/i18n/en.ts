@@ -311,6 +311,17 @@ export const en = {
   'chat.deflect.thanks': 'Glad it helped. No ticket was raised.',
   'ui.card.suggested_articles': 'Suggested articles',
   'ui.card.send_article': 'Send as reply',
+  // issue 18, chat side: answers to an offer, send an article as the reply, save as answer
+  'chat.deflect.more': 'If none of them does, press "Still need help" and your ticket is raised at once.',
+  'chat.kb.sent': 'Sent "{title}" to the requester of {key} as the reply.',
+  'chat.kb.article_gone': 'That article is no longer in the knowledge base.',
+  'ui.action.save_answer': 'Save as answer',
+  'slack.modal.save_answer.title': 'Save as answer',
+  'feishu.form.save_answer.title': 'Save {key} as a knowledge-base answer',
+  'ui.form.article_title': 'Article title',
+  'ui.form.article_body': 'Answer (Markdown)',
+  'ui.form.article_tags': 'Tags (optional, comma-separated)',
+  'ui.form.save_answer.hint': 'Prefilled from the resolution note. People raising a similar ticket will be offered this article first.',
   // issue 18: the web form (/new) and the requester's status page (/status/<key>)
   'web.form.title': 'Raise a ticket',
   'web.form.intro': 'Tell us what happened. Fields marked * are required.',
