@@ -1,6 +1,6 @@
 import { categoryScope } from '../domain/kb-search';
 import { fail, ok, type Result } from '../domain/errors';
-import type { Locale } from '../domain/types';
+import type { Locale, Priority } from '../domain/types';
 import type { DbOrTx } from '../storage/database';
 import {
   articlesOfferedForTicket,
@@ -12,14 +12,15 @@ import {
 } from '../storage/repos/deflection';
 import { searchArticles } from '../storage/repos/kb';
 import type { AppContext } from './context';
+import { rulesForDraft } from './rules';
 
 /**
  * Deflection (issue 18): before a ticket is raised, up to three knowledge-base articles are
  * offered ("Does this answer it? · Solved · Still need help").
  *
  * - `suggestArticles` searches the category's subtree in the requester's language and records the
- *   offer (the articles' views). Sensitive categories and categories with `deflect: false` are
- *   never deflected.
+ *   offer (the articles' views). Sensitive categories, drafts a `rules:` entry marks sensitive and
+ *   categories with `deflect: false` are never deflected.
  * - `recordSelfService` ("Solved") records a self-service resolution: no ticket is raised.
  * - "Still need help" raises the ticket as usual with `deflection` on the create command;
  *   `attachDeflection` (called inside createTicket's transaction) ties the offer to the ticket, so
@@ -40,6 +41,8 @@ export interface SuggestRequest {
   source: DeflectionSource;
   integrationId?: string | undefined;
   requesterId?: string | undefined;
+  /** The priority asked for (rules may match on it); the configured default when left out. */
+  priority?: Priority | undefined;
 }
 
 export interface SuggestedArticle {
@@ -79,6 +82,10 @@ export async function suggestArticles(ctx: Pick<AppContext, 'db' | 'config' | 't
   const leaf = ctx.config.leaves.get(req.categoryId);
   if (!leaf) return fail('ticket.unknown_category', { category: req.categoryId });
   if (!leaf.deflect) return ok({ deflectionId: null, articles: [], reason: 'not_deflected' });
+  // Sensitive never deflects, also when a rule (config `rules:`) marks it sensitive from its text:
+  // the same evaluator as at creation, on the draft.
+  const ruled = await rulesForDraft(ctx, ctx.db, { requesterId: req.requesterId, title: req.title, description: req.description ?? '', leaf, priority: req.priority, platform: req.source });
+  if (ruled.sensitive) return ok({ deflectionId: null, articles: [], reason: 'not_deflected' });
   const scope = categoryScope(ctx.config.raw.categories, leaf.id)!;
   // The title says what the question is; the description only when the title alone finds nothing.
   let hits = await searchArticles(ctx.db, req.title, { lang: req.lang, categories: scope, limit: MAX_SUGGESTIONS });

@@ -61,6 +61,7 @@ export async function raiseOrOffer(ctx: AppContext, cmd: PendingTicket, source: 
       lang: cmd.locale ?? ctx.config.raw.locale,
       source,
       requesterId: cmd.meta.actorId,
+      priority: cmd.priority,
     });
     const value: StoredOffer = found.ok && found.value.deflectionId !== null ? { deflectionId: found.value.deflectionId, articles: found.value.articles } : { none: true };
     if ('deflectionId' in value) {

@@ -1,7 +1,7 @@
 import type { CategoryLeaf } from '../config/model';
 import { evaluateRules, ruleSource, type RuleOutcome } from '../domain/rules';
 import type { Platform, Priority } from '../domain/types';
-import type { Tx } from '../storage/database';
+import type { DbOrTx, Tx } from '../storage/database';
 import { findUser } from '../storage/repos/users';
 import type { AppContext, CommandMeta } from './context';
 import { listAudit } from '../storage/repos/journal';
@@ -41,7 +41,30 @@ export async function auditRuleApplications(ctx: AppContext, tx: Tx, meta: Comma
   }
 }
 
-async function requesterFacts(tx: Tx, userId: string): Promise<Record<string, string>> {
+/**
+ * Rules on a draft (a ticket not raised yet, e.g. before deflection offers articles): the same
+ * evaluator and facts as at creation, so a rule that would mark the ticket sensitive from its
+ * text is known before anything is shown. The requester may not exist as a user yet.
+ */
+export async function rulesForDraft(
+  ctx: Pick<AppContext, 'config'>,
+  db: DbOrTx,
+  p: { requesterId?: string | undefined; title: string; description: string; leaf: CategoryLeaf; priority?: Priority | undefined; platform: Platform | string },
+): Promise<RuleOutcome> {
+  const priority = p.priority ?? ctx.config.raw.intake.default_priority;
+  if (ctx.config.raw.rules.length === 0) return { priority, departmentId: p.leaf.department, applied: [] };
+  return evaluateRules(ctx.config, {
+    title: p.title,
+    description: p.description,
+    categoryId: p.leaf.id,
+    priority,
+    departmentId: p.leaf.department,
+    requester: p.requesterId !== undefined ? await requesterFacts(db, p.requesterId) : {},
+    source: ruleSource(p.platform),
+  });
+}
+
+async function requesterFacts(tx: DbOrTx, userId: string): Promise<Record<string, string>> {
   const user = await findUser(tx, userId);
   const requester: Record<string, string> = { id: userId };
   if (user?.email) requester.email = user.email;

@@ -18,7 +18,14 @@ const fixture = readFileSync(FIXTURE_CONFIG, 'utf8');
 // Refunds opt out of deflection; complaints are sensitive (fixture) and never deflect.
 const text = fixture.replace('      - id: refund\n        name: { en: Refund, zh-CN: 退款 }\n', '      - id: refund\n        name: { en: Refund, zh-CN: 退款 }\n        deflect: false\n');
 if (text === fixture) throw new Error('fixture changed: could not switch deflection off for refunds');
-const parsed = parseConfigText(text);
+// A rule marks a ticket sensitive from its text (issue 18 follow-up: such a draft never deflects either).
+const RULES = `
+rules:
+  - id: leaked-code-is-sensitive
+    when: { text: "泄露|leaked" }
+    then: { sensitive: true }
+`;
+const parsed = parseConfigText(text + RULES);
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
 const config = parsed.config;
 
@@ -68,6 +75,11 @@ describe.each(storageVariants())('deflection on $name', (variant) => {
     expect(await suggest('attitude', '客服态度不好')).toEqual({ deflectionId: null, articles: [], reason: 'not_deflected' });
     expect(await suggest('refund-request', '退款多久到账')).toEqual({ deflectionId: null, articles: [], reason: 'not_deflected' });
     expect(config.leaves.get('how-to')!.deflect).toBe(true);
+    // A rule that marks the draft sensitive from its text stops the offer too (same evaluator as at creation).
+    expect(await suggest('no-code', '收不到验证码，验证码泄露了')).toEqual({ deflectionId: null, articles: [], reason: 'not_deflected' });
+    expect(await suggest('no-code', 'reset password, my old one leaked', 'en')).toEqual({ deflectionId: null, articles: [], reason: 'not_deflected' });
+    const described = await suggestArticles(ctx, { categoryId: 'no-code', title: '收不到验证码', description: '验证码可能泄露', lang: 'zh-CN', source: 'api' });
+    expect(described).toEqual({ ok: true, value: { deflectionId: null, articles: [], reason: 'not_deflected' } });
     const r = await suggestArticles(ctx, { categoryId: 'nowhere', title: 'x', lang: 'en', source: 'api' });
     expect(r).toEqual({ ok: false, error: { code: 'ticket.unknown_category', params: { category: 'nowhere' } } });
   });

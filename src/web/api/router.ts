@@ -149,7 +149,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     if (!leaf || (integ.department !== undefined && leaf.department !== integ.department))
       return send(res, 422, 'unknown_category', `unknown category "${input.category}" (a leaf category id of this integration is needed)`, [{ path: ['category'], message: 'unknown leaf category' }]);
     const requesterId = await apiUser(integ, input.requester);
-    const result = await suggestArticles(ctx, { categoryId: leaf.id, title: input.title, description: input.description, lang: input.lang ?? ctx.config.raw.locale, source: 'api', integrationId: integ.id, requesterId });
+    const result = await suggestArticles(ctx, { categoryId: leaf.id, title: input.title, description: input.description, lang: input.lang ?? ctx.config.raw.locale, source: 'api', integrationId: integ.id, requesterId, priority: integ.defaults.priority });
     if (!result.ok) return send(res, 422, 'unknown_category', `unknown category "${input.category}"`, [{ path: ['category'], message: 'unknown' }]);
     const v = result.value;
     res.json({
