@@ -46,8 +46,8 @@ const pairs = (o: { value: string; label: string }[] | undefined) => (o ?? []).m
 export const FORM_MODALS: Record<FormId, (locale: Locale, f: ActionForm, meta: TicketModalMetadata) => ModalView> = {
   reply: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m),
   request_info: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m, VIEW.requestInfo),
-  // users_select: Slack lists its workspace's people (the submission resolves the picked one).
-  assign: (lc, f, m) => assignModal(lc, f.ticket, [], m),
+  // The department's members, the same list Feishu offers (src/chat/forms.ts choices).
+  assign: (lc, f, m) => assignModal(lc, f.ticket, pairs(f.choices.assignees), m),
   priority: (lc, f, m) => priorityModal(lc, f.ticket, m),
   hand_off: (lc, f, m) => handOffModal(lc, f.ticket, pairs(f.choices.departments), m),
   return: (lc, f, m) => returnModal(lc, f.ticket, pairs(f.choices.returnReasons), m),

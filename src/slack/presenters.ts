@@ -380,9 +380,25 @@ function textInput(blockId: string, label: string, opts: { multiline?: boolean; 
   };
 }
 
+/**
+ * A static_select's options within Block Kit's limits: up to 100 as `options`; more (a large
+ * department's members) as `option_groups` of 100 each, labelled by their first and last entry,
+ * up to 100 groups. Slack's select filters as one types, across the groups.
+ */
+export function selectOptions(options: Array<{ text: string; value: string }>): { options: Array<ReturnType<typeof option>> } | { option_groups: Array<{ label: PlainText; options: Array<ReturnType<typeof option>> }> } {
+  const all = options.map((o) => option(o.text, o.value));
+  if (all.length <= LIMITS.selectOptions) return { options: all };
+  const groups: Array<{ label: PlainText; options: Array<ReturnType<typeof option>> }> = [];
+  for (let i = 0; i < all.length && groups.length < LIMITS.selectOptions; i += LIMITS.selectOptions) {
+    const chunk = all.slice(i, i + LIMITS.selectOptions);
+    groups.push({ label: plain(`${truncate(chunk[0]!.text.text, 36)} – ${truncate(chunk.at(-1)!.text.text, 36)}`, LIMITS.optionText), options: chunk });
+  }
+  return { option_groups: groups };
+}
+
 function selectInput(blockId: string, label: string, options: Array<{ text: string; value: string }>, opts: { optional?: boolean; initial?: string; placeholder: string; dispatch?: boolean; actionId?: string }): Block {
-  const opts100 = options.slice(0, LIMITS.selectOptions).map((o) => option(o.text, o.value));
-  const initial = opts100.find((o) => o.value === opts.initial);
+  const choices = selectOptions(options);
+  const initial = ('options' in choices ? choices.options : choices.option_groups.flatMap((g) => g.options)).find((o) => o.value === opts.initial);
   return {
     type: 'input',
     block_id: blockId,
@@ -393,7 +409,7 @@ function selectInput(blockId: string, label: string, options: Array<{ text: stri
       type: 'static_select',
       action_id: opts.actionId ?? 'value',
       placeholder: plain(opts.placeholder, 150),
-      options: opts100,
+      ...choices,
       ...(initial ? { initial_option: initial } : {}),
     },
   };
@@ -492,10 +508,12 @@ function ticketContext(locale: Locale, ticket: { key: string; title: string }): 
 type TicketRef = { key: string; title: string };
 
 export function assignModal(locale: Locale, ticket: TicketRef, candidates: Array<{ id: string; name: string }>, meta: TicketModalMetadata, callbackId: string = VIEW.assign): ModalView {
-  const blocks: Block[] = [ticketContext(locale, ticket)];
-  if (candidates.length) blocks.push(selectInput(BLOCK.assignee, t(locale, 'slack.modal.assignee'), candidates.map((c) => ({ text: c.name, value: c.id })), { placeholder: t(locale, 'slack.modal.pick') }));
-  else blocks.push({ type: 'input', block_id: BLOCK.assignee, label: plain(t(locale, 'slack.modal.assignee')), element: { type: 'users_select', action_id: 'value' } });
-  return modal(callbackId, locale, 'slack.modal.assign.title', blocks, meta);
+  // The department's members (src/app/candidates.ts), as on Feishu; with none known, say so and offer no submit.
+  if (candidates.length === 0) return modal(callbackId, locale, 'slack.modal.assign.title', [ticketContext(locale, ticket), contextLine(escapeMrkdwn(t(locale, 'ui.assign.no_members')))], meta, false);
+  return modal(callbackId, locale, 'slack.modal.assign.title', [
+    ticketContext(locale, ticket),
+    selectInput(BLOCK.assignee, t(locale, 'slack.modal.assignee'), candidates.map((c) => ({ text: c.name, value: c.id })), { placeholder: t(locale, 'slack.modal.pick') }),
+  ], meta);
 }
 
 export function priorityModal(locale: Locale, ticket: TicketRef & { priority: string }, meta: TicketModalMetadata): ModalView {

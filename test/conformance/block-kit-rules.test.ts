@@ -15,6 +15,7 @@ describe('Block Kit rules (https://api.slack.com/reference/block-kit)', () => {
     expect(validateMessage({ text: 'hi', blocks: [{ type: 'header', text: pt('H') }, { type: 'section', text: md('*x*'), fields: [md('a')] }, { type: 'context', elements: [md('c')] }, { type: 'divider' }, { type: 'actions', elements: [{ type: 'button', text: pt('Go'), action_id: 'go', value: 'v', style: 'primary' }, { type: 'overflow', action_id: 'm', options: [option('x')] }] }] })).toEqual([]);
     expect(validateView(modal([input(select()), input({ type: 'plain_text_input', action_id: 'value', max_length: 100, initial_value: 'x' }, { block_id: 'b2' }), input({ type: 'file_input', action_id: 'value', max_files: 5 }, { block_id: 'b3' })]))).toEqual([]);
     expect(validateView({ type: 'home', blocks: [{ type: 'section', text: md('x') }] })).toEqual([]);
+    expect(validateView(modal([input(select({ options: undefined, option_groups: [{ label: pt('A – B'), options: [option('a'), option('b')] }, { label: pt('C'), options: [option('c')] }], initial_option: option('c') }))]))).toEqual([]);
   });
 
   const messageCases: Array<[string, unknown[], RegExp]> = [
@@ -44,6 +45,12 @@ describe('Block Kit rules (https://api.slack.com/reference/block-kit)', () => {
     ['option value over 150', [{ type: 'actions', elements: [select({ options: [option('x'.repeat(151))] })] }], /option value is 151/],
     ['duplicate option value', [{ type: 'actions', elements: [select({ options: [option('a'), option('a')] })] }], /duplicate option value/],
     ['initial_option not among options', [{ type: 'actions', elements: [select({ initial_option: option('z') })] }], /initial_option must be one of the options/],
+    ['options and option_groups together', [{ type: 'actions', elements: [select({ option_groups: [{ label: pt('g'), options: [option('c')] }] })] }], /mutually exclusive/],
+    ['101 option groups', [{ type: 'actions', elements: [select({ options: undefined, option_groups: Array.from({ length: 101 }, (_, i) => ({ label: pt('g'), options: [option(`o${i}`)] })) })] }], /1–100 groups/],
+    ['option group with 101 options', [{ type: 'actions', elements: [select({ options: undefined, option_groups: [{ label: pt('g'), options: Array.from({ length: 101 }, (_, i) => option(`o${i}`)) }] })] }], /101 options/],
+    ['option group label over 75', [{ type: 'actions', elements: [select({ options: undefined, option_groups: [{ label: pt('x'.repeat(76)), options: [option('a')] }] })] }], /max 75/],
+    ['duplicate option value across groups', [{ type: 'actions', elements: [select({ options: undefined, option_groups: [{ label: pt('g'), options: [option('a')] }, { label: pt('h'), options: [option('a')] }] })] }], /duplicate option value/],
+    ['initial_option not in any group', [{ type: 'actions', elements: [select({ options: undefined, option_groups: [{ label: pt('g'), options: [option('a')] }], initial_option: option('z') })] }], /initial_option must be one of the options/],
     ['markdown block in a message is fine, text required', [{ type: 'markdown' }], /markdown text is required/],
   ];
   it.each(messageCases)('refuses a message: %s', (_name, blocks, rule) => {

@@ -45,7 +45,7 @@ for (const locale of ['en', 'zh-CN'] as Locale[]) {
     'modal.new-ticket-leaf': S.newTicketModal({ config: slackConfig, locale, metadata: { path: ['fault', 'login', 'no-code'] } }),
     'modal.missing-fields': S.missingFieldsModal({ config: slackConfig, locale, title: TITLE, fields: ['account', 'device'], metadata: { path: [], categoryId: 'no-code', title: TITLE, description: DESCRIPTION } }),
     'modal.assign': S.assignModal(locale, ref, many, meta),
-    'modal.assign-anyone': S.assignModal(locale, ref, [], meta),
+    'modal.assign-nobody': S.assignModal(locale, ref, [], meta),
     'modal.priority': S.priorityModal(locale, { ...ref, priority: 'low' }, meta),
     'modal.reply': S.replyModal(locale, ref, many, meta),
     'modal.request-info': S.replyModal(locale, ref, many, meta, VIEW.requestInfo),

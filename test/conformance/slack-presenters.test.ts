@@ -76,7 +76,8 @@ describe.each<Locale>(['en', 'zh-CN'])('Slack presenters from worst-case inputs 
     const many = options(150);
     for (const [name, view] of Object.entries({
       assign: assignModal(locale, ref, many, meta),
-      assignAnyone: assignModal(locale, ref, [], meta),
+      assignNobody: assignModal(locale, ref, [], meta),
+      assignHuge: assignModal(locale, ref, options(10_050), meta),
       priority: priorityModal(locale, { ...ref, priority: 'low' }, meta),
       reply: replyModal(locale, ref, many, meta),
       replyPlain: replyModal(locale, ref, [], meta),
@@ -106,6 +107,21 @@ describe.each<Locale>(['en', 'zh-CN'])('Slack presenters from worst-case inputs 
     expect(mrkdwnTexts(deflectMessage(offer).blocks).filter((s) => s.includes('<!channel>'))).toHaveLength(0);
     validModal('save answer', saveAnswerModal(locale, ref, { title: TITLE, body: DESCRIPTION + DESCRIPTION, tags: 'a,b' }, meta));
     validModal('save answer empty', saveAnswerModal(locale, ref, {}, meta));
+  });
+
+  it('Assign offers every member of the department: over 100 as option groups (Block Kit), none known says so', () => {
+    const offered = (view: ReturnType<typeof assignModal>) => {
+      const el = (view.blocks as Array<{ element?: { type: string; options?: Array<{ value: string }>; option_groups?: Array<{ options: Array<{ value: string }> }> } }>).find((b) => b.element)?.element;
+      return el ? { type: el.type, values: el.options ? el.options.map((o) => o.value) : el.option_groups!.flatMap((g) => g.options.map((o) => o.value)) } : undefined;
+    };
+    const many = options(150);
+    expect(offered(assignModal(locale, ref, many, meta))).toEqual({ type: 'static_select', values: many.map((o) => o.id) });
+    expect(offered(assignModal(locale, ref, many.slice(0, 3), meta))).toEqual({ type: 'static_select', values: many.slice(0, 3).map((o) => o.id) });
+    expect(offered(assignModal(locale, ref, options(10_050), meta))!.values).toHaveLength(10_000);
+    const nobody = assignModal(locale, ref, [], meta);
+    expect(JSON.stringify(nobody.blocks)).toContain(t(locale, 'ui.assign.no_members'));
+    expect(JSON.stringify(nobody.blocks)).not.toContain('users_select');
+    expect(nobody.submit).toBeUndefined();
   });
 
   it('a hand-off with no other department says so instead of an empty select', () => {

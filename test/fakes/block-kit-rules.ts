@@ -117,8 +117,26 @@ class Checker {
       case 'multi_static_select': {
         this.actionId(e, path, seen, DOC.staticSelect);
         if (e.placeholder !== undefined) this.text(e.placeholder, `${path}.placeholder`, 150, { plainOnly: true });
-        if (e.option_groups !== undefined) return;
-        const opts = this.options(e.options, `${path}.options`, 1, 100, DOC.staticSelect);
+        let opts: Obj[];
+        if (e.option_groups !== undefined) {
+          // Either options or option_groups (up to 100 groups of up to 100 options, a plain_text label ≤ 75).
+          if (e.options !== undefined) this.fail(`${path}.options`, 'options and option_groups are mutually exclusive', DOC.staticSelect);
+          if (!Array.isArray(e.option_groups) || e.option_groups.length < 1 || e.option_groups.length > 100) {
+            this.fail(`${path}.option_groups`, 'option_groups must hold 1–100 groups', DOC.staticSelect);
+            return;
+          }
+          opts = [];
+          const values = new Set<string>();
+          e.option_groups.forEach((g, i) => {
+            if (!isObj(g)) return this.fail(`${path}.option_groups[${i}]`, 'an option group object is required', DOC.staticSelect);
+            this.text(g.label, `${path}.option_groups[${i}].label`, 75, { plainOnly: true });
+            for (const o of this.options(g.options, `${path}.option_groups[${i}].options`, 1, 100, DOC.staticSelect)) {
+              if (typeof o.value === 'string' && values.has(o.value)) this.fail(`${path}.option_groups[${i}]`, `duplicate option value ${o.value}`, DOC.option);
+              if (typeof o.value === 'string') values.add(o.value);
+              opts.push(o);
+            }
+          });
+        } else opts = this.options(e.options, `${path}.options`, 1, 100, DOC.staticSelect);
         if (isObj(e.initial_option) && !opts.some((o) => o.value === (e.initial_option as Obj).value)) this.fail(`${path}.initial_option`, 'initial_option must be one of the options', DOC.staticSelect);
         return;
       }
