@@ -73,6 +73,18 @@ export type Intent<Target = unknown> =
       attachments?: Attachment[] | undefined;
       thread?: { ticket: string; role: 'card' | 'requester_thread' } | undefined;
     })
+  /**
+   * A reaction on a message (`emoji`: the platform's name of it). The intake reaction
+   * (config `intake.reaction`) raises a ticket from the message it points at (`text`, its files and
+   * where it was), like a message to the bot; any other reaction does nothing.
+   */
+  | (IntentBase<Target> & {
+      kind: 'reaction';
+      emoji: string;
+      text: string;
+      source?: TicketSource | undefined;
+      attachments?: Attachment[] | undefined;
+    })
   /** A button that opens a form about its ticket (src/chat/forms.ts); `clock` preselects Extend's deadline. */
   | (IntentBase<Target> & { kind: 'open_form'; form: FormId; ticket: string; clock?: string | undefined })
   /**
@@ -178,6 +190,8 @@ export async function dispatch(deps: ChatDeps, intent: Intent): Promise<Answer> 
       return runCommand(deps, intent, parseTicketCommand(deps.ctx.config, intent.text));
     case 'message':
       return onMessage(deps, intent);
+    case 'reaction':
+      return onReaction(deps, intent);
     case 'choice':
       return onChoice(deps, intent);
     case 'open':
@@ -391,12 +405,24 @@ async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'comma
   }
 }
 
+/** Whether a reaction is the intake reaction (config `intake.reaction`): a platform may ask before fetching the message. */
+export function isIntakeReaction(ctx: AppContext, emoji: string): boolean {
+  const wanted = ctx.config.raw.intake.reaction;
+  return wanted !== undefined && wanted !== '' && emoji === wanted;
+}
+
+/** The intake reaction raises a ticket from the message (quietly, like a message to the bot); others do nothing. */
+async function onReaction(deps: ChatDeps, intent: Extract<Intent, { kind: 'reaction' }>): Promise<Answer> {
+  if (!isIntakeReaction(deps.ctx, intent.emoji)) return { replies: [] };
+  return { replies: await quickCreate(deps, intent, intent.text, intent.attachments, intent.source, false) };
+}
+
 /**
  * `/ticket <text>`, a message to the bot, a reaction: the same effect everywhere. The ticket is
  * raised at once in the intake's default category; a form only when that is not possible
  * (no default category, or required fields missing).
  */
-export async function quickCreate(
+async function quickCreate(
   deps: ChatDeps,
   intent: IntentBase<unknown>,
   body: string,

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { channelOf } from '../domain/platforms';
 import { eventEnvelope, memberChannelEvent, messageEvent, reactionAdded, appHomeOpened, type MessageEvent } from './payloads';
-import { dispatch, quickCreate } from '../chat/dispatcher';
+import { dispatch, isIntakeReaction } from '../chat/dispatcher';
 import { renderAnswer, type SlackReplyTarget } from './chat';
 import { attachmentsOf, ticketSource, withFiles } from './intake';
 import { fromSlackText } from './text';
@@ -32,8 +32,8 @@ export function registerEvents(app: App, rt: SlackRuntime): void {
 
   app.event('reaction_added', inSlot(rt, async ({ event, body }) => {
     const r = reactionAdded.safeParse(event);
-    const wanted = rt.ctx.config.raw.intake.reaction;
-    if (!r.success || !wanted || r.data.reaction !== wanted || r.data.item.type !== 'message' || !r.data.item.channel || !r.data.item.ts) return;
+    // Only the intake reaction is worth fetching the message for (the chat layer decides again).
+    if (!r.success || !isIntakeReaction(rt.ctx, r.data.reaction) || r.data.item.type !== 'message' || !r.data.item.channel || !r.data.item.ts) return;
     const { event_id } = eventEnvelope.parse(body);
     const channel = r.data.item.channel;
     const ts = r.data.item.ts;
@@ -48,15 +48,11 @@ export function registerEvents(app: App, rt: SlackRuntime): void {
     }
     const source = { channel, ts, threadTs: original.thread_ts, permalink, author: original.user };
     const replyTarget: SlackReplyTarget = { slackUserId: r.data.user, source: withFiles(source, original.files) };
-    const replies = await quickCreate(
+    const answer = await dispatch(
       { ctx: rt.ctx },
-      { actor, platform: 'slack', dedupKey: `slack:event:${event_id}`, replyTarget },
-      fromSlackText(original.text),
-      attachmentsOf(original.files),
-      ticketSource(rt, source),
-      false,
+      { kind: 'reaction', actor, platform: 'slack', dedupKey: `slack:event:${event_id}`, replyTarget, emoji: r.data.reaction, text: fromSlackText(original.text), attachments: attachmentsOf(original.files), source: ticketSource(rt, source) },
     );
-    await renderAnswer(rt, actor, replyTarget, { replies });
+    await renderAnswer(rt, actor, replyTarget, answer);
   }));
 
   app.event('app_home_opened', inSlot(rt, async ({ event }) => {
