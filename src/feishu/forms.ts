@@ -1,5 +1,5 @@
 import { t } from '../chat/i18n';
-import { clockLabel, priorityLabel } from '../chat/views';
+import { priorityLabel } from '../chat/views';
 import type { CategoryNode } from '../config/schema';
 import type { Config } from '../config/model';
 import { PRIORITIES, type Locale } from '../domain/types';
@@ -90,43 +90,10 @@ export function fieldNames(config: Config, locale: Locale, ids: string): string 
     .join(locale === 'zh-CN' ? '、' : ', ');
 }
 
-export interface ActionFormContext {
-  config: Config;
-  locale: Locale;
-  formId: string;
-  ticket: { id: string; key: string; title: string; departmentId: string };
-  /** Clocks currently running on the ticket (for Extend…). */
-  runningClocks?: string[];
-  /** Members of the holding department as options (for Assign…); empty → a person picker. */
-  assignees?: Option[];
-  problem?: string;
-}
-
 /**
- * A form's card input straight from the config, for previews and presenter tests (the conformance
- * dump). The bot itself renders the chat layer's `action_form` (actionFormView below), whose
- * choices come from src/chat/forms.ts.
+ * A form reply as the card's input. The choices come from the chat layer's form table
+ * (src/chat/forms.ts), the one source for every platform.
  */
-export function actionForm(kind: ActionFormView['kind'], c: ActionFormContext): ActionFormView {
-  const { config, locale } = c;
-  const base: ActionFormView = { locale, kind, formId: c.formId, ticketId: c.ticket.id, ticketKey: c.ticket.key, ticketTitle: c.ticket.title, ...(c.problem ? { problem: c.problem } : {}) };
-  switch (kind) {
-    case 'reply':
-      return { ...base, templates: config.raw.templates.map((tp) => ({ value: tp.id, label: tp.name[locale] })) };
-    case 'hand_off':
-      return { ...base, departments: [...config.departments.values()].filter((d) => d.id !== c.ticket.departmentId).map((d) => ({ value: d.id, label: d.name[locale] })) };
-    case 'return':
-      return { ...base, returnReasons: config.raw.return_reasons.map((r) => ({ value: r.id, label: r.name[locale] })) };
-    case 'extend':
-      return { ...base, clocks: (c.runningClocks ?? []).map((k) => ({ value: k, label: clockLabel(locale, k) })) };
-    case 'assign':
-      return { ...base, assignees: c.assignees ?? [] };
-    default:
-      return base;
-  }
-}
-
-/** A form reply as the card's input (the chat layer computed its choices). */
 export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind: 'action_form' }>, formId: string): ActionFormView {
   const c = reply.choices;
   return {

@@ -9,7 +9,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locale } from '../../src/domain/types';
-import { actionForm, newTicketForm, priorityOptions } from '../../src/feishu/forms';
+import { newTicketForm, priorityOptions } from '../../src/feishu/forms';
+import { feishuForm } from '../support/forms';
 import * as F from '../../src/feishu/presenters';
 import * as S from '../../src/slack/presenters';
 import { VIEW } from '../../src/slack/ids';
@@ -25,6 +26,7 @@ const write = (dir: string, name: string, value: unknown) => writeFileSync(join(
 
 const slackConfig = withManyCategories(slackTestConfig());
 const feishuConfig = withManyCategories(feishuTestConfig());
+async function dumpAll(): Promise<void> {
 for (const locale of ['en', 'zh-CN'] as Locale[]) {
   const card = worstCard(slackConfig, 'no-code', locale);
   const ref = { key: 'IT-1042', title: TITLE };
@@ -80,7 +82,8 @@ for (const locale of ['en', 'zh-CN'] as Locale[]) {
   feishu['kb-offer'] = F.deflectCard(deflectOffer(locale, 'd1', [0, 1, 2].map((i) => ({ id: `a${i}`, title: `${TITLE} ${i}`, excerpt: DESCRIPTION.slice(0, 160) }))));
   feishu['ticket-card-resolved'] = F.ticketCard(worstCard(feishuConfig, 'no-code', locale, { state: 'resolved' }), { interactive: true, priorities: priorityOptions(locale) });
   for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey', 'save_answer'] as const)
-    feishu[`form-${kind}`] = F.actionFormCard(actionForm(kind, { config: feishuConfig, locale, formId: 'f2', ticket, runningClocks: ['resolution'], assignees: fmany }));
+    feishu[`form-${kind}`] = F.actionFormCard(await feishuForm(feishuConfig, locale, kind, { formId: 'f2', ticket, runningClocks: ['resolution'], choices: { assignees: fmany } }));
   for (const [name, value] of Object.entries(feishu)) write('feishu', `${name}.${locale}`, value);
 }
-process.stdout.write(`wrote the views to ${out}/slack and ${out}/feishu\n`);
+}
+void dumpAll().then(() => process.stdout.write(`wrote the views to ${out}/slack and ${out}/feishu\n`));

@@ -1,6 +1,7 @@
 import { t } from '../../src/chat/i18n';
 import type { Locale } from '../../src/domain/types';
-import { actionForm, newTicketForm, priorityOptions } from '../../src/feishu/forms';
+import { newTicketForm, priorityOptions } from '../../src/feishu/forms';
+import { feishuForm } from '../support/forms';
 import { deflectOffer } from '../../src/chat/deflection';
 import { actionFormCard, deflectCard, answeredCard, doneCard, escapeMd, imageNoticeCard, infoCard, listCard, newTicketCard, notificationCard, textContent, ticketCard, type Card } from '../../src/feishu/presenters';
 import { validateCard } from '../fakes/feishu-card-rules';
@@ -49,17 +50,17 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards from worst-case inputs (%s)
     valid('new at leaf', newTicketCard(newTicketForm(config, locale, { formId: 'f1', path: ['fault', 'login', leaf], prefill, problem: nasty(500), intro: nasty(500) })));
   });
 
-  it('every action form, with 150 options and with none', () => {
+  it('every action form, with 150 options and with none', async () => {
     const ticket = { id: 'tk1', key: 'HD-1042', title: TITLE, departmentId: 'finance' };
     for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey', 'save_answer'] as const) {
-      const base = { config, locale, formId: 'f2', ticket, runningClocks: ['resolution', 'first_response', 'leg_accept', 'leg_resolve'], problem: nasty(300) };
-      valid(kind, actionFormCard(actionForm(kind, { ...base, assignees: many })));
-      valid(`${kind} with a long template list`, actionFormCard({ ...actionForm(kind, base), templates: many, departments: many, returnReasons: many, assignees: many }));
-      valid(`${kind} with nothing to choose`, actionFormCard({ ...actionForm(kind, base), templates: [], departments: [], returnReasons: [], assignees: [] }));
+      const base = { formId: 'f2', ticket, runningClocks: ['resolution', 'first_response', 'leg_accept', 'leg_resolve'], problem: nasty(300) };
+      valid(kind, actionFormCard(await feishuForm(config, locale, kind, { ...base, choices: { assignees: many } })));
+      valid(`${kind} with a long template list`, actionFormCard({ ...(await feishuForm(config, locale, kind, base)), templates: many, departments: many, returnReasons: many, assignees: many }));
+      valid(`${kind} with nothing to choose`, actionFormCard({ ...(await feishuForm(config, locale, kind, base)), templates: [], departments: [], returnReasons: [], assignees: [] }));
     }
   });
 
-  it('knowledge base (issue 18): suggested articles on the card, Save as answer, the offer, the prefilled form', () => {
+  it('knowledge base (issue 18): suggested articles on the card, Save as answer, the offer, the prefilled form', async () => {
     const card = JSON.stringify(ticketCard(model, { interactive: true, priorities: priorityOptions(locale) }));
     expect(card).toContain(t(locale, 'ui.card.suggested_articles'));
     expect(card).toContain('"k":"send"');
@@ -71,7 +72,7 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards from worst-case inputs (%s)
     valid('offer', deflectCard(offer));
     expect(markdown(deflectCard(offer)).join('\n')).not.toContain('<at id=all>');
     const ticket = { id: 'tk1', key: 'HD-1042', title: TITLE, departmentId: 'finance' };
-    valid('save answer prefilled', actionFormCard({ ...actionForm('save_answer', { config, locale, formId: 'f3', ticket }), initial: { title: TITLE, body: DESCRIPTION, tags: nasty(300) } }));
+    valid('save answer prefilled', actionFormCard(await feishuForm(config, locale, 'save_answer', { formId: 'f3', ticket, choices: { initial: { title: TITLE, body: DESCRIPTION, tags: nasty(300) } } })));
   });
 
   it('notifications, answers, lists, info and picture cards', () => {

@@ -1,6 +1,7 @@
 import { categoryPath, errorFields, flatValues, FORM_IDS, FORMS, parseFormValues } from '../../src/chat/forms';
 import { errorText } from '../../src/chat/errors';
 import { FORM_KINDS } from '../../src/feishu/action-values';
+import * as feishuForms from '../../src/feishu/forms';
 import { actionFormCard } from '../../src/feishu/presenters';
 import { FORM_MODALS, FORM_VIEW, MAIN_BLOCK, neutralValues } from '../../src/slack/forms';
 import { feishuTestConfig } from '../fakes/feishu-harness';
@@ -61,6 +62,16 @@ describe('the form table', () => {
       expect((FORM_KINDS as readonly string[]).includes(form)).toBe(true);
       expect(JSON.stringify(actionFormCard({ locale: 'en', kind: form, formId: 'f', ticketId: 't1', ticketKey: 'HD-1', ticketTitle: 'x', priorities: [{ value: 'high', label: 'High' }], assignees: [{ value: 'feishu:ou_1', label: 'A' }], departments: [{ value: 'it', label: 'IT' }] }))).toContain(`"f":"${form}"`);
     }
+  });
+
+  it('Feishu forms take their choices from the form table only: every choice passes through, no second builder', () => {
+    const choices = { templates: [{ value: 't', label: 'T' }], departments: [{ value: 'd', label: 'D' }], returnReasons: [{ value: 'r', label: 'R' }], clocks: [{ value: 'resolution', label: 'C' }], priorities: [{ value: 'high', label: 'P' }], assignees: [{ value: 'feishu:ou_1', label: 'A' }], initial: { title: 'x', body: 'y' } };
+    for (const form of FORM_IDS) {
+      const view = feishuForms.actionFormView('en', { kind: 'action_form', form, ticket: { id: 't1', key: 'HD-1', title: 'x', departmentId: 'it', priority: 'normal' }, choices }, 'f');
+      expect(view).toMatchObject({ kind: form, ...choices });
+    }
+    // src/feishu/forms.ts used to build the same choices again from the config (actionForm).
+    expect(Object.keys(feishuForms)).not.toContain('actionForm');
   });
 
   it('maps Slack blocks to the neutral names', () => {

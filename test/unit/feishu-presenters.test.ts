@@ -1,7 +1,8 @@
 import type { TicketView } from '../../src/app/queries';
 import { ticketCardView } from '../../src/chat/views';
 import type { Locale } from '../../src/domain/types';
-import { actionForm, newTicketForm, priorityOptions } from '../../src/feishu/forms';
+import { newTicketForm, priorityOptions } from '../../src/feishu/forms';
+import { feishuForm } from '../support/forms';
 import { actionFormCard, doneCard, imageNoticeCard, listCard, newTicketCard, notificationCard, ticketCard } from '../../src/feishu/presenters';
 import type { UserRow } from '../../src/storage/tables';
 import { feishuTestConfig } from '../fakes/feishu-harness';
@@ -61,11 +62,11 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards in %s', (locale) => {
     expect(newTicketCard(newTicketForm(config, locale, { formId: 'f1', path: ['fault', 'login', 'no-code'], prefill: { title: 'x', description: 'from a message', sourceMessageId: 'om_9' }, problem: 'Please fill in: Device.' }))).toMatchSnapshot();
   });
 
-  it('action forms', () => {
-    const base = { config, locale, formId: 'f2', ticket: { id: 'tk1', key: 'HD-1042', title: '收不到验证码', departmentId: 'finance' }, runningClocks: ['resolution'] };
-    for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey'] as const) expect(actionFormCard(actionForm(kind, base))).toMatchSnapshot(kind);
+  it('action forms', async () => {
+    const base = { formId: 'f2', ticket: { id: 'tk1', key: 'HD-1042', title: '收不到验证码', departmentId: 'finance' }, runningClocks: ['resolution'] };
+    for (const kind of ['reply', 'assign', 'hand_off', 'return', 'resolve', 'extend', 'survey'] as const) expect(actionFormCard(await feishuForm(config, locale, kind, base))).toMatchSnapshot(kind);
     // Assign offers the department's members (ours, Slack people included), not a chat's members.
-    expect(actionFormCard(actionForm('assign', { ...base, assignees: [{ value: 'feishu:ou_f1', label: '王五' }, { value: 'slack:UIT1', label: 'Ivan' }] }))).toMatchSnapshot('assign with members');
+    expect(actionFormCard(await feishuForm(config, locale, 'assign', { ...base, choices: { assignees: [{ value: 'feishu:ou_f1', label: '王五' }, { value: 'slack:UIT1', label: 'Ivan' }] } }))).toMatchSnapshot('assign with members');
   });
 
   it('notifications and lists', () => {
