@@ -14,7 +14,7 @@ import type { AppContext } from './app/context';
 import { systemTime } from './app/context';
 import { newId } from './app/ids';
 import { createLogger } from './logger';
-import { migrate, openStorage, type Storage } from './storage/database';
+import { openStorage, prepareDatabase, type Storage } from './storage/database';
 import { createWebServer } from './web/server';
 import { createDashboardRouter } from './web/dashboard/router';
 import { createApiRouter } from './web/api/router';
@@ -66,7 +66,8 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   if (drainMs === undefined || drainMs < 0) throw new Error(`TICKETBOT_DRAIN_TIMEOUT: "${env.TICKETBOT_DRAIN_TIMEOUT}" is not a duration like 20s`);
 
   const storage: Storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
-  const applied = await migrate(storage.db, { returnReasons: config.raw.return_reasons });
+  const { applied, returnReasonsRewritten } = await prepareDatabase(storage.db, { returnReasons: config.raw.return_reasons });
+  if (returnReasonsRewritten > 0) logger.info({ rows: returnReasonsRewritten }, 'return reasons stored by name rewritten to their ids');
   logger.info({ database: storage.description, migrationsApplied: applied }, 'database ready');
 
   const ctx: AppContext = {

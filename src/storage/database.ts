@@ -250,6 +250,18 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/**
+ * What the bot does with its database at every start: pending migrations, then the data repairs
+ * that need the loaded config and must not depend on `migrate` having had it. Today: return
+ * reasons stored by display name become ids (migration 011's rewrite; idempotent, and cheap when
+ * there is nothing left: an indexed read of returns and a scan of the legs' reasons).
+ */
+export async function prepareDatabase(db: Db, opts: Required<MigrateOptions>): Promise<{ applied: string[]; returnReasonsRewritten: number }> {
+  const applied = await migrate(db, opts);
+  const returnReasonsRewritten = await db.transaction().execute((tx) => m011.rewriteReturnReasonNames(tx, opts.returnReasons ?? []));
+  return { applied, returnReasonsRewritten };
+}
+
 /** Drops a PostgreSQL schema (tests clean up after themselves). */
 export async function dropSchema(db: Db, schema: string): Promise<void> {
   await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);

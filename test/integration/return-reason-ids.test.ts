@@ -2,7 +2,7 @@ import { withReasons } from '../../db/migrations/011_return_reason_ids';
 import { calendarsFromConfig } from '../../src/domain/calendar';
 import { loadMetrics, loadMetricsFromRows, type ReportSource } from '../../src/reports/queries';
 import { rebuildRollup, rollupCurrent } from '../../src/reports/rollup';
-import type { Storage } from '../../src/storage/database';
+import { prepareDatabase, type Storage } from '../../src/storage/database';
 import { insertReportFixture, NOW_MS, PERIOD, reportConfig } from '../fixtures/reports';
 import { storageVariants } from '../support/storage';
 
@@ -53,6 +53,28 @@ describe.each(storageVariants())('migration 011: return reasons stored by name b
 
     // Running it again changes nothing.
     await withReasons(config.raw.return_reasons).up(storage.db);
+    expect(await rollupCurrent(storage.db, config)).toBe(true);
+  });
+
+  it('a `migrate` run without the config cannot lose the rewrite: every start does it after migrating (prepareDatabase)', async () => {
+    // This database was migrated without the config (as `ticketbot migrate` without one does):
+    // 011 is recorded applied and rewrote nothing. Names stored that way are still there.
+    const recorded = await storage.db.selectFrom('kysely_migration' as never).select('name' as never).execute();
+    expect((recorded as Array<{ name: string }>).map((r) => r.name)).toContain('011_return_reason_ids');
+    await storage.db.updateTable('legs').set({ return_reason: '信息不全' }).where('id', '=', 'l2').execute();
+    await storage.db.updateTable('audit_events').set({ reason: 'Missing information' }).where('action', '=', 'leg_returned').execute();
+    const returns = await storage.db.selectFrom('audit_events').select('id').where('action', '=', 'leg_returned').execute();
+
+    const started = await prepareDatabase(storage.db, { returnReasons: config.raw.return_reasons });
+    expect(started).toEqual({ applied: [], returnReasonsRewritten: 1 + returns.length });
+    expect(await storage.db.selectFrom('legs').select('return_reason').where('id', '=', 'l2').executeTakeFirstOrThrow()).toEqual({ return_reason: 'missing-info' });
+    const audit = await storage.db.selectFrom('audit_events').select('reason').where('action', '=', 'leg_returned').execute();
+    expect(audit.every((a) => a.reason === 'missing-info')).toBe(true);
+    expect(await rollupCurrent(storage.db, config)).toBe(false);
+
+    // The next start finds nothing to do.
+    await storage.db.transaction().execute((tx) => rebuildRollup(src, tx, new Date(NOW_MS).toISOString()));
+    expect(await prepareDatabase(storage.db, { returnReasons: config.raw.return_reasons })).toEqual({ applied: [], returnReasonsRewritten: 0 });
     expect(await rollupCurrent(storage.db, config)).toBe(true);
   });
 });
