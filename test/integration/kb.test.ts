@@ -3,6 +3,7 @@ import { importArticles, parseArticleFile, searchKnowledgeBase, type ArticleFile
 import { loadConfigFile } from '../../src/config/load';
 import { queryTokens } from '../../src/domain/kb-search';
 import type { Storage } from '../../src/storage/database';
+import { MAX_SCANNED_TOKENS, POSTINGS_BUDGET, usefulTokens } from '../../src/storage/repos/kb';
 import { storageVariants } from '../support/storage';
 
 const config = loadConfigFile(join(__dirname, '../fixtures/config.yaml'));
@@ -106,5 +107,51 @@ describe('article files', () => {
     expect(shared).toEqual(['收不', '不到', '验证', '证码']);
     expect(queryTokens('Resetting PASSWORDS for the VPN')).toEqual(['reset', 'password', 'vpn']);
     expect(queryTokens('ＶＰＮ')).toEqual(['vpn']); // full-width folded by NFKC
+  });
+});
+
+/**
+ * Bounded search cost (PostgreSQL took 142 ms for a pasted 12-word sentence over 10,000 articles):
+ * at most MAX_SCANNED_TOKENS tokens, rarest first, within POSTINGS_BUDGET postings.
+ */
+describe('the tokens a search scans', () => {
+  it('keeps the rarest tokens of a long query, at most 8 and within the postings budget; common ones only when nothing else', () => {
+    const df = Array.from({ length: 30 }, (_, i) => ({ token: `t${i}`, n: (i * 37) % 900 + 1 }));
+    const used = usefulTokens(df, 10_000);
+    expect(used.length).toBeLessThanOrEqual(MAX_SCANNED_TOKENS);
+    expect(used.reduce((s, r) => s + r.n, 0)).toBeLessThanOrEqual(POSTINGS_BUDGET);
+    const rarest = [...df].sort((a, b) => a.n - b.n).slice(0, used.length);
+    expect(used).toEqual(rarest);
+    // One huge rare-enough token is still scanned when it is the rarest.
+    expect(usefulTokens([{ token: 'a', n: 900 }, { token: 'b', n: 950 }, { token: 'c', n: 990 }], 10_000).map((r) => r.token)).toEqual(['a', 'b']);
+    // Every token common: the rarest ones within twice the budget (the rarest always).
+    expect(usefulTokens([{ token: 'x', n: 4000 }, { token: 'y', n: 3000 }, { token: 'z', n: 5000 }], 10_000).map((r) => r.token)).toEqual(['y']);
+    expect(usefulTokens([{ token: 'x', n: 150 }, { token: 'y', n: 120 }], 1000).map((r) => r.token)).toEqual(['y', 'x']);
+    // Small knowledge bases: nothing under 50 articles is common.
+    expect(usefulTokens([{ token: 'p', n: 40 }, { token: 'q', n: 3 }], 60).map((r) => r.token)).toEqual(['q', 'p']);
+  });
+});
+
+describe.each(storageVariants())('a pasted sentence among many articles on $name', (variant) => {
+  let storage: Storage;
+  const FILLER = ['手机', '登录', '今天', '问题', '一直', '系统', '网络', '设置', '账号', '电脑'];
+  beforeAll(async () => {
+    storage = await variant.open();
+    // 150 articles sharing everyday words (so many of a sentence's tokens are common), then the answer.
+    const files: ArticleFile[] = Array.from({ length: 150 }, (_, i) => ({
+      slug: `filler-${i}`,
+      text: md(`title: ${FILLER[i % 10]}${FILLER[(i + 3) % 10]}说明${i}\nlang: zh-CN`, `${FILLER.join('')}。第${i}条说明，与验证码无关。`),
+    }));
+    await importArticles({ db: storage.db, config, now: NOW, actorId: 'u-admin' }, [...files, ARTICLES[0]!]);
+  });
+  afterAll(() => storage.close());
+
+  it('still finds the answer, twice (the second time common tokens are not counted again)', async () => {
+    const sentence = '你好，我今天换了新手机以后登录的时候一直收不到验证码，重试了好几次还是没有用，系统也没有提示，请问怎么办';
+    expect(queryTokens(sentence).length).toBeGreaterThan(MAX_SCANNED_TOKENS * 2);
+    for (let i = 0; i < 2; i++) {
+      const hits = await searchKnowledgeBase({ db: storage.db, config }, sentence, {});
+      expect(hits[0]?.slug).toBe('sms-code');
+    }
   });
 });

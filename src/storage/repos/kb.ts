@@ -83,34 +83,93 @@ export interface SearchHit {
 /**
  * Ranked search: each query token counts its stored weight (title ×3, tags ×2, body ×1) times its
  * BM25-style inverse document frequency, summed per article; an article must contain at least 40 %
- * of the query's known tokens. Two indexed queries, the same SQL on SQLite and PostgreSQL.
+ * of the scanned tokens. Indexed queries, the same SQL on SQLite and PostgreSQL.
+ *
+ * The cost of a search is the postings it reads, so it is bounded (a pasted 12-word sentence has
+ * 30+ tokens, a few of them in half the articles):
+ * - the ranking scans at most MAX_SCANNED_TOKENS tokens, rarest first, whose postings add up to at
+ *   most POSTINGS_BUDGET (the rarest one always). Rare tokens carry the score (BM25's idf), so the
+ *   common ones left out change little;
+ * - counting a token's document frequency reads its postings too: a token found common (in more
+ *   than 10 % of the articles) is remembered by the process for COMMON_MEMO_MS and not counted
+ *   again. Its frequency only ever decides that it is not scanned, so a stale entry costs nothing
+ *   but, for a few minutes, a token that became rare again.
  */
 /** A token in more than this share of the articles is treated as a stop word (BM25 gives it almost nothing anyway). */
 const COMMON_SHARE = 0.1;
+/** At most this many query tokens are scanned by the ranking query. */
+export const MAX_SCANNED_TOKENS = 8;
+/** At most this many postings (token, article rows) are read by the ranking query. */
+export const POSTINGS_BUDGET = 2000;
+/** How long a token found common is not counted again. */
+const COMMON_MEMO_MS = 10 * 60_000;
+const MEMO_MAX = 5000;
 
 /**
- * The query tokens worth scanning: those in at most 10 % of the articles (at least 50). The work of
- * a search is the sum of the scanned tokens' posting lists, so dropping common tokens bounds it;
- * when every token is common, the three rarest are kept.
+ * The query tokens worth scanning, rarest first (ties in query order): those in at most 10 % of
+ * the articles (at least 50), at most MAX_SCANNED_TOKENS, their postings within POSTINGS_BUDGET;
+ * when every token is common, up to three of the rarest within twice that budget.
  */
 export function usefulTokens<T extends { n: number }>(df: readonly T[], total: number): T[] {
-  const limit = Math.max(50, total * COMMON_SHARE);
-  const rare = df.filter((r) => r.n <= limit);
-  return rare.length > 0 ? rare : [...df].sort((a, b) => a.n - b.n).slice(0, 3);
+  const limit = commonLimit(total);
+  const byRarity = [...df].sort((a, b) => a.n - b.n);
+  const rare = byRarity.filter((r) => r.n <= limit);
+  // Every token common: up to three of them, rarest first, within twice the budget (the rarest always).
+  const [pool, most, budget] = rare.length > 0 ? [rare, MAX_SCANNED_TOKENS, POSTINGS_BUDGET] : [byRarity, 3, 2 * POSTINGS_BUDGET];
+  const out: T[] = [];
+  let postings = 0;
+  for (const r of pool) {
+    if (out.length === most || (out.length > 0 && postings + r.n > budget)) break;
+    out.push(r);
+    postings += r.n;
+  }
+  return out;
+}
+
+function commonLimit(total: number): number {
+  return Math.max(50, total * COMMON_SHARE);
+}
+
+/** Common tokens per database (keyed by its adapter, which its transactions share). */
+const commonMemo = new WeakMap<object, Map<string, { n: number; until: number }>>();
+
+function memoOf(db: DbOrTx): Map<string, { n: number; until: number }> {
+  const key = db.getExecutor().adapter as object;
+  let memo = commonMemo.get(key);
+  if (!memo) commonMemo.set(key, (memo = new Map()));
+  return memo;
+}
+
+/** Document frequency of the query's tokens (those present), in query order, and the number of articles. */
+async function frequencies(db: DbOrTx, tokens: readonly string[]): Promise<{ df: Array<{ token: string; n: number }>; total: number }> {
+  const memo = memoOf(db);
+  const now = Date.now();
+  const known = new Map<string, number>();
+  for (const t of tokens) {
+    const m = memo.get(t);
+    if (m && m.until > now) known.set(t, m.n);
+  }
+  const ask = tokens.filter((t) => !known.has(t));
+  const counted = ask.length
+    ? await db.selectFrom('kb_tokens').select(['token', (eb) => eb.fn.countAll<number>().as('n')]).where('token', 'in', ask).groupBy('token').execute()
+    : [];
+  const total = Number((await db.selectFrom('kb_articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const n = new Map(known);
+  const limit = commonLimit(total);
+  if (memo.size > MEMO_MAX) memo.clear();
+  for (const r of counted) {
+    n.set(r.token, Number(r.n));
+    if (Number(r.n) > limit) memo.set(r.token, { n: Number(r.n), until: now + COMMON_MEMO_MS });
+  }
+  return { df: tokens.filter((t) => n.has(t)).map((t) => ({ token: t, n: n.get(t)! })), total };
 }
 
 export async function searchArticles(db: DbOrTx, query: string, options: SearchOptions = {}): Promise<SearchHit[]> {
   const tokens = queryTokens(query).slice(0, 32);
   if (tokens.length === 0) return [];
-  const df = await db
-    .selectFrom('kb_tokens')
-    .select(['token', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('token', 'in', tokens)
-    .groupBy('token')
-    .execute();
+  const { df, total } = await frequencies(db, tokens);
   if (df.length === 0) return [];
-  const total = Number((await db.selectFrom('kb_articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-  const used = usefulTokens(df.map((r) => ({ token: r.token, n: Number(r.n) })), total);
+  const used = usefulTokens(df, total);
   const whens = used.map((r) => {
     const n = Number(r.n);
     const idf = Math.log(1 + (total - n + 0.5) / (n + 0.5));
