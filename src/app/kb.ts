@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Config } from '../config/model';
@@ -137,21 +138,58 @@ export async function editArticle(
   id: string,
   edit: ArticleEdit,
 ): Promise<EditOutcome> {
-  const allowed = editableCategories(deps.config, editor.departments);
-  const may = (cat: string | null) => (cat === null ? editor.departments === '*' : allowed.has(cat));
+  const may = mayFile(deps.config, editor);
+  const checked = checkEdit(deps.config, edit);
+  if (!checked.ok) return checked;
+  const { title, body, tags } = checked;
+  return deps.db.transaction().execute(async (tx) => {
+    const existing = await tx.selectFrom('kb_articles').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!existing) return { ok: false, problem: 'not_found' } as const;
+    if (!may(existing.category_id) || !may(edit.categoryId)) return { ok: false, problem: 'not_allowed' } as const;
+    const { outcome } = await saveArticle(tx, { slug: existing.slug, title, body, categoryId: edit.categoryId, lang: edit.lang, tags, ownerId: existing.owner_id }, editor.userId, deps.now.toISOString());
+    return { ok: true, outcome } as const;
+  });
+}
+
+/** Whether an editor may file an article under a category (uncategorised: admins only). */
+function mayFile(config: Pick<Config, 'categories' | 'leaves' | 'raw'>, editor: { departments: readonly string[] | '*' }): (cat: string | null) => boolean {
+  const allowed = editableCategories(config, editor.departments);
+  return (cat) => (cat === null ? editor.departments === '*' : allowed.has(cat));
+}
+
+/** The checks of an article written on the dashboard, the same for a new one and an edit. */
+function checkEdit(config: Pick<Config, 'categories'>, edit: ArticleEdit): { ok: true; title: string; body: string; tags: string[] } | { ok: false; problem: 'invalid'; detail: string } {
   const title = edit.title.trim();
   const body = edit.body.trim();
   if (!title || title.length > 200) return { ok: false, problem: 'invalid', detail: 'title' };
   if (!body) return { ok: false, problem: 'invalid', detail: 'body' };
   if (!(LOCALES as readonly string[]).includes(edit.lang)) return { ok: false, problem: 'invalid', detail: 'lang' };
-  if (edit.categoryId !== null && !deps.config.categories.has(edit.categoryId)) return { ok: false, problem: 'invalid', detail: 'category' };
+  if (edit.categoryId !== null && !config.categories.has(edit.categoryId)) return { ok: false, problem: 'invalid', detail: 'category' };
+  const tags = [...new Set(edit.tags.map((t) => t.trim()).filter(Boolean))].slice(0, 20);
+  return { ok: true, title, body, tags };
+}
+
+/**
+ * A new article from the dashboard: the same checks and permission as an edit, the editor as its
+ * owner; audited as kb_created. The slug (its name in links and `kb import`) is optional: without
+ * one it is `kb-` and random hex; a slug in use is refused (importing by that name would overwrite).
+ */
+export async function createArticle(
+  deps: { db: Db; config: Pick<Config, 'categories' | 'leaves' | 'raw'>; now: Date },
+  editor: { userId: string; departments: readonly string[] | '*' },
+  edit: ArticleEdit & { slug?: string | undefined },
+): Promise<{ ok: true; id: string; slug: string } | { ok: false; problem: 'not_allowed' | 'invalid'; detail?: string }> {
+  const checked = checkEdit(deps.config, edit);
+  if (!checked.ok) return checked;
+  const given = (edit.slug ?? '').trim().toLowerCase();
+  if (given !== '' && (!SLUG.test(given) || given.length > 100)) return { ok: false, problem: 'invalid', detail: 'slug' };
+  if (!mayFile(deps.config, editor)(edit.categoryId)) return { ok: false, problem: 'not_allowed' };
+  const slug = given || `kb-${randomBytes(4).toString('hex')}`;
   return deps.db.transaction().execute(async (tx) => {
-    const existing = await tx.selectFrom('kb_articles').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!existing) return { ok: false, problem: 'not_found' } as const;
-    if (!may(existing.category_id) || !may(edit.categoryId)) return { ok: false, problem: 'not_allowed' } as const;
-    const tags = [...new Set(edit.tags.map((t) => t.trim()).filter(Boolean))].slice(0, 20);
-    const { outcome } = await saveArticle(tx, { slug: existing.slug, title, body, categoryId: edit.categoryId, lang: edit.lang, tags, ownerId: existing.owner_id }, editor.userId, deps.now.toISOString());
-    return { ok: true, outcome } as const;
+    if (await tx.selectFrom('kb_articles').select('id').where('slug', '=', slug).executeTakeFirst()) return { ok: false, problem: 'invalid', detail: 'slug' } as const;
+    const { title, body, tags } = checked;
+    const { id } = await saveArticle(tx, { slug, title, body, categoryId: edit.categoryId, lang: edit.lang, tags, ownerId: editor.userId }, editor.userId, deps.now.toISOString());
+    return { ok: true, id, slug } as const;
   });
 }
 

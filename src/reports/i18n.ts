@@ -418,6 +418,10 @@ const en = {
   'dash.kb.invalid': 'Please check the field: {field}.',
   'dash.kb.bad_csrf': 'The form expired. Please open the page again.',
   'dash.kb.back': 'All articles',
+  'dash.kb.new': 'New article',
+  'dash.kb.create': 'Create',
+  'dash.kb.created': 'Created: it is searched and offered from now on.',
+  'dash.kb.field.slug': 'Short name for links and imports (optional: a-z, 0-9, - and _)',
   // issue 17: published priority criteria, watchers, the two workflow figures beside the six
   'docs.priority_criteria': 'Priority criteria',
   'docs.criteria_line': '{priority}: {criteria}',
@@ -838,6 +842,10 @@ const zhCN: Record<ReportKey, string> = {
   'dash.kb.invalid': '请检查字段:{field}。',
   'dash.kb.bad_csrf': '表单已失效,请重新打开页面。',
   'dash.kb.back': '全部文章',
+  'dash.kb.new': '新建文章',
+  'dash.kb.create': '创建',
+  'dash.kb.created': '已创建:从现在起可被搜索和推荐。',
+  'dash.kb.field.slug': '链接和导入用的短名称(可选:a-z、0-9、- 和 _)',
   // issue 17:优先级判定标准、关注人、六项指标之外的两项流程数字
   'docs.priority_criteria': '优先级判定标准',
   'docs.criteria_line': '{priority}:{criteria}',

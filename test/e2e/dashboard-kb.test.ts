@@ -4,7 +4,7 @@ import { importArticles, searchKnowledgeBase } from '../../src/app/kb';
 import type { AppContext } from '../../src/app/context';
 import type { Storage } from '../../src/storage/database';
 import { createDashboardKbRouter } from '../../src/web/dashboard/kb';
-import { SESSION_COOKIE } from '../../src/web/dashboard/router';
+import { createDashboardRouter, SESSION_COOKIE } from '../../src/web/dashboard/router';
 import { signDashboardLink } from '../../src/web/dashboard/signing';
 import { ManualTime, testContext } from '../support/app';
 import { storageVariants } from '../support/storage';
@@ -32,6 +32,7 @@ describe.each(storageVariants())('dashboard knowledge base on $name', (variant) 
     for (const a of await storage.db.selectFrom('kb_articles').select(['id', 'slug']).execute()) ids[a.slug] = a.id;
     const app = express();
     app.use(createDashboardKbRouter({ ctx, secret: SECRET }));
+    app.use(createDashboardRouter({ ctx, secret: SECRET }));
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -98,5 +99,64 @@ describe.each(storageVariants())('dashboard knowledge base on $name', (variant) 
     expect(list).toMatch(/data-slug="welcome" class="retired"/);
     const audit = await storage.db.selectFrom('kb_audit').select(['action', 'actor_id']).where('article_id', '=', ids['welcome']!).orderBy('at').execute();
     expect(audit.at(-1)).toEqual({ action: 'kb_retired', actor_id: 'slack:T1:UADMIN' });
+  });
+
+  it('the dashboard links to the knowledge base in its nav bar, and back', async () => {
+    const link = signDashboardLink({ userId: 'slack:T1:UBOSS', departments: ['it'], expiresAt: time.now().getTime() + 60_000 }, SECRET);
+    const page = await get(`/dashboard?t=${encodeURIComponent(link)}&lang=zh-CN`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toMatch(/<nav>.*<a href="\/dashboard\/kb\?lang=zh-CN" data-page="kb" id="nav-kb">知识库<\/a>.*<\/nav>/s);
+    const list = await (await get('/dashboard/kb?lang=en', itBoss)).text();
+    expect(list).toContain('<a href="/dashboard?lang=en" id="kb-dashboard">');
+    expect(list).toContain('<a href="/dashboard/kb/new?lang=en" id="kb-new">New article</a>');
+  });
+
+  it('creates an article: same checks and permissions as an edit, audited, searchable and offered at once', async () => {
+    time.advance(60_000);
+    expect((await get('/dashboard/kb/new')).status).toBe(403);
+    const page = await get('/dashboard/kb/new?lang=zh-CN', itBoss);
+    const html = await page.text();
+    expect(html).toContain('<h1>新建文章</h1>');
+    expect(html).toContain('id="kb-create"');
+    // A supervisor files only under their departments' categories (no "(none)" either).
+    expect(html).toContain('value="no-code"');
+    expect(html).not.toContain('value="refund-request"');
+    expect(html).not.toContain('<option value="">');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const draft = { csrf, op: 'save', title: 'VPN 连不上怎么办', body: '先重启客户端,再检查网络。', tags: 'vpn, 网络', category: 'no-code', lang: 'zh-CN', slug: '' };
+
+    expect((await post('/dashboard/kb/new?lang=en', itBoss, { ...draft, csrf: 'forged' })).status).toBe(403);
+    expect((await post('/dashboard/kb/new?lang=en', admin, draft)).status).toBe(403); // the token is bound to the session
+    expect((await post('/dashboard/kb/new?lang=en', itBoss, { ...draft, category: 'refund-request' })).status).toBe(403);
+    expect((await post('/dashboard/kb/new?lang=en', itBoss, { ...draft, category: '' })).status).toBe(403); // uncategorised: admins only
+    for (const [field, change] of [['title', { title: ' ' }], ['body', { body: '' }], ['lang', { lang: 'fr' }], ['category', { category: 'nowhere' }], ['slug', { slug: 'Not A Slug' }], ['slug', { slug: 'sms-code' }]] as const) {
+      const bad = await post('/dashboard/kb/new?lang=en', itBoss, { ...draft, ...change });
+      expect([field, bad.status]).toEqual([field, 422]);
+      const again = await bad.text();
+      expect(again).toContain(`Please check the field: ${field}.`);
+      expect(again).toContain('value="vpn, 网络"'); // the draft is kept
+    }
+    expect(await storage.db.selectFrom('kb_articles').select('id').where('title', '=', 'VPN 连不上怎么办').execute()).toEqual([]);
+
+    const created = await post('/dashboard/kb/new?lang=en', itBoss, { ...draft, slug: 'vpn-down' });
+    expect(created.status).toBe(303);
+    expect(created.headers.get('location')).toBe('/dashboard/kb?lang=en&done=created');
+    const row = await storage.db.selectFrom('kb_articles').selectAll().where('slug', '=', 'vpn-down').executeTakeFirstOrThrow();
+    expect({ title: row.title, category: row.category_id, lang: row.lang, tags: JSON.parse(row.tags), owner: row.owner_id, state: row.state }).toEqual({
+      title: 'VPN 连不上怎么办', category: 'no-code', lang: 'zh-CN', tags: ['vpn', '网络'], owner: 'slack:T1:UBOSS', state: 'active',
+    });
+    expect(await storage.db.selectFrom('kb_audit').select(['action', 'actor_id']).where('article_id', '=', row.id).execute()).toEqual([{ action: 'kb_created', actor_id: 'slack:T1:UBOSS' }]);
+    expect((await searchKnowledgeBase(ctx, 'VPN连不上', { lang: 'zh-CN' })).map((h) => h.slug)).toEqual(['vpn-down']);
+    const list = await (await get('/dashboard/kb?lang=en&done=created', itBoss)).text();
+    expect(list).toContain('Created: it is searched and offered from now on.');
+    expect(slugsIn(list)).toContain('vpn-down');
+
+    // Without a slug one is made; an admin may leave it uncategorised.
+    const csrfAdmin = /name="csrf" value="([^"]+)"/.exec(await (await get('/dashboard/kb/new?lang=en', admin)).text())![1]!;
+    expect((await post('/dashboard/kb/new?lang=en', admin, { ...draft, csrf: csrfAdmin, title: 'Office hours', body: 'Nine to six.', lang: 'en', category: '' })).status).toBe(303);
+    const general = await storage.db.selectFrom('kb_articles').select(['slug', 'category_id']).where('title', '=', 'Office hours').executeTakeFirstOrThrow();
+    expect(general.category_id).toBeNull();
+    expect(general.slug).toMatch(/^kb-[0-9a-f]{8}$/);
   });
 });

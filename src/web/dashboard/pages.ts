@@ -189,7 +189,10 @@ const pagePath = (page: PageName) => `/dashboard${page === 'overview' ? '' : `/$
 export function layout(frame: PageFrame, body: string, charts: ChartSpec[]): string {
   const { locale, config } = frame;
   const other: Locale = locale === 'en' ? 'zh-CN' : 'en';
-  const nav = PAGES.map((p) => `<a href="${esc(frame.href(pagePath(p), { page: undefined, metric: undefined }))}" class="${p === frame.page ? 'active' : ''}" data-page="${p}">${esc(rt(locale, `dash.nav.${p}`))}</a>`).join('');
+  // The knowledge base's pages (src/web/dashboard/kb.ts) share the session: every dashboard viewer is a supervisor or an admin.
+  const nav =
+    PAGES.map((p) => `<a href="${esc(frame.href(pagePath(p), { page: undefined, metric: undefined }))}" class="${p === frame.page ? 'active' : ''}" data-page="${p}">${esc(rt(locale, `dash.nav.${p}`))}</a>`).join('') +
+    `<a href="/dashboard/kb?lang=${esc(encodeURIComponent(locale))}" data-page="kb" id="nav-kb">${esc(rt(locale, 'dash.kb.title'))}</a>`;
   const single = frame.allowedDepartments.length === 1;
   // A supervisor of one department sees its name, not "All" and a list of one.
   const deptControl = single
