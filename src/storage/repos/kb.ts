@@ -90,16 +90,17 @@ export interface SearchHit {
  * - the ranking scans at most MAX_SCANNED_TOKENS tokens, rarest first, whose postings add up to at
  *   most POSTINGS_BUDGET (the rarest one always). Rare tokens carry the score (BM25's idf), so the
  *   common ones left out change little;
- * - counting a token's document frequency reads its postings too: a token found common (in more
- *   than 10 % of the articles) is remembered by the process for COMMON_MEMO_MS and not counted
- *   again. Its frequency only ever decides that it is not scanned, so a stale entry costs nothing
- *   but, for a few minutes, a token that became rare again.
+ * - counting a token's document frequency reads its postings too: each count stops after
+ *   POSTINGS_BUDGET + 1 postings, and a token found common (in more than 10 % of the articles) is
+ *   remembered by the process for COMMON_MEMO_MS and not counted again. Its frequency only ever
+ *   decides that it is not scanned, so a stale entry costs nothing but, for a few minutes, a token
+ *   that became rare again.
  */
 /** A token in more than this share of the articles is treated as a stop word (BM25 gives it almost nothing anyway). */
 const COMMON_SHARE = 0.1;
 /** At most this many query tokens are scanned by the ranking query. */
 export const MAX_SCANNED_TOKENS = 8;
-/** At most this many postings (token, article rows) are read by the ranking query. */
+/** At most this many postings (token, article rows) are read by the ranking query, and per token by the frequency count (+1). */
 export const POSTINGS_BUDGET = 2000;
 /** How long a token found common is not counted again. */
 const COMMON_MEMO_MS = 10 * 60_000;
@@ -140,7 +141,11 @@ function memoOf(db: DbOrTx): Map<string, { n: number; until: number }> {
   return memo;
 }
 
-/** Document frequency of the query's tokens (those present), in query order, and the number of articles. */
+/**
+ * Document frequency of the query's tokens (those present), in query order, and the number of
+ * articles, in one statement. Each count stops at POSTINGS_BUDGET + 1 (an index range read with a
+ * limit, per token): past that a token is never scanned, so its exact frequency does not matter.
+ */
 async function frequencies(db: DbOrTx, tokens: readonly string[]): Promise<{ df: Array<{ token: string; n: number }>; total: number }> {
   const memo = memoOf(db);
   const now = Date.now();
@@ -150,16 +155,21 @@ async function frequencies(db: DbOrTx, tokens: readonly string[]): Promise<{ df:
     if (m && m.until > now) known.set(t, m.n);
   }
   const ask = tokens.filter((t) => !known.has(t));
-  const counted = ask.length
-    ? await db.selectFrom('kb_tokens').select(['token', (eb) => eb.fn.countAll<number>().as('n')]).where('token', 'in', ask).groupBy('token').execute()
-    : [];
-  const total = Number((await db.selectFrom('kb_articles').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const cap = sql.lit(POSTINGS_BUDGET + 1);
+  const asked = sql.join(ask.length ? ask.map((t) => sql`select cast(${t} as text) as token`) : [sql`select cast('' as text) as token`], sql` union all `);
+  const { rows } = await sql<{ token: string; n: number | string; total: number | string }>`select v.token,
+    (select count(*) from (select 1 as x from kb_tokens k where k.token = v.token limit ${cap}) p) as n,
+    (select count(*) from kb_articles) as total
+    from (${asked}) v`.execute(db);
+  const total = Number(rows[0]?.total ?? 0);
   const n = new Map(known);
   const limit = commonLimit(total);
   if (memo.size > MEMO_MAX) memo.clear();
-  for (const r of counted) {
-    n.set(r.token, Number(r.n));
-    if (Number(r.n) > limit) memo.set(r.token, { n: Number(r.n), until: now + COMMON_MEMO_MS });
+  for (const r of rows) {
+    const count = Number(r.n);
+    if (r.token === '' || count === 0) continue;
+    n.set(r.token, count);
+    if (count > limit) memo.set(r.token, { n: count, until: now + COMMON_MEMO_MS });
   }
   return { df: tokens.filter((t) => n.has(t)).map((t) => ({ token: t, n: n.get(t)! })), total };
 }
