@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PostgresAdapter, sql } from 'kysely';
+import { PostgresAdapter, sql, type Selectable } from 'kysely';
 import type { Config } from '../config/model';
 import {
   addTo,
@@ -109,12 +109,17 @@ export function cellKey(kind: string, day: string, departmentId: string, fromDep
 
 const ms = (text: string): number => Date.parse(text);
 
-/** The cells one ticket adds (the same definitions as the row path in reports/queries.ts). */
-export function contributionOf(env: RollupEnv, f: TicketRollupFacts): Contribution {
+/**
+ * The cells one ticket adds (the same definitions as the row path in reports/queries.ts). With
+ * `keep`, only what happened at the instants it keeps (a part of a report day, for periods that do
+ * not start or end at a day boundary).
+ */
+export function contributionOf(env: RollupEnv, f: TicketRollupFacts, keep?: (ms: number) => boolean): Contribution {
   const { dayOf, measures, deptCalendar } = helpers(env);
   const out: Contribution = new Map();
   const t = f.ticket;
   const add = (kind: string, atMs: number, departmentId: string, from: string, label: string, n: number, value?: number) => {
+    if (keep && !keep(atMs)) return;
     const key = cellKey(kind, dayOf(atMs), departmentId, from, t.category_id, t.priority, label);
     let c = out.get(key);
     if (!c) {
@@ -599,8 +604,13 @@ export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsT
     const ids = [...filter.departmentIds];
     query = query.where((eb) => eb.or([eb('department_id', 'in', ids), eb('from_department_id', 'in', ids)]));
   }
+  tallyCellRows(await query.execute(), tally);
+}
+
+/** What a cell row adds to a tally (stored cells, and cells made on the fly for parts of days). */
+function tallyCellRows(rows: Iterable<Selectable<ReportCellRow>>, tally: MetricsTally): void {
   const clocks = new Map<string, ClockTally>();
-  for (const r of await query.execute()) {
+  for (const r of rows) {
     const dept = r.department_id;
     const from = r.from_department_id;
     const created = Number(r.created);
@@ -660,4 +670,45 @@ export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsT
     }
   }
   tally.clocks.push(...clocks.values());
+}
+
+/** Half-open instant ranges [fromMs, toMs). */
+export type InstantRange = readonly [fromMs: number, toMs: number];
+
+/**
+ * Adds to the tally what the given tickets did inside the ranges (parts of report days that no
+ * stored cell covers): their contributions are computed from their rows, restricted to those
+ * instants, and added as cells are, with the same filter as tallyCells. The caller finds the
+ * tickets (those with something in the ranges, by the small indexes on each instant); tickets
+ * with nothing in the ranges add nothing.
+ */
+export async function tallyTicketsInRanges(
+  env: RollupEnv,
+  db: DbOrTx,
+  ticketIds: readonly string[],
+  ranges: readonly InstantRange[],
+  filter: Omit<CellFilter, 'firstDay' | 'lastDay'>,
+  tally: MetricsTally,
+): Promise<void> {
+  if (ticketIds.length === 0 || ranges.length === 0) return;
+  const keep = (ms: number) => ranges.some(([from, to]) => ms >= from && ms < to);
+  const leaves = filter.leaves ? new Set(filter.leaves) : undefined;
+  const departments = filter.departmentIds ? new Set(filter.departmentIds) : undefined;
+  const deltas = new Map<string, RowDelta>();
+  for (let i = 0; i < ticketIds.length; i += 500) {
+    for (const f of await loadRollupFacts(db, ticketIds.slice(i, i + 500))) {
+      if (leaves && !leaves.has(f.ticket.category_id)) continue;
+      if (filter.priority !== undefined && f.ticket.priority !== filter.priority) continue;
+      for (const [key, { n, v }] of contributionOf(env, f, keep)) {
+        const { d, kind, label } = rowDelta(deltas, key);
+        addEntry(d, kind, label, n, v, []);
+      }
+    }
+  }
+  const rows: Selectable<ReportCellRow>[] = [];
+  for (const row of cellRowsOf(deltas.values()) as unknown as Selectable<ReportCellRow>[]) {
+    if (departments && !departments.has(row.department_id) && !departments.has(row.from_department_id)) continue;
+    rows.push(row);
+  }
+  tallyCellRows(rows, tally);
 }
