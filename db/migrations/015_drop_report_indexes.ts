@@ -19,6 +19,7 @@ import { Kysely, sql } from 'kysely';
  *   index of handoff legs only: a ticket's first leg (written at creation) has no entry.
  *
  * The row path itself (loadMetricsFromRows) stays as the tests' oracle; it still works, slower.
+ * Also two small indexes for the retention of web-form uploads (see up()).
  */
 const DROPPED: [name: string, table: string, columns: string[], where?: string][] = [
   ['tickets_report', 'tickets', ['department_id', 'id', 'created_at', 'first_response_at', 'resolved_at', 'closed_at', 'state', 'category_id', 'priority', 'assignee_id', 'public_reply_count', 'reopen_count']],
@@ -39,9 +40,16 @@ export async function up(db: Kysely<any>): Promise<void> {
     .where(sql.ref('from_department_id'), 'is not', null)
     .execute();
   for (const [name] of DROPPED) await db.schema.dropIndex(name).ifExists().execute();
+  // Retention of web-form uploads (src/jobs/retention.ts): old files in upload order, and the
+  // message naming each among the few messages with attachments (partial: other messages, most
+  // of them, have no entry).
+  await db.schema.createIndex('intake_files_created').on('intake_files').columns(['created_at', 'id']).execute();
+  await db.schema.createIndex('messages_attachments_created').on('messages').column('created_at').where(sql.ref('attachments'), '<>', '[]').execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema.dropIndex('messages_attachments_created').ifExists().execute();
+  await db.schema.dropIndex('intake_files_created').ifExists().execute();
   for (const [name, table, columns, notNull] of DROPPED) {
     const index = db.schema.createIndex(name).ifNotExists().on(table).columns(columns);
     await (notNull ? index.where(sql.ref(notNull), 'is not', null) : index).execute();
