@@ -195,7 +195,10 @@ export async function loadRollupFacts(db: DbOrTx, ticketIds: readonly string[]):
     db.selectFrom('clocks').select(['ticket_id', 'kind', 'leg_id', 'calendar_id', 'met_at', 'breached_at']).where('ticket_id', 'in', ids).execute(),
     db.selectFrom('legs').select(['ticket_id', 'id', 'department_id', 'from_department_id', 'state', 'return_reason', 'opened_at', 'accepted_at', 'closed_at']).where('ticket_id', 'in', ids).execute(),
     db.selectFrom('surveys').select(['ticket_id', 'score', 'answered_at']).where('ticket_id', 'in', ids).execute(),
-    db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('ticket_id', 'in', ids).where('action', 'in', ['resolved', 'reopened']).execute(),
+    // The action is filtered here, not in SQL: given `action in (…)` SQLite's planner (no
+    // statistics) walks audit_events_action_at — every resolution ever — instead of the tickets'
+    // rows through audit_events_ticket.
+    db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('ticket_id', 'in', ids).execute(),
   ]);
   const byId = new Map<string, TicketRollupFacts>();
   for (const t of tickets) byId.set(t.id, { ticket: t, clocks: [], legs: [], survey: undefined, resolvedAudits: [], reopenedAudits: [] });
@@ -206,6 +209,7 @@ export async function loadRollupFacts(db: DbOrTx, ticketIds: readonly string[]):
     if (f) f.survey = s;
   }
   for (const a of audits) {
+    if (a.action !== 'resolved' && a.action !== 'reopened') continue;
     const f = byId.get(a.ticket_id);
     if (f) (a.action === 'resolved' ? f.resolvedAudits : f.reopenedAudits).push(a.at);
   }
