@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Config } from '../config/model';
 import type { BusinessCalendar } from '../domain/calendar';
 import {
@@ -165,9 +165,8 @@ export async function loadTicketFacts(src: ReportSource, filter: ReportFilter, a
   const inPeriod = (column: string) => sql`(${sql.ref(column)} >= ${from} and ${sql.ref(column)} < ${to})`;
   // The look-ups run only for the tickets whose metric needs them (CASE evaluates lazily): the
   // first-response calendar when the first answer is in the period, the resolution calendar when
-  // the ticket counts as resolved in it, the survey when it was closed in it. Rows come in id
-  // order (the tickets_report index on SQLite), so each look-up, keyed by ticket id, walks its
-  // index forward rather than at random.
+  // the ticket counts as resolved in it, the survey when it was closed in it. (The row path is the
+  // tests' oracle since migration 015 dropped its covering indexes; it reads every ticket.)
   const rows = await src.db
     .selectFrom('tickets as t')
     .select([
@@ -214,10 +213,9 @@ export async function loadTicketFacts(src: ReportSource, filter: ReportFilter, a
  * Clock cycles completed in the period (met, or breached — a breach is sticky), tallied per kind
  * and department: the leg's department for leg clocks, the ticket's for the others.
  *
- * Two queries, one per attribution, so each can start from the side that is small: the clocks
- * of a department's tickets (walked in ticket id order through the tickets_report and
- * clocks_ticket_kind indexes), and the leg clocks completed in the period (partial indexes that
- * hold only leg clocks). A clock whose leg row is missing counts for its ticket, as before.
+ * Two queries, one per attribution: the clocks of the tickets, and the leg clocks completed in
+ * the period. A clock whose leg row is missing counts for its ticket, as before. (Row path: the
+ * tests' oracle.)
  */
 export async function loadClockTallies(src: ReportSource, filter: ReportFilter, asOfMs: number): Promise<ClockTally[]> {
   const where = ticketConditions(src.config, filter, { department: false });
@@ -498,21 +496,23 @@ async function tallyBacklog(src: ReportSource, filter: ReportFilter, asOfMs: num
   // after asOf; closed after asOf without a resolution), each found by its ids through a small
   // index (migration 012's unfinished tickets; resolved / closed after asOf) instead of a scan of
   // every ticket. (Ids first: SQLite's planner would otherwise walk the tickets by creation.)
-  const branch = () =>
+  // Each branch starts from its small set of ids and looks each ticket up by id: the ids come
+  // first in a CROSS JOIN (SQLite keeps that order; PostgreSQL plans it with its statistics), so a
+  // department filter cannot turn it into a walk of all that department's tickets.
+  const branch = (ids: (db: typeof src.db) => SelectQueryBuilder<Database, 'tickets', { id: string }>) =>
     src.db
-      .selectFrom('tickets as t')
+      .selectFrom(ids(src.db).as('u'))
+      .crossJoin('tickets as t')
       .select(['t.department_id', 't.created_at'])
-      .where(where)
-      .where((eb) => activeInPeriod(eb, from, to, asOf))
+      .whereRef('t.id', '=', 'u.id')
+      .where(where as never)
+      .where((eb) => activeInPeriod(eb as never, from, to, asOf))
       .where('t.created_at', '<=', asOf);
-  const open = branch()
-    .where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('resolved_at', 'is', null).where('closed_at', 'is', null))
+  const open = branch((db) => db.selectFrom('tickets').select('id').where('resolved_at', 'is', null).where('closed_at', 'is', null))
     .unionAll(
-      branch()
-        .where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('resolved_at', '>', asOf))
-        .where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)])),
+      branch((db) => db.selectFrom('tickets').select('id').where('resolved_at', '>', asOf)).where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)])),
     )
-    .unionAll(branch().where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('closed_at', '>', asOf)).where('t.resolved_at', 'is', null));
+    .unionAll(branch((db) => db.selectFrom('tickets').select('id').where('closed_at', '>', asOf)).where('t.resolved_at', 'is', null));
   const rows = await src.db
     .selectFrom(open.as('t'))
     .select([
