@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -16,9 +16,11 @@ import { migrate, openStorage, dropSchema } from '../../src/storage/database';
  * { tickets, seconds, perSecond, peakRssMiB }.
  */
 async function main(): Promise<void> {
-  const [dialect, countText] = process.argv.slice(2);
+  // An optional third argument: an SQLite file to copy and create the tickets into (tickets already present).
+  const [dialect, countText, existing] = process.argv.slice(2);
   const count = Number(countText ?? 100_000);
   const dir = mkdtempSync(join(tmpdir(), 'ticketbot-bench-'));
+  if (existing && dialect !== 'postgres') copyFileSync(existing, join(dir, 'bench.db'));
   const schema = `bench_${process.pid}`;
   const storage =
     dialect === 'postgres'

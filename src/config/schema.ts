@@ -411,13 +411,17 @@ export const configSchema = z
         inbox_days: z.number().int().min(7).default(30),
         /** Sent outbox rows keep their row (audit) but lose their body (chart images included). */
         sent_outbox_days: z.number().int().min(1).default(30),
+        /** Knowledge-base offers nobody answered ("shown") are deleted after this many days, with their shown articles. */
+        deflection_days: z.number().int().min(7).default(180),
+        /** Files uploaded with the web form are deleted this many days after their ticket was closed (or uploaded, when no ticket shows them). */
+        intake_file_days: z.number().int().min(1).default(90),
         /** When the job runs, HH:MM UTC. */
         time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM').default('03:30'),
         /** Rows per statement: each batch is its own short transaction. */
         batch: z.number().int().min(1).max(10_000).default(500),
       })
       .strict()
-      .default({ inbox_days: 30, sent_outbox_days: 30, time: '03:30', batch: 500 }),
+      .default({ inbox_days: 30, sent_outbox_days: 30, deflection_days: 180, intake_file_days: 90, time: '03:30', batch: 500 }),
     rules: z.array(ruleSchema).default([]),
     /** Published definitions (issue 17): what makes a ticket urgent/high/normal/low, in both languages. */
     priorities: z

@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from 'kysely';
 import type { Config } from '../config/model';
 import type { BusinessCalendar } from '../domain/calendar';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../domain/metrics';
 import { PostgresAdapter } from 'kysely';
 import type { DbOrTx } from '../storage/database';
-import { rollupCurrent, tallyCells } from './rollup';
+import { rollupCurrent, tallyCells, tallyTicketsInRanges, type InstantRange } from './rollup';
 import type { Database } from '../storage/tables';
 
 /**
@@ -165,9 +165,8 @@ export async function loadTicketFacts(src: ReportSource, filter: ReportFilter, a
   const inPeriod = (column: string) => sql`(${sql.ref(column)} >= ${from} and ${sql.ref(column)} < ${to})`;
   // The look-ups run only for the tickets whose metric needs them (CASE evaluates lazily): the
   // first-response calendar when the first answer is in the period, the resolution calendar when
-  // the ticket counts as resolved in it, the survey when it was closed in it. Rows come in id
-  // order (the tickets_report index on SQLite), so each look-up, keyed by ticket id, walks its
-  // index forward rather than at random.
+  // the ticket counts as resolved in it, the survey when it was closed in it. (The row path is the
+  // tests' oracle since migration 015 dropped its covering indexes; it reads every ticket.)
   const rows = await src.db
     .selectFrom('tickets as t')
     .select([
@@ -214,10 +213,9 @@ export async function loadTicketFacts(src: ReportSource, filter: ReportFilter, a
  * Clock cycles completed in the period (met, or breached — a breach is sticky), tallied per kind
  * and department: the leg's department for leg clocks, the ticket's for the others.
  *
- * Two queries, one per attribution, so each can start from the side that is small: the clocks
- * of a department's tickets (walked in ticket id order through the tickets_report and
- * clocks_ticket_kind indexes), and the leg clocks completed in the period (partial indexes that
- * hold only leg clocks). A clock whose leg row is missing counts for its ticket, as before.
+ * Two queries, one per attribution: the clocks of the tickets, and the leg clocks completed in
+ * the period. A clock whose leg row is missing counts for its ticket, as before. (Row path: the
+ * tests' oracle.)
  */
 export async function loadClockTallies(src: ReportSource, filter: ReportFilter, asOfMs: number): Promise<ClockTally[]> {
   const where = ticketConditions(src.config, filter, { department: false });
@@ -360,17 +358,43 @@ export async function loadMetricsInput(src: ReportSource, filter: ReportFilter, 
 }
 
 /**
- * The report. Periods made of whole report days (a digest week, a dashboard month) are added up
- * from the rollup cells (reports/rollup.ts) when the rollup is built for this config and no agent
- * filter is asked; anything else is computed from the rows. Both give the same figures.
+ * The report, from the rollup whatever the period: the whole report days inside it are added up
+ * from the cells (reports/rollup.ts); the parts of days at its edges (a "last 7 days" counted back
+ * from now) from the contributions of the few tickets with something in those parts, found through
+ * the small indexes on each instant; the backlog and the distinct handed-off tickets are SQL
+ * aggregates. The cost grows with days × departments and with one day's tickets, not with all
+ * tickets. An agent filter (no cell has an assignee) reads that agent's tickets; a rollup not
+ * current (an import under way) reads the tickets with something in the period. Same figures as
+ * the row path (loadMetricsFromRows, the tests' oracle).
  */
 export async function loadMetrics(src: ReportSource, filter: ReportFilter, nowMs: number): Promise<MetricsReport> {
-  const days = filter.agentId === undefined ? wholeReportDays(src.config, filter) : undefined;
-  if (days && (await rollupCurrent(src.db, src.config))) return finalizeMetrics(await loadRollupTally(src, filter, nowMs, days));
-  return computeMetrics(await loadMetricsInput(src, filter, nowMs));
+  const asOfMs = filter.asOfMs ?? Math.min(filter.toMs, nowMs);
+  const tally = emptyTally({ fromMs: filter.fromMs, toMs: filter.toMs, asOfMs, timeZone: reportTimeZone(src.config), categoryPaths: categoryPaths(src.config) });
+  const leaves = filter.categoryId !== undefined ? leavesUnder(src.config, filter.categoryId) : undefined;
+  if ((leaves && leaves.length === 0) || (filter.departmentIds && filter.departmentIds.length === 0)) return finalizeMetrics(tally);
+  const cellFilter = { departmentIds: filter.departmentIds, leaves, priority: filter.priority };
+  const whole: InstantRange[] = filter.toMs > filter.fromMs ? [[filter.fromMs, filter.toMs]] : [];
+  const plan =
+    filter.agentId === undefined && whole.length && (await rollupCurrent(src.db, src.config)) ? splitReportDays(src.config, filter) : { days: undefined, edges: whole };
+  const env = src as ReportSource & { calendars: ReadonlyMap<string, BusinessTimeMeasure> };
+  const edgeTickets = async () => {
+    if (plan.edges.length === 0) return;
+    const ids =
+      filter.agentId !== undefined
+        ? (await src.db.selectFrom('tickets').select('id').where('assignee_id', '=', filter.agentId).execute()).map((r) => r.id)
+        : await ticketsActiveIn(src.db, plan.edges);
+    await tallyTicketsInRanges(env, src.db, ids, plan.edges, cellFilter, tally);
+  };
+  await Promise.all([
+    plan.days ? tallyCells(src.db, { ...plan.days, ...cellFilter }, tally) : undefined,
+    edgeTickets(),
+    tallyBacklog(src, filter, asOfMs, tally),
+    tallyHandoffTickets(src, filter, tally),
+  ]);
+  return finalizeMetrics(tally);
 }
 
-/** The row path, whatever the period (the oracle of the rollup path in tests). */
+/** The row path, whatever the period: reads every ticket that can matter (the oracle of loadMetrics in tests). */
 export async function loadMetricsFromRows(src: ReportSource, filter: ReportFilter, nowMs: number): Promise<MetricsReport> {
   return computeMetrics(await loadMetricsInput(src, filter, nowMs));
 }
@@ -401,18 +425,55 @@ export function wholeReportDays(config: Config, period: { fromMs: number; toMs: 
   return { firstDay: dayOf(fromMs), lastDay: dayOf(toMs - HOUR_MS) };
 }
 
-/** The rollup path: cells for the sums, SQL aggregates for the backlog and the distinct handoffs. */
-export async function loadRollupTally(src: ReportSource, filter: ReportFilter, nowMs: number, days: { firstDay: string; lastDay: string }): Promise<MetricsTally> {
-  const asOfMs = filter.asOfMs ?? Math.min(filter.toMs, nowMs);
-  const tally = emptyTally({ fromMs: filter.fromMs, toMs: filter.toMs, asOfMs, timeZone: reportTimeZone(src.config), categoryPaths: categoryPaths(src.config) });
-  const leaves = filter.categoryId !== undefined ? leavesUnder(src.config, filter.categoryId) : undefined;
-  if ((leaves && leaves.length === 0) || (filter.departmentIds && filter.departmentIds.length === 0)) return tally;
-  await Promise.all([
-    tallyCells(src.db, { ...days, departmentIds: filter.departmentIds, leaves, priority: filter.priority }, tally),
-    tallyBacklog(src, filter, asOfMs, tally),
-    tallyHandoffTickets(src, filter, tally),
-  ]);
-  return tally;
+/**
+ * A period as the whole report days inside it and the parts of days left at its edges: the first
+ * report-day boundary at or after its start, the last at or before its end (boundaries fall on
+ * whole UTC hours, as day keys are per hour). No whole day inside: the whole period is an edge.
+ */
+export function splitReportDays(config: Config, period: { fromMs: number; toMs: number }): { days: { firstDay: string; lastDay: string } | undefined; edges: InstantRange[] } {
+  const { fromMs, toMs } = period;
+  if (!(toMs > fromMs)) return { days: undefined, edges: [] };
+  const dayOf = reportDayOf(config);
+  const isBoundary = (h: number) => dayOf(h - HOUR_MS) !== dayOf(h);
+  // A report day is at most 25 hours long (a DST change), so a boundary is found within 26 steps.
+  let start = Math.ceil(fromMs / HOUR_MS) * HOUR_MS;
+  for (let i = 0; i < 26 && !isBoundary(start); i++) start += HOUR_MS;
+  let end = Math.floor(toMs / HOUR_MS) * HOUR_MS;
+  for (let i = 0; i < 26 && !isBoundary(end); i++) end -= HOUR_MS;
+  if (!(isBoundary(start) && isBoundary(end) && start >= fromMs && end <= toMs && end > start)) return { days: undefined, edges: [[fromMs, toMs]] };
+  const edges: InstantRange[] = [];
+  if (fromMs < start) edges.push([fromMs, start]);
+  if (end < toMs) edges.push([end, toMs]);
+  return { days: { firstDay: dayOf(start), lastDay: dayOf(end - HOUR_MS) }, edges };
+}
+
+/**
+ * Tickets with something a report counts at an instant in one of the ranges: created, first
+ * answered, resolved, closed, rated, a resolved/reopened audit row, a clock met or breached, a leg
+ * opened. Each branch is a range scan of a small index on that instant (the partial ones hold
+ * only rows where it is set), so the cost is the tickets of those hours, not all tickets.
+ */
+export async function ticketsActiveIn(db: DbOrTx, ranges: readonly InstantRange[]): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const [fromMs, toMs] of ranges) {
+    const from = iso(fromMs);
+    const to = iso(toMs);
+    const q = db
+      .selectFrom('tickets')
+      .select('id')
+      .where('created_at', '>=', from)
+      .where('created_at', '<', to)
+      .union(db.selectFrom('tickets').select('id').where('first_response_at', '>=', from).where('first_response_at', '<', to))
+      .union(db.selectFrom('tickets').select('id').where('resolved_at', '>=', from).where('resolved_at', '<', to))
+      .union(db.selectFrom('tickets').select('id').where('closed_at', '>=', from).where('closed_at', '<', to))
+      .union(db.selectFrom('surveys').select('ticket_id as id').where('answered_at', '>=', from).where('answered_at', '<', to))
+      .union(db.selectFrom('audit_events').select('ticket_id as id').where('action', 'in', ['resolved', 'reopened']).where('at', '>=', from).where('at', '<', to))
+      .union(db.selectFrom('clocks').select('ticket_id as id').where('met_at', '>=', from).where('met_at', '<', to))
+      .union(db.selectFrom('clocks').select('ticket_id as id').where('breached_at', '>=', from).where('breached_at', '<', to))
+      .union(db.selectFrom('legs').select('ticket_id as id').where('opened_at', '>=', from).where('opened_at', '<', to));
+    for (const r of await q.execute()) if (r.id !== null) ids.add(r.id);
+  }
+  return [...ids].sort();
 }
 
 /** Epoch milliseconds of an ISO-8601 text column, exact on both databases. */
@@ -435,21 +496,23 @@ async function tallyBacklog(src: ReportSource, filter: ReportFilter, asOfMs: num
   // after asOf; closed after asOf without a resolution), each found by its ids through a small
   // index (migration 012's unfinished tickets; resolved / closed after asOf) instead of a scan of
   // every ticket. (Ids first: SQLite's planner would otherwise walk the tickets by creation.)
-  const branch = () =>
+  // Each branch starts from its small set of ids and looks each ticket up by id: the ids come
+  // first in a CROSS JOIN (SQLite keeps that order; PostgreSQL plans it with its statistics), so a
+  // department filter cannot turn it into a walk of all that department's tickets.
+  const branch = (ids: (db: typeof src.db) => SelectQueryBuilder<Database, 'tickets', { id: string }>) =>
     src.db
-      .selectFrom('tickets as t')
+      .selectFrom(ids(src.db).as('u'))
+      .crossJoin('tickets as t')
       .select(['t.department_id', 't.created_at'])
-      .where(where)
-      .where((eb) => activeInPeriod(eb, from, to, asOf))
+      .whereRef('t.id', '=', 'u.id')
+      .where(where as never)
+      .where((eb) => activeInPeriod(eb as never, from, to, asOf))
       .where('t.created_at', '<=', asOf);
-  const open = branch()
-    .where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('resolved_at', 'is', null).where('closed_at', 'is', null))
+  const open = branch((db) => db.selectFrom('tickets').select('id').where('resolved_at', 'is', null).where('closed_at', 'is', null))
     .unionAll(
-      branch()
-        .where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('resolved_at', '>', asOf))
-        .where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)])),
+      branch((db) => db.selectFrom('tickets').select('id').where('resolved_at', '>', asOf)).where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)])),
     )
-    .unionAll(branch().where('t.id', 'in', (eb) => eb.selectFrom('tickets').select('id').where('closed_at', '>', asOf)).where('t.resolved_at', 'is', null));
+    .unionAll(branch((db) => db.selectFrom('tickets').select('id').where('closed_at', '>', asOf)).where('t.resolved_at', 'is', null));
   const rows = await src.db
     .selectFrom(open.as('t'))
     .select([

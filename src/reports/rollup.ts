@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PostgresAdapter, sql } from 'kysely';
+import { PostgresAdapter, sql, type Selectable } from 'kysely';
 import type { Config } from '../config/model';
 import {
   addTo,
@@ -109,12 +109,17 @@ export function cellKey(kind: string, day: string, departmentId: string, fromDep
 
 const ms = (text: string): number => Date.parse(text);
 
-/** The cells one ticket adds (the same definitions as the row path in reports/queries.ts). */
-export function contributionOf(env: RollupEnv, f: TicketRollupFacts): Contribution {
+/**
+ * The cells one ticket adds (the same definitions as the row path in reports/queries.ts). With
+ * `keep`, only what happened at the instants it keeps (a part of a report day, for periods that do
+ * not start or end at a day boundary).
+ */
+export function contributionOf(env: RollupEnv, f: TicketRollupFacts, keep?: (ms: number) => boolean): Contribution {
   const { dayOf, measures, deptCalendar } = helpers(env);
   const out: Contribution = new Map();
   const t = f.ticket;
   const add = (kind: string, atMs: number, departmentId: string, from: string, label: string, n: number, value?: number) => {
+    if (keep && !keep(atMs)) return;
     const key = cellKey(kind, dayOf(atMs), departmentId, from, t.category_id, t.priority, label);
     let c = out.get(key);
     if (!c) {
@@ -190,7 +195,10 @@ export async function loadRollupFacts(db: DbOrTx, ticketIds: readonly string[]):
     db.selectFrom('clocks').select(['ticket_id', 'kind', 'leg_id', 'calendar_id', 'met_at', 'breached_at']).where('ticket_id', 'in', ids).execute(),
     db.selectFrom('legs').select(['ticket_id', 'id', 'department_id', 'from_department_id', 'state', 'return_reason', 'opened_at', 'accepted_at', 'closed_at']).where('ticket_id', 'in', ids).execute(),
     db.selectFrom('surveys').select(['ticket_id', 'score', 'answered_at']).where('ticket_id', 'in', ids).execute(),
-    db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('ticket_id', 'in', ids).where('action', 'in', ['resolved', 'reopened']).execute(),
+    // The action is filtered here, not in SQL: given `action in (…)` SQLite's planner (no
+    // statistics) walks audit_events_action_at — every resolution ever — instead of the tickets'
+    // rows through audit_events_ticket.
+    db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('ticket_id', 'in', ids).execute(),
   ]);
   const byId = new Map<string, TicketRollupFacts>();
   for (const t of tickets) byId.set(t.id, { ticket: t, clocks: [], legs: [], survey: undefined, resolvedAudits: [], reopenedAudits: [] });
@@ -201,6 +209,7 @@ export async function loadRollupFacts(db: DbOrTx, ticketIds: readonly string[]):
     if (f) f.survey = s;
   }
   for (const a of audits) {
+    if (a.action !== 'resolved' && a.action !== 'reopened') continue;
     const f = byId.get(a.ticket_id);
     if (f) (a.action === 'resolved' ? f.resolvedAudits : f.reopenedAudits).push(a.at);
   }
@@ -599,8 +608,13 @@ export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsT
     const ids = [...filter.departmentIds];
     query = query.where((eb) => eb.or([eb('department_id', 'in', ids), eb('from_department_id', 'in', ids)]));
   }
+  tallyCellRows(await query.execute(), tally);
+}
+
+/** What a cell row adds to a tally (stored cells, and cells made on the fly for parts of days). */
+function tallyCellRows(rows: Iterable<Selectable<ReportCellRow>>, tally: MetricsTally): void {
   const clocks = new Map<string, ClockTally>();
-  for (const r of await query.execute()) {
+  for (const r of rows) {
     const dept = r.department_id;
     const from = r.from_department_id;
     const created = Number(r.created);
@@ -660,4 +674,45 @@ export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsT
     }
   }
   tally.clocks.push(...clocks.values());
+}
+
+/** Half-open instant ranges [fromMs, toMs). */
+export type InstantRange = readonly [fromMs: number, toMs: number];
+
+/**
+ * Adds to the tally what the given tickets did inside the ranges (parts of report days that no
+ * stored cell covers): their contributions are computed from their rows, restricted to those
+ * instants, and added as cells are, with the same filter as tallyCells. The caller finds the
+ * tickets (those with something in the ranges, by the small indexes on each instant); tickets
+ * with nothing in the ranges add nothing.
+ */
+export async function tallyTicketsInRanges(
+  env: RollupEnv,
+  db: DbOrTx,
+  ticketIds: readonly string[],
+  ranges: readonly InstantRange[],
+  filter: Omit<CellFilter, 'firstDay' | 'lastDay'>,
+  tally: MetricsTally,
+): Promise<void> {
+  if (ticketIds.length === 0 || ranges.length === 0) return;
+  const keep = (ms: number) => ranges.some(([from, to]) => ms >= from && ms < to);
+  const leaves = filter.leaves ? new Set(filter.leaves) : undefined;
+  const departments = filter.departmentIds ? new Set(filter.departmentIds) : undefined;
+  const deltas = new Map<string, RowDelta>();
+  for (let i = 0; i < ticketIds.length; i += 500) {
+    for (const f of await loadRollupFacts(db, ticketIds.slice(i, i + 500))) {
+      if (leaves && !leaves.has(f.ticket.category_id)) continue;
+      if (filter.priority !== undefined && f.ticket.priority !== filter.priority) continue;
+      for (const [key, { n, v }] of contributionOf(env, f, keep)) {
+        const { d, kind, label } = rowDelta(deltas, key);
+        addEntry(d, kind, label, n, v, []);
+      }
+    }
+  }
+  const rows: Selectable<ReportCellRow>[] = [];
+  for (const row of cellRowsOf(deltas.values()) as unknown as Selectable<ReportCellRow>[]) {
+    if (departments && !departments.has(row.department_id) && !departments.has(row.from_department_id)) continue;
+    rows.push(row);
+  }
+  tallyCellRows(rows, tally);
 }

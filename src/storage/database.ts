@@ -31,6 +31,7 @@ import * as m011 from '../../db/migrations/011_return_reason_ids';
 import * as m012 from '../../db/migrations/012_chart_blobs';
 import * as m013 from '../../db/migrations/013_deflection_webhooks';
 import * as m014 from '../../db/migrations/014_workflow';
+import * as m015 from '../../db/migrations/015_drop_report_indexes';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
@@ -206,6 +207,7 @@ const migrations: Record<string, Migration> = {
   '012_chart_blobs': m012,
   '013_deflection_webhooks': m013,
   '014_workflow': m014,
+  '015_drop_report_indexes': m015,
 };
 
 export interface MigrateOptions {

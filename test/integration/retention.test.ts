@@ -89,6 +89,59 @@ describe.each(storageVariants())('retention on $name', (variant) => {
     const text = renderPrometheus(await collectMetrics(storage.db, new Date(NOW).toISOString()));
     expect(text).toContain('ticketbot_table_rows{table="blobs"} 1\n');
   });
+
+  it('deletes knowledge-base offers nobody answered and web-form uploads of long-closed tickets, keeping the rest', async () => {
+    const config = parsedConfig(`${REPORT_CONFIG_YAML}\nretention: { deflection_days: 60, intake_file_days: 30, batch: 2 }\n`);
+    const offer = (id: string, daysAgo: number, outcome: string) => ({
+      id, created_at: ago(daysAgo), source: 'web', integration_id: 'form', requester_id: null, category_id: 'wrong-password', department_id: 'it', lang: 'en',
+      outcome, outcome_at: outcome === 'shown' ? null : ago(daysAgo), article_id: null, ticket_id: null,
+    });
+    await storage.db.insertInto('kb_deflections').values([offer('d1', 90, 'shown'), offer('d2', 61, 'shown'), offer('d3', 70, 'solved'), offer('d4', 80, 'escalated'), offer('d5', 59, 'shown'), offer('d6', 65, 'shown')]).execute();
+    await storage.db.insertInto('kb_deflection_articles').values(['d1', 'd2', 'd3', 'd4', 'd5', 'd6'].flatMap((id) => [{ deflection_id: id, article_id: 'a1', position: 1 }, { deflection_id: id, article_id: 'a2', position: 2 }])).execute();
+
+    const ticket = (id: string, state: string, closedDaysAgo: number | null) => ({
+      id, key: `K-${id}`, department_id: 'it', home_department_id: 'it', category_id: 'wrong-password', priority: 'normal', title: 't', description: 'd', state,
+      requester_id: 'u', assignee_id: null, sensitive: 0, locale: 'en', source_platform: 'api', source_ref: null, current_leg_id: null,
+      public_reply_count: 0, reopen_count: 0, version: 1, created_at: ago(100), updated_at: ago(100),
+      first_response_at: null, resolved_at: closedDaysAgo === null ? null : ago(closedDaysAgo), closed_at: closedDaysAgo === null ? null : ago(closedDaysAgo),
+    });
+    await storage.db.insertInto('tickets').values([ticket('t-long-closed', 'closed', 45), ticket('t-recently-closed', 'closed', 10), ticket('t-open', 'in_progress', null)]).execute();
+    // Each file is uploaded, then the ticket's first message names it a moment later.
+    const file = (id: string, daysAgo: number) => ({ id, integration_id: 'form', name: `${id}.png`, content_type: 'image/png', size: 3, data: 'AAAA', created_at: ago(daysAgo) });
+    const files = [file('f000000000000000000000001', 100), file('f000000000000000000000002', 100), file('f000000000000000000000003', 99), file('f000000000000000000000004', 98), file('f000000000000000000000005', 20)];
+    await storage.db.insertInto('intake_files').values(files).execute();
+    const message = (id: string, ticketId: string, fileIds: string[], daysAgo: number) => ({
+      id, ticket_id: ticketId, visibility: 'public', author_role: 'requester', author_id: 'u', body: '', origin_platform: 'api', origin_ref: null,
+      created_at: new Date(Date.parse(ago(daysAgo)) + 2_000).toISOString(),
+      attachments: JSON.stringify(fileIds.map((f) => ({ name: `${f}.png`, url: `https://desk.example/web/form/files/${f}?exp=1&sig=x` }))),
+    });
+    await storage.db
+      .insertInto('messages')
+      .values([
+        message('m1', 't-long-closed', ['f000000000000000000000001'], 100), // closed 45 days ago: its file goes
+        message('m2', 't-recently-closed', ['f000000000000000000000002'], 100), // closed 10 days ago: stays
+        message('m3', 't-open', ['f000000000000000000000003'], 99), // still open: stays
+        // f…4: no ticket shows it (the form failed after the upload): goes; f…5: uploaded 20 days ago: stays
+        { ...message('m4', 't-open', [], 1), body: 'a reply without files' },
+      ])
+      .execute();
+
+    const result = await applyRetention(storage.db, config, NOW);
+    expect(result).toMatchObject({ deflectionsDeleted: 3, intakeFilesDeleted: 2 });
+    expect((await storage.db.selectFrom('kb_deflections').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual(['d3', 'd4', 'd5']);
+    expect((await storage.db.selectFrom('kb_deflection_articles').select('deflection_id').distinct().orderBy('deflection_id').execute()).map((r) => r.deflection_id)).toEqual(['d3', 'd4', 'd5']);
+    expect((await storage.db.selectFrom('intake_files').select('id').orderBy('id').execute()).map((r) => r.id)).toEqual(['f000000000000000000000002', 'f000000000000000000000003', 'f000000000000000000000005']);
+
+    // A day later nothing else is due; 21 days later the recently closed ticket's file goes too,
+    // and so does f…5 (41 days old, no ticket shows it); the open ticket's file stays.
+    expect(await applyRetention(storage.db, config, NOW + DAY)).toMatchObject({ deflectionsDeleted: 0, intakeFilesDeleted: 0 });
+    expect(await applyRetention(storage.db, config, NOW + 21 * DAY)).toMatchObject({ intakeFilesDeleted: 2 });
+    expect((await storage.db.selectFrom('intake_files').select('id').execute()).map((r) => r.id)).toEqual(['f000000000000000000000003']);
+    const text = renderPrometheus(await collectMetrics(storage.db, new Date(NOW).toISOString()));
+    expect(text).toContain('ticketbot_table_rows{table="kb_deflections"} 2\n'); // d5 (80 days old by then) went too
+    expect(text).toContain('ticketbot_table_rows{table="kb_deflection_articles"} 4\n');
+    expect(text).toContain('ticketbot_table_rows{table="intake_files"} 1\n');
+  });
 });
 
 function parsedConfig(text: string) {
