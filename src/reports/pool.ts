@@ -83,6 +83,12 @@ export class ReportWorkerPool implements ReportRunner {
     }).then((r) => (task.kind === 'digest' ? digestMessages(r as never) : r) as ReportResults[K]);
   }
 
+  /** Tests: ends a busy (else the first) worker the way a crash would — not asked for by the pool, so it is replaced. */
+  async crashForTests(): Promise<void> {
+    const slot = this.slots.find((s) => s?.job) ?? this.slots.find((s) => s);
+    await slot?.worker.terminate();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     for (const job of this.queue.splice(0)) job.reject(new ReportWorkerFailed(job.task.kind, 'report workers are stopping'));

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { sql } from 'kysely';
 import { buildConfig } from '../config/model';
 import type { RawConfig } from '../config/schema';
 import { calendarsFromConfig } from '../domain/calendar';
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   let storage;
   try {
     storage = await openStorage({ ...data.storage, readonly: true, poolSize: 2 });
+    // Connect now: a database the worker cannot reach fails at start, not in the middle of a user's report.
+    await sql`select 1`.execute(storage.db);
   } catch (err) {
     port.postMessage({ type: 'fatal', message: (err as Error).message });
     process.exit(1);
