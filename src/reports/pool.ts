@@ -125,6 +125,7 @@ export class ReportWorkerPool implements ReportRunner {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'ready') {
         slot.started = true;
+        this.o.logger.info({ worker: index, threadId: worker.threadId }, 'report worker ready');
         readyResolve();
         this.pump();
         return;
