@@ -34,6 +34,8 @@ interface Job {
   id: number;
   task: ReportTask;
   onChunk: ((chunk: string) => void | Promise<void>) | undefined;
+  /** The chunks handed to onChunk so far, in order. */
+  writing: Promise<unknown>;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
@@ -78,7 +80,7 @@ export class ReportWorkerPool implements ReportRunner {
   run<K extends ReportKind>(task: TaskOf<K>, onChunk?: (chunk: string) => void | Promise<void>): Promise<ReportResults[K]> {
     if (this.closed) return Promise.reject(new ReportWorkerFailed(task.kind, 'report workers are stopped'));
     return new Promise<unknown>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, task, onChunk, resolve, reject });
+      this.queue.push({ id: this.nextId++, task, onChunk, writing: Promise.resolve(), resolve, reject });
       this.pump();
     }).then((r) => (task.kind === 'digest' ? digestMessages(r as never) : r) as ReportResults[K]);
   }
@@ -138,15 +140,18 @@ export class ReportWorkerPool implements ReportRunner {
       const job = slot.job;
       if (!job || job.id !== m.id) return;
       if (m.type === 'chunk') {
-        void job.onChunk?.(m.chunk);
+        // In order, one after the other; a failing writer (a client gone) must not become an unhandled rejection.
+        const chunk = m.chunk;
+        job.writing = job.writing.then(() => job.onChunk?.(chunk)).catch((err: unknown) => this.o.logger.warn({ err, kind: job.task.kind }, 'report output could not be written'));
         return;
       }
       if (slot.timer) clearTimeout(slot.timer);
       slot.job = undefined;
       slot.timer = undefined;
       this.stats.done++;
-      if (m.type === 'done') job.resolve(m.result);
-      else job.reject(new Error(m.message));
+      // The answer after the last chunk has been handed to the writer.
+      const answer = m;
+      void job.writing.then(() => (answer.type === 'done' ? job.resolve(answer.result) : job.reject(new Error(answer.message))));
       this.pump();
     });
     worker.on('error', (err) => {

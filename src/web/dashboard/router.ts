@@ -91,8 +91,8 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
   const config = ctx.config;
   const src = sourceOf(ctx);
   // Report figures and CSV exports run in a report worker when the bot has them (issue 16).
-  const reports = reportsOf(ctx);
-  const loadMetrics = (filter: ReportFilter, nowMs: number) => reports.run({ kind: 'metrics', filter, nowMs });
+  const reports = () => reportsOf(ctx);
+  const loadMetrics = (filter: ReportFilter, nowMs: number) => reports().run({ kind: 'metrics', filter, nowMs });
   const reportZone = reportTimeZone(config);
 
   const localeOf = (req: Request): Locale => {
@@ -276,7 +276,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     '/dashboard',
     page('overview', async (scope, filter, frame) => {
       const nowMs = ctx.time.now().getTime();
-      const { current, previous, pilots, selfService, workflow } = await reports.run({
+      const { current, previous, pilots, selfService, workflow } = await reports().run({
         kind: 'overview',
         nowMs,
         filter,
@@ -395,11 +395,11 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     try {
       if (kind === 'metrics') {
         const nowMs = ctx.time.now().getTime();
-        res.send(await reports.run({ kind: 'metrics_csv', nowMs, filter, locale: scope.locale, departmentId: scope.departmentId, perDepartment: scope.departmentId ? [] : scope.allowed }));
+        res.send(await reports().run({ kind: 'metrics_csv', nowMs, filter, locale: scope.locale, departmentId: scope.departmentId, perDepartment: scope.departmentId ? [] : scope.allowed }));
         return;
       }
       // Chunks come back from the worker as they are written; inline, the writer waits for 'drain'.
-      await reports.run({ kind: 'tickets_csv', filter, locale: scope.locale, zone: scope.zone }, async (chunk) => {
+      await reports().run({ kind: 'tickets_csv', filter, locale: scope.locale, zone: scope.zone }, async (chunk) => {
         if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
       });
       res.end();
