@@ -20,9 +20,10 @@ import { SLACK_TEST_CONFIG, slackTestConfig } from '../test/fakes/slack-harness'
 import { storageSlackPorts } from '../src/wiring/slack-ports';
 import { percentile, type Benchmark } from './harness';
 import { resolvePeriod } from '../src/domain/periods';
-import { loadMetrics, reportTimeZone } from '../src/reports/queries';
+import { reportTimeZone } from '../src/reports/queries';
 import { ensureRollup } from '../src/reports/rollup';
-import { buildWeeklyDigest } from '../src/reports/stats';
+import { inlineReportRunner, type ReportRunner } from '../src/reports/runner';
+import { ReportWorkerPool } from '../src/reports/pool';
 
 /**
  * Ack latency of /slack/events: signed slash commands and Claim clicks at a fixed rate (open loop),
@@ -147,6 +148,12 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
     const seedMs = performance.now() - seedStarted;
     // As main.ts does at start: the report rollup built for the seeded tickets.
     if (mixed) await ensureRollup(ctx, new Date().toISOString());
+    // Issue 16: the reports run either on the main thread (inline, as before) or in a report worker
+    // (as main.ts runs them); each mode gets its own legs of the three apps.
+    const inlineReports = inlineReportRunner(ctx);
+    const pool = mixed ? new ReportWorkerPool({ storage: { sqliteFile: join(dir, 'bench.db') }, config: config.raw, timeoutMs: 600_000, logger: ctx.logger }) : undefined;
+    await pool?.ready();
+    let reports: ReportRunner = inlineReports;
     const background = { digests: [] as number[], stats: [] as number[], running: false, done: Promise.resolve() };
     const startReports = () => {
       if (!mixed) return;
@@ -154,13 +161,13 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
       background.done = (async () => {
         while (background.running) {
           let t = performance.now();
-          await buildWeeklyDigest(ctx, new Date());
+          await reports.run({ kind: 'digest', nowMs: Date.now() });
           background.digests.push(performance.now() - t);
           if (!background.running) break;
           t = performance.now();
           const nowMs = Date.now();
           const period = resolvePeriod({ kind: 'days', days: 365 }, nowMs, reportTimeZone(config))!;
-          await loadMetrics(ctx, { fromMs: period.fromMs, toMs: period.toMs }, nowMs);
+          await reports.run({ kind: 'metrics', filter: { fromMs: period.fromMs, toMs: period.toMs }, nowMs });
           background.stats.push(performance.now() - t);
         }
       })();
@@ -222,12 +229,17 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
       await new Promise((r) => setTimeout(r, 2000));
     };
     const rows: string[] = [];
-    const summary: Array<{ rate: number; ours: number[]; durable: number[]; bare: number[] }> = [];
+    const summary: Array<{ rate: number; mode: string; ours: number[]; durable: number[]; bare: number[] }> = [];
+    const perMode = new Map<string, { digests: number[]; stats: number[] }>();
     try {
       // Warm both up (JIT, connection pools, users.info cache) before measuring.
       await drive({ name: 'ours', url: ours.url }, 20, 2, nextBody);
       await drive({ name: 'bare', url: bareServer.url }, 20, 2, nextBody);
       await drive({ name: 'durable', url: durable.url }, 20, 2, nextBody);
+      for (const [mode, runner] of mixed ? ([['inline', inlineReports], ['worker', pool!]] as const) : ([['–', inlineReports]] as const)) {
+      reports = runner;
+      background.digests = [];
+      background.stats = [];
       for (const rate of rates) {
         const o = await withReports(() => drive({ name: 'ours', url: ours.url }, rate, seconds, nextBody));
         await settle();
@@ -239,15 +251,19 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
         const [op50, op99] = fig(o.latencies);
         const [bp50, bp99] = fig(b.latencies);
         const [dp50, dp99] = fig(d.latencies);
-        summary.push({ rate, ours: [op50!, op99!], durable: [dp50!, dp99!], bare: [bp50!, bp99!] });
-        rows.push(`| ${rate}/s | ours, no intake | ${o.latencies.length} | ${o.errors} | ${op50!.toFixed(1)} | ${op99!.toFixed(1)} |`);
-        rows.push(`| ${rate}/s | ours, durable intake | ${d.latencies.length} | ${d.errors} | ${dp50!.toFixed(1)} | ${dp99!.toFixed(1)} |`);
-        rows.push(`| ${rate}/s | bare Bolt | ${b.latencies.length} | ${b.errors} | ${bp50!.toFixed(1)} | ${bp99!.toFixed(1)} |`);
+        summary.push({ rate, mode, ours: [op50!, op99!], durable: [dp50!, dp99!], bare: [bp50!, bp99!] });
+        const m = mixed ? `${mode} | ` : '';
+        rows.push(`| ${m}${rate}/s | ours, no intake | ${o.latencies.length} | ${o.errors} | ${op50!.toFixed(1)} | ${op99!.toFixed(1)} |`);
+        rows.push(`| ${m}${rate}/s | ours, durable intake | ${d.latencies.length} | ${d.errors} | ${dp50!.toFixed(1)} | ${dp99!.toFixed(1)} |`);
+        rows.push(`| ${m}${rate}/s | bare Bolt | ${b.latencies.length} | ${b.errors} | ${bp50!.toFixed(1)} | ${bp99!.toFixed(1)} |`);
+      }
+      perMode.set(mode, { digests: background.digests, stats: background.stats });
       }
     } finally {
       await slack.stop();
       await durableSlack.stop();
       await intake.drain(5000);
+      await pool?.close();
       durable.server.closeAllConnections();
       await new Promise((r) => durable.server.close(() => r(undefined)));
       ours.server.closeAllConnections();
@@ -260,13 +276,15 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
     }
     const claims = Math.floor(n / 2);
     const ratios = summary
-      .map((s) => `${s.rate}/s: p99 ${(s.durable[1]! / s.bare[1]!).toFixed(2)}× bare with the durable intake, ${(s.ours[1]! / s.bare[1]!).toFixed(2)}× without (${s.durable[1]!.toFixed(1)} / ${s.ours[1]!.toFixed(1)} ms vs ${s.bare[1]!.toFixed(1)} ms)`)
+      .map((s) => `${mixed ? `reports ${s.mode}, ` : ''}${s.rate}/s: p99 ${(s.durable[1]! / s.bare[1]!).toFixed(2)}× bare with the durable intake, ${(s.ours[1]! / s.bare[1]!).toFixed(2)}× without (${s.durable[1]!.toFixed(1)} / ${s.ours[1]!.toFixed(1)} ms vs ${s.bare[1]!.toFixed(1)} ms)`)
       .join('; ');
     const median = (l: number[]) => (l.length ? percentile(l, 50)!.toFixed(0) : '–');
     const mixedNote = mixed
       ? [
           '',
-          `Meanwhile, in the same process during every leg (bare Bolt's included): ${background.digests.length} weekly digests built (median ${median(background.digests)} ms) and ${background.stats.length} 365-day all-department summaries (\`/ticket stats 365d\`: a period from now, so the row path; median ${median(background.stats)} ms), one after the other. Report reads run outside any transaction, as the report jobs do.`,
+          `Meanwhile, during every leg (bare Bolt's included), one after the other: weekly digests (figures + chart PNG) and 365-day all-department summaries (\`/ticket stats 365d\`'s figures: a period from now, so the row path). Report reads run outside any transaction, as the report jobs do. "inline": on the main thread, as before issue 16's worker; "worker": in one report worker thread with its own read-only connection to the same file (TICKETBOT_REPORT_WORKERS=1, as main.ts runs it).`,
+          '',
+          ...[...perMode].map(([mode, b]) => `- reports ${mode}: ${b.digests.length} digests (median ${median(b.digests)} ms), ${b.stats.length} 365-day summaries (median ${median(b.stats)} ms)`),
         ]
       : [];
     return [
@@ -274,8 +292,8 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
       '',
       `${ticketCount.toLocaleString('en')} tickets in a SQLite file (seeded in ${(seedMs / 1000).toFixed(1)} s), HTTP mode, signed requests sent open-loop at a fixed rate for ${seconds} s each: half \`/ticket mine\`, half Claim clicks on distinct open tickets (${claims} in total). The work after the ack (claims, outbox rows, the fake Web API on loopback) runs in the same process, as in production. "durable intake" is the app as main.ts runs it: each request is first inserted into inbound_events (same SQLite file), then acked. "bare Bolt" is an ExpressReceiver app whose handlers only ack. Latency = request sent → HTTP response, in ms.`,
       '',
-      '| rate | app | acked | errors | p50 ms | p99 ms |',
-      '|---|---|---|---|---|---|',
+      mixed ? '| reports | rate | app | acked | errors | p50 ms | p99 ms |' : '| rate | app | acked | errors | p50 ms | p99 ms |',
+      mixed ? '|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|',
       ...rows,
       '',
       `Ratio: ${ratios}. Aim: ours p99 ≤ 1.5 × bare and under 100 ms.`,

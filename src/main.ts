@@ -10,6 +10,7 @@ import type { Config } from './config/model';
 import { calendarsFromConfig } from './domain/calendar';
 import { officialDataWarnings } from './config/holidays';
 import { ensureRollup } from './reports/rollup';
+import { ReportWorkerPool } from './reports/pool';
 import type { AppContext } from './app/context';
 import { systemTime } from './app/context';
 import { newId } from './app/ids';
@@ -64,8 +65,11 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   if (leaseMs === undefined || leaseMs < 1000) throw new Error(`TICKETBOT_INTAKE_LEASE: "${env.TICKETBOT_INTAKE_LEASE}" is not a duration of at least 1s`);
   const drainMs = parseDuration(env.TICKETBOT_DRAIN_TIMEOUT);
   if (drainMs === undefined || drainMs < 0) throw new Error(`TICKETBOT_DRAIN_TIMEOUT: "${env.TICKETBOT_DRAIN_TIMEOUT}" is not a duration like 20s`);
+  const reportTimeoutMs = parseDuration(env.TICKETBOT_REPORT_TIMEOUT);
+  if (reportTimeoutMs === undefined || reportTimeoutMs < 1000) throw new Error(`TICKETBOT_REPORT_TIMEOUT: "${env.TICKETBOT_REPORT_TIMEOUT}" is not a duration of at least 1s`);
 
-  const storage: Storage = await openStorage({ databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE });
+  const storageOptions = { databaseUrl: env.DATABASE_URL, sqliteFile: env.TICKETBOT_DB_FILE };
+  const storage: Storage = await openStorage(storageOptions);
   const { applied, returnReasonsRewritten } = await prepareDatabase(storage.db, { returnReasons: config.raw.return_reasons });
   if (returnReasonsRewritten > 0) logger.info({ rows: returnReasonsRewritten }, 'return reasons stored by name rewritten to their ids');
   logger.info({ database: storage.description, migrationsApplied: applied }, 'database ready');
@@ -88,6 +92,14 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
   const stack = new ShutdownStack(logger);
   const doors = new ShutdownStack(logger);
   stack.push('database', () => storage.close());
+  // Report work off the event loop (issue 16): worker threads with their own read-only connections.
+  // An in-memory database cannot be shared with them; 0 workers keeps reports on this thread.
+  if (env.TICKETBOT_REPORT_WORKERS > 0 && (storage.dialect === 'postgres' || env.TICKETBOT_DB_FILE !== ':memory:')) {
+    const pool = new ReportWorkerPool({ storage: storageOptions, config: config.raw, size: env.TICKETBOT_REPORT_WORKERS, timeoutMs: reportTimeoutMs, logger });
+    ctx.reports = pool;
+    stack.push('report workers', () => pool.close());
+    logger.info({ workers: env.TICKETBOT_REPORT_WORKERS, timeoutMs: reportTimeoutMs }, 'report workers: on');
+  } else logger.info('report workers: off (reports run on the main thread)');
   const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time: ctx.time, logger, newId: ctx.newId, runSoon: storage.runSoon, leaseMs, pollMs: Math.min(1000, leaseMs / 4) });
   stack.push('inbound recovery', () => intake.drain(0));
   const stopAll = async () => {

@@ -3,6 +3,7 @@ import type { Config } from '../config/model';
 import type { BusinessCalendar } from '../domain/calendar';
 import type { Platform } from '../domain/types';
 import type { Db, DialectName } from '../storage/database';
+import type { ReportRunner } from '../reports/runner';
 
 /** Time comes from here, never from Date.now() in the core, so tests can move it. */
 export interface TimeSource {
@@ -21,6 +22,8 @@ export interface AppContext {
   logger: Logger;
   /** New unique text ids (sortable by creation). */
   newId(): string;
+  /** Where report work runs (worker threads in production, issue 16); unset: inline on `db`. */
+  reports?: ReportRunner | undefined;
 }
 
 /** Who asked, and which inbound event asked (its key makes the command idempotent). */

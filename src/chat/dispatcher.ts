@@ -17,7 +17,8 @@ import type { Role } from '../domain/ticket';
 import { PRIORITIES, type Locale, type Platform, type Priority } from '../domain/types';
 import { policySummary } from '../reports/docs';
 import { rt as reportText } from '../reports/i18n';
-import { formatStatsText, statsSummary } from '../reports/stats';
+import { formatStatsText } from '../reports/stats';
+import { reportsOf, ReportTimeout } from '../reports/runner';
 import { parseTicketCommand, periodDays, type TicketCommand } from './commands';
 import type { DashboardLinks } from './dashboard';
 import { defaultTimeZone, errorText, type CoreError } from './errors';
@@ -363,7 +364,11 @@ async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'comma
       if (cmd.departmentText && !cmd.departmentId) return unknownDepartment(cmd.departmentText);
       const scope = await statsScope(ctx, actor.id, cmd.departmentId, periodDays(cmd.periodText) ?? cmd.days);
       if (!scope.ok) return fail(scope.error);
-      const result = await statsSummary(ctx, scope.value);
+      // Off the event loop (a report worker, issue 16); too long a report is cancelled and said so.
+      const result = await reportsOf(ctx)
+        .run({ kind: 'stats', nowMs: ctx.time.now().getTime(), request: scope.value })
+        .catch((err: unknown) => (err instanceof ReportTimeout ? ('too_long' as const) : Promise.reject(err)));
+      if (result === 'too_long') return { replies: [text(t(lc, 'chat.stats.too_long'))] };
       if (!result.ok) return fail(result.error);
       const [title = '', ...lines] = formatStatsText(result.value, lc).split('\n');
       return { replies: [{ kind: 'info', title, lines }] };
@@ -501,6 +506,6 @@ async function onChoice(deps: ChatDeps, intent: Extract<Intent, { kind: 'choice'
 export async function departmentFigures(ctx: AppContext, actor: ChatActor, departmentId: string, days: number): Promise<string | undefined> {
   const scope = await statsScope(ctx, actor.id, departmentId, days);
   if (!scope.ok) return undefined;
-  const summary = await statsSummary(ctx, scope.value);
+  const summary = await reportsOf(ctx).run({ kind: 'stats', nowMs: ctx.time.now().getTime(), request: scope.value });
   return summary.ok ? formatStatsText(summary.value, actor.locale) : undefined;
 }

@@ -18,6 +18,10 @@ const envSchema = z.object({
   TICKETBOT_DRAIN_TIMEOUT: z.string().default('20s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TICKETBOT_TICK: z.string().default('5s'),
+  /** Report worker threads (issue 16): stats, dashboard figures, digest and CSV run there; 0 runs them on the main thread. */
+  TICKETBOT_REPORT_WORKERS: z.coerce.number().int().min(0).max(8).default(1),
+  /** A report that runs longer is cancelled (its worker restarted) and the user is asked for a shorter period. */
+  TICKETBOT_REPORT_TIMEOUT: z.string().default('60s'),
   TICKETBOT_PUBLIC_URL: z.string().optional(),
   TICKETBOT_SECRET: z.string().optional(),
   SLACK_BOT_TOKEN: z.string().optional(),

@@ -6,6 +6,7 @@ import { WEEKDAYS } from '../config/schema';
 import { detectDepartmentAnomalies, formatAnomalyText } from '../reports/anomaly';
 import { reportTimeZone } from '../reports/queries';
 import { buildWeeklyDigest } from '../reports/stats';
+import { reportsOf } from '../reports/runner';
 import { insertOutbox, pendingOutboxRow, type OutboxInsert, type OutboxIntent } from '../storage/repos/journal';
 import { dashboardUrl, signDashboardLink } from '../web/dashboard/signing';
 import { localDate, nextDailyRun, type RecurringJob } from './recurring';
@@ -48,8 +49,9 @@ export function weeklyDigestJob(ctx: AppContext): RecurringJob | undefined {
       while (weekdayOfDay(localDayNumber(Date.parse(at), zone)) !== weekday) at = nextDailyRun(at, weekly.time, zone);
       return at;
     },
-    // The report is read outside the scheduler's transaction; only the outbox rows are written in it.
-    read: (_now, { scheduledFor }) => buildWeeklyDigest(ctx, new Date(scheduledFor)),
+    // The report is read outside the scheduler's transaction (in a report worker when there is one,
+    // figures and chart alike); only the outbox rows are written in it.
+    read: (_now, { scheduledFor }) => reportsOf(ctx).run({ kind: 'digest', nowMs: Date.parse(scheduledFor) }),
     async run(tx, now, { scheduledFor, read }) {
       const messages = (read as DigestMessages | undefined) ?? (await buildWeeklyDigest({ ...ctx, db: tx }, new Date(scheduledFor)));
       const day = localDate(scheduledFor, zone);
@@ -97,7 +99,7 @@ export function anomalyJob(ctx: AppContext, o: ReportJobOptions = {}): Recurring
       if (at <= nowMs) at += hour;
       return new Date(at).toISOString();
     },
-    read: (_now, { scheduledFor }) => detectDepartmentAnomalies(ctx, new Date(scheduledFor)),
+    read: (_now, { scheduledFor }) => reportsOf(ctx).run({ kind: 'anomaly', nowMs: Date.parse(scheduledFor) }),
     async run(tx, now, { scheduledFor, read }) {
       const slot = new Date(scheduledFor);
       const alerts = (read as Anomalies | undefined) ?? (await detectDepartmentAnomalies({ ...ctx, db: tx }, slot));

@@ -261,6 +261,7 @@ const en = {
   'dash.denied_expired': 'This sign-in link has expired (links are valid for 15 minutes; once signed in, the session lasts 8 hours). Type /ticket dashboard in chat for a new one.',
   'dash.denied_invalid': 'This dashboard link is not valid. Type /ticket dashboard in chat for a new one.',
   'dash.denied_scope': 'You may not see this department. Type /ticket dashboard in chat for a link with your departments.',
+  'dash.too_long': 'This report took too long and was stopped. Choose a shorter period or one department.',
   'dash.valid_until': 'Link valid until {time}',
 
   // Figures with meaning (issue 20): units, changes in words, periods, work lists, people
@@ -685,6 +686,7 @@ const zhCN: Record<ReportKey, string> = {
   'dash.denied_expired': '登录链接已过期(链接有效期 15 分钟,登录后 8 小时内无需再次登录)。请在聊天中输入 /ticket dashboard 获取新链接。',
   'dash.denied_invalid': '看板链接无效。请在聊天中输入 /ticket dashboard 获取新链接。',
   'dash.denied_scope': '你无权查看该部门。请在聊天中输入 /ticket dashboard 获取你所属部门的链接。',
+  'dash.too_long': '这份报表耗时过长,已停止。请选择更短的时间段或单个部门。',
   'dash.valid_until': '链接有效期至 {time}',
 
   // Figures with meaning (issue 20)

@@ -63,6 +63,8 @@ export interface StorageOptions {
   /** PostgreSQL schema to use (tests use one schema per file); created when missing. */
   pgSchema?: string | undefined;
   poolSize?: number | undefined;
+  /** A reader's connection (report workers, issue 16): SQLite opens the file read-only; PostgreSQL sessions default to read-only transactions. */
+  readonly?: boolean | undefined;
 }
 
 /** The pg driver, loaded when PostgreSQL is first used (SQLite-only processes such as most CLI runs never load it). */
@@ -77,8 +79,22 @@ function loadPg(): typeof pgTypes {
 }
 
 export async function openStorage(options: StorageOptions): Promise<Storage> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.poolSize);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.pgSchema, options.poolSize, options.readonly);
+  if (options.readonly) return openSqliteReader(options.sqliteFile ?? './data/ticketbot.db');
   return openSqlite(options.sqliteFile ?? './data/ticketbot.db');
+}
+
+/**
+ * A read-only connection to a SQLite file another connection writes (report workers): WAL
+ * (set by the writer) lets it read a consistent snapshot while the bot writes; no checkpointer,
+ * no pragmas that write.
+ */
+function openSqliteReader(file: string): Storage {
+  if (file === ':memory:') throw new Error('an in-memory SQLite database has no second reader');
+  const database = new SQLite(file, { readonly: true, fileMustExist: true });
+  database.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return { db, dialect: 'sqlite', description: `SQLite ${resolve(file)} (read-only)`, close: () => db.destroy() };
 }
 
 function openSqlite(file: string): Storage {
@@ -167,15 +183,15 @@ function withImmediateTransactions(database: SQLite.Database): SQLite.Database {
   });
 }
 
-async function openPostgres(url: string, schema: string | undefined, poolSize = 10): Promise<Storage> {
+async function openPostgres(url: string, schema: string | undefined, poolSize = 10, readonly = false): Promise<Storage> {
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name "${schema}"`);
   const pool = new (loadPg().Pool)({
     connectionString: url,
     max: poolSize,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    ...(schema || readonly ? { options: [schema ? `-c search_path=${schema}` : '', readonly ? '-c default_transaction_read_only=on' : ''].filter(Boolean).join(' ') } : {}),
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  if (schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  if (schema && !readonly) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   const parsed = safeUrl(url);
   return {
     db,

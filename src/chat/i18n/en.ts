@@ -298,6 +298,7 @@ export const en = {
   'chat.show.usage': 'Which ticket? Try /ticket show IT-1042.',
   'chat.feedback.usage': 'Write your idea after the command: /ticket feedback <idea>',
   'chat.feedback.thanks': 'Thanks! Your idea was recorded.',
+  'chat.stats.too_long': 'That report took too long and was stopped. Try a shorter period, e.g. 30d, or one department.',
   'chat.lang.usage': 'Use /ticket lang zh or /ticket lang en.',
   'chat.kb.usage': 'Write what you are looking for after the command, e.g. /ticket kb reset password',
   'chat.kb.title': 'Knowledge base: {words}',

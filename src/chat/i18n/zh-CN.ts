@@ -299,6 +299,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.show.usage': '要看哪张工单?例如 /工单 show IT-1042。',
   'chat.feedback.usage': '请在命令后写下建议:/工单 feedback <建议>',
   'chat.feedback.thanks': '谢谢!你的建议已记录。',
+  'chat.stats.too_long': '这份统计耗时过长,已停止。请换一个更短的时间段(如 30d)或只看一个部门。',
   'chat.lang.usage': '请用 /工单 lang zh 或 /工单 lang en。',
   'chat.kb.usage': '请在命令后写要找的内容,例如:/工单 知识 验证码',
   'chat.kb.title': '知识库:{words}',

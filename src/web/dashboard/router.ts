@@ -3,13 +3,13 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { AppContext } from '../../app/context';
 import { PERIOD_KINDS, resolvePeriod, type Period, type PeriodRequest } from '../../domain/periods';
 import type { Locale } from '../../domain/types';
-import { departmentScopeName, exportTicketsCsv, metricsCsv } from '../../reports/export';
-import { selfServiceFigures } from '../../reports/self-service';
+import { reportsOf, ReportTimeout } from '../../reports/runner';
+import { rt } from '../../reports/i18n';
 import { selfServiceSection } from './self-service';
 import { compareReports, type FigureMetric } from '../../reports/figures';
 import { formatLocalDateTime, viewerTimeZone } from '../../reports/format';
-import { loadMetrics, loadSurveyFacts, reportTimeZone, type ReportFilter } from '../../reports/queries';
-import { pilotComparisons, sourceOf } from '../../reports/stats';
+import { loadSurveyFacts, reportTimeZone, type ReportFilter } from '../../reports/queries';
+import { sourceOf } from '../../reports/stats';
 import { loadAnswers, loadDueSoon, loadThreadLinks, loadTicketsBehind, loadWorkload } from '../../reports/worklists';
 import {
   backlogPage,
@@ -31,7 +31,6 @@ import {
 import { loadTicketHistory, userNames } from '../../app/history';
 import { priorityCriteriaLines } from '../../reports/docs';
 import { ticketHistoryPage, workflowSection } from './ticket-page';
-import { loadWorkflowFigures } from '../../reports/workflow';
 import { DASHBOARD_SESSION_TTL_MS, signDashboardLink, verifyDashboardToken, type DashboardClaims } from './signing';
 
 /**
@@ -91,6 +90,9 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
   const router = express.Router();
   const config = ctx.config;
   const src = sourceOf(ctx);
+  // Report figures and CSV exports run in a report worker when the bot has them (issue 16).
+  const reports = () => reportsOf(ctx);
+  const loadMetrics = (filter: ReportFilter, nowMs: number) => reports().run({ kind: 'metrics', filter, nowMs });
   const reportZone = reportTimeZone(config);
 
   const localeOf = (req: Request): Locale => {
@@ -249,6 +251,10 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
         const frame = frameOf(req, scope, name, randomBytes(16).toString('base64'), sessionUntil);
         send(res, frame, await render(scope, filterOf(scope), frame, req), queryText(req, 't') !== undefined);
       } catch (err) {
+        if (err instanceof ReportTimeout) {
+          res.status(503).type('text').send(rt(scope.locale, 'dash.too_long'));
+          return;
+        }
         ctx.logger.error({ err, page: name }, 'dashboard page failed');
         res.status(500).type('text').send('internal error');
       }
@@ -270,13 +276,17 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     '/dashboard',
     page('overview', async (scope, filter, frame) => {
       const nowMs = ctx.time.now().getTime();
-      const [current, previous] = await Promise.all([loadMetrics(src, filter, nowMs), loadMetrics(src, { ...filter, ...scope.period.previous, asOfMs: Math.min(scope.period.previous.toMs, nowMs) }, nowMs)]);
-      // The pilot comparison spans departments, so only a viewer of all departments sees it.
-      const pilots = scope.claims.departments === '*' && !scope.departmentId ? await pilotComparisons(src, filter, nowMs) : [];
-      const selfService = await selfServiceFigures(ctx.db, { fromMs: filter.fromMs, toMs: filter.toMs, previous: scope.period.previous, departmentIds: filter.departmentIds, articleLimit: 10 });
+      const { current, previous, pilots, selfService, workflow } = await reports().run({
+        kind: 'overview',
+        nowMs,
+        filter,
+        previous: { ...filter, ...scope.period.previous, asOfMs: Math.min(scope.period.previous.toMs, nowMs) },
+        // The pilot comparison spans departments, so only a viewer of all departments sees it.
+        pilots: scope.claims.departments === '*' && !scope.departmentId,
+        previousPeriod: scope.period.previous,
+      });
       const overview = overviewPage(frame, compareReports(current, previous), current, pilots, selfServiceSection(frame, selfService));
       // issue 17: the workflow figures and priority criteria beside the six (ticket-page.ts).
-      const workflow = await loadWorkflowFigures(ctx.db, config, { fromMs: filter.fromMs, toMs: filter.toMs, departmentIds: filter.departmentIds });
       const extra = workflowSection(frame, workflow, priorityCriteriaLines(config, scope.locale, { unset: false }));
       const at = overview.body.lastIndexOf('</section>');
       return { ...overview, body: at >= 0 ? overview.body.slice(0, at + '</section>'.length) + extra + overview.body.slice(at + '</section>'.length) : overview.body + extra };
@@ -299,7 +309,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       const nowMs = ctx.time.now().getTime();
       // The backlog is "now": the period does not apply.
       const [report, open] = await Promise.all([
-        loadMetrics(src, { ...filter, fromMs: nowMs - 1, toMs: nowMs }, nowMs),
+        loadMetrics({ ...filter, fromMs: nowMs - 1, toMs: nowMs }, nowMs),
         loadTicketsBehind(src, 'backlog', { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, filter, pageNumber(req), PAGE_SIZE),
       ]);
       return backlogPage(frame, report, open.rows, await linksFor(open.rows.map((r) => r.id)));
@@ -308,12 +318,12 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
 
   router.get(
     '/dashboard/categories',
-    page('categories', async (_scope, filter, frame) => categoriesPage(frame, await loadMetrics(src, filter, ctx.time.now().getTime()))),
+    page('categories', async (_scope, filter, frame) => categoriesPage(frame, await loadMetrics(filter, ctx.time.now().getTime()))),
   );
 
   router.get(
     '/dashboard/flow',
-    page('flow', async (_scope, filter, frame) => flowPage(frame, await loadMetrics(src, filter, ctx.time.now().getTime()))),
+    page('flow', async (_scope, filter, frame) => flowPage(frame, await loadMetrics(filter, ctx.time.now().getTime()))),
   );
 
   router.get(
@@ -321,7 +331,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     page('satisfaction', async (_scope, filter, frame, req) => {
       const p = pageNumber(req);
       const [report, surveys, answers] = await Promise.all([
-        loadMetrics(src, filter, ctx.time.now().getTime()),
+        loadMetrics(filter, ctx.time.now().getTime()),
         loadSurveyFacts(src, filter),
         loadAnswers(src, { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, filter, p, PAGE_SIZE),
       ]);
@@ -385,27 +395,19 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     try {
       if (kind === 'metrics') {
         const nowMs = ctx.time.now().getTime();
-        const selfService = (ids: readonly string[] | undefined) => selfServiceFigures(ctx.db, { fromMs: filter.fromMs, toMs: filter.toMs, departmentIds: ids, articleLimit: 0 });
-        const scopes = [{ scope: departmentScopeName(config, scope.departmentId, scope.locale), report: await loadMetrics(src, filter, nowMs), selfService: await selfService(filter.departmentIds) }];
-        if (!scope.departmentId) {
-          for (const id of scope.allowed)
-            scopes.push({ scope: departmentScopeName(config, id, scope.locale), report: await loadMetrics(src, { ...filter, departmentIds: [id] }, nowMs), selfService: await selfService([id]) });
-        }
-        res.send(metricsCsv(scope.locale, scopes));
+        res.send(await reports().run({ kind: 'metrics_csv', nowMs, filter, locale: scope.locale, departmentId: scope.departmentId, perDepartment: scope.departmentId ? [] : scope.allowed }));
         return;
       }
-      await exportTicketsCsv(
-        src,
-        filter,
-        scope.locale,
-        async (chunk) => {
-          if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
-        },
-        undefined,
-        scope.zone,
-      );
+      // Chunks come back from the worker as they are written; inline, the writer waits for 'drain'.
+      await reports().run({ kind: 'tickets_csv', filter, locale: scope.locale, zone: scope.zone }, async (chunk) => {
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      });
       res.end();
     } catch (err) {
+      if (err instanceof ReportTimeout && !res.headersSent) {
+        res.status(503).type('text').send(rt(scope.locale, 'dash.too_long'));
+        return;
+      }
       ctx.logger.error({ err }, 'dashboard export failed');
       if (!res.headersSent) res.status(500).type('text').send('internal error');
       else res.destroy();
