@@ -16,6 +16,8 @@ import { CLOCK_KINDS, PRIORITIES, type Locale } from '../domain/types';
 import type { CoreError } from './errors';
 import { t, type MessageKey } from './i18n';
 import { clockLabel, extendableClocks, priorityLabel } from './views';
+import type { ChatReply } from './dispatcher';
+import { WORKFLOW_FORM_IDS, WORKFLOW_FORMS } from './workflow-actions';
 
 /**
  * Forms about one ticket (Reply…, Hand off…, Return…, …): ONE table for every platform.
@@ -30,7 +32,7 @@ import { clockLabel, extendableClocks, priorityLabel } from './views';
  * Adding an action (recategorise, escalate, save-as-answer…) = one entry here plus a render of
  * its `action_form` in each presenter (src/slack/forms.ts FORM_MODALS, src/feishu/presenters.ts).
  */
-export const FORM_IDS = ['reply', 'request_info', 'assign', 'priority', 'hand_off', 'return', 'resolve', 'close', 'extend', 'rate'] as const;
+export const FORM_IDS = ['reply', 'request_info', 'assign', 'priority', 'hand_off', 'return', 'resolve', 'close', 'extend', 'rate', ...WORKFLOW_FORM_IDS] as const;
 export type FormId = (typeof FORM_IDS)[number];
 
 export function isFormId(v: string): v is FormId {
@@ -55,6 +57,14 @@ export interface FormChoices {
   clocks?: FormOption[];
   priorities?: FormOption[];
   assignees?: FormOption[];
+  /** Edit…: the current text. */
+  draft?: { title: string; description: string };
+  /**
+   * Change category…: the cascade starts at `path` (the platform draws the levels from the config);
+   * `fixed` when the category is chosen and only its required `fields` are asked (with `intro`).
+   */
+  category?: { current: string; path: string[]; fixed?: boolean; intro?: string };
+  fields?: { id: string; label: string; type: string; options?: FormOption[] | undefined }[];
 }
 
 export interface FormTicket {
@@ -65,7 +75,7 @@ export interface FormTicket {
   priority: string;
 }
 
-interface FormSpec<V> {
+export interface FormSpec<V> {
   /** The write the form leads to: opening it needs that write's roles (src/domain/access.ts). */
   opens: Action;
   /** Where a failure that names no field is shown. */
@@ -75,6 +85,8 @@ interface FormSpec<V> {
   run(ctx: AppContext, meta: CommandMeta, ticket: string, v: V): Promise<UseCaseResult<TicketOutcome>>;
   /** The choices the form offers. */
   choices?(ctx: AppContext, view: TicketView, locale: Locale): Promise<FormChoices> | FormChoices;
+  /** A reply instead of "done" for some outcomes (a follow-up form). */
+  follow?(ctx: AppContext, outcome: unknown, locale: Locale): ChatReply | undefined;
 }
 
 /** Typed entry, stored untyped in the table. */
@@ -182,6 +194,8 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     values: () => z.object({ score: z.coerce.number().int().min(1).max(5), comment: optional }),
     run: (ctx, meta, ticket, v) => rateTicket(ctx, { meta, ticket, score: v.score, comment: v.comment }),
   }),
+  // issue 17 (src/chat/workflow-actions.ts): escalate, edit, recategorise.
+  ...WORKFLOW_FORMS,
 };
 
 /** Raw values as a platform read them: text, a choice, or a list of choices (the first counts). */

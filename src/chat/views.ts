@@ -4,6 +4,7 @@ import type { Config } from '../config/model';
 import { CLOCK_KINDS, PRIORITIES, TICKET_STATES, type ClockKind, type Locale, type Priority, type TicketState } from '../domain/types';
 import { t, type MessageKey } from './i18n';
 import { startsFrom, type Action } from '../domain/ticket';
+import { workflowActions, type WorkflowAction } from './workflow-actions';
 
 /**
  * Platform-neutral view models of what the bot shows: a ticket card, a list item, a message.
@@ -78,6 +79,8 @@ export interface TicketCardView {
   createdAt: TimeView;
   actions: CardAction[];
   menu: CardMenuAction[];
+  /** Issue 17's second row: History, Edit…, Change category…, Escalate… (src/chat/workflow-actions.ts). */
+  workflow: WorkflowAction[];
   /** Localized labels of the card's parts and controls. */
   labels: Record<CardLabel, string>;
 }
@@ -255,6 +258,7 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     createdAt: formatTime(ticket.created_at, opts.timeZone),
     actions,
     menu,
+    workflow: workflowActions(state),
     labels,
   };
 }

@@ -126,9 +126,10 @@ export function actionForm(kind: ActionFormView['kind'], c: ActionFormContext): 
   }
 }
 
-/** A form reply as the card's input (the chat layer computed its choices). */
-export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind: 'action_form' }>, formId: string): ActionFormView {
+/** A form reply as the card's input (the chat layer computed its choices; category levels come from the config). */
+export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind: 'action_form' }>, formId: string, config?: Config): ActionFormView {
   const c = reply.choices;
+  const cascade = c.category && config && !c.category.fixed ? newTicketForm(config, locale, { formId, path: c.category.path }) : undefined;
   return {
     locale,
     kind: reply.form,
@@ -142,6 +143,15 @@ export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind:
     ...(c.clocks ? { clocks: c.clocks } : {}),
     ...(c.assignees ? { assignees: c.assignees } : {}),
     ...(c.priorities ? { priorities: c.priorities } : {}),
+    ...(c.draft ? { draft: c.draft } : {}),
+    ...(c.category
+      ? {
+          category: c.category.fixed
+            ? { levels: [], path: c.category.path, leafId: c.category.current, fixed: true, intro: c.category.intro }
+            : { levels: cascade?.levels ?? [], path: cascade?.path ?? [], leafId: cascade?.leaf?.id },
+        }
+      : {}),
+    ...(c.fields ? { fields: c.fields.map((f) => ({ id: f.id, label: f.label, type: (f.type === 'select' || f.type === 'number' ? f.type : 'text') as FieldInput['type'], options: f.options })) } : {}),
   };
 }
 

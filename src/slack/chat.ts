@@ -5,7 +5,7 @@ import { FORM_MODALS } from './forms';
 import { ACTION } from './ids';
 import { encodeDraft, type MessageSource } from './intake';
 import { openView } from './open-view';
-import { escapeMrkdwn, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
+import { escapeMrkdwn, historyMessage, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
 /**
@@ -94,12 +94,14 @@ async function renderReply(rt: SlackRuntime, actor: Actor, target: SlackReplyTar
     }
     case 'action_form':
       if (!target.triggerId) return;
-      await openView(rt, actor, target.triggerId, FORM_MODALS[reply.form](actor.locale, reply, { ticketId: reply.ticket.id, channel: target.channel, clock: reply.clock }));
+      await openView(rt, actor, target.triggerId, FORM_MODALS[reply.form](actor.locale, reply, { ticketId: reply.ticket.id, channel: target.channel, clock: reply.clock }, config));
       return;
     case 'invalid':
       return replyPrivately(rt, target, plain(reply.text));
     case 'category_path':
       return;
+    case 'history':
+      return replyPrivately(rt, target, historyMessage(actor.locale, reply.key, reply.title, reply.lines));
     case 'direct':
       try {
         const dm = await rt.client.conversations.open({ users: actor.slackUserId });

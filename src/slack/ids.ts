@@ -29,6 +29,13 @@ export const ACTION = {
   which: 'tb_which',
   /** Category selects in the new-ticket modal (dispatch_action: the next level appears). */
   category: 'tb_category',
+  /** Issue 17's card row (src/chat/workflow-actions.ts). */
+  history: 'tb_history',
+  edit: 'tb_edit',
+  recategorise: 'tb_recategorise',
+  escalate: 'tb_escalate',
+  /** Category selects of the Change category… modal (the next level appears). */
+  recategoriseCategory: 'tb_recat_category',
 } as const;
 
 export const VIEW = {
@@ -43,6 +50,9 @@ export const VIEW = {
   close: 'tb_view_close',
   extend: 'tb_view_extend',
   rateComment: 'tb_view_rate_comment',
+  escalate: 'tb_view_escalate',
+  edit: 'tb_view_edit',
+  recategorise: 'tb_view_recategorise',
 } as const;
 
 /** Bot events (Events API) the app subscribes to. */
