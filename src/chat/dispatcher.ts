@@ -224,7 +224,7 @@ async function submitForm(deps: ChatDeps, intent: Extract<Intent, { kind: 'submi
   const spec = FORMS[form];
   const parsed = parseFormValues(spec.values(ctx, intent.actor.locale), flatValues(intent.values), intent.actor.locale);
   if (!parsed.ok) return refused(deps, intent.actor, parsed.error);
-  const r = await spec.run(ctx, meta(intent), intent.ticket ?? '', parsed.value);
+  const r = await spec.run(ctx, meta(intent), intent.ticket ?? '', parsed.value, intent.attachments);
   if (!r.ok) return refused(deps, intent.actor, r.error);
   const follow = spec.follow?.(ctx, r.value, intent.actor.locale);
   if (follow) return { replies: [follow] };

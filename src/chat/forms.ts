@@ -3,7 +3,7 @@ import { assignTicket } from '../app/assignTicket';
 import { assignCandidates } from '../app/candidates';
 import { changePriority } from '../app/changePriority';
 import { closeTicket, extendClock, rateTicket, resolveTicket } from '../app/closing';
-import type { AppContext, CommandMeta } from '../app/context';
+import type { AppContext, Attachment, CommandMeta } from '../app/context';
 import { handOff } from '../app/handOff';
 import { replyToRequester, requestInfo } from '../app/messages';
 import type { TicketView } from '../app/queries';
@@ -82,7 +82,8 @@ export interface FormSpec<V> {
   mainField: FormField;
   /** The values' schema (built per call: some checks read the config). */
   values(ctx: AppContext, locale: Locale): z.ZodType<V>;
-  run(ctx: AppContext, meta: CommandMeta, ticket: string, v: V): Promise<UseCaseResult<TicketOutcome>>;
+  /** `attachments`: files the platform's form carried (Slack's Reply… file input). */
+  run(ctx: AppContext, meta: CommandMeta, ticket: string, v: V, attachments?: Attachment[]): Promise<UseCaseResult<TicketOutcome>>;
   /** The choices the form offers. */
   choices?(ctx: AppContext, view: TicketView, locale: Locale): Promise<FormChoices> | FormChoices;
   /** A reply instead of "done" for some outcomes (a follow-up form). */
@@ -107,14 +108,14 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     opens: 'reply',
     mainField: 'body',
     values: replySchema,
-    run: (ctx, meta, ticket, v) => replyToRequester(ctx, { meta, ticket, body: v.body, templateId: v.template }),
+    run: (ctx, meta, ticket, v, attachments) => replyToRequester(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
     choices: (ctx, _view, locale) => templates(ctx, locale),
   }),
   request_info: form({
     opens: 'request_info',
     mainField: 'body',
     values: replySchema,
-    run: (ctx, meta, ticket, v) => requestInfo(ctx, { meta, ticket, body: v.body, templateId: v.template }),
+    run: (ctx, meta, ticket, v, attachments) => requestInfo(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
     choices: (ctx, _view, locale) => templates(ctx, locale),
   }),
   assign: form({

@@ -99,7 +99,8 @@ export const WORKFLOW_FORMS: Record<WorkflowFormId, FormSpec<unknown>> = {
   escalate: entry({
     opens: 'escalate',
     mainField: 'reason',
-    values: () => z.object({ reason: text.min(1), priority: optional.refine((p) => p === undefined || (PRIORITIES as readonly string[]).includes(p), { message: 'chat.form.unknown_reason' }) }),
+    // The use case words a missing reason ("Please give a reason.") and refuses an unknown priority.
+    values: () => z.object({ reason: text.default(''), priority: optional }),
     run: (ctx, meta, ticket, v) => escalateTicket(ctx, { meta, ticket, reason: v.reason, raiseTo: v.priority as Priority | undefined }),
     choices: (_ctx, view, locale) => ({ priorities: higherPriorities(view.ticket.priority, locale) }),
   }),

@@ -304,6 +304,9 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
       const actor = await rt.identities.resolve(s.user.id);
       const m = parseMetadata<TicketModalMetadata>(s.view.private_metadata, { ticketId: '' }, ticketModalMetadata);
       const values = neutralValues(s.view.state.values);
+      // A file input (Reply…, Request info…): its files go with the message, not as a value.
+      const files = attachmentsOf(inputValue(s.view.state.values, BLOCK.files)?.files ?? []);
+      delete values.files;
       // users_select gives a Slack id: the person is made known (our id) before the core sees it.
       if (values.assignee && !values.assignee.includes(':')) values.assignee = (await rt.identities.resolve(values.assignee)).id;
       // Change category… asking only for fields: the category chosen before rides in the metadata.
@@ -311,7 +314,7 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
       if (form === 'recategorise' && fixed) values.category = fixed;
       // The fields step is a new submission of the same modal: its own key (the view id stays).
       const step = form === 'recategorise' && fixed ? ':fields' : '';
-      await submit(ack as Ack, actor, s.view.state.values, MAIN_BLOCK[form], { form, ticket: m.ticketId, values, dedupKey: `slack:view:${s.view.id}${step}` }, m);
+      await submit(ack as Ack, actor, s.view.state.values, MAIN_BLOCK[form], { form, ticket: m.ticketId, values, dedupKey: `slack:view:${s.view.id}${step}`, ...(files.length ? { attachments: files } : {}) }, m);
     });
   }
 

@@ -492,6 +492,8 @@ export function replyModal(locale: Locale, ticket: TicketRef, templates: Array<{
   const blocks: Block[] = [ticketContext(locale, ticket), contextLine(t(locale, 'slack.modal.reply.visible'))];
   if (templates.length) blocks.push(selectInput(BLOCK.template, t(locale, 'slack.modal.template'), templates.map((tp) => ({ text: tp.name, value: tp.id })), { placeholder: t(locale, 'slack.modal.pick'), optional: true }));
   blocks.push(textInput(BLOCK.message, t(locale, 'slack.modal.message'), { multiline: true, optional: templates.length > 0, maxLength: 3000, hint: templates.length ? t(locale, 'slack.modal.reply.hint') : undefined }));
+  // Files reach the requester as links with their names (issue 17 item 5).
+  blocks.push({ type: 'input', block_id: BLOCK.files, optional: true, label: plain(t(locale, 'slack.modal.files')), element: { type: 'file_input', action_id: 'value', max_files: 5 } });
   return modal(callbackId, locale, callbackId === VIEW.requestInfo ? 'slack.modal.request_info.title' : 'slack.modal.reply.title', blocks, meta);
 }
 

@@ -1,6 +1,6 @@
 import { t } from '../../src/chat/i18n';
 import { ACTION, BLOCK } from '../../src/slack/ids';
-import { cardText, findControl } from '../fakes/feishu-harness';
+import { cardText, findControl, TENANT } from '../fakes/feishu-harness';
 import { FeishuParity, SlackParity, type ParityDriver, type Person, type Seen } from '../fakes/parity-drivers';
 import { storageVariants, type StorageVariant } from '../support/storage';
 
@@ -21,6 +21,8 @@ interface Workflow {
   submit(who: Person, values: Record<string, string>): Promise<{ followUp: boolean }>;
   /** Walks the Change category… form's cascading selects. */
   pick(who: Person, path: string[]): Promise<void>;
+  /** What the last refused submission said (Slack: the modal's field error; Feishu: the toast). */
+  lastRefusal(): string;
   /** The labels of the buttons of the last card the person was shown privately. */
   lastPrivateCardButtons(who: Person): string[];
 }
@@ -33,6 +35,7 @@ function slackWorkflow(d: SlackParity): Workflow {
   const ids: Record<WorkflowButton, string> = { history: ACTION.history, edit: ACTION.edit, recategorise: ACTION.recategorise, escalate: ACTION.escalate };
   const blockOf: Record<string, string> = { reason: BLOCK.reason, priority: BLOCK.priority, title: BLOCK.title, description: BLOCK.description };
   let pending: { id: string; hash: string; view: any } | undefined;
+  let refusal = '';
   const observe = (who: Person, step: () => Promise<unknown>) => (d as unknown as { observe(w: Person, s: () => Promise<unknown>): Promise<Seen> }).observe(who, step);
   return {
     press(who, key, button, department = 'it') {
@@ -48,6 +51,7 @@ function slackWorkflow(d: SlackParity): Workflow {
       const answers: Record<string, string> = {};
       for (const [k, v] of Object.entries(values)) answers[k.startsWith('field_') ? BLOCK.field(k.slice(6)) : (blockOf[k] ?? k)] = v;
       const res = await h.submit(SLACK_IDS[who]!, view as never, answers);
+      refusal = res.body?.response_action === 'errors' ? Object.values(res.body.errors as Record<string, string>).join(' ') : '';
       if (res.body?.response_action === 'update') {
         pending = { id: view.id, hash: `${view.hash}u`, view: res.body.view };
         return { followUp: true };
@@ -55,6 +59,7 @@ function slackWorkflow(d: SlackParity): Workflow {
       pending = undefined;
       return { followUp: false };
     },
+    lastRefusal: () => refusal,
     async pick(who, path) {
       for (let i = 0; i < path.length; i++) {
         const view = h.lastView();
@@ -74,6 +79,7 @@ function slackWorkflow(d: SlackParity): Workflow {
 function feishuWorkflow(d: FeishuParity): Workflow {
   const h = d.h;
   let current: { messageId: string; card: unknown } | undefined;
+  let refusal = '';
   const observe = (who: Person, step: () => Promise<unknown>) => (d as unknown as { observe(w: Person, s: () => Promise<unknown>): Promise<Seen> }).observe(who, step);
   const lastForm = (who: Person) => {
     const m = [...h.fake.messagesIn(h.fake.p2pChatOf(FEISHU_IDS[who]!))].reverse().find((x) => findControl(h.fake.parsed(x), (v) => v.a === 'submit'));
@@ -94,6 +100,7 @@ function feishuWorkflow(d: FeishuParity): Workflow {
       const form = current ?? lastForm(who);
       const submit = findControl(form.card, (v) => v.a === 'submit');
       const res = await h.click(FEISHU_IDS[who]!, form.messageId, submit, { formValue: values });
+      refusal = res.body?.toast?.type === 'error' ? String(res.body.toast.content) : '';
       const next = res.body?.card?.data;
       if (next && findControl(next, (v) => v.a === 'submit')) {
         current = { messageId: form.messageId, card: next };
@@ -102,6 +109,7 @@ function feishuWorkflow(d: FeishuParity): Workflow {
       current = undefined;
       return { followUp: false };
     },
+    lastRefusal: () => refusal,
     async pick(who, path) {
       current = lastForm(who);
       for (let i = 0; i < path.length; i++) {
@@ -219,13 +227,13 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'Escalate… without a reason is refused in the form, nothing changes',
-    expected: { audit: ['created'], priority: 'normal' },
+    expected: { told: 'Please give a reason.', audit: ['created'], priority: 'normal' },
     async run(d, w) {
       await raise(d);
       await w.press('member', 'IT-1001', 'escalate');
       await w.submit('member', { reason: '' });
       const row = await ticket(d, 'IT-1001');
-      return { audit: (await actions(d, 'IT-1001')).filter((a) => a === 'created' || a === 'escalated_by_person'), priority: row.priority };
+      return { told: w.lastRefusal(), audit: (await actions(d, 'IT-1001')).filter((a) => a === 'created' || a === 'escalated_by_person'), priority: row.priority };
     },
   },
   {
@@ -292,3 +300,81 @@ describe.each(storageVariants())('issue 17 in chat: history, escalate, edit, cha
   });
 });
 
+
+/**
+ * Issue 17 item 5, first step: files reach the other side of a ticket as their names and links.
+ * The requester's files in their thread reach the department's card thread (both platforms); a
+ * member's files on a public reply reach the requester (Slack: the Reply… modal's file input —
+ * Feishu card forms cannot carry files); an internal note's files never reach the requester.
+ */
+async function requesterRoot(d: ParityDriver, key: string) {
+  const row = await ticket(d, key);
+  return d.storage.db.selectFrom('chat_links').select(['channel', 'message_id']).where('platform', '=', d.platform).where('ticket_id', '=', row.id).where('role', '=', 'requester_thread').orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+}
+
+/** A message with one file, as each platform sends it (Slack: a file_share; Feishu: a `file` message). */
+async function sayWithFile(d: ParityDriver, who: 'requester' | 'member', where: { channel: string; root: string }, text: string, file: { id: string; name: string }): Promise<void> {
+  if (d instanceof SlackParity) {
+    await d.h.say(SLACK_IDS[who]!, where.channel, text, { threadTs: where.root, files: [file] });
+    return;
+  }
+  const h = (d as FeishuParity).h;
+  const messageId = `om_file_${file.id}`;
+  const content = JSON.stringify({ file_key: file.id, file_name: file.name });
+  h.fake.addUserMessage({ message_id: messageId, chat_id: where.channel, content, msg_type: 'file', root_id: where.root, parent_id: where.root });
+  await h.post(
+    h.envelope('im.message.receive_v1', {
+      sender: { sender_id: { open_id: FEISHU_IDS[who] }, sender_type: 'user', tenant_key: TENANT },
+      message: { message_id: messageId, root_id: where.root, parent_id: where.root, chat_id: where.channel, chat_type: where.channel.startsWith('oc_p2p_') ? 'p2p' : 'group', message_type: 'file', content },
+    }),
+  );
+}
+
+async function cardRoot(d: ParityDriver, key: string) {
+  const row = await ticket(d, key);
+  const link = await d.storage.db.selectFrom('chat_links').select(['channel', 'message_id']).where('platform', '=', d.platform).where('ticket_id', '=', row.id).where('role', '=', 'card').executeTakeFirstOrThrow();
+  return { channel: link.channel, root: link.message_id };
+}
+
+function threadText(d: ParityDriver, where: { channel: string; root: string }): string {
+  if (d instanceof SlackParity) return d.h.fake.messages.filter((m) => m.channel === where.channel && m.thread_ts === where.root).map((m) => `${m.text ?? ''}`).join('\n');
+  const h = (d as FeishuParity).h;
+  return h.fake.messagesIn(where.channel).filter((m) => m.root_id === where.root || (m as { parent_id?: string }).parent_id === where.root).map((m) => JSON.stringify(h.fake.parsed(m))).join('\n');
+}
+
+describe.each(storageVariants())('issue 17 in chat: files both ways, as links ($name)', (variant: StorageVariant) => {
+  it.each([['slack'], ['feishu']])('%s: the requester\'s file reaches the department; an internal note\'s file never reaches the requester', async (platform) => {
+    const d = platform === 'slack' ? await SlackParity.start(await variant.open()) : await FeishuParity.start(await variant.open());
+    try {
+      await raise(d);
+      const root = await requesterRoot(d, 'IT-1001');
+      await sayWithFile(d, 'requester', { channel: root.channel, root: root.message_id }, 'here is the error', { id: 'F0SCREEN', name: 'screen-error.png' });
+      await d.deliver();
+      const card = await cardRoot(d, 'IT-1001');
+      expect(threadText(d, card)).toContain('📎 screen-error.png');
+      await sayWithFile(d, 'member', card, 'internal: the admin password', { id: 'F0SECRET', name: 'admin-passwords.xlsx' });
+      await d.deliver();
+      const messages = await d.storage.db.selectFrom('messages').select(['visibility', 'attachments']).execute();
+      expect(messages.find((m) => m.attachments.includes('admin-passwords.xlsx'))?.visibility).toBe('internal');
+      expect(d.everythingSeenBy('requester')).not.toContain('admin-passwords.xlsx');
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('slack: files on a public reply (Reply… file input) reach the requester with their names and links', async () => {
+    const d = await SlackParity.start(await variant.open());
+    try {
+      await raise(d);
+      const card = d.h.cardIn('C0IT', 'IT-1001')!;
+      const value = (card.blocks as any[]).flatMap((b) => b.elements ?? []).find((e: any) => e.action_id === ACTION.reply).value;
+      await d.h.press('UIT1', ACTION.reply, value, { channel: card.channel, ts: card.ts, blocks: card.blocks });
+      const res = await d.h.submit('UIT1', d.h.lastView(), { [BLOCK.message]: 'Try this driver', [BLOCK.files]: ['F0DRIVER'] });
+      expect(res.body).toBeNull();
+      await d.deliver();
+      expect(d.everythingSeenBy('requester')).toContain('📎 F0DRIVER.png — https://files.slack.com/F0DRIVER');
+    } finally {
+      await d.stop();
+    }
+  });
+});
