@@ -18,6 +18,16 @@ function checkBody(body: string, attachments: Attachment[] | undefined): string 
   return text;
 }
 
+/**
+ * The text a notice carries for a message with files (issue 17 item 5, first step): each file's
+ * name and link on its own line, so files reach the other side of the ticket as links. Only the
+ * public paths call this (requester ↔ department); internal notes are never sent to the requester.
+ */
+export function withFileLines(body: string, attachments: Attachment[] | undefined): string {
+  const lines = (attachments ?? []).slice(0, 10).map((a) => `📎 ${a.name}${a.url ? ` — ${a.url}` : ''}`);
+  return [body, ...lines].filter((l) => l !== '').join('\n');
+}
+
 async function storeMessage(ctx: AppContext, scope: TicketCommandScope, visibility: 'public' | 'internal', role: 'agent' | 'requester', body: string, attachments?: Attachment[]): Promise<void> {
   await insertMessage(scope.tx, {
     id: ctx.newId(),
@@ -87,7 +97,7 @@ async function publicReply(ctx: AppContext, scope: TicketCommandScope, cmd: Repl
   await onAgentPublicReply(ctx, tx, updated, now);
   if (action === 'info_requested') await pauseForRequester(ctx, tx, updated, now);
   await audit(ctx, tx, meta, ticket.id, now, { action, from: ticket.state, to: state, data: { template: cmd.templateId ?? null } });
-  const params = { key: ticket.key, actor: await actorName(tx, meta.actorId), body };
+  const params = { key: ticket.key, actor: await actorName(tx, meta.actorId), body: withFileLines(body, cmd.attachments) };
   const messageKey = action === 'replied' ? 'event.ticket.reply' : 'event.ticket.info_requested';
   await notify(ctx, tx, updated, opKey, now, [{ kind: 'user', userId: ticket.requester_id }], { event: `ticket.${action === 'replied' ? 'reply' : 'info_requested'}`, messageKey, params, thread: 'requester' });
   await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: ticket.department_id }], { event: 'ticket.reply_mirror', messageKey, params, thread: 'card' });
@@ -120,7 +130,7 @@ export function requesterReply(ctx: AppContext, cmd: RequesterReplyCommand): Pro
     }
     await onRequesterMessage(ctx, tx, updated, now);
     await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: ticket.department_id }], {
-      event: 'ticket.requester_replied', messageKey: 'event.ticket.requester_replied', params: { key: ticket.key, body }, thread: 'card',
+      event: 'ticket.requester_replied', messageKey: 'event.ticket.requester_replied', params: { key: ticket.key, body: withFileLines(body, cmd.attachments) }, thread: 'card',
     });
     if (updated.state !== ticket.state) await refreshCards(ctx, tx, updated, opKey, now);
     return { ticket: updated };

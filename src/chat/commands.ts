@@ -6,7 +6,7 @@ import { findDepartment, parseStatsArgs, type StatsArgs } from './stats-args';
  * The one parser of `/ticket` and `/工单` for every platform. The text is what follows the
  * command (Slack gives it apart; Feishu messages start with `/ticket` or `/工单`, stripped here).
  */
-export const SUBCOMMANDS = ['new', 'mine', 'queue', 'show', 'stats', 'policy', 'dashboard', 'feedback', 'lang', 'help', 'kb', 'quiet'] as const;
+export const SUBCOMMANDS = ['new', 'mine', 'queue', 'show', 'stats', 'policy', 'dashboard', 'feedback', 'lang', 'help', 'kb', 'quiet', 'escalate'] as const;
 export type Subcommand = (typeof SUBCOMMANDS)[number];
 
 /** Chinese names of the subcommands (`/工单 帮助`, `/工单 统计 30天`). */
@@ -23,6 +23,7 @@ const ALIASES: Record<string, Subcommand> = {
   帮助: 'help',
   知识: 'kb',
   免打扰: 'quiet',
+  升级: 'escalate',
 };
 
 export type TicketCommand =
@@ -32,7 +33,8 @@ export type TicketCommand =
   | { kind: 'unknown'; word: string }
   | { kind: 'mine' }
   | { kind: 'queue'; departmentText: string; departmentId: string | undefined }
-  | { kind: 'show'; key: string }
+  /** `--history` (or `历史`) asks for the ticket's history instead of its card (issue 17). */
+  | { kind: 'show'; key: string; history: boolean }
   | ({ kind: 'stats' } & StatsArgs & { periodText: string | undefined })
   | { kind: 'policy' }
   | { kind: 'dashboard' }
@@ -40,7 +42,9 @@ export type TicketCommand =
   | { kind: 'lang'; locale: Locale | undefined }
   | { kind: 'kb'; text: string }
   /** issue 17: `/ticket quiet 22:00-08:00` or `/ticket quiet off` (the range text as typed; the use case reads it). */
-  | { kind: 'quiet'; range: string };
+  | { kind: 'quiet'; range: string }
+  /** issue 17: `/ticket escalate KEY <reason>` (`/工单 升级 KEY <原因>`). */
+  | { kind: 'escalate'; key: string; reason: string };
 
 const PREFIX_RE = /^\s*\/(ticket|工单)(?=\s|$)/i;
 
@@ -79,8 +83,13 @@ export function parseTicketCommand(config: Pick<Config, 'departments'>, text: st
       return { kind: 'mine' };
     case 'queue':
       return { kind: 'queue', departmentText: rest, departmentId: rest ? findDepartment(config, rest) : undefined };
-    case 'show':
-      return { kind: 'show', key: (args[0] ?? '').toUpperCase() };
+    case 'show': {
+      const history = args.some((a) => HISTORY_FLAGS.includes(a.toLowerCase()));
+      const key = args.find((a) => !HISTORY_FLAGS.includes(a.toLowerCase())) ?? '';
+      return { kind: 'show', key: key.toUpperCase(), history };
+    }
+    case 'escalate':
+      return { kind: 'escalate', key: (args[0] ?? '').toUpperCase(), reason: rest.slice((args[0] ?? '').length).trim() };
     case 'stats': {
       const parsed = parseStatsArgs(config, args);
       return { kind: 'stats', ...parsed, periodText: args.find((w) => PERIOD_RE.test(w)) };
@@ -102,6 +111,8 @@ export function parseTicketCommand(config: Pick<Config, 'departments'>, text: st
       return { kind: 'quick', text: body };
   }
 }
+
+const HISTORY_FLAGS = ['--history', '-history', '历史', '--历史'];
 
 const PERIOD_RE = /^(\d{1,4})\s*(?:d|天)$/i;
 

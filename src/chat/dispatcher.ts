@@ -1,5 +1,6 @@
 import { statsScope, viewQueue, viewTicket } from '../app/access';
 import { setQuietHours } from '../app/quietHours';
+import { escalateTicket } from '../app/escalateTicket';
 import type { AppContext, Attachment, CommandMeta } from '../app/context';
 import type { TicketSource } from '../app/createTicket';
 import { addNote, requesterReply } from '../app/messages';
@@ -26,6 +27,7 @@ import { categoryPath, errorFields, flatValues, formTicket, FORMS, parseFormValu
 import { onKnowledge, raiseInChat, type KbAction, type KbReply } from './deflection';
 import { t } from './i18n';
 import { ticketCardView, ticketListItem, type TicketCardView, type TicketListItem } from './views';
+import { historyReply, workflowActionsFor } from './workflow-actions';
 
 /**
  * The inbound contract. Each platform turns its payloads into an Intent (who, what, a dedup key
@@ -106,6 +108,8 @@ export type Intent<Target = unknown> =
   | (IntentBase<Target> & { kind: 'choice'; choice: ChoiceValue })
   /** A button that shows a ticket's card to the presser alone ("Open", "Show"). */
   | (IntentBase<Target> & { kind: 'open'; ticket: string })
+  /** The card's History button: the ticket's history, to the presser alone (issue 17). */
+  | (IntentBase<Target> & { kind: 'history'; ticket: string })
   /** A button that acts at once on its ticket (claim, take over, Fixed? yes/no, a survey score, a priority). */
   | (IntentBase<Target> & { kind: 'press'; action: PressAction; ticket: string; score?: number | undefined; priority?: Priority | undefined })
   /** Knowledge base (issue 18, src/chat/deflection.ts): "Solved" / "Still need help" on an offer, "Send as reply" on a card. */
@@ -139,7 +143,9 @@ export type ChatReply =
   /** The category path a cascade select leads to (the platform redraws its form at it). */
   | { kind: 'category_path'; path: string[] }
   /** Articles offered before a ticket is raised (src/chat/deflection.ts): "Solved" / "Still need help" come back as `kb` intents. */
-  | KbReply;
+  | KbReply
+  /** A ticket's history (issue 17): the platform cuts `lines` to its limits with `fitHistory` (src/chat/workflow-actions.ts). */
+  | { kind: 'history'; key: string; title: string; lines: string[] };
 
 export interface Answer {
   replies: ChatReply[];
@@ -197,6 +203,8 @@ export async function dispatch(deps: ChatDeps, intent: Intent): Promise<Answer> 
       return onChoice(deps, intent);
     case 'open':
       return { replies: [await ticketReply(deps, intent.actor, intent.ticket)] };
+    case 'history':
+      return { replies: [await historyReply(deps.ctx, intent.actor, intent.ticket, zoneOf(deps.ctx, intent.actor))] };
     case 'press':
       return onPress(deps, intent);
     case 'open_form':
@@ -238,8 +246,10 @@ async function submitForm(deps: ChatDeps, intent: Extract<Intent, { kind: 'submi
   const spec = FORMS[form];
   const parsed = parseFormValues(spec.values(ctx, intent.actor.locale), flatValues(intent.values), intent.actor.locale);
   if (!parsed.ok) return refused(deps, intent.actor, parsed.error);
-  const r = await spec.run(ctx, meta(intent), intent.ticket ?? '', parsed.value);
+  const r = await spec.run(ctx, meta(intent), intent.ticket ?? '', parsed.value, intent.attachments);
   if (!r.ok) return refused(deps, intent.actor, r.error);
+  const follow = spec.follow?.(ctx, r.value, intent.actor.locale);
+  if (follow) return { replies: [follow] };
   return { replies: [], done: { key: r.value.ticket.key, title: r.value.ticket.title, duplicate: r.duplicate ?? false } };
 }
 
@@ -311,7 +321,11 @@ async function ticketReply(deps: ChatDeps, actor: ChatActor, key: string): Promi
   const found = await viewTicket(ctx, actor.id, key);
   if (!found.ok) return text(errorText(ctx, actor.locale, found.error));
   const card = ticketCardView(found.value.view, actor.locale, { config: ctx.config, timeZone: zoneOf(ctx, actor), now: ctx.time.now() });
-  return { kind: 'ticket', view: found.value.view, card, buttons: privateCardButtons(found.value.roles) };
+  const staff = privateCardButtons(found.value.roles);
+  // A card shown to someone who is not staff (the requester) keeps only the workflow buttons they may use.
+  const workflow = workflowActionsFor(card.state, found.value.roles);
+  if (!staff) return { kind: 'ticket', view: found.value.view, card: { ...card, actions: [], menu: [], workflow }, buttons: workflow.length > 0 };
+  return { kind: 'ticket', view: found.value.view, card: { ...card, workflow }, buttons: true };
 }
 
 async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'command' }>, cmd: TicketCommand): Promise<Answer> {
@@ -358,8 +372,15 @@ async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'comma
       return { replies: [{ kind: 'lists', title, sections: [{ title: name, items: queue.value.items.map((r) => ticketListItem(r, lc, zone)) }] }] };
     }
     case 'show':
-      if (cmd.key === '') return { replies: [text(t(lc, 'chat.show.usage'))] };
+      if (cmd.key === '') return { replies: [text(t(lc, cmd.history ? 'chat.history.usage' : 'chat.show.usage'))] };
+      if (cmd.history) return { replies: [await historyReply(ctx, actor, cmd.key, zoneOf(ctx, actor))] };
       return { replies: [await ticketReply(deps, actor, cmd.key)] };
+    // issue 17: "this is urgent", typed (the requester has no card in a channel).
+    case 'escalate': {
+      if (cmd.key === '' || cmd.reason === '') return { replies: [text(t(lc, 'chat.escalate.usage'))] };
+      const r = await escalateTicket(ctx, { meta: meta(intent), ticket: cmd.key, reason: cmd.reason });
+      return r.ok ? { replies: [text(t(lc, 'chat.escalate.done', { key: r.value.ticket.key }))], done: { key: r.value.ticket.key } } : fail(r.error);
+    }
     case 'stats': {
       if (cmd.departmentText && !cmd.departmentId) return unknownDepartment(cmd.departmentText);
       const scope = await statsScope(ctx, actor.id, cmd.departmentId, periodDays(cmd.periodText) ?? cmd.days);

@@ -3,7 +3,7 @@ import { assignTicket } from '../app/assignTicket';
 import { assignCandidates } from '../app/candidates';
 import { changePriority } from '../app/changePriority';
 import { closeTicket, extendClock, rateTicket, resolveTicket } from '../app/closing';
-import type { AppContext, CommandMeta } from '../app/context';
+import type { AppContext, Attachment, CommandMeta } from '../app/context';
 import { handOff } from '../app/handOff';
 import { replyToRequester, requestInfo } from '../app/messages';
 import type { TicketView } from '../app/queries';
@@ -17,6 +17,8 @@ import type { CoreError } from './errors';
 import { saveAnswer, saveAnswerChoices } from './deflection';
 import { t, type MessageKey } from './i18n';
 import { clockLabel, extendableClocks, priorityLabel } from './views';
+import type { ChatReply } from './dispatcher';
+import { WORKFLOW_FORM_IDS, WORKFLOW_FORMS } from './workflow-actions';
 
 /**
  * Forms about one ticket (Reply…, Hand off…, Return…, …): ONE table for every platform.
@@ -31,7 +33,7 @@ import { clockLabel, extendableClocks, priorityLabel } from './views';
  * Adding an action (recategorise, escalate, save-as-answer…) = one entry here plus a render of
  * its `action_form` in each presenter (src/slack/forms.ts FORM_MODALS, src/feishu/presenters.ts).
  */
-export const FORM_IDS = ['reply', 'request_info', 'assign', 'priority', 'hand_off', 'return', 'resolve', 'close', 'extend', 'rate', 'save_answer'] as const;
+export const FORM_IDS = ['reply', 'request_info', 'assign', 'priority', 'hand_off', 'return', 'resolve', 'close', 'extend', 'rate', 'save_answer', ...WORKFLOW_FORM_IDS] as const;
 export type FormId = (typeof FORM_IDS)[number];
 
 export function isFormId(v: string): v is FormId {
@@ -58,6 +60,14 @@ export interface FormChoices {
   assignees?: FormOption[];
   /** Values the form opens with (Save as answer: the ticket's title and resolution note). */
   initial?: Partial<Record<FormField, string>>;
+  /** Edit…: the current text. */
+  draft?: { title: string; description: string };
+  /**
+   * Change category…: the cascade starts at `path` (the platform draws the levels from the config);
+   * `fixed` when the category is chosen and only its required `fields` are asked (with `intro`).
+   */
+  category?: { current: string; path: string[]; fixed?: boolean; intro?: string };
+  fields?: { id: string; label: string; type: string; options?: FormOption[] | undefined }[];
 }
 
 export interface FormTicket {
@@ -68,16 +78,19 @@ export interface FormTicket {
   priority: string;
 }
 
-interface FormSpec<V> {
+export interface FormSpec<V> {
   /** The write the form leads to: opening it needs that write's roles (src/domain/access.ts). */
   opens: Action;
   /** Where a failure that names no field is shown. */
   mainField: FormField;
   /** The values' schema (built per call: some checks read the config). */
   values(ctx: AppContext, locale: Locale): z.ZodType<V>;
-  run(ctx: AppContext, meta: CommandMeta, ticket: string, v: V): Promise<UseCaseResult<TicketOutcome>>;
+  /** `attachments`: files the platform's form carried (Slack's Reply… file input). */
+  run(ctx: AppContext, meta: CommandMeta, ticket: string, v: V, attachments?: Attachment[]): Promise<UseCaseResult<TicketOutcome>>;
   /** The choices the form offers. */
   choices?(ctx: AppContext, view: TicketView, locale: Locale): Promise<FormChoices> | FormChoices;
+  /** A reply instead of "done" for some outcomes (a follow-up form). */
+  follow?(ctx: AppContext, outcome: unknown, locale: Locale): ChatReply | undefined;
 }
 
 /** Typed entry, stored untyped in the table. */
@@ -98,14 +111,14 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     opens: 'reply',
     mainField: 'body',
     values: replySchema,
-    run: (ctx, meta, ticket, v) => replyToRequester(ctx, { meta, ticket, body: v.body, templateId: v.template }),
+    run: (ctx, meta, ticket, v, attachments) => replyToRequester(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
     choices: (ctx, _view, locale) => templates(ctx, locale),
   }),
   request_info: form({
     opens: 'request_info',
     mainField: 'body',
     values: replySchema,
-    run: (ctx, meta, ticket, v) => requestInfo(ctx, { meta, ticket, body: v.body, templateId: v.template }),
+    run: (ctx, meta, ticket, v, attachments) => requestInfo(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
     choices: (ctx, _view, locale) => templates(ctx, locale),
   }),
   assign: form({
@@ -193,6 +206,8 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     run: (ctx, meta, ticket, v) => saveAnswer(ctx, meta, ticket, v),
     choices: (ctx, view) => saveAnswerChoices(ctx, view),
   }),
+  // issue 17 (src/chat/workflow-actions.ts): escalate, edit, recategorise.
+  ...WORKFLOW_FORMS,
 };
 
 /** Raw values as a platform read them: text, a choice, or a list of choices (the first counts). */

@@ -5,6 +5,7 @@ import { CLOCK_KINDS, PRIORITIES, TICKET_STATES, type ClockKind, type Locale, ty
 import { t, type MessageKey } from './i18n';
 import { startsFrom, type Action } from '../domain/ticket';
 import { cardKnowledge, type CardKnowledge } from './deflection';
+import { workflowActions, type WorkflowAction } from './workflow-actions';
 
 /**
  * Platform-neutral view models of what the bot shows: a ticket card, a list item, a message.
@@ -79,6 +80,8 @@ export interface TicketCardView {
   createdAt: TimeView;
   actions: CardAction[];
   menu: CardMenuAction[];
+  /** Issue 17's second row: History, Edit…, Change category…, Escalate… (src/chat/workflow-actions.ts). */
+  workflow: WorkflowAction[];
   /** Localized labels of the card's parts and controls. */
   labels: Record<CardLabel, string>;
   /** Suggested articles, "Send as reply" and "Save as answer" (issue 18, src/chat/deflection.ts). */
@@ -258,6 +261,7 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     createdAt: formatTime(ticket.created_at, opts.timeZone),
     actions,
     menu,
+    workflow: workflowActions(state),
     labels,
     knowledge: cardKnowledge(view, state, locale),
   };

@@ -6,7 +6,7 @@ import { FORM_IDS } from '../chat/forms';
  * card to 30 KB). `v` is the ticket version the card showed: with the operator and message it
  * makes a double click one event. `fid` names one form instance: submitting it twice is one event.
  */
-export const CARD_BUTTONS = ['claim', 'priority', 'take_over', 'confirm', 'reopen', 'show'] as const;
+export const CARD_BUTTONS = ['claim', 'priority', 'take_over', 'confirm', 'reopen', 'show', 'history'] as const;
 /** `new` and the forms of src/chat/forms.ts; `survey` is the old name of `rate` (cards already sent carry it). */
 export const FORM_KINDS = ['new', ...FORM_IDS, 'survey'] as const;
 export type FormKind = (typeof FORM_KINDS)[number];
@@ -36,6 +36,16 @@ export const actionValueSchema = z.discriminatedUnion('a', [
     pre: z.string().optional(),
     /** The message a ticket is raised from. */
     src: z.string().optional(),
+  }),
+  /** A category select of the Change category… form changed (issue 17): the ticket's id, key and title ride along. */
+  z.object({
+    a: z.literal('rcat'),
+    lvl: z.number().int().min(1).max(3),
+    path: z.array(z.string()).max(3),
+    fid: z.string().min(1),
+    t: z.string().min(1),
+    k: z.string(),
+    ttl: z.string(),
   }),
 ]);
 

@@ -4,8 +4,8 @@ import { isPriority } from '../chat/views';
 import type { Locale } from '../domain/types';
 import { actionValueSchema, type ActionValue, type FormKind } from './action-values';
 import type { CardActionEvent } from './events';
-import { newTicketForm } from './forms';
-import { doneCard, newTicketCard, toast, type Card } from './presenters';
+import { actionFormView, newTicketForm } from './forms';
+import { actionFormCard, doneCard, newTicketCard, toast, type Card } from './presenters';
 import { dispatch, type Answer, type ChatActor } from '../chat/dispatcher';
 import type { FormId } from '../chat/forms';
 import type { KbAction } from '../chat/deflection';
@@ -74,6 +74,16 @@ export async function handleCardAction(rt: FeishuRuntime, evt: CardActionEvent, 
       await renderAnswer(rt, { openId: actor.openId, locale: actor.locale, direct: false }, answer);
       return toast('info', t(actor.locale, 'feishu.toast.form_sent'));
     }
+    case 'history': {
+      // The history goes to the clicker's chat with the bot, if the permission matrix lets them read the ticket.
+      const answer = await dispatch({ ctx: rt.ctx }, { kind: 'history', actor: chatActor(rt, actor), platform: 'feishu', dedupKey: clickKey('history', value.v), replyTarget: undefined, ticket: value.t });
+      const reply = answer.replies[0];
+      if (reply?.kind !== 'history') return toast('error', reply?.kind === 'text' ? reply.text : t(actor.locale, 'error.internal'));
+      await renderAnswer(rt, { openId: actor.openId, locale: actor.locale, direct: false }, answer);
+      return toast('info', t(actor.locale, 'chat.sent_privately'));
+    }
+    case 'rcat':
+      return { card: { type: 'raw', data: await recategoriseCascade(rt, actor, value, evt.action.option, clickKey('rcat', undefined)) } };
     case 'which': {
       const answer = await dispatch({ ctx: rt.ctx }, { kind: 'choice', actor: chatActor(rt, actor), platform: 'feishu', dedupKey: clickKey('which', undefined), replyTarget: undefined, choice: { c: value.c, k: value.k, x: value.x } });
       const said = answer.replies.flatMap((r) => (r.kind === 'text' ? [r.text] : []));
@@ -125,6 +135,15 @@ async function cascade(rt: FeishuRuntime, actor: Actor, value: Extract<ActionVal
   return newTicketCard(form);
 }
 
+/** A category select of Change category… changed: the same form at the path the chat layer says it leads to. */
+async function recategoriseCascade(rt: FeishuRuntime, actor: Actor, value: Extract<ActionValue, { a: 'rcat' }>, option: string | undefined, dedupKey: string): Promise<Card> {
+  const answer = await dispatch({ ctx: rt.ctx }, { kind: 'cascade', actor: chatActor(rt, actor), platform: 'feishu', dedupKey, replyTarget: undefined, path: value.path, level: value.lvl, chosen: option });
+  const next = answer.replies.find((r) => r.kind === 'category_path');
+  const path = next?.kind === 'category_path' ? next.path : value.path;
+  const reply = { kind: 'action_form' as const, form: 'recategorise' as const, ticket: { id: value.t, key: value.k, title: value.ttl, departmentId: '', priority: '' }, choices: { category: { current: '', path } } };
+  return actionFormCard(actionFormView(actor.locale, reply, value.fid, rt.ctx.config));
+}
+
 /** "Reply…", "Hand off…" and friends: the form goes to the clicker's chat with the bot. */
 async function openForm(rt: FeishuRuntime, actor: Actor, kind: FormKind, ticket: string, dedupKey: string): Promise<CardActionResponse> {
   if (kind === 'new') return toast('warning', t(actor.locale, 'feishu.toast.expired'));
@@ -147,7 +166,7 @@ async function submitForm(
   const { ctx } = rt;
   const form = value.f === 'new' ? 'new' : formOf(value.f);
   const values = { ...formValue };
-  if (form === 'new') values.category = value.cat ?? '';
+  if (form === 'new' || form === 'recategorise') values.category = value.cat ?? '';
   // The assignee select carries our user ids; a person picker an open id (made known here).
   if (form === 'assign' && typeof values.assignee === 'string' && values.assignee && !values.assignee.includes(':')) values.assignee = await rt.identity.userId(values.assignee, actor.tenant);
   const source = form === 'new' && value.src ? { platform: 'feishu' as const, workspace: actor.tenant, messageId: value.src } : undefined;
@@ -172,6 +191,9 @@ async function submitForm(
     });
     return { ...toast('error', refused.text), card: { type: 'raw', data: newTicketCard(again) } };
   }
+  // A follow-up form (Change category… asking for the new category's fields) replaces this one.
+  const follow = answer.replies.find((r) => r.kind === 'action_form');
+  if (follow?.kind === 'action_form') return { ...toast('info', t(lc, 'feishu.toast.form_sent')), card: { type: 'raw', data: actionFormCard(actionFormView(lc, follow, newFormId(), ctx.config)) } };
   const done = answer.done;
   // Articles offered first (issue 18): they go to the chat with the bot, in place of the form a pointer to them.
   if (!done && answer.replies.some((r) => r.kind === 'deflect')) {

@@ -6,7 +6,7 @@ import type { Locale } from '../domain/types';
 import { CARD_EDIT_WINDOW_MS } from './sender';
 import type { ActionValue } from './action-values';
 import { actionFormView, newTicketForm, pathTo, priorityOptions } from './forms';
-import { actionFormCard, deflectCard, infoCard, listCard, newTicketCard, textContent, ticketCard, type Card } from './presenters';
+import { actionFormCard, deflectCard, historyCard, infoCard, listCard, newTicketCard, textContent, ticketCard, type Card } from './presenters';
 import type { FeishuRuntime } from './runtime';
 
 /**
@@ -98,7 +98,7 @@ async function renderReply(rt: FeishuRuntime, target: FeishuReplyTarget, reply: 
       return 'dm';
     case 'action_form':
       // Forms always go to the person's chat with the bot.
-      await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: target.openId, msgType: 'interactive', content: JSON.stringify(actionFormCard(actionFormView(lc, reply, randomBytes(9).toString('base64url')))) });
+      await rt.api.sendMessage({ receiveIdType: 'open_id', receiveId: target.openId, msgType: 'interactive', content: JSON.stringify(actionFormCard(actionFormView(lc, reply, randomBytes(9).toString('base64url'), rt.ctx.config))) });
       return target.direct ? 'here' : 'dm';
     case 'invalid':
       return privately(rt, target, 'text', textContent(reply.text));
@@ -106,5 +106,7 @@ async function renderReply(rt: FeishuRuntime, target: FeishuReplyTarget, reply: 
       return 'here';
     case 'deflect':
       return card(deflectCard(reply.offer));
+    case 'history':
+      return card(historyCard(lc, reply.key, reply.title, reply.lines));
   }
 }

@@ -94,8 +94,9 @@ export function fieldNames(config: Config, locale: Locale, ids: string): string 
  * A form reply as the card's input. The choices come from the chat layer's form table
  * (src/chat/forms.ts), the one source for every platform.
  */
-export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind: 'action_form' }>, formId: string): ActionFormView {
+export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind: 'action_form' }>, formId: string, config?: Config): ActionFormView {
   const c = reply.choices;
+  const cascade = c.category && config && !c.category.fixed ? newTicketForm(config, locale, { formId, path: c.category.path }) : undefined;
   return {
     locale,
     kind: reply.form,
@@ -110,6 +111,15 @@ export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind:
     ...(c.assignees ? { assignees: c.assignees } : {}),
     ...(c.priorities ? { priorities: c.priorities } : {}),
     ...(c.initial ? { initial: c.initial } : {}),
+    ...(c.draft ? { draft: c.draft } : {}),
+    ...(c.category
+      ? {
+          category: c.category.fixed
+            ? { levels: [], path: c.category.path, leafId: c.category.current, fixed: true, intro: c.category.intro }
+            : { levels: cascade?.levels ?? [], path: cascade?.path ?? [], leafId: cascade?.leaf?.id },
+        }
+      : {}),
+    ...(c.fields ? { fields: c.fields.map((f) => ({ id: f.id, label: f.label, type: (f.type === 'select' || f.type === 'number' ? f.type : 'text') as FieldInput['type'], options: f.options })) } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { DeflectOffer } from '../chat/deflection';
 import type { PersonView, TicketCardView, TicketListItem } from '../chat/views';
 import { t } from '../chat/i18n';
+import { fitHistory, workflowLabel } from '../chat/workflow-actions';
 import type { Locale } from '../domain/types';
 import type { ActionValue, FormKind } from './action-values';
 
@@ -160,6 +161,7 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
       elements.push(hr());
       elements.push(buttonRow(buttons));
     }
+    if (view.workflow.length) elements.push(buttonRow(view.workflow.map((a) => button(workflowLabel(lc, a), a === 'history' ? { a: 'history', t: view.ticketId, v: view.version } : { a: 'form', f: a, t: view.ticketId, v: view.version }))));
     if (view.actions.includes('priority')) {
       elements.push({
         tag: 'select_static',
@@ -329,6 +331,11 @@ export interface ActionFormView {
   /** Values the form opens with (Save as answer). */
   initial?: { title?: string | undefined; body?: string | undefined; tags?: string | undefined } | undefined;
   problem?: string | undefined;
+  /** Edit…: the current text. */
+  draft?: { title: string; description: string } | undefined;
+  /** Change category…: the cascade so far (levels from the config), or the fixed category whose `fields` are asked. */
+  category?: { levels: NewTicketFormView['levels']; path: string[]; leafId?: string | undefined; fixed?: boolean | undefined; intro?: string | undefined } | undefined;
+  fields?: FieldInput[] | undefined;
 }
 
 const FORM_TITLE: Record<ActionFormView['kind'], Parameters<typeof t>[1]> = {
@@ -344,6 +351,9 @@ const FORM_TITLE: Record<ActionFormView['kind'], Parameters<typeof t>[1]> = {
   priority: 'feishu.form.priority.title',
   close: 'feishu.form.close.title',
   save_answer: 'feishu.form.save_answer.title',
+  escalate: 'feishu.form.escalate.title',
+  edit: 'feishu.form.edit.title',
+  recategorise: 'feishu.form.recategorise.title',
 };
 
 /** A form for one action on one ticket, sent to the acting user's chat with the bot. */
@@ -397,8 +407,24 @@ export function actionFormCard(f: ActionFormView): Card {
       inner.push(select('score', t(lc, 'feishu.form.score'), [1, 2, 3, 4, 5].map((n) => ({ value: String(n), label: '★'.repeat(n) })), { required: true }));
       inner.push(input('comment', t(lc, 'feishu.form.comment'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
       break;
+    case 'escalate':
+      inner.push(input('reason', t(lc, 'ui.form.escalate.reason'), { required: true, multiline: true, maxLength: 500 }));
+      if (f.priorities?.length) inner.push(select('priority', t(lc, 'ui.form.raise_to'), f.priorities));
+      break;
+    case 'edit':
+      inner.push(input('title', t(lc, 'feishu.form.title'), { required: true, initial: f.draft?.title, maxLength: TITLE_MAX }));
+      inner.push(input('description', t(lc, 'feishu.form.description'), { multiline: true, initial: f.draft?.description, maxLength: INPUT_MAX_LENGTH }));
+      break;
+    case 'recategorise':
+      for (const field of f.fields ?? []) {
+        const label = t(lc, 'feishu.form.required', { name: field.label });
+        if (field.type === 'select' && field.options) inner.push(select(`field_${field.id}`, label, field.options, { required: true }));
+        else inner.push(input(`field_${field.id}`, label, { required: true, placeholder: field.placeholder }));
+      }
+      break;
   }
   const elements: Card[] = [text(`${f.ticketKey} · ${f.ticketTitle}`)];
+  if (f.kind === 'recategorise') return recategoriseCard(f, elements, inner);
   if (f.problem) elements.push(md(`<font color='red'>${escapeMd(f.problem)}</font>`));
   // A select needs options: with no other department (no member) there is nothing to submit.
   const empty = f.kind === 'hand_off' && !f.departments?.length ? 'ui.handoff.no_target' : f.kind === 'assign' && !f.assignees?.length ? 'ui.assign.no_members' : undefined;
@@ -409,6 +435,40 @@ export function actionFormCard(f: ActionFormView): Card {
   elements.push(form(`${f.kind}_form`, inner, t(lc, 'feishu.button.submit'), { a: 'submit', f: f.kind, fid: f.formId, t: f.ticketId }));
   return card({ title: plain(t(lc, FORM_TITLE[f.kind], { key: f.ticketKey })), template: 'blue' }, elements);
 }
+
+/**
+ * Change category…: the category selects (each change redraws the card, as in the new-ticket form),
+ * then the submit; or, once the core asked for the new category's required fields, only those.
+ */
+function recategoriseCard(f: ActionFormView, elements: Card[], inner: Card[]): Card {
+  const lc = f.locale;
+  const c = f.category ?? { levels: [], path: [] };
+  if (c.intro) elements.push(md(escapeMd(c.intro)));
+  if (f.problem) elements.push(md(`<font color='red'>${escapeMd(f.problem)}</font>`));
+  if (!c.fixed) {
+    const labels = [t(lc, 'ui.form.new_category'), t(lc, 'feishu.form.category.2'), t(lc, 'feishu.form.category.3')];
+    c.levels.forEach((level, i) => {
+      const value: ActionValue = { a: 'rcat', lvl: i + 1, path: c.path.slice(0, i), fid: f.formId, t: f.ticketId, k: f.ticketKey, ttl: shorten(f.ticketTitle, 100) };
+      elements.push({
+        tag: 'select_static',
+        placeholder: plain(labels[i] ?? labels[2]!),
+        options: options(level.options),
+        ...(level.selected ? { initial_option: level.selected } : {}),
+        behaviors: [{ type: 'callback', value }],
+      });
+    });
+  }
+  elements.push(form('recategorise_form', inner, t(lc, 'feishu.button.submit'), { a: 'submit', f: 'recategorise', fid: f.formId, t: f.ticketId, ...(c.leafId ? { cat: c.leafId } : {}) }));
+  return card({ title: plain(t(lc, FORM_TITLE[f.kind], { key: f.ticketKey })), template: 'blue' }, elements);
+}
+
+/** A ticket's history, privately: whole lines cut to what a card holds, with a count of what was cut. */
+export function historyCard(locale: Locale, key: string, title: string, lines: string[]): Card {
+  return infoCard(title, fitHistory(lines, { maxChars: HISTORY_MAX_CHARS }, locale, key));
+}
+
+/** A card holds 30 KB: at 3 bytes a Chinese character, 7,000 characters leave room for the JSON around them. */
+const HISTORY_MAX_CHARS = 7000;
 
 /** What a form turns into once submitted: no second submit is possible from it. */
 export function doneCard(message: string): Card {

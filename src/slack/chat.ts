@@ -5,7 +5,7 @@ import { FORM_MODALS } from './forms';
 import { ACTION } from './ids';
 import { encodeDraft, type MessageSource } from './intake';
 import { openView } from './open-view';
-import { deflectMessage, escapeMrkdwn, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
+import { deflectMessage, escapeMrkdwn, historyMessage, listMessage, missingFieldsModal, newTicketModal, textMessage, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
 /**
@@ -94,7 +94,7 @@ async function renderReply(rt: SlackRuntime, actor: Actor, target: SlackReplyTar
     }
     case 'action_form':
       if (!target.triggerId) return;
-      await openView(rt, actor, target.triggerId, FORM_MODALS[reply.form](actor.locale, reply, { ticketId: reply.ticket.id, channel: target.channel, clock: reply.clock }));
+      await openView(rt, actor, target.triggerId, FORM_MODALS[reply.form](actor.locale, reply, { ticketId: reply.ticket.id, channel: target.channel, clock: reply.clock }, config));
       return;
     case 'invalid':
       return replyPrivately(rt, target, plain(reply.text));
@@ -102,6 +102,8 @@ async function renderReply(rt: SlackRuntime, actor: Actor, target: SlackReplyTar
       return;
     case 'deflect':
       return replyPrivately(rt, target, deflectMessage(reply.offer));
+    case 'history':
+      return replyPrivately(rt, target, historyMessage(actor.locale, reply.key, reply.title, reply.lines));
     case 'direct':
       try {
         const dm = await rt.client.conversations.open({ users: actor.slackUserId });

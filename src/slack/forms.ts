@@ -1,11 +1,15 @@
 import type { ChatReply } from '../chat/dispatcher';
 import type { FormId } from '../chat/forms';
+import type { Config } from '../config/model';
 import type { Locale } from '../domain/types';
 import { BLOCK, VIEW } from './ids';
 import { inputValue, textOf, type ViewSubmission } from './payloads';
 import {
   assignModal,
   closeModal,
+  editModal,
+  escalateModal,
+  recategoriseModal,
   extendModal,
   handOffModal,
   priorityModal,
@@ -38,12 +42,15 @@ export const FORM_VIEW: Record<FormId, string> = {
   extend: VIEW.extend,
   rate: VIEW.rateComment,
   save_answer: VIEW.saveAnswer,
+  escalate: VIEW.escalate,
+  edit: VIEW.edit,
+  recategorise: VIEW.recategorise,
 };
 
 const pairs = (o: { value: string; label: string }[] | undefined) => (o ?? []).map((x) => ({ id: x.value, name: x.label }));
 
 /** The modal of each form. */
-export const FORM_MODALS: Record<FormId, (locale: Locale, f: ActionForm, meta: TicketModalMetadata) => ModalView> = {
+export const FORM_MODALS: Record<FormId, (locale: Locale, f: ActionForm, meta: TicketModalMetadata, config: Config) => ModalView> = {
   reply: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m),
   request_info: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m, VIEW.requestInfo),
   // The department's members, the same list Feishu offers (src/chat/forms.ts choices).
@@ -56,6 +63,9 @@ export const FORM_MODALS: Record<FormId, (locale: Locale, f: ActionForm, meta: T
   extend: (lc, f, m) => extendModal(lc, f.ticket, (f.choices.clocks ?? []).map((c) => c.value), { ...m, clock: f.clock }),
   rate: (lc, f, m) => rateCommentModal(lc, f.ticket, m),
   save_answer: (lc, f, m) => saveAnswerModal(lc, f.ticket, f.choices.initial ?? {}, m),
+  escalate: (lc, f, m) => escalateModal(lc, f.ticket, f.choices.priorities ?? [], m),
+  edit: (lc, f, m) => editModal(lc, f.ticket, f.choices.draft, m),
+  recategorise: (lc, f, m, config) => recategoriseModal(config, lc, f.ticket, f.choices.category ?? { current: '', path: [] }, f.choices.fields ?? [], m),
 };
 
 /** Neutral field name → our block id, where they differ. */
@@ -106,5 +116,8 @@ export const MAIN_BLOCK: Record<FormId | 'new', string> = {
   extend: BLOCK.duration,
   rate: BLOCK.score,
   save_answer: BLOCK.message,
+  escalate: BLOCK.reason,
+  edit: BLOCK.title,
+  recategorise: BLOCK.category(1),
   new: BLOCK.title,
 };

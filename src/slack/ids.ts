@@ -34,6 +34,13 @@ export const ACTION = {
   kbStill: 'tb_kb_still',
   kbSend: 'tb_kb_send',
   saveAnswer: 'tb_save_answer',
+  /** Issue 17's card row (src/chat/workflow-actions.ts). */
+  history: 'tb_history',
+  edit: 'tb_edit',
+  recategorise: 'tb_recategorise',
+  escalate: 'tb_escalate',
+  /** Category selects of the Change category… modal (the next level appears). */
+  recategoriseCategory: 'tb_recat_category',
 } as const;
 
 export const VIEW = {
@@ -49,6 +56,9 @@ export const VIEW = {
   extend: 'tb_view_extend',
   rateComment: 'tb_view_rate_comment',
   saveAnswer: 'tb_view_save_answer',
+  escalate: 'tb_view_escalate',
+  edit: 'tb_view_edit',
+  recategorise: 'tb_view_recategorise',
 } as const;
 
 /** Bot events (Events API) the app subscribes to. */

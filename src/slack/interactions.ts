@@ -4,12 +4,12 @@ import { dispatch, type Answer, type ChatReply, type Intent, type PressAction } 
 import { FORM_IDS, type FormId } from '../chat/forms';
 import { t } from '../chat/i18n';
 import { decodeChoice, renderAnswer, type SlackReplyTarget } from './chat';
-import { blockOfField, FORM_VIEW, MAIN_BLOCK, neutralValues } from './forms';
+import { blockOfField, FORM_MODALS, FORM_VIEW, MAIN_BLOCK, neutralValues } from './forms';
 import { ACTION, BLOCK, MESSAGE_SHORTCUT, VIEW } from './ids';
 import { openView } from './open-view';
 import { attachmentsOf, draftFromText, ticketSource, type DraftValue, type MessageSource } from './intake';
 import { blockAction, inputValue, messageShortcut, newTicketMetadata, splitValue, ticketModalMetadata, viewSubmission, type BlockAction, type ViewSubmission } from './payloads';
-import { answeredNotice, escapeMrkdwn, missingFieldsModal, newTicketModal, textMessage, type ModalView, type NewTicketMetadata, type TicketModalMetadata } from './presenters';
+import { answeredNotice, escapeMrkdwn, missingFieldsModal, newTicketModal, recategoriseModal, textMessage, type ModalView, type NewTicketMetadata, type RecategoriseMetadata, type TicketModalMetadata } from './presenters';
 import { afterAck, replyPrivately, type Actor, type ReplyTarget, type SlackRuntime } from './runtime';
 
 type Respond = ReplyTarget['respond'];
@@ -92,6 +92,41 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     let replaced = a.message && a.channel ? await rt.client.chat.update({ channel: a.channel.id, ts: a.message.ts, text: msg.text, blocks: msg.blocks as never }).then(() => true, () => false) : false;
     if (!replaced && target.respond) replaced = await target.respond({ text: msg.text, blocks: msg.blocks, response_type: 'ephemeral', replace_original: true }).then(() => true, () => false);
     if (!replaced) await renderAnswer(rt, actor, target, answer);
+  }));
+
+  // issue 17's card row (src/chat/workflow-actions.ts).
+  formButton(ACTION.escalate, 'escalate');
+  formButton(ACTION.edit, 'edit');
+  formButton(ACTION.recategorise, 'recategorise');
+
+  // History: the ticket's history, for the presser alone (ephemeral), if they may read the ticket.
+  app.action(ACTION.history, afterAck(rt, async ({ ack, body, respond }) => {
+    await ack();
+    const a = blockAction.parse(body);
+    const actor = await rt.identities.resolve(a.user.id);
+    const target = replyTarget(a, respond);
+    const ticket = splitValue(a.actions[0]!.value).ticketId;
+    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'history', actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket });
+    await renderAnswer(rt, actor, target, answer);
+  }));
+
+  // Change category…: each level chosen redraws the modal at the path the chat layer says it leads to.
+  app.action(new RegExp(`^${ACTION.recategoriseCategory}_[1-3]$`), afterAck(rt, async ({ ack, body }) => {
+    await ack();
+    const a = blockAction.parse(body);
+    if (!a.view) return;
+    const action = a.actions[0]!;
+    const chosen = action.selected_option?.value;
+    if (!chosen) return;
+    const m = parseMetadata<RecategoriseMetadata>(a.view.private_metadata, { ticketId: '' }, ticketModalMetadata);
+    const actor = await rt.identities.resolve(a.user.id);
+    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'cascade', actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: undefined, path: m.path ?? [], level: Number(action.action_id.slice(-1)), chosen });
+    const next = answer.replies.find((r) => r.kind === 'category_path');
+    if (next?.kind !== 'category_path') return;
+    const view = recategoriseModal(config, actor.locale, { key: m.key ?? '', title: m.title ?? '' }, { current: '', path: next.path }, [], { ...m, path: next.path });
+    await rt.client.views.update({ view_id: a.view.id, ...(a.view.hash ? { hash: a.view.hash } : {}), view: view as never }).catch((err: unknown) => {
+      rt.logger.info({ err: String(err) }, 'Slack: category update skipped');
+    });
   }));
 
   /** Registers a button that acts at once on its ticket: a press intent for the chat layer. */
@@ -257,7 +292,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
 }
 
 type Values = ViewSubmission['view']['state']['values'];
-type Ack = (response?: { response_action: 'errors'; errors: Record<string, string> }) => Promise<void>;
+type Ack = (response?: { response_action: 'errors'; errors: Record<string, string> } | { response_action: 'update'; view: ModalView }) => Promise<void>;
 
 /** A refused submission as field errors in the modal (Slack keeps the modal open). */
 function modalErrors(reply: Extract<ChatReply, { kind: 'invalid' }>, values: Values, main: string): { response_action: 'errors'; errors: Record<string, string> } {
@@ -273,11 +308,17 @@ function modalErrors(reply: Extract<ChatReply, { kind: 'invalid' }>, values: Val
 
 /** Modal submissions: each is a submit intent with neutral values; the chat layer parses and runs it. */
 function registerSubmissions(app: App, rt: SlackRuntime): void {
-  async function submit(ack: Ack, actor: Actor, values: Values, main: string, intent: Omit<Extract<Intent<undefined>, { kind: 'submit' }>, 'actor' | 'platform' | 'replyTarget' | 'kind'>): Promise<Answer | undefined> {
+  async function submit(ack: Ack, actor: Actor, values: Values, main: string, intent: Omit<Extract<Intent<undefined>, { kind: 'submit' }>, 'actor' | 'platform' | 'replyTarget' | 'kind'>, meta?: TicketModalMetadata): Promise<Answer | undefined> {
     const answer = await dispatch({ ctx: rt.ctx }, { kind: 'submit', actor, platform: 'slack', replyTarget: undefined, ...intent });
     const refused = answer.replies.find((r) => r.kind === 'invalid');
     if (refused?.kind === 'invalid') {
       await ack(modalErrors(refused, values, main));
+      return undefined;
+    }
+    // A follow-up form (Change category… asking for the new category's fields) replaces the modal.
+    const follow = answer.replies.find((r) => r.kind === 'action_form');
+    if (follow?.kind === 'action_form') {
+      await ack({ response_action: 'update', view: FORM_MODALS[follow.form](actor.locale, follow, { ticketId: follow.ticket.id, channel: meta?.channel }, rt.ctx.config) });
       return undefined;
     }
     await ack();
@@ -290,9 +331,17 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
       const actor = await rt.identities.resolve(s.user.id);
       const m = parseMetadata<TicketModalMetadata>(s.view.private_metadata, { ticketId: '' }, ticketModalMetadata);
       const values = neutralValues(s.view.state.values);
+      // A file input (Reply…, Request info…): its files go with the message, not as a value.
+      const files = attachmentsOf(inputValue(s.view.state.values, BLOCK.files)?.files ?? []);
+      delete values.files;
       // users_select gives a Slack id: the person is made known (our id) before the core sees it.
       if (values.assignee && !values.assignee.includes(':')) values.assignee = (await rt.identities.resolve(values.assignee)).id;
-      await submit(ack as Ack, actor, s.view.state.values, MAIN_BLOCK[form], { form, ticket: m.ticketId, values, dedupKey: `slack:view:${s.view.id}` });
+      // Change category… asking only for fields: the category chosen before rides in the metadata.
+      const fixed = (m as RecategoriseMetadata).category;
+      if (form === 'recategorise' && fixed) values.category = fixed;
+      // The fields step is a new submission of the same modal: its own key (the view id stays).
+      const step = form === 'recategorise' && fixed ? ':fields' : '';
+      await submit(ack as Ack, actor, s.view.state.values, MAIN_BLOCK[form], { form, ticket: m.ticketId, values, dedupKey: `slack:view:${s.view.id}${step}`, ...(files.length ? { attachments: files } : {}) }, m);
     });
   }
 

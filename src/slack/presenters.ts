@@ -3,6 +3,8 @@ import type { CategoryNode } from '../config/schema';
 import { t, type MessageKey } from '../chat/i18n';
 import type { DeflectOffer } from '../chat/deflection';
 import { actionLabel, priorityLabel, type TicketCardView, type TicketListItem, type TimeView, clockLabel } from '../chat/views';
+import { fitHistory, workflowLabel, type WorkflowAction } from '../chat/workflow-actions';
+import type { FormChoices } from '../chat/forms';
 import { PRIORITIES, type Locale, type Priority } from '../domain/types';
 import { ACTION, BLOCK, VIEW } from './ids';
 import { escapeMrkdwn, truncate, truncateMrkdwn } from './text';
@@ -86,6 +88,13 @@ const CARD_ACTION_IDS: Record<TicketCardView['actions'][number], string> = {
   resolve: ACTION.resolve,
 };
 
+const WORKFLOW_ACTION_IDS: Record<WorkflowAction, string> = {
+  history: ACTION.history,
+  edit: ACTION.edit,
+  recategorise: ACTION.recategorise,
+  escalate: ACTION.escalate,
+};
+
 /** The triage / leg card in a department channel: the current state, always in full. */
 export function ticketCard(card: TicketCardView, opts: { withActions?: boolean } = {}): SlackMessage {
   const withActions = opts.withActions ?? true;
@@ -142,6 +151,9 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
         options: card.menu.slice(0, LIMITS.overflowOptions).map((m) => ({ text: plain(actionLabel(card.locale, m), LIMITS.optionText), value: `${m}:${card.ticketId}` })),
       });
     blocks.push({ type: 'actions', block_id: `card_actions_${card.version}`, elements });
+  }
+  if (withActions && card.workflow.length) {
+    blocks.push({ type: 'actions', block_id: `card_workflow_${card.version}`, elements: card.workflow.map((a) => button(workflowLabel(card.locale, a), WORKFLOW_ACTION_IDS[a], card.ticketId)) });
   }
   // The notification text is mrkdwn too: a title like "<!channel> help" must not ping anyone.
   const text = t(card.locale, 'slack.fallback.card', { key: card.key, priority: escapeMrkdwn(card.priorityLabel), state: escapeMrkdwn(card.stateLabel), title: escapeMrkdwn(card.title) });
@@ -529,6 +541,8 @@ export function replyModal(locale: Locale, ticket: TicketRef, templates: Array<{
   const blocks: Block[] = [ticketContext(locale, ticket), contextLine(t(locale, 'slack.modal.reply.visible'))];
   if (templates.length) blocks.push(selectInput(BLOCK.template, t(locale, 'slack.modal.template'), templates.map((tp) => ({ text: tp.name, value: tp.id })), { placeholder: t(locale, 'slack.modal.pick'), optional: true }));
   blocks.push(textInput(BLOCK.message, t(locale, 'slack.modal.message'), { multiline: true, optional: templates.length > 0, maxLength: 3000, hint: templates.length ? t(locale, 'slack.modal.reply.hint') : undefined }));
+  // Files reach the requester as links with their names (issue 17 item 5).
+  blocks.push({ type: 'input', block_id: BLOCK.files, optional: true, label: plain(t(locale, 'slack.modal.files')), element: { type: 'file_input', action_id: 'value', max_files: 5 } });
   return modal(callbackId, locale, callbackId === VIEW.requestInfo ? 'slack.modal.request_info.title' : 'slack.modal.reply.title', blocks, meta);
 }
 
@@ -585,4 +599,80 @@ export function rateCommentModal(locale: Locale, ticket: TicketRef, meta: Ticket
     selectInput(BLOCK.score, t(locale, 'slack.modal.survey.score'), [1, 2, 3, 4, 5].map((s) => ({ text: String(s), value: String(s) })), { placeholder: t(locale, 'slack.modal.pick') }),
     textInput(BLOCK.comment, t(locale, 'slack.modal.survey.comment'), { multiline: true, optional: true, maxLength: 1000 }),
   ], meta);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Issue 17 (src/chat/workflow-actions.ts): history, Escalate…, Edit…, Change category…
+
+/** A ticket's history, privately: whole lines, cut to what one message holds, with a count of what was cut. */
+export function historyMessage(locale: Locale, key: string, title: string, lines: string[]): SlackMessage {
+  // Four sections' worth (escaping may lengthen a line; each section is cut at a line end below).
+  const fitted = fitHistory(lines, { maxChars: 4 * (LIMITS.sectionText - 200) }, locale, key).map(escapeMrkdwn);
+  const blocks: Block[] = [{ type: 'header', text: plain(title, LIMITS.headerText) }];
+  let current = '';
+  for (const line of fitted) {
+    const joined = current === '' ? line : `${current}\n${line}`;
+    if ([...joined].length <= LIMITS.sectionText) {
+      current = joined;
+      continue;
+    }
+    blocks.push({ type: 'section', text: mrkdwn(current || ' ') });
+    current = truncate(line, LIMITS.sectionText);
+  }
+  blocks.push({ type: 'section', text: mrkdwn(current || ' ') });
+  return { text: truncateMrkdwn(escapeMrkdwn(title), LIMITS.messageText), blocks: blocks.slice(0, LIMITS.messageBlocks) };
+}
+
+export function escalateModal(locale: Locale, ticket: TicketRef, raiseTo: Array<{ value: string; label: string }>, meta: TicketModalMetadata): ModalView {
+  const blocks: Block[] = [ticketContext(locale, ticket), textInput(BLOCK.reason, t(locale, 'ui.form.escalate.reason'), { multiline: true, maxLength: 500 })];
+  if (raiseTo.length) blocks.push(selectInput(BLOCK.priority, t(locale, 'ui.form.raise_to'), raiseTo.map((p) => ({ text: p.label, value: p.value })), { placeholder: t(locale, 'slack.modal.pick'), optional: true }));
+  return modal(VIEW.escalate, locale, 'slack.modal.escalate.title', blocks, meta);
+}
+
+export function editModal(locale: Locale, ticket: TicketRef, draft: { title: string; description: string } | undefined, meta: TicketModalMetadata): ModalView {
+  return modal(VIEW.edit, locale, 'slack.modal.edit.title', [
+    ticketContext(locale, ticket),
+    textInput(BLOCK.title, t(locale, 'slack.modal.title'), { maxLength: 150, initial: draft?.title }),
+    textInput(BLOCK.description, t(locale, 'slack.modal.description'), { multiline: true, optional: true, initial: draft?.description }),
+  ], meta);
+}
+
+/** Metadata of the Change category… modal: the ticket, the path chosen so far, or the category whose fields are asked. */
+export interface RecategoriseMetadata extends TicketModalMetadata {
+  key?: string | undefined;
+  title?: string | undefined;
+  path?: string[] | undefined;
+  category?: string | undefined;
+}
+
+/**
+ * Change category…: cascading selects (each choice redraws the modal at the next level), or, once
+ * the core asked for the new category's required fields, only those (the category in the metadata).
+ */
+export function recategoriseModal(config: Config, locale: Locale, ticket: TicketRef, choice: NonNullable<FormChoices['category']>, fields: NonNullable<FormChoices['fields']>, meta: RecategoriseMetadata): ModalView {
+  const blocks: Block[] = [ticketContext(locale, ticket)];
+  const m: RecategoriseMetadata = { ...meta, key: ticket.key, title: truncate(ticket.title, 150) };
+  if (choice.fixed) {
+    if (choice.intro) blocks.push(contextLine(escapeMrkdwn(choice.intro)));
+    blocks.push(...fieldInputs(config, locale, fields.map((f) => f.id)));
+    return modal(VIEW.recategorise, locale, 'slack.modal.recategorise.title', blocks, { ...m, category: choice.current, path: undefined });
+  }
+  const path = meta.path ?? choice.path;
+  let level: CategoryNode[] = config.raw.categories;
+  for (let depth = 0; depth < 3 && level.length; depth++) {
+    const chosen = path[depth];
+    const parent = depth === 0 ? 'root' : path[depth - 1]!;
+    blocks.push(
+      selectInput(`${BLOCK.category(depth + 1)}_${parent}`, depth === 0 ? t(locale, 'ui.form.new_category') : t(locale, CATEGORY_LABEL[depth]!), level.map((c) => ({ text: c.name[locale], value: c.id })), {
+        placeholder: t(locale, 'slack.modal.pick'),
+        initial: chosen,
+        dispatch: true,
+        actionId: `${ACTION.recategoriseCategory}_${depth + 1}`,
+      }),
+    );
+    const node = level.find((c) => c.id === chosen);
+    if (!node?.children?.length) break;
+    level = node.children;
+  }
+  return modal(VIEW.recategorise, locale, 'slack.modal.recategorise.title', blocks, { ...m, path, category: undefined });
 }

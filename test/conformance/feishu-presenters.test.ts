@@ -1,9 +1,9 @@
 import { t } from '../../src/chat/i18n';
 import type { Locale } from '../../src/domain/types';
-import { newTicketForm, priorityOptions } from '../../src/feishu/forms';
+import { actionFormView, newTicketForm, priorityOptions } from '../../src/feishu/forms';
 import { feishuForm } from '../support/forms';
 import { deflectOffer } from '../../src/chat/deflection';
-import { actionFormCard, deflectCard, answeredCard, doneCard, escapeMd, imageNoticeCard, infoCard, listCard, newTicketCard, notificationCard, textContent, ticketCard, type Card } from '../../src/feishu/presenters';
+import { actionFormCard, deflectCard, historyCard, answeredCard, doneCard, escapeMd, imageNoticeCard, infoCard, listCard, newTicketCard, notificationCard, textContent, ticketCard, type Card } from '../../src/feishu/presenters';
 import { validateCard } from '../fakes/feishu-card-rules';
 import { feishuTestConfig } from '../fakes/feishu-harness';
 import { DESCRIPTION, TITLE, nasty, options, withManyCategories, worstCard, worstList } from './worst-case';
@@ -83,6 +83,24 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards from worst-case inputs (%s)
     valid('list', listCard(locale, nasty(200), [{ title: nasty(100), items: worstList(locale, 50) }, { title: nasty(100), items: worstList(locale, 50) }], 100));
     valid('info', infoCard(nasty(200), Array.from({ length: 40 }, () => nasty(200))));
     valid('picture', imageNoticeCard(`${nasty(300)}\n${DESCRIPTION}`, 'img_v2_x', nasty(200)));
+  });
+
+  // issue 17 (src/chat/workflow-actions.ts): the card's second row, the history, and its three forms.
+  it('the workflow row, a 2,000-line history cut with a count, and the escalate / edit / change-category forms', () => {
+    expect(model.workflow).toEqual(['history', 'edit', 'recategorise', 'escalate']);
+    valid('card with workflow row', ticketCard(model, { interactive: true, priorities: priorityOptions(locale) }));
+    const lines = Array.from({ length: 2000 }, (_, i) => `${i} ${nasty(180)}`);
+    const history = historyCard(locale, 'IT-1042', nasty(300), lines);
+    valid('history', history);
+    expect(JSON.stringify(history)).toContain(t(locale, 'history.cut', { count: 'X', key: 'IT-1042' }).split('X')[1]!.slice(0, 12));
+    const ticket = { id: 'tk1', key: 'HD-1042', title: TITLE, departmentId: 'finance', priority: 'low' };
+    const form = (choices: object) => actionFormCard(actionFormView(locale, { kind: 'action_form', form: choices === null ? 'edit' : ((choices as { f: 'escalate' | 'edit' | 'recategorise' }).f), ticket, choices: choices as never }, 'f3', config));
+    valid('escalate', form({ f: 'escalate', priorities: [{ value: 'high', label: 'High' }, { value: 'urgent', label: nasty(200) }] }));
+    valid('escalate at the top', form({ f: 'escalate', priorities: [] }));
+    valid('edit', form({ f: 'edit', draft: { title: TITLE, description: DESCRIPTION + DESCRIPTION } }));
+    valid('recategorise', form({ f: 'recategorise', category: { current: leaf, path: [] } }));
+    valid('recategorise deep', form({ f: 'recategorise', category: { current: leaf, path: ['fault', 'login', leaf] } }));
+    valid('recategorise fields', form({ f: 'recategorise', category: { current: leaf, path: ['fault', 'login', leaf], fixed: true, intro: nasty(500) }, fields: ['account', 'device', 'order_id'].map((id) => ({ id, label: nasty(100), type: 'text' })) }));
   });
 });
 

@@ -3,6 +3,7 @@ import type { Locale } from '../../src/domain/types';
 import {
   answeredNotice, assignModal, closeModal, extendModal, fileShareBlocks, handOffModal, homeView, listMessage, missingFieldsModal, newTicketModal,
   noticeMessage, priorityModal, deflectMessage, saveAnswerModal, rateCommentModal, replyModal, resolveModal, returnModal, textMessage, ticketCard, type ModalView, type SlackMessage,
+  editModal, escalateModal, historyMessage, recategoriseModal,
 } from '../../src/slack/presenters';
 import { ACTION, VIEW } from '../../src/slack/ids';
 import { deflectOffer } from '../../src/chat/deflection';
@@ -129,5 +130,27 @@ describe.each<Locale>(['en', 'zh-CN'])('Slack presenters from worst-case inputs 
     expect(JSON.stringify(view.blocks)).toContain(t(locale, 'ui.handoff.no_target'));
     expect(JSON.stringify(view.blocks)).not.toContain('static_select');
     expect(view.submit).toBeUndefined();
+  });
+
+  // issue 17 (src/chat/workflow-actions.ts): the card's second row, the history, and its three forms.
+  it('the workflow row, a 2,000-line history cut with a count, and the escalate / edit / change-category modals', () => {
+    const card = worstCard(config, leaf, locale);
+    expect(card.workflow).toEqual(['history', 'edit', 'recategorise', 'escalate']);
+    valid('card with workflow row', ticketCard(card));
+    const lines = Array.from({ length: 2000 }, (_, i) => `${i} ${nasty(180)}`);
+    const history = historyMessage(locale, 'IT-1042', nasty(300), lines);
+    valid('history', history);
+    expect(JSON.stringify(history.blocks)).toContain(t(locale, 'history.cut', { count: 'X', key: 'IT-1042' }).split('X')[1]!.slice(0, 12));
+    const ref = { key: 'IT-1042', title: TITLE };
+    const meta = { ticketId: 'tk1', channel: 'C0GEN' };
+    const fields = ['account', 'device', 'order_id'].map((id) => ({ id, label: id, type: 'text' }));
+    for (const [name, view] of Object.entries({
+      escalate: escalateModal(locale, ref, [{ value: 'high', label: 'High' }, { value: 'urgent', label: nasty(200) }], meta),
+      escalateTop: escalateModal(locale, ref, [], meta),
+      edit: editModal(locale, ref, { title: TITLE, description: DESCRIPTION + DESCRIPTION }, meta),
+      recategorise: recategoriseModal(config, locale, ref, { current: leaf, path: [] }, [], meta),
+      recategoriseDeep: recategoriseModal(config, locale, ref, { current: leaf, path: ['fault', 'login'] }, [], { ...meta, path: ['fault', 'login'] }),
+      recategoriseFields: recategoriseModal(config, locale, ref, { current: leaf, path: ['fault', 'login', leaf], fixed: true, intro: nasty(500) }, fields, meta),
+    })) validModal(name, view);
   });
 });

@@ -37,7 +37,14 @@ describe('the /ticket command parser', () => {
     expect(parse('Dashboard')).toEqual({ kind: 'dashboard' });
     expect(parse('queue 财务部')).toEqual({ kind: 'queue', departmentText: '财务部', departmentId: 'finance' });
     expect(parse('queue nowhere')).toEqual({ kind: 'queue', departmentText: 'nowhere', departmentId: undefined });
-    expect(parse('show hd-1')).toEqual({ kind: 'show', key: 'HD-1' });
+    expect(parse('show hd-1')).toEqual({ kind: 'show', key: 'HD-1', history: false });
+    // issue 17: the history, and escalation by command (Chinese aliases too).
+    expect(parse('show hd-1 --history')).toEqual({ kind: 'show', key: 'HD-1', history: true });
+    expect(parse('查看 HD-1 --history')).toEqual({ kind: 'show', key: 'HD-1', history: true });
+    expect(parse('show --history hd-1')).toEqual({ kind: 'show', key: 'HD-1', history: true });
+    expect(parse('escalate hd-1 the whole floor is down')).toEqual({ kind: 'escalate', key: 'HD-1', reason: 'the whole floor is down' });
+    expect(parse('升级 HD-1 整层断网')).toEqual({ kind: 'escalate', key: 'HD-1', reason: '整层断网' });
+    expect(parse('escalate HD-1')).toEqual({ kind: 'escalate', key: 'HD-1', reason: '' });
     expect(parse('feedback add a FAQ  please')).toEqual({ kind: 'feedback', text: 'add a FAQ  please' });
     expect(parse('lang en')).toEqual({ kind: 'lang', locale: 'en' });
     expect(parse('lang 中文')).toEqual({ kind: 'lang', locale: 'zh-CN' });

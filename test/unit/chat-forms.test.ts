@@ -58,7 +58,7 @@ describe('the form table', () => {
     for (const form of FORM_IDS) {
       expect(FORM_VIEW[form]).toBeDefined();
       expect(MAIN_BLOCK[form]).toBeDefined();
-      expect(FORM_MODALS[form]('en', reply(form), { ticketId: 't1' }).callback_id).toBe(FORM_VIEW[form]);
+      expect(FORM_MODALS[form]('en', reply(form), { ticketId: 't1' }, config).callback_id).toBe(FORM_VIEW[form]);
       expect((FORM_KINDS as readonly string[]).includes(form)).toBe(true);
       expect(JSON.stringify(actionFormCard({ locale: 'en', kind: form, formId: 'f', ticketId: 't1', ticketKey: 'HD-1', ticketTitle: 'x', priorities: [{ value: 'high', label: 'High' }], assignees: [{ value: 'feishu:ou_1', label: 'A' }], departments: [{ value: 'it', label: 'IT' }] }))).toContain(`"f":"${form}"`);
     }
