@@ -100,7 +100,8 @@ function parseData(raw: string | null): Record<string, unknown> {
   }
 }
 
-function parseLog(raw: string): string[] {
+/** A clock's stored explanation log (a JSON array of lines); unreadable → none. */
+export function parseLog(raw: string): string[] {
   try {
     const v = JSON.parse(raw) as unknown;
     return Array.isArray(v) ? v.map(String) : [];

@@ -6,7 +6,7 @@ import { locateConfig } from '../config/locate';
 import { openStorage } from '../storage/database';
 import { loadTicketHistory, userNames, type TicketHistory } from '../app/history';
 import type { AuditEventRow } from '../storage/tables';
-import { historyLines, historyView } from '../chat/history';
+import { historyLines, historyView, parseLog } from '../chat/history';
 import { action, configureCommand, EXIT_OK, EXIT_PROBLEM, UsageError } from './common';
 
 /**
@@ -93,13 +93,4 @@ function eventWords(e: AuditEventRow, dept: (id: string) => string): string {
     .map(([k, v]) => `${k}=${k === 'department' || k === 'to' || k === 'from' ? dept(String(v)) : typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
     .join(', ');
   return `${e.action}${move}${e.reason ? `  reason: ${e.reason}` : ''}${extras ? `  (${extras})` : ''}`;
-}
-
-function parseLog(raw: string): string[] {
-  try {
-    const v = JSON.parse(raw) as unknown;
-    return Array.isArray(v) ? v.map(String) : [];
-  } catch {
-    return [];
-  }
 }
