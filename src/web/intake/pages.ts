@@ -1,7 +1,8 @@
 import { t, type MessageKey } from '../../chat/i18n';
 import type { Config } from '../../config/model';
 import type { CategoryNode } from '../../config/schema';
-import type { Locale } from '../../domain/types';
+import { startsFrom } from '../../domain/ticket';
+import type { Locale, TicketState } from '../../domain/types';
 import { stateName } from '../../reports/format';
 
 /** Server-rendered pages of the web form and the status page (issue 18); no outside assets. */
@@ -154,9 +155,10 @@ export interface StatusMessage {
   at: string;
 }
 
-export function statusPage(o: { locale: Locale; nonce: string; action: string; csrf: string; key: string; title: string; state: string; messages: StatusMessage[]; notice?: string | undefined; problem?: string | undefined }): string {
+export function statusPage(o: { locale: Locale; nonce: string; action: string; csrf: string; key: string; title: string; state: TicketState; messages: StatusMessage[]; notice?: string | undefined; problem?: string | undefined }): string {
   const { locale } = o;
-  const canAnswer = o.state !== 'closed';
+  // What the page offers follows the core's state rule, as the chat cards do.
+  const canAnswer = startsFrom('requester_reply', o.state);
   const body = `<h1>${esc(t(locale, 'web.status.title', { key: o.key }))}</h1><p><strong>${esc(o.title)}</strong></p>
 <p id="state" data-state="${esc(o.state)}">${esc(t(locale, 'web.status.state', { state: stateName(o.state, locale) }))}</p>
 ${o.notice ? `<p class="note" id="notice">${esc(o.notice)}</p>` : ''}${o.problem ? `<p class="error" id="problem">${esc(o.problem)}</p>` : ''}
@@ -168,7 +170,7 @@ ${o.notice ? `<p class="note" id="notice">${esc(o.notice)}</p>` : ''}${o.problem
 ${canAnswer ? `<form method="post" action="${esc(o.action)}" id="reply-form"><input type="hidden" name="csrf" value="${esc(o.csrf)}">
 <label for="body">${esc(t(locale, 'web.status.reply'))}</label><textarea id="body" name="body" maxlength="10000"></textarea>
 <button type="submit" name="action" value="reply" id="send">${esc(t(locale, 'web.status.send'))}</button>
-${o.state === 'resolved' ? `<button type="submit" name="action" value="confirm" id="confirm" class="secondary">${esc(t(locale, 'web.status.confirm'))}</button><button type="submit" name="action" value="reopen" id="reopen" class="secondary">${esc(t(locale, 'web.status.reopen'))}</button>` : ''}
+${startsFrom('confirm', o.state) ? `<button type="submit" name="action" value="confirm" id="confirm" class="secondary">${esc(t(locale, 'web.status.confirm'))}</button>` : ''}${startsFrom('reopen', o.state) ? `<button type="submit" name="action" value="reopen" id="reopen" class="secondary">${esc(t(locale, 'web.status.reopen'))}</button>` : ''}
 </form>` : ''}`;
   return page({ locale, nonce: o.nonce, title: t(locale, 'web.status.title', { key: o.key }), body });
 }

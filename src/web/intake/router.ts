@@ -9,7 +9,7 @@ import { requesterReply } from '../../app/messages';
 import { ensureUser } from '../../app/users';
 import type { RawConfig } from '../../config/schema';
 import { isMessageKey } from '../../chat/i18n';
-import type { Locale } from '../../domain/types';
+import type { Locale, TicketState } from '../../domain/types';
 import { findTicket } from '../../storage/repos/tickets';
 import { csrfToken, csrfValid, signStatusQuery, STATUS_LINK_TTL_MS, verifyIntakeQuery, verifyStatusQuery } from './links';
 import { formPage, messagePage, statusPage, suggestionsPage, thanksPage, type FormValues } from './pages';
@@ -239,7 +239,7 @@ export function createIntakeWebRouter(opts: IntakeWebOptions): Router {
     // Public messages only: internal notes never leave the desk.
     const rows = await ctx.db.selectFrom('messages').select(['author_role', 'body', 'created_at']).where('ticket_id', '=', ticket.id).where('visibility', '=', 'public').orderBy('created_at').orderBy('id').execute();
     const messages = rows.filter((m) => m.body.trim() !== '').map((m) => ({ fromRequester: m.author_role === 'requester', body: m.body, at: m.created_at }));
-    html(res, status, nonce, statusPage({ locale, nonce, action: req.originalUrl.replace(/&?(created|done)=1/g, ''), csrf: token, key: ticket.key, title: ticket.title, state: ticket.state, messages, ...extra }));
+    html(res, status, nonce, statusPage({ locale, nonce, action: req.originalUrl.replace(/&?(created|done)=1/g, ''), csrf: token, key: ticket.key, title: ticket.title, state: ticket.state as TicketState, messages, ...extra }));
   };
 
   router.get('/status/:key', async (req, res) => {
