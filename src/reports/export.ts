@@ -4,6 +4,7 @@ import { CalendarMeasures, headlineFigures, type MetricsReport } from '../domain
 import type { Locale } from '../domain/types';
 import { categoryPathName, departmentName, formatLocalDateTime, personName, priorityName, stateName } from './format';
 import { rt, type ReportKey } from './i18n';
+import type { WorkflowFigures } from './workflow';
 import { leavesUnder, reportTimeZone, type ReportFilter, type ReportSource } from './queries';
 
 /**
@@ -156,10 +157,14 @@ export async function exportTicketsCsv(
 }
 
 /** The metrics as CSV: one row per figure, for the whole scope and then per department. */
-export function metricsCsv(locale: Locale, scopes: { scope: string; report: MetricsReport; selfService?: { solved: number; escalated: number; rate: number | null } | undefined }[]): string {
+export function metricsCsv(
+  locale: Locale,
+  scopes: { scope: string; report: MetricsReport; selfService?: { solved: number; escalated: number; rate: number | null } | undefined; workflow?: WorkflowFigures | undefined }[],
+  config?: Config,
+): string {
   const header = (['csv.scope', 'csv.metric', 'csv.value', 'csv.unit', 'csv.basis'] as const).map((k) => csvField(rt(locale, k)));
   let out = CSV_BOM + csvLine(header);
-  for (const { scope, report, selfService } of scopes) {
+  for (const { scope, report, selfService, workflow } of scopes) {
     const rows: [string, number | null, ReportKey, number][] = headlineFigures(report).map((f) => [
       rt(locale, `metric.${f.metric}`),
       f.value === null ? null : f.kind === 'duration' ? Math.round(f.value / 60_000) : percent(f.value),
@@ -180,6 +185,17 @@ export function metricsCsv(locale: Locale, scopes: { scope: string; report: Metr
     );
     // Beside the six (issue 18): basis = offers answered "Solved" or "Still need help".
     if (selfService) rows.push([rt(locale, 'metric.self_service'), rateOrNull(selfService.rate), 'csv.unit.percent', selfService.solved + selfService.escalated]);
+    // Beside the six (issue 17): basis of a misrouting rate = tickets raised in that category.
+    if (workflow) {
+      rows.push([rt(locale, 'docs.extra.manual_escalations'), workflow.manualEscalations, 'csv.unit.count', workflow.manualEscalations]);
+      const created = workflow.misrouting.reduce((n, r) => n + r.created, 0);
+      const misrouted = workflow.misrouting.reduce((n, r) => n + r.misrouted, 0);
+      rows.push([rt(locale, 'csv.misrouting_all'), created ? percent(misrouted / created) : null, 'csv.unit.percent', created]);
+      for (const r of workflow.misrouting) {
+        const category = config ? categoryPathName(config, r.categoryId, locale) : r.categoryId;
+        rows.push([rt(locale, 'csv.misrouting_category', { category }), rateOrNull(r.rate), 'csv.unit.percent', r.created]);
+      }
+    }
     for (const [name, value, unit, basis] of rows) out += csvLine([csvText(scope), csvText(name), csvField(value), csvField(rt(locale, unit)), csvField(basis)]);
   }
   return out;

@@ -201,6 +201,8 @@ const en = {
   'csv.unit.minutes': 'business minutes',
   'csv.unit.rate': 'share',
   'csv.unit.count': 'count',
+  'csv.misrouting_all': 'Misrouting rate (all categories)',
+  'csv.misrouting_category': 'Misrouting rate: {category}',
 
   // Dashboard
   'dash.title': 'Ticket desk dashboard',
@@ -627,6 +629,8 @@ const zhCN: Record<ReportKey, string> = {
   'csv.unit.minutes': '工作分钟',
   'csv.unit.rate': '比例',
   'csv.unit.count': '数量',
+  'csv.misrouting_all': '分类错误率(全部分类)',
+  'csv.misrouting_category': '分类错误率:{category}',
 
   'dash.title': '工单看板',
   'dash.nav.overview': '概览',

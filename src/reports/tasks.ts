@@ -82,11 +82,14 @@ export async function runReportTask(ctx: ReportCtx, task: ReportTask, emit: (chu
     case 'metrics_csv': {
       const { filter, nowMs, locale } = task;
       const selfService = (ids: readonly string[] | undefined) => selfServiceFigures(ctx.db, { fromMs: filter.fromMs, toMs: filter.toMs, departmentIds: ids, articleLimit: 0 });
-      const scopes = [{ scope: departmentScopeName(ctx.config, task.departmentId, locale), report: await loadMetrics(src, filter, nowMs), selfService: await selfService(filter.departmentIds) }];
+      const workflow = (ids: readonly string[] | undefined) => loadWorkflowFigures(ctx.db, ctx.config, { fromMs: filter.fromMs, toMs: filter.toMs, departmentIds: ids });
+      const scopes = [
+        { scope: departmentScopeName(ctx.config, task.departmentId, locale), report: await loadMetrics(src, filter, nowMs), selfService: await selfService(filter.departmentIds), workflow: await workflow(filter.departmentIds) },
+      ];
       for (const id of task.perDepartment) {
-        scopes.push({ scope: departmentScopeName(ctx.config, id, locale), report: await loadMetrics(src, { ...filter, departmentIds: [id] }, nowMs), selfService: await selfService([id]) });
+        scopes.push({ scope: departmentScopeName(ctx.config, id, locale), report: await loadMetrics(src, { ...filter, departmentIds: [id] }, nowMs), selfService: await selfService([id]), workflow: await workflow([id]) });
       }
-      return metricsCsv(locale, scopes);
+      return metricsCsv(locale, scopes, ctx.config);
     }
     case 'tickets_csv':
       return exportTicketsCsv(src, task.filter, task.locale, emit, undefined, task.zone);

@@ -22,6 +22,8 @@ import type { Server } from 'node:http';
 import { createDashboardRouter } from '../../src/web/dashboard/router';
 import { signDashboardLink } from '../../src/web/dashboard/signing';
 import { formatStatsText, statsSummary } from '../../src/reports/stats';
+import { runReportTask } from '../../src/reports/tasks';
+import { parse as parseCsv } from 'csv-parse/sync';
 import type { Storage } from '../../src/storage/database';
 import { as, FIXTURE_CONFIG, ManualTime, seedUsers, testContext } from '../support/app';
 import { storageVariants } from '../support/storage';
@@ -232,6 +234,14 @@ describe.each(storageVariants())('workflow automation core ($name)', (variant) =
     expect(text).toContain('Wrong category (moved to another department): No verification code 1/2');
     expect(text).toContain('Manual escalations: 1');
     expect(formatStatsText(stats.value, 'zh-CN')).toContain('手动升级:1 次');
+    // The metrics CSV carries the same two figures, per scope.
+    const fromMs = Date.parse(AT) - 86_400_000;
+    const csv = (await runReportTask(ctx, { kind: 'metrics_csv', nowMs: time.now().getTime(), filter: { fromMs, toMs: time.now().getTime() }, locale: 'en', departmentId: undefined, perDepartment: ['it', 'finance'] })) as string;
+    const rows: string[][] = parseCsv(csv, { bom: true });
+    expect(rows.filter((r) => r[1] === 'Manual escalations').map((r) => [r[0], r[2]])).toEqual([['all departments', '1'], ['IT', '0'], ['Finance', '1']]);
+    expect(rows.find((r) => r[0] === 'all departments' && r[1] === 'Misrouting rate (all categories)')?.slice(2)).toEqual(['50', '%', '2']);
+    expect(rows.find((r) => r[0] === 'Finance' && r[1] === 'Misrouting rate (all categories)')?.slice(2)).toEqual(['', '%', '0']);
+    expect(rows.find((r) => r[0] === 'IT' && r[1] === 'Misrouting rate: Fault / Login / No verification code')?.slice(2)).toEqual(['50', '%', '2']);
 
     const doc = generateProcessDoc(config, 'en', new Date(AT));
     expect(doc).toContain('## Priority criteria');
