@@ -37,6 +37,7 @@ export type TicketCommand =
   | { kind: 'show'; key: string; history: boolean }
   | ({ kind: 'stats' } & StatsArgs & { periodText: string | undefined })
   | { kind: 'policy' }
+  | { kind: 'stats_help' }
   | { kind: 'dashboard' }
   | { kind: 'feedback'; text: string }
   | { kind: 'lang'; locale: Locale | undefined }
@@ -91,6 +92,7 @@ export function parseTicketCommand(config: Pick<Config, 'departments'>, text: st
     case 'escalate':
       return { kind: 'escalate', key: (args[0] ?? '').toUpperCase(), reason: rest.slice((args[0] ?? '').length).trim() };
     case 'stats': {
+      if (args.length === 1 && STATS_HELP_WORDS.includes(args[0]!.toLowerCase())) return { kind: 'stats_help' };
       const parsed = parseStatsArgs(config, args);
       return { kind: 'stats', ...parsed, periodText: args.find((w) => PERIOD_RE.test(w)) };
     }
@@ -111,6 +113,9 @@ export function parseTicketCommand(config: Pick<Config, 'departments'>, text: st
       return { kind: 'quick', text: body };
   }
 }
+
+/** `/ticket stats help`: what each figure means (issue 17 item 7). */
+const STATS_HELP_WORDS = ['help', '?', '？', '--help', '帮助', '说明', '定义'];
 
 const HISTORY_FLAGS = ['--history', '-history', '历史', '--历史'];
 

@@ -16,7 +16,7 @@ import { setLanguage } from '../app/users';
 import { isStaff } from '../domain/access';
 import type { Role } from '../domain/ticket';
 import { PRIORITIES, type Locale, type Platform, type Priority } from '../domain/types';
-import { policySummary } from '../reports/docs';
+import { metricDefinitionLines, policySummary } from '../reports/docs';
 import { rt as reportText } from '../reports/i18n';
 import { formatStatsText } from '../reports/stats';
 import { reportsOf, ReportTimeout } from '../reports/runner';
@@ -394,6 +394,9 @@ async function runCommand(deps: ChatDeps, intent: Extract<Intent, { kind: 'comma
       const [title = '', ...lines] = formatStatsText(result.value, lc).split('\n');
       return { replies: [{ kind: 'info', title, lines }] };
     }
+    // The published definitions (one source text with docs, /ticket policy and the dashboard's "?").
+    case 'stats_help':
+      return { replies: [{ kind: 'info', title: t(lc, 'chat.stats.help_title'), lines: [t(lc, 'chat.stats.help_usage'), ...metricDefinitionLines(lc)] }] };
     case 'policy': {
       const [title = '', ...lines] = policySummary(ctx.config, lc);
       return { replies: [{ kind: 'info', title, lines }] };

@@ -225,7 +225,7 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
   out.push('');
 
   out.push(`## ${rt(locale, 'docs.metrics')}`, '');
-  for (const line of metricLines(locale)) out.push(`- ${line}`);
+  for (const line of metricDefinitionLines(locale)) out.push(`- ${line}`);
   out.push('');
   if (raw.rules.length) {
     out.push(`## ${rt(locale, 'docs.rules')}`, '', rt(locale, 'docs.rules_intro'), '');
@@ -242,7 +242,8 @@ export function generateProcessDoc(config: Config, locale: Locale, generatedAt: 
 }
 
 /** "On-time rate: share of …" for the six headline metrics, from the one source text (definitions.ts). */
-function metricLines(locale: Locale): string[] {
+/** Each figure's name and definition, one line each: the six, the workflow figures, the self-service rate. */
+export function metricDefinitionLines(locale: Locale): string[] {
   const colon = locale === 'en' ? ': ' : ':';
   return [
     ...HEADLINE_METRICS.map((m) => `${rt(locale, `metric.${m}`)}${colon}${metricDefinition(m, locale)}`),
@@ -339,7 +340,7 @@ export function policySummary(config: Config, locale: Locale): string[] {
   // Only what is published: a desk without criteria or priority rules gets no empty section.
   const criteria = priorityCriteriaLines(config, locale, { unset: false });
   if (criteria.length) lines.push(rt(locale, 'docs.priority_criteria'), ...criteria);
-  lines.push(rt(locale, 'policy.metrics'), ...metricLines(locale));
+  lines.push(rt(locale, 'policy.metrics'), ...metricDefinitionLines(locale));
   return lines;
 }
 

@@ -234,6 +234,20 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: 'stats help: the published definitions of every figure, to anyone, privately',
+    expected: { usage: true, onTime: true, misrouting: true, selfService: true },
+    async run(d) {
+      const seen = await d.command('requester', 'stats help');
+      expect(publicly(seen)).toBe('');
+      return {
+        usage: has(seen, 'at most 365 days'),
+        onTime: has(seen, 'On-time rate: Share of SLA and handoff clocks'),
+        misrouting: has(seen, 'Misrouting rate (per category)'),
+        selfService: has(seen, 'Self-service rate'),
+      };
+    },
+  },
+  {
     name: 'queue: members see theirs, others are refused',
     expected: { member: true, outsider: true, other: true },
     async run(d) {

@@ -60,6 +60,8 @@ describe('the /ticket command parser', () => {
     expect(periodDays('finance')).toBeUndefined();
     const slack = slackTestConfig();
     expect(parseTicketCommand(slack, 'stats IT 30天')).toMatchObject({ kind: 'stats', days: 30, departmentId: 'it' });
+    for (const word of ['help', '帮助', '?', '--help']) expect(parseTicketCommand(slack, `stats ${word}`)).toEqual({ kind: 'stats_help' });
+    expect(parseTicketCommand(slack, 'stats helpdesk')).toMatchObject({ kind: 'stats', departmentText: 'helpdesk' });
   });
 
   it('takes Chinese subcommand names too', () => {
