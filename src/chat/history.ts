@@ -1,6 +1,7 @@
 import type { Config } from '../config/model';
 import type { Locale } from '../domain/types';
 import type { AuditEventRow, ClockRow, LegRow, TicketRow } from '../storage/tables';
+import { clockWhyText } from './clock-why';
 import { t, type MessageKey } from './i18n';
 import { clockLabel, formatTime, priorityLabel, returnReasonLabel, stateLabel } from './views';
 
@@ -76,7 +77,7 @@ export function historyView(config: Config, h: HistoryInput, locale: Locale, tim
     const status = c.status;
     clocks.push(c.due_at ? t(locale, 'history.clock', { clock: name, status, due: at(c.due_at) }) : t(locale, 'history.clock.no_due', { clock: name, status }));
     const why = parseLog(c.log).at(-1);
-    if (why) clocks.push(t(locale, 'history.clock.why', { why }));
+    if (why) clocks.push(t(locale, 'history.clock.why', { why: clockWhyText(why, locale, at) }));
   }
   return { title: t(locale, 'history.title', { key: h.ticket.key }), trailTitle: t(locale, 'history.trail'), trail, clocksTitle: t(locale, 'history.clocks'), clocks };
 }

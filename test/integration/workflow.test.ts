@@ -178,6 +178,8 @@ describe.each(storageVariants())('workflow automation core ($name)', (variant) =
     expect(en.clocks.some((l) => l.startsWith('  why: '))).toBe(true);
     const zh = historyView(config, { ...h, names }, 'zh-CN', 'Asia/Shanghai');
     expect(zh.trail).toContain('2026-11-23 09:05 GMT+8 · Alan 转交 信息技术部 → 财务部,原因:miscategorised');
+    // Why each clock is due then, in the reader's words and zone (the stored line is English, UTC).
+    expect(zh.clocks.some((l) => /^ {2}原因:.*到期:/.test(l) && !/\bdue\b/.test(l))).toBe(true);
   });
 
   it('holds non-urgent DMs in quiet hours and delivers them merged per ticket when they end; urgent ones go at once', async () => {
