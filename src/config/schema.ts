@@ -4,7 +4,7 @@ import { compileCalendar } from '../domain/calendar';
 import { PRIORITIES, ROUTING_STRATEGIES, CLOCK_KINDS } from '../domain/types';
 import type { OfficialDays } from '../domain/calendar';
 import { isKnownRegion } from './holidays';
-import { CHAT_PLATFORMS, LEGACY_CHANNEL_KEY } from '../domain/platforms';
+import { CHAT_PLATFORMS, LEGACY_CHANNEL_KEY, personRefProblem } from '../domain/platforms';
 
 /** The config file's shape. Cross-references are checked in `configSchema`'s superRefine. */
 
@@ -126,7 +126,13 @@ export const calendarSchema = z
   .superRefine((cal, ctx) => checkWeekKeys(cal.week, ctx));
 
 /** A user reference in config: `slack:U0BOSS`, `feishu:ou_boss`, or `email:ann@example.com`. */
-const userRef = z.string().regex(new RegExp(`^(${[...CHAT_PLATFORMS, 'email'].join('|')}):\\S+$`), 'expected platform:id, e.g. slack:U0123 or feishu:ou_abc');
+const userRef = z
+  .string()
+  .regex(new RegExp(`^(${[...CHAT_PLATFORMS, 'email'].join('|')}):\\S+$`), 'expected platform:id, e.g. slack:U0123 or feishu:ou_abc')
+  .superRefine((ref, ctx) => {
+    const problem = /^\w+:\S+$/.test(ref) ? personRefProblem(ref) : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** Channels by platform (registry: src/domain/platforms.ts), e.g. `{ slack: C0IT, feishu: oc_it }`. */
 const channelMap = z.partialRecord(z.enum(CHAT_PLATFORMS), z.string().min(1));

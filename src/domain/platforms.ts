@@ -47,6 +47,26 @@ export function departmentOfChannel<D extends ChannelConfig & { id: string }>(de
   return undefined;
 }
 
+/**
+ * Ids that name a conversation, not a person, on each platform: a channel pasted where a person
+ * belongs (a watcher, a supervisor) would be DMed and fail at run time; config check says it at once.
+ */
+const NOT_A_PERSON: Record<ChatPlatform, { pattern: RegExp; what: string }> = {
+  slack: { pattern: /^[CGD][A-Z0-9]{6,}$/, what: 'a Slack channel or conversation id (C…, G…, D…), not a person (U… or W…)' },
+  feishu: { pattern: /^oc_/, what: 'a Feishu chat id (oc_…), not a person (ou_…, on_… or a user id)' },
+};
+
+/** Why `platform:id` in the config cannot name a person, or undefined when it can. */
+export function personRefProblem(ref: string): string | undefined {
+  const cut = ref.indexOf(':');
+  const platform = ref.slice(0, cut);
+  const id = ref.slice(cut + 1);
+  if (platform === 'email') return /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(id) ? undefined : `"${id}" is not an e-mail address`;
+  if (!isChatPlatform(platform)) return undefined;
+  const rule = NOT_A_PERSON[platform];
+  return rule.pattern.test(id) ? `${ref} is ${rule.what}` : undefined;
+}
+
 /** The platform of one of our user ids (`slack:U…`, `feishu:ou_…`), if it is a chat platform's. */
 export function platformOfUser(id: string): ChatPlatform | undefined {
   const p = id.slice(0, id.indexOf(':'));

@@ -26,6 +26,18 @@ describe('config', () => {
     expect(c.departments.get('eng')!.keyPrefix).toBe('IT');
   });
 
+  it('refuses a channel or chat id, or a malformed e-mail, where a person belongs (supervisors, watchers), naming the key', () => {
+    const bad = example.replace('supervisors: [slack:U0CSBOSS, feishu:ou_csboss]', 'supervisors: [slack:C0CSTEAM, feishu:oc_boss, email:boss]');
+    expect(problems(bad)).toEqual([
+      'departments[0].supervisors[0]: slack:C0CSTEAM is a Slack channel or conversation id (C…, G…, D…), not a person (U… or W…)',
+      'departments[0].supervisors[1]: feishu:oc_boss is a Feishu chat id (oc_…), not a person (ou_…, on_… or a user id)',
+      'departments[0].supervisors[2]: "boss" is not an e-mail address',
+    ]);
+    const watcher = example.replace('add_watchers: [feishu:ou_finboss]', 'add_watchers: [feishu:ou_finboss, slack:C0INCIDENTS]');
+    expect(problems(watcher)).toEqual(['rules[1].then.add_watchers[1]: slack:C0INCIDENTS is a Slack channel or conversation id (C…, G…, D…), not a person (U… or W…)']);
+    expect(problems(watcher.replace(', slack:C0INCIDENTS', ', email:ann@example.com'))).toEqual([]);
+  });
+
   it('takes a department’s channels as a map by platform, and still loads the older keys', () => {
     const channelsOf = (text: string) => {
       const r = parseConfigText(text);
