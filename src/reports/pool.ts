@@ -64,7 +64,7 @@ export class ReportWorkerPool implements ReportRunner {
   private nextId = 1;
   private closed = false;
   /** Counters for logs and tests. */
-  readonly stats = { started: 0, done: 0, timedOut: 0, crashed: 0 };
+  readonly stats = { started: 0, done: 0, timedOut: 0, crashed: 0, chunks: 0 };
 
   constructor(private readonly o: ReportPoolOptions) {
     if (o.storage.sqliteFile === ':memory:') throw new Error('report workers cannot read an in-memory SQLite database: run reports inline');
@@ -140,9 +140,16 @@ export class ReportWorkerPool implements ReportRunner {
       const job = slot.job;
       if (!job || job.id !== m.id) return;
       if (m.type === 'chunk') {
+        this.stats.chunks++;
         // In order, one after the other; a failing writer (a client gone) must not become an unhandled rejection.
         const chunk = m.chunk;
-        job.writing = job.writing.then(() => job.onChunk?.(chunk)).catch((err: unknown) => this.o.logger.warn({ err, kind: job.task.kind }, 'report output could not be written'));
+        job.writing = job.writing
+          .then(() => job.onChunk?.(chunk))
+          .catch((err: unknown) => this.o.logger.warn({ err, kind: job.task.kind }, 'report output could not be written'))
+          // The worker sends its next chunk only when earlier ones are written (worker.ts CHUNKS_IN_FLIGHT).
+          .then(() => {
+            if (slot.job === job) slot.worker.postMessage({ type: 'written' });
+          });
         return;
       }
       if (slot.timer) clearTimeout(slot.timer);

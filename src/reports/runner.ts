@@ -46,3 +46,6 @@ export function inlineReportRunner(ctx: Pick<AppContext, 'db' | 'config' | 'cale
 export function reportsOf(ctx: Pick<AppContext, 'db' | 'config' | 'calendars' | 'reports'>): ReportRunner {
   return ctx.reports ?? inlineReportRunner(ctx);
 }
+
+/** Streamed chunks (2,000 CSV rows each) a report worker may have sent that the bot has not yet written out. */
+export const CHUNKS_IN_FLIGHT = 4;

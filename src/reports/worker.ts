@@ -4,6 +4,7 @@ import { buildConfig } from '../config/model';
 import type { RawConfig } from '../config/schema';
 import { calendarsFromConfig } from '../domain/calendar';
 import { openStorage, type StorageOptions } from '../storage/database';
+import { CHUNKS_IN_FLIGHT } from './runner';
 import { runReportTask, type ReportTask } from './tasks';
 
 /**
@@ -24,9 +25,25 @@ async function main(): Promise<void> {
   }
   const config = buildConfig(data.config);
   const ctx = { db: storage.db, config, calendars: calendarsFromConfig(config.raw) };
-  port.on('message', async (m: { id: number; task: ReportTask }) => {
+  // Back-pressure for streamed output (CSV): at most CHUNKS_IN_FLIGHT chunks the bot has not yet
+  // written out; the export's next page waits for a 'written' from the bot (a slow client slows
+  // the worker instead of filling the bot's memory).
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  const emit = (id: number) => (chunk: string): Promise<void> | undefined => {
+    port.postMessage({ type: 'chunk', id, chunk });
+    inFlight++;
+    return inFlight < CHUNKS_IN_FLIGHT ? undefined : new Promise<void>((resolve) => waiting.push(resolve));
+  };
+  port.on('message', async (m: { type: 'written' } | { type?: undefined; id: number; task: ReportTask }) => {
+    if (m.type === 'written') {
+      inFlight--;
+      waiting.shift()?.();
+      return;
+    }
+    inFlight = 0;
     try {
-      const result = await runReportTask(ctx, m.task, (chunk) => port.postMessage({ type: 'chunk', id: m.id, chunk }));
+      const result = await runReportTask(ctx, m.task, emit(m.id));
       port.postMessage({ type: 'done', id: m.id, result });
     } catch (err) {
       port.postMessage({ type: 'failed', id: m.id, message: (err as Error).message });

@@ -8,6 +8,7 @@ import { ReportWorkerPool } from '../../src/reports/pool';
 import { rebuildRollup } from '../../src/reports/rollup';
 import { inlineReportRunner, ReportTimeout, ReportWorkerFailed, type ReportRunner } from '../../src/reports/runner';
 import type { ReportTask } from '../../src/reports/tasks';
+import { CHUNKS_IN_FLIGHT } from '../../src/reports/runner';
 import type { Storage, StorageOptions } from '../../src/storage/database';
 import { ANOMALY_END, hourlyTickets, insertReportFixture, NOW_MS, PERIOD, reportConfig } from '../fixtures/reports';
 import { openMigratedPostgres, openMigratedSqlite } from '../support/storage';
@@ -151,6 +152,34 @@ describe.each(variants)('report worker on $name', (variant) => {
     expect(rowsWorker).toBe(rowsInline);
     expect(rowsWorker).toBeGreaterThan(0);
     expect(a.join('')).toBe(b.join(''));
+  });
+
+  it('streams with back-pressure: while the writer is stuck the worker stops after a few chunks, then finishes', async () => {
+    // 12,000 more tickets in the period: seven pages of 2,000 rows, more than CHUNKS_IN_FLIGHT.
+    const base = hourlyTickets(ANOMALY_END, 0)[0]!;
+    const extra = Array.from({ length: 12_000 }, (_, i) => ({ ...base, id: `bp${i}`, key: `BP-${i}`, created_at: new Date(PERIOD.fromMs + i * 60_000).toISOString() }));
+    for (let i = 0; i < extra.length; i += 200) await storage.db.insertInto('tickets').values(extra.slice(i, i + 200)).execute();
+    const task = { kind: 'tickets_csv', filter: { ...PERIOD }, locale: 'en', zone: 'UTC' } as const;
+    let release!: () => void;
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const written: string[] = [];
+    const before = pool.stats.chunks;
+    const run = pool.run(task, async (chunk) => {
+      if (written.length === 0) await stuck; // a client that reads nothing for a while
+      written.push(chunk);
+    });
+    // Without back-pressure the worker sends all seven pages at once; with it, it waits at CHUNKS_IN_FLIGHT.
+    for (let i = 0; i < 40 && pool.stats.chunks - before < CHUNKS_IN_FLIGHT; i++) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(pool.stats.chunks - before).toBe(CHUNKS_IN_FLIGHT);
+    release();
+    const rows = await run;
+    expect(rows).toBeGreaterThan(12_000);
+    expect(written.length).toBe(pool.stats.chunks - before);
+    const inlineChunks: string[] = [];
+    expect(await inline.run(task, (c) => void inlineChunks.push(c))).toBe(rows);
+    expect(written.join('')).toBe(inlineChunks.join(''));
+    await storage.db.deleteFrom('tickets').where('id', 'like', 'bp%').execute();
   });
 
   it('keeps the main event loop answering while the worker renders the digest (inline it stalls)', async () => {

@@ -400,7 +400,13 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       }
       // Chunks come back from the worker as they are written; inline, the writer waits for 'drain'.
       await reports().run({ kind: 'tickets_csv', filter, locale: scope.locale, zone: scope.zone }, async (chunk) => {
-        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+        // A client that went away never drains: 'close' ends the wait too (the next write is dropped).
+        if (!res.write(chunk) && !res.destroyed) {
+          await new Promise<void>((resolve) => {
+            const done = () => (res.off('drain', done), res.off('close', done), resolve());
+            res.on('drain', done).on('close', done);
+          });
+        }
       });
       res.end();
     } catch (err) {
