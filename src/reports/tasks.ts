@@ -4,7 +4,9 @@ import type { MetricsReport } from '../domain/metrics';
 import type { Locale } from '../domain/types';
 import { detectDepartmentAnomalies, type AnomalyAlert } from './anomaly';
 import { departmentScopeName, exportTicketsCsv, metricsCsv } from './export';
-import { loadMetrics, type ReportFilter } from './queries';
+import type { FigureMetric } from './figures';
+import { loadMetrics, loadSurveyFacts, type ReportFilter } from './queries';
+import { loadAnswers, loadDueSoon, loadTicketsBehind, loadWorkload, type AgentLoad, type AnswerLine, type BehindLine, type DueLine, type ListScope, type Paged } from './worklists';
 import { selfServiceFigures, type SelfServiceFigures } from './self-service';
 import { buildWeeklyDigest, pilotComparisons, sourceOf, statsSummary, type DigestMessage, type PilotComparison, type StatsRequest, type StatsView } from './stats';
 import { loadWorkflowFigures, type WorkflowFigures } from './workflow';
@@ -31,7 +33,14 @@ export type ReportTask =
       previousPeriod: { fromMs: number; toMs: number };
     }
   | { kind: 'metrics_csv'; nowMs: number; filter: ReportFilter; locale: Locale; departmentId: string | undefined; perDepartment: string[] }
-  | { kind: 'tickets_csv'; filter: ReportFilter; locale: Locale; zone: string };
+  | { kind: 'tickets_csv'; filter: ReportFilter; locale: Locale; zone: string }
+  // The dashboard's lists: indexed and paged, but at 1,000,000 tickets a "due soon" or backlog walk
+  // is still a synchronous statement the acks would wait for on the main thread.
+  | { kind: 'work_lists'; nowMs: number; scope: ListScope; period: Period; windowMs: number }
+  | { kind: 'tickets_behind'; metric: FigureMetric; scope: ListScope; period: ReportFilter; page: number; pageSize: number }
+  | { kind: 'answers'; filter: ReportFilter; page: number; pageSize: number };
+
+type Period = Pick<ReportFilter, 'fromMs' | 'toMs'>;
 
 export interface OverviewData {
   current: MetricsReport;
@@ -51,6 +60,9 @@ export interface ReportResults {
   metrics_csv: string;
   /** Rows written; the CSV itself goes out in chunks. */
   tickets_csv: number;
+  work_lists: { due: DueLine[]; loads: AgentLoad[] };
+  tickets_behind: Paged<BehindLine>;
+  answers: { surveys: Awaited<ReturnType<typeof loadSurveyFacts>>; answers: Paged<AnswerLine> };
 }
 
 export type ReportKind = ReportTask['kind'];
@@ -93,6 +105,17 @@ export async function runReportTask(ctx: ReportCtx, task: ReportTask, emit: (chu
     }
     case 'tickets_csv':
       return exportTicketsCsv(src, task.filter, task.locale, emit, undefined, task.zone);
+    case 'work_lists': {
+      const [due, loads] = await Promise.all([loadDueSoon(src, task.scope, task.nowMs, task.windowMs), loadWorkload(src, task.scope, task.period, task.nowMs, task.windowMs)]);
+      return { due, loads };
+    }
+    case 'tickets_behind':
+      return loadTicketsBehind(src, task.metric, task.scope, task.period, task.page, task.pageSize);
+    case 'answers': {
+      const { filter } = task;
+      const [surveys, answers] = await Promise.all([loadSurveyFacts(src, filter), loadAnswers(src, { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, filter, task.page, task.pageSize)]);
+      return { surveys, answers };
+    }
   }
 }
 

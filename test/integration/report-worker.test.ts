@@ -61,6 +61,11 @@ const TASKS: ReportTask[] = [
   { kind: 'metrics_csv', nowMs: NOW_MS, filter: { ...PERIOD }, locale: 'zh-CN', departmentId: undefined, perDepartment: ['it', 'finance'] },
   { kind: 'anomaly', nowMs: ANOMALY_AT },
   { kind: 'digest', nowMs: DIGEST_AT },
+  // The dashboard's lists (issue 16: they too run off the main thread).
+  { kind: 'work_lists', nowMs: NOW_MS, scope: {}, period: { ...PERIOD }, windowMs: 7 * 86_400_000 },
+  { kind: 'tickets_behind', metric: 'created', scope: { departmentIds: ['it'] }, period: { ...PERIOD }, page: 0, pageSize: 5 },
+  { kind: 'tickets_behind', metric: 'backlog', scope: {}, period: { ...PERIOD }, page: 0, pageSize: 50 },
+  { kind: 'answers', filter: { ...PERIOD }, page: 0, pageSize: 50 },
 ];
 
 /**
@@ -141,6 +146,11 @@ describe.each(variants)('report worker on $name', (variant) => {
     expect(digest[0]!.chartPng.subarray(1, 4).toString()).toBe('PNG');
     const alerts = await pool.run({ kind: 'anomaly', nowMs: ANOMALY_AT });
     expect(alerts.length).toBeGreaterThan(0);
+    const created = await pool.run({ kind: 'tickets_behind', metric: 'created', scope: { departmentIds: ['it'] }, period: { ...PERIOD }, page: 0, pageSize: 5 });
+    expect(created.rows).toHaveLength(5);
+    const answers = await pool.run({ kind: 'answers', filter: { ...PERIOD }, page: 0, pageSize: 50 });
+    expect(answers.surveys.length).toBeGreaterThan(0);
+    expect(answers.answers.rows.length).toBeGreaterThan(0);
   });
 
   it('streams the tickets CSV in the same chunks as inline', async () => {
@@ -169,7 +179,7 @@ describe.each(variants)('report worker on $name', (variant) => {
       written.push(chunk);
     });
     // Without back-pressure the worker sends all seven pages at once; with it, it waits at CHUNKS_IN_FLIGHT.
-    for (let i = 0; i < 40 && pool.stats.chunks - before < CHUNKS_IN_FLIGHT; i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 800 && pool.stats.chunks - before < CHUNKS_IN_FLIGHT; i++) await new Promise((r) => setTimeout(r, 25));
     await new Promise((r) => setTimeout(r, 500));
     expect(pool.stats.chunks - before).toBe(CHUNKS_IN_FLIGHT);
     release();

@@ -8,9 +8,9 @@ import { rt } from '../../reports/i18n';
 import { selfServiceSection } from './self-service';
 import { compareReports, type FigureMetric } from '../../reports/figures';
 import { formatLocalDateTime, viewerTimeZone } from '../../reports/format';
-import { loadSurveyFacts, reportTimeZone, type ReportFilter } from '../../reports/queries';
+import { reportTimeZone, type ReportFilter } from '../../reports/queries';
 import { sourceOf } from '../../reports/stats';
-import { loadAnswers, loadDueSoon, loadThreadLinks, loadTicketsBehind, loadWorkload } from '../../reports/worklists';
+import { loadThreadLinks } from '../../reports/worklists';
 import {
   backlogPage,
   categoriesPage,
@@ -298,7 +298,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     page('work', async (scope, filter, frame) => {
       const nowMs = ctx.time.now().getTime();
       const listScope = { departmentIds: filter.departmentIds, categoryId: filter.categoryId };
-      const [due, loads] = await Promise.all([loadDueSoon(src, listScope, nowMs, DUE_SOON_WINDOW_MS), loadWorkload(src, listScope, scope.period, nowMs, DUE_SOON_WINDOW_MS)]);
+      const { due, loads } = await reports().run({ kind: 'work_lists', nowMs, scope: listScope, period: { fromMs: scope.period.fromMs, toMs: scope.period.toMs }, windowMs: DUE_SOON_WINDOW_MS });
       return workPage(frame, due, loads, await linksFor(due.map((d) => d.id)), DUE_SOON_WINDOW_MS);
     }),
   );
@@ -310,7 +310,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       // The backlog is "now": the period does not apply.
       const [report, open] = await Promise.all([
         loadMetrics({ ...filter, fromMs: nowMs - 1, toMs: nowMs }, nowMs),
-        loadTicketsBehind(src, 'backlog', { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, filter, pageNumber(req), PAGE_SIZE),
+        reports().run({ kind: 'tickets_behind', metric: 'backlog', scope: { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, period: filter, page: pageNumber(req), pageSize: PAGE_SIZE }),
       ]);
       return backlogPage(frame, report, open.rows, await linksFor(open.rows.map((r) => r.id)));
     }),
@@ -330,11 +330,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
     '/dashboard/satisfaction',
     page('satisfaction', async (_scope, filter, frame, req) => {
       const p = pageNumber(req);
-      const [report, surveys, answers] = await Promise.all([
-        loadMetrics(filter, ctx.time.now().getTime()),
-        loadSurveyFacts(src, filter),
-        loadAnswers(src, { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, filter, p, PAGE_SIZE),
-      ]);
+      const [report, { surveys, answers }] = await Promise.all([loadMetrics(filter, ctx.time.now().getTime()), reports().run({ kind: 'answers', filter, page: p, pageSize: PAGE_SIZE })]);
       const rendered = satisfactionPage(frame, report, answers, p, PAGE_SIZE, await linksFor(answers.rows.map((a) => a.id)));
       return { body: rendered.body, charts: [scoreChart(frame.locale, [1, 2, 3, 4, 5].map((n) => surveys.filter((x) => x.score === n).length))] };
     }),
@@ -365,7 +361,7 @@ export function createDashboardRouter({ ctx, secret }: DashboardRouterOptions): 
       const asked = queryText(req, 'metric') as FigureMetric | undefined;
       const metric: FigureMetric = asked && FIGURE_METRICS.includes(asked) ? asked : 'created';
       const p = pageNumber(req);
-      const list = await loadTicketsBehind(src, metric, { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, filter, p, PAGE_SIZE);
+      const list = await reports().run({ kind: 'tickets_behind', metric, scope: { departmentIds: filter.departmentIds, categoryId: filter.categoryId }, period: filter, page: p, pageSize: PAGE_SIZE });
       return ticketsPage(frame, metric, list, p, PAGE_SIZE, await linksFor(list.rows.map((r) => r.id)));
     }),
   );
