@@ -93,6 +93,13 @@ export interface FeishuMessageInfo {
 }
 
 export type UrgentKind = 'app' | 'sms' | 'phone';
+/** The message types ticketbot sends. */
+export type MsgType = 'text' | 'interactive' | 'file' | 'image';
+/** im/v1/files `file_type`. */
+export type FeishuFileType = 'opus' | 'mp4' | 'pdf' | 'doc' | 'xls' | 'ppt' | 'stream';
+
+/** What reading a message's resource gave: the bytes, or its size when it is over the cap (not read whole). */
+export type ResourceRead = { ok: true; bytes: Buffer; contentType?: string | undefined } | { ok: false; size: number };
 
 interface ApiResponse {
   code?: number;
@@ -137,7 +144,7 @@ export class FeishuApi {
     }
   }
 
-  async sendMessage(p: { receiveIdType: 'chat_id' | 'open_id'; receiveId: string; msgType: 'text' | 'interactive'; content: string; uuid?: string | undefined }): Promise<SentMessage> {
+  async sendMessage(p: { receiveIdType: 'chat_id' | 'open_id'; receiveId: string; msgType: MsgType; content: string; uuid?: string | undefined }): Promise<SentMessage> {
     const res = await this.call('im.message.create', () =>
       this.client.im.v1.message.create({
         params: { receive_id_type: p.receiveIdType },
@@ -147,7 +154,7 @@ export class FeishuApi {
     return sentOf(res.data);
   }
 
-  async reply(p: { messageId: string; msgType: 'text' | 'interactive'; content: string; inThread: boolean; uuid?: string | undefined }): Promise<SentMessage> {
+  async reply(p: { messageId: string; msgType: MsgType; content: string; inThread: boolean; uuid?: string | undefined }): Promise<SentMessage> {
     const res = await this.call('im.message.reply', () =>
       this.client.im.v1.message.reply({
         path: { message_id: p.messageId },
@@ -211,6 +218,56 @@ export class FeishuApi {
     return key;
   }
 
+  /**
+   * POST /open-apis/im/v1/files (multipart: file_type, file_name, file) → file_key for a `file`
+   * message. At most 30 MB, never empty (Feishu's limits).
+   */
+  async uploadFile(bytes: Buffer, fileName: string, fileType: FeishuFileType): Promise<string> {
+    const res = await this.call('im.file.create', async () => {
+      const stream = Object.assign(Readable.from([bytes]), { path: fileName }) as unknown as ReadStream;
+      const data = await this.client.im.v1.file.create({ data: { file_type: fileType, file_name: fileName, file: stream } });
+      return { code: 0, data: data ?? undefined };
+    });
+    const key = res.data?.file_key;
+    if (!key) throw new FeishuApiError(-1, undefined, 'file upload returned no file_key');
+    return key;
+  }
+
+  /**
+   * GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=image|file: the bytes of a
+   * file or image of a message the bot can see, read up to `maxBytes` (beyond: the size, and the
+   * download is dropped). Errors come back as Feishu's coded JSON, which is parsed here.
+   */
+  async readResource(messageId: string, fileKey: string, type: 'image' | 'file', maxBytes: number): Promise<ResourceRead> {
+    return this.call('im.message.resource.get', async () => {
+      let res: { getReadableStream: () => Readable; headers: Record<string, unknown> };
+      try {
+        res = await this.client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type } });
+      } catch (err) {
+        throw await streamedError(err);
+      }
+      const stream = res.getReadableStream();
+      const announced = Number(res.headers?.['content-length']);
+      if (Number.isFinite(announced) && announced > maxBytes) {
+        stream.destroy();
+        return { code: 0, ok: false as const, size: announced };
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of stream) {
+        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        total += b.length;
+        if (total > maxBytes) {
+          stream.destroy();
+          return { code: 0, ok: false as const, size: total };
+        }
+        chunks.push(b);
+      }
+      const contentType = typeof res.headers?.['content-type'] === 'string' ? (res.headers['content-type'] as string) : undefined;
+      return { code: 0, ok: true as const, bytes: Buffer.concat(chunks), contentType };
+    }).then((r) => (r.ok ? { ok: true, bytes: r.bytes, contentType: r.contentType } : { ok: false, size: r.size }));
+  }
+
   async botOpenId(): Promise<string | undefined> {
     const res = await this.call('bot.info', () => this.client.request<ApiResponse & { bot?: { open_id?: string } }>({ method: 'GET', url: '/open-apis/bot/v3/info' }));
     return res.bot?.open_id;
@@ -229,6 +286,21 @@ export class FeishuApi {
 function sentOf(data: { message_id?: string; chat_id?: string } | undefined): SentMessage {
   if (!data?.message_id) throw new FeishuApiError(-1, undefined, 'send returned no message_id');
   return { messageId: data.message_id, chatId: data.chat_id ?? '' };
+}
+
+/** A binary download's error: its body is a stream holding Feishu's coded JSON; read it so the code is known. */
+async function streamedError(err: unknown): Promise<unknown> {
+  const resp = (err as { response?: { data?: unknown } } | null)?.response;
+  const data = resp?.data as { pipe?: unknown; [Symbol.asyncIterator]?: unknown } | undefined;
+  if (!resp || !data || typeof data[Symbol.asyncIterator] !== 'function') return err;
+  try {
+    const chunks: Buffer[] = [];
+    for await (const c of data as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
+    resp.data = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    resp.data = undefined;
+  }
+  return err;
 }
 
 /** Axios errors (non-2xx) and coded bodies become one FeishuApiError. */

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { AppContext, Attachment } from './context';
+
+/**
+ * Files that cross a ticket (issue 17 item 5): a file posted on one side (a Slack file share, a
+ * Feishu `file`/`image` message, a web-form upload) is copied to the other side by the outbox
+ * sender of the destination, at delivery time. The outbox row carries a reference to the source
+ * (`FileRef`), never the bytes; the sender asks the source's platform for them through a
+ * `FileSource` (each platform registers its own, so a Feishu sender can read a Slack file without
+ * importing Slack code) and uploads them. Beyond `files.copy_max_mb` (config, default 20 MB) or
+ * when the source no longer has the file, only the name and link go, with a sentence saying why.
+ */
+
+export const fileRefSchema = z.object({
+  /** Where the file lives: slack, feishu, or api (a web-form upload, table intake_files). */
+  platform: z.enum(['slack', 'feishu', 'api']),
+  fileId: z.string().min(1),
+  name: z.string().min(1),
+  url: z.string().optional(),
+  /** Feishu: the message whose resource the file is (GET …/messages/:message_id/resources/:file_key). */
+  messageId: z.string().optional(),
+  kind: z.enum(['file', 'image']).optional(),
+  /** The conversation the file was posted in (it is not copied back there). */
+  channel: z.string().optional(),
+});
+export type FileRef = z.infer<typeof fileRefSchema>;
+
+/** At most this many files of one message are copied (the text lists them all, up to 10). */
+export const MAX_FILES_PER_MESSAGE = 10;
+export const DEFAULT_COPY_MAX_MB = 20;
+
+export interface FetchedFile {
+  name: string;
+  bytes: Buffer;
+  contentType?: string | undefined;
+}
+
+/**
+ * What a source answers: the bytes, or why not — `too_large` (over the cap: never downloaded
+ * whole) or `gone` (deleted, no access: retrying cannot help). A thrown error is a passing fault
+ * (network, 5xx, rate limit): the outbox row is retried.
+ */
+export type FetchOutcome =
+  | { ok: true; file: FetchedFile }
+  | { ok: false; reason: 'too_large'; size: number }
+  | { ok: false; reason: 'gone'; detail: string };
+
+export interface FileSource {
+  platform: FileRef['platform'];
+  fetch(ref: FileRef, maxBytes: number): Promise<FetchOutcome>;
+}
+
+/** The sources of one running bot: one per platform that is on, plus the web form's uploads. */
+export class FileSources {
+  private readonly sources = new Map<string, FileSource>();
+
+  register(source: FileSource): void {
+    this.sources.set(source.platform, source);
+  }
+
+  async fetch(ref: FileRef, maxBytes: number): Promise<FetchOutcome> {
+    const source = this.sources.get(ref.platform);
+    if (!source) return { ok: false, reason: 'gone', detail: `no ${ref.platform} connection to read the file from` };
+    return source.fetch(ref, maxBytes);
+  }
+}
+
+const registries = new WeakMap<AppContext, FileSources>();
+
+/** The file sources of this bot (one registry per context; the web form's uploads are always there). */
+export function fileSourcesOf(ctx: AppContext): FileSources {
+  let found = registries.get(ctx);
+  if (!found) {
+    found = new FileSources();
+    found.register(webFormSource(ctx));
+    registries.set(ctx, found);
+  }
+  return found;
+}
+
+/** Bytes a file may have to be copied (config `files.copy_max_mb`). */
+export function copyMaxBytes(ctx: AppContext): number {
+  return Math.floor((ctx.config.raw.files?.copy_max_mb ?? DEFAULT_COPY_MAX_MB) * 1024 * 1024);
+}
+
+/** Web-form uploads (table intake_files): their bytes are in the database. */
+function webFormSource(ctx: AppContext): FileSource {
+  return {
+    platform: 'api',
+    async fetch(ref, maxBytes) {
+      const row = await ctx.db.selectFrom('intake_files').select(['name', 'content_type', 'size', 'data']).where('id', '=', ref.fileId).executeTakeFirst();
+      if (!row) return { ok: false, reason: 'gone', detail: 'the upload was deleted' };
+      if (row.size > maxBytes) return { ok: false, reason: 'too_large', size: row.size };
+      return { ok: true, file: { name: row.name, bytes: Buffer.from(row.data, 'base64'), contentType: row.content_type } };
+    },
+  };
+}
+
+/** The attachments that can be copied (a platform file, with what it takes to read it again). */
+export function fileRefsOf(attachments: readonly Attachment[] | undefined): FileRef[] {
+  const out: FileRef[] = [];
+  for (const a of (attachments ?? []).slice(0, MAX_FILES_PER_MESSAGE)) {
+    if (!a.fileId || (a.platform !== 'slack' && a.platform !== 'feishu' && a.platform !== 'api')) continue;
+    if (a.platform === 'feishu' && !a.messageId) continue;
+    out.push({
+      platform: a.platform,
+      fileId: a.fileId,
+      name: a.name || 'file',
+      ...(a.url ? { url: a.url } : {}),
+      ...(a.messageId ? { messageId: a.messageId } : {}),
+      ...(a.kind ? { kind: a.kind } : {}),
+      ...(a.channel ? { channel: a.channel } : {}),
+    });
+  }
+  return out;
+}
+
+/** Megabytes with one decimal, for the "too large" sentence. */
+export function megabytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
+}
