@@ -1,0 +1,244 @@
+import { webApi } from '@slack/bolt';
+import { createTicket, ensureUser, replyToRequester, requesterReply } from '../../src/app';
+import type { Attachment } from '../../src/app/context';
+import { getTicketView } from '../../src/app/queries';
+import { parseConfigText } from '../../src/config/load';
+import type { Config } from '../../src/config/model';
+import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher';
+import { SlackSender } from '../../src/slack/sender';
+import { storageSlackPorts } from '../../src/wiring/slack-ports';
+import { FEISHU_TEST_CONFIG, FeishuHarness, TENANT } from '../fakes/feishu-harness';
+import { DOWNLOAD_METHOD, FakeSlack, UPLOAD_METHOD } from '../fakes/slack-server';
+import { storageVariants, type StorageVariant } from '../support/storage';
+
+/**
+ * Issue 17 item 5: files go both ways between requester and department as files, across
+ * platforms — a Slack requester and a Feishu department (and back), web-form uploads — through
+ * the outbox (`ticket.file` rows: a reference to the source, read and uploaded at delivery time).
+ * Both fakes run at once: the Feishu harness (departments helpdesk and finance on Feishu, IT on
+ * Slack) and a fake Slack with the real Slack sender and its own dispatcher.
+ */
+
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('a screenshot of the error')]);
+const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from('the invoice '.repeat(40))]);
+
+function config(extra = ''): Config {
+  const parsed = parseConfigText(FEISHU_TEST_CONFIG + extra);
+  if (!parsed.ok) throw new Error(parsed.problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+  return parsed.config;
+}
+
+interface Both {
+  h: FeishuHarness;
+  slack: FakeSlack;
+  slackOut: OutboxDispatcher;
+  requester: string;
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function startBoth(variant: StorageVariant, extra = ''): Promise<Both> {
+  const h = await FeishuHarness.start({ storage: await variant.open(), config: config(extra) });
+  const slack = new FakeSlack();
+  await slack.start();
+  slack.addUser({ id: 'U0REQ', name: 'Sam', locale: 'en-US' });
+  slack.addChannel({ id: 'C0IT', name: 'it', members: ['UBOT', 'UIT1'] });
+  const client = new webApi.WebClient(slack.botToken, { slackApiUrl: slack.apiUrl, rejectRateLimitedCalls: true, retryConfig: { retries: 0 } });
+  const sender = new SlackSender({ ctx: h.ctx, client, ports: storageSlackPorts(h.ctx), teamId: slack.teamId, loadTicketView: (id) => getTicketView(h.ctx, id) });
+  const slackOut = new OutboxDispatcher({
+    db: h.storage.db,
+    dialect: h.storage.dialect,
+    owner: 'test-slack',
+    sender,
+    time: h.time,
+    logger: h.ctx.logger,
+    admins: h.ctx.config.raw.admins,
+    defaultLocale: h.ctx.config.raw.locale,
+    newId: h.ctx.newId,
+    targetIntervalMs: 0,
+  });
+  const requester = await ensureUser(h.ctx, { platform: 'slack', workspace: slack.teamId, platformUserId: 'U0REQ', name: 'Sam', locale: 'en' });
+  const flush = async () => {
+    for (let i = 0; i < 10; i++) {
+      const s = await slackOut.tickOnce();
+      const f = await h.flush();
+      if (s.claimed === 0 && f === 0) break;
+    }
+  };
+  return { h, slack, slackOut, requester, flush, stop: async () => (await slack.stop(), await h.stop()) };
+}
+
+/** The Feishu card of a ticket in a chat, and the bot's messages in its thread. */
+async function cardThread(b: Both, key: string, chat: string) {
+  const ticket = await b.h.storage.db.selectFrom('tickets').select('id').where('key', '=', key).executeTakeFirstOrThrow();
+  const link = await b.h.storage.db.selectFrom('chat_links').select('message_id').where('platform', '=', 'feishu').where('ticket_id', '=', ticket.id).where('role', '=', 'card').where('channel', '=', chat).executeTakeFirstOrThrow();
+  return { root: link.message_id, replies: b.h.fake.messagesIn(chat).filter((m) => m.root_id === link.message_id) };
+}
+
+/** The bytes a Feishu file or image message shows (what the app uploaded under its key). */
+function feishuBytes(b: Both, m: { msg_type: string; content: string }): Buffer | undefined {
+  const c = JSON.parse(m.content) as { file_key?: string; image_key?: string };
+  if (m.msg_type === 'file') return b.h.fake.files.find((f) => f.file_key === c.file_key)?.data;
+  if (m.msg_type === 'image') return b.h.fake.images.find((i) => i.image_key === c.image_key)?.data;
+  return undefined;
+}
+
+/** A file message a Feishu member posts in a thread (the bytes are then readable as its resource). */
+async function feishuFile(b: Both, from: string, chat: string, root: string, file: { key: string; name: string; bytes: Buffer }): Promise<string> {
+  const messageId = `om_user_${file.key}`;
+  const content = JSON.stringify({ file_key: file.key, file_name: file.name });
+  b.h.fake.resources.set(file.key, file.bytes);
+  b.h.fake.addUserMessage({ message_id: messageId, chat_id: chat, content, msg_type: 'file', root_id: root, parent_id: root });
+  const res = await b.h.post(
+    b.h.envelope('im.message.receive_v1', {
+      sender: { sender_id: { open_id: from }, sender_type: 'user', tenant_key: TENANT },
+      message: { message_id: messageId, root_id: root, parent_id: root, chat_id: chat, chat_type: 'group', message_type: 'file', content },
+    }),
+  );
+  expect(res.status).toBe(200);
+  return messageId;
+}
+
+/** Files the fake Slack saw shared in a conversation's thread, with their bytes. */
+function slackShares(b: Both, channel: string) {
+  return b.slack.messages.filter((m) => m.channel === channel && m.files?.length).map((m) => ({ thread: m.thread_ts, name: m.files![0]!.name, bytes: b.slack.files.get(m.files![0]!.id)?.bytes }));
+}
+
+describe.each(storageVariants())('files both ways across platforms ($name)', (variant: StorageVariant) => {
+  let b: Both;
+  afterEach(async () => {
+    await b?.stop();
+  });
+
+  it('Slack requester → Feishu department: the screenshot is in the card thread as an image; the member\'s file reaches the Slack requester as a file; a note\'s file never does', async () => {
+    b = await startBoth(variant);
+    const shot: Attachment = { name: 'screen.png', platform: 'slack', fileId: 'F0SHOT', channel: 'DU0REQ', url: 'https://files.slack.com/files-pri/T0TEST-F0SHOT/screen.png' };
+    b.slack.addFile({ id: 'F0SHOT', name: 'screen.png', bytes: PNG });
+    const created = await createTicket(b.h.ctx, { meta: { actorId: b.requester, platform: 'slack', eventKey: 'slack:event:EvNew' }, categoryId: 'wrong-password', title: 'Cannot log in', description: 'see screenshot', fields: { account: 'sam' }, attachments: [shot] });
+    if (!created.ok) throw new Error(created.error.code);
+    const key = created.value.ticket.key;
+    await b.flush();
+
+    // Feishu: the card, then the picture in its thread (uploaded as an image: it is one).
+    const card = await cardThread(b, key, 'oc_help');
+    const image = card.replies.find((m) => m.msg_type === 'image');
+    expect(image).toBeDefined();
+    expect(feishuBytes(b, image!)).toEqual(PNG);
+    expect(b.slack.callsOf(DOWNLOAD_METHOD).every((c) => c.token === b.slack.botToken)).toBe(true);
+
+    // The Feishu member posts two files in the card thread: both are internal notes.
+    const log = await feishuFile(b, 'ou_a1', 'oc_help', card.root, { key: 'file_v3_driver', name: 'driver-setup.pdf', bytes: PDF });
+    await feishuFile(b, 'ou_a1', 'oc_help', card.root, { key: 'file_v3_secret', name: 'admin-passwords.xlsx', bytes: Buffer.from('root:hunter2') });
+    const notes = await b.h.storage.db.selectFrom('messages').select(['visibility', 'attachments']).where('visibility', '=', 'internal').execute();
+    expect(notes).toHaveLength(2);
+    await b.flush();
+    expect(slackShares(b, 'DU0REQ')).toEqual([]);
+
+    // A public reply with the first file: the Slack requester gets the text and the PDF itself, in their thread.
+    const member = await b.h.storage.db.selectFrom('users').select('id').where('platform_user_id', '=', 'ou_a1').executeTakeFirstOrThrow();
+    const reply = await replyToRequester(b.h.ctx, {
+      meta: { actorId: member.id, platform: 'feishu', eventKey: 'feishu:test:reply' },
+      ticket: key,
+      body: 'Install this driver',
+      attachments: [{ name: 'driver-setup.pdf', platform: 'feishu', fileId: 'file_v3_driver', messageId: log, kind: 'file', channel: 'oc_help' }],
+    });
+    expect(reply.ok).toBe(true);
+    await b.flush();
+    const root = b.slack.messages.find((m) => m.channel === 'DU0REQ' && !m.thread_ts)!;
+    expect(slackShares(b, 'DU0REQ')).toEqual([{ thread: root.ts, name: 'driver-setup.pdf', bytes: PDF }]);
+    // Not copied back into the Feishu thread it came from.
+    expect((await cardThread(b, key, 'oc_help')).replies.filter((m) => m.msg_type === 'file')).toHaveLength(0);
+
+    // The note's file never reached the requester: no share, no outbox row, no text naming it.
+    expect([...b.slack.files.values()].some((f) => f.bytes?.equals(Buffer.from('root:hunter2')))).toBe(false);
+    const toRequester = await b.h.storage.db.selectFrom('outbox').select('payload').where('platform', '=', 'slack').where('target_id', '=', 'U0REQ').execute();
+    expect(JSON.stringify(toRequester)).not.toContain('admin-passwords');
+    expect(JSON.stringify(b.slack.messages)).not.toContain('admin-passwords');
+
+    // The requester answers on Slack with a PDF: it reaches the Feishu card thread as a pdf file.
+    b.slack.addFile({ id: 'F0INV', name: 'invoice.pdf', bytes: PDF });
+    const answered = await requesterReply(b.h.ctx, { meta: { actorId: b.requester, platform: 'slack', eventKey: 'slack:event:EvAns' }, ticket: key, body: 'here is the invoice', attachments: [{ name: 'invoice.pdf', platform: 'slack', fileId: 'F0INV', channel: root.channel }] });
+    expect(answered.ok).toBe(true);
+    await b.flush();
+    const files = (await cardThread(b, key, 'oc_help')).replies.filter((m) => m.msg_type === 'file');
+    expect(files).toHaveLength(1);
+    expect(feishuBytes(b, files[0]!)).toEqual(PDF);
+    expect(b.h.fake.files.find((f) => f.data.equals(PDF))?.file_type).toBe('pdf');
+  });
+
+  it('a web-form upload reaches the department\'s card thread as a file, on Feishu and on Slack', async () => {
+    b = await startBoth(variant);
+    const web = await ensureUser(b.h.ctx, { platform: 'api', workspace: 'portal', platformUserId: 'web:rita@example.com', name: 'Rita' });
+    for (const [id, category] of [['f000000000000000000000001', 'wrong-password'], ['f000000000000000000000002', 'broken-screen']] as const) {
+      await b.h.storage.db.insertInto('intake_files').values({ id, integration_id: 'portal', name: `${id}.pdf`, content_type: 'application/pdf', size: PDF.length, data: PDF.toString('base64'), created_at: b.h.time.now().toISOString() }).execute();
+      const created = await createTicket(b.h.ctx, { meta: { actorId: web, platform: 'api', eventKey: `web:${id}` }, categoryId: category, title: 'From the portal', description: 'attached', fields: { account: 'rita' }, attachments: [{ name: `${id}.pdf`, platform: 'api', fileId: id, url: `https://bot.example.com/files/${id}?sig` }] });
+      expect(created.ok).toBe(true);
+    }
+    await b.flush();
+    const tickets = await b.h.storage.db.selectFrom('tickets').select(['key', 'department_id']).orderBy('created_at').execute();
+    const feishu = (await cardThread(b, tickets.find((t) => t.department_id === 'helpdesk')!.key, 'oc_help')).replies.filter((m) => m.msg_type === 'file');
+    expect(feishu.map((m) => feishuBytes(b, m))).toEqual([PDF]);
+    const slackCard = b.slack.messages.find((m) => m.channel === 'C0IT' && !m.thread_ts && !m.files)!;
+    expect(slackShares(b, 'C0IT')).toEqual([{ thread: slackCard.ts, name: 'f000000000000000000000002.pdf', bytes: PDF }]);
+  });
+
+  it('a file over files.copy_max_mb goes as its name and link with the reason, on both platforms', async () => {
+    b = await startBoth(variant, '\nfiles: { copy_max_mb: 0.0002 }\n');
+    const big = Buffer.alloc(400, 7);
+    b.slack.addFile({ id: 'F0BIG', name: 'dump.bin', bytes: big });
+    const created = await createTicket(b.h.ctx, { meta: { actorId: b.requester, platform: 'slack', eventKey: 'slack:event:EvBig' }, categoryId: 'wrong-password', title: 'Crash', description: 'dump attached', fields: { account: 'sam' }, attachments: [{ name: 'dump.bin', platform: 'slack', fileId: 'F0BIG', url: 'https://files.slack.com/files-pri/T0TEST-F0BIG/dump.bin' }] });
+    if (!created.ok) throw new Error(created.error.code);
+    await b.flush();
+    const card = await cardThread(b, created.value.ticket.key, 'oc_help');
+    expect(card.replies.filter((m) => m.msg_type === 'file' || m.msg_type === 'image')).toHaveLength(0);
+    const said = card.replies.filter((m) => m.msg_type === 'text').map((m) => String(JSON.parse(m.content).text));
+    expect(said).toContainEqual('📎 dump.bin — https://files.slack.com/files-pri/T0TEST-F0BIG/dump.bin\n未复制到此处:文件大小 0.0 MB,超过复制上限 0.0 MB,请通过链接查看。');
+    // Never downloaded whole: files.info told the size.
+    expect(b.slack.callsOf(DOWNLOAD_METHOD)).toHaveLength(0);
+
+    // Feishu → Slack: the member's big file reaches the Slack requester as a line, in English.
+    const member = await b.h.storage.db.selectFrom('users').select('id').where('platform_user_id', '=', 'ou_a1').executeTakeFirstOrThrow();
+    const note = await feishuFile(b, 'ou_a1', 'oc_help', card.root, { key: 'file_v3_big', name: 'trace.log', bytes: big });
+    const reply = await replyToRequester(b.h.ctx, { meta: { actorId: member.id, platform: 'feishu', eventKey: 'feishu:test:big' }, ticket: created.value.ticket.key, body: 'see the trace', attachments: [{ name: 'trace.log', platform: 'feishu', fileId: 'file_v3_big', messageId: note, kind: 'file', channel: 'oc_help' }] });
+    expect(reply.ok).toBe(true);
+    await b.flush();
+    expect(slackShares(b, 'DU0REQ')).toEqual([]);
+    expect(b.slack.messages.map((m) => m.text ?? '').join('\n')).toContain('📎 trace.log\nNot copied here: the file is 0.0 MB, over the 0.0 MB limit for copied files. Open it with the link.');
+  });
+
+  it('a failing upload is retried and the file is shown once, on both platforms', async () => {
+    b = await startBoth(variant);
+    b.slack.addFile({ id: 'F0ONE', name: 'one.pdf', bytes: PDF });
+    // Feishu's file upload fails once (a 500), then works.
+    b.h.fake.failNext('POST', '/open-apis/im/v1/files', { status: 500, code: -1, msg: 'internal error' });
+    const created = await createTicket(b.h.ctx, { meta: { actorId: b.requester, platform: 'slack', eventKey: 'slack:event:EvOne' }, categoryId: 'wrong-password', title: 'One', description: 'x', fields: { account: 'sam' }, attachments: [{ name: 'one.pdf', platform: 'slack', fileId: 'F0ONE' }] });
+    if (!created.ok) throw new Error(created.error.code);
+    const key = created.value.ticket.key;
+    await b.flush();
+    const row = await b.h.storage.db.selectFrom('outbox').selectAll().where('platform', '=', 'feishu').where('event', '=', 'ticket.file').executeTakeFirstOrThrow();
+    expect(row.status).toBe('pending');
+    expect(row.attempts).toBe(1);
+    b.h.time.advance(10 * 60_000);
+    await b.flush();
+    const files = (await cardThread(b, key, 'oc_help')).replies.filter((m) => m.msg_type === 'file');
+    expect(files).toHaveLength(1);
+    expect(feishuBytes(b, files[0]!)).toEqual(PDF);
+
+    // Slack: the bytes' POST fails once; then Slack completes the share but the answer is lost.
+    const member = await b.h.storage.db.selectFrom('users').select('id').where('platform_user_id', '=', 'ou_a1').executeTakeFirstOrThrow();
+    const card = await cardThread(b, key, 'oc_help');
+    const note = await feishuFile(b, 'ou_a1', 'oc_help', card.root, { key: 'file_v3_fix', name: 'fix.pdf', bytes: PDF });
+    b.slack.failNext(UPLOAD_METHOD, { kind: 'http', status: 500 });
+    b.slack.failNext('files.completeUploadExternal', { kind: 'lost' });
+    const reply = await replyToRequester(b.h.ctx, { meta: { actorId: member.id, platform: 'feishu', eventKey: 'feishu:test:fix' }, ticket: key, body: 'fixed', attachments: [{ name: 'fix.pdf', platform: 'feishu', fileId: 'file_v3_fix', messageId: note, kind: 'file', channel: 'oc_help' }] });
+    expect(reply.ok).toBe(true);
+    for (let i = 0; i < 4; i++) {
+      await b.flush();
+      b.h.time.advance(10 * 60_000);
+    }
+    expect(slackShares(b, 'DU0REQ').map((s) => s.name)).toEqual(['fix.pdf']);
+    const slackRow = await b.h.storage.db.selectFrom('outbox').selectAll().where('platform', '=', 'slack').where('event', '=', 'ticket.file').executeTakeFirstOrThrow();
+    expect(slackRow.status).toBe('sent');
+    expect(slackRow.attempts).toBe(3);
+  });
+});
