@@ -119,3 +119,52 @@ export function fileRefsOf(attachments: readonly Attachment[] | undefined): File
 export function megabytes(bytes: number): string {
   return (bytes / (1024 * 1024)).toFixed(1);
 }
+
+/** A file a member posted in the card's thread (an internal note) that a public reply may include. */
+export interface ThreadFile {
+  /** `<message id>:<index>`: what a form sends back. */
+  value: string;
+  attachment: Attachment;
+}
+
+/**
+ * The files of the internal notes written on a ticket since its last public reply (newest last, at
+ * most MAX_FILES_PER_MESSAGE): what the Reply… / Request info… forms offer to include. A note's
+ * files stay internal unless a member picks them there.
+ */
+export async function noteFilesSinceLastReply(ctx: AppContext, ticketKeyOrId: string): Promise<ThreadFile[]> {
+  const ticket = await ctx.db.selectFrom('tickets').select('id').where((eb) => eb.or([eb('id', '=', ticketKeyOrId), eb('key', '=', ticketKeyOrId)])).executeTakeFirst();
+  if (!ticket) return [];
+  const last = await ctx.db
+    .selectFrom('messages')
+    .select('created_at')
+    .where('ticket_id', '=', ticket.id)
+    .where('visibility', '=', 'public')
+    .where('author_role', '=', 'agent')
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  let q = ctx.db.selectFrom('messages').select(['id', 'attachments', 'created_at']).where('ticket_id', '=', ticket.id).where('visibility', '=', 'internal').where('attachments', '<>', '[]');
+  if (last) q = q.where('created_at', '>', last.created_at);
+  const rows = await q.orderBy('created_at').orderBy('id').execute();
+  const out: ThreadFile[] = [];
+  for (const m of rows) {
+    let list: Attachment[] = [];
+    try {
+      list = JSON.parse(m.attachments) as Attachment[];
+    } catch {
+      list = [];
+    }
+    list.forEach((a, i) => {
+      if (fileRefsOf([a]).length) out.push({ value: `${m.id}:${i}`, attachment: a });
+    });
+  }
+  return out.slice(-MAX_FILES_PER_MESSAGE);
+}
+
+/** The attachments a form's picked values name, among what noteFilesSinceLastReply offers (anything else is ignored). */
+export async function pickNoteFiles(ctx: AppContext, ticketKeyOrId: string, picked: readonly string[]): Promise<Attachment[]> {
+  if (picked.length === 0) return [];
+  const offered = await noteFilesSinceLastReply(ctx, ticketKeyOrId);
+  return offered.filter((f) => picked.includes(f.value)).map((f) => f.attachment);
+}

@@ -336,6 +336,8 @@ export interface ActionFormView {
   /** Change category…: the cascade so far (levels from the config), or the fixed category whose `fields` are asked. */
   category?: { levels: NewTicketFormView['levels']; path: string[]; leafId?: string | undefined; fixed?: boolean | undefined; intro?: string | undefined } | undefined;
   fields?: FieldInput[] | undefined;
+  /** Reply… / Request info…: files of the card's thread that may go with the reply. */
+  threadFiles?: Option[] | undefined;
 }
 
 const FORM_TITLE: Record<ActionFormView['kind'], Parameters<typeof t>[1]> = {
@@ -365,6 +367,8 @@ export function actionFormCard(f: ActionFormView): Card {
     case 'request_info':
       if (f.templates?.length) inner.push(select('template', t(lc, 'feishu.form.template'), f.templates));
       inner.push(input('body', t(lc, 'feishu.form.message'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
+      // Card forms carry no files: the files members posted in the card's thread are offered instead (issue 17 item 5).
+      if (f.threadFiles?.length) inner.push({ tag: 'multi_select_static', name: 'thread_files', placeholder: plain(t(lc, 'ui.form.thread_files')), options: options(f.threadFiles.slice(0, 10)), required: false });
       break;
     case 'priority':
       inner.push(select('priority', t(lc, 'feishu.form.priority'), f.priorities ?? [], { required: true }));

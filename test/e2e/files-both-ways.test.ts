@@ -7,7 +7,9 @@ import type { Config } from '../../src/config/model';
 import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher';
 import { SlackSender } from '../../src/slack/sender';
 import { storageSlackPorts } from '../../src/wiring/slack-ports';
-import { FEISHU_TEST_CONFIG, FeishuHarness, TENANT } from '../fakes/feishu-harness';
+import { ACTION, BLOCK } from '../../src/slack/ids';
+import { FEISHU_TEST_CONFIG, FeishuHarness, TENANT, findControl } from '../fakes/feishu-harness';
+import { FeishuParity, SlackParity, type ParityDriver } from '../fakes/parity-drivers';
 import { DOWNLOAD_METHOD, FakeSlack, UPLOAD_METHOD } from '../fakes/slack-server';
 import { storageVariants, type StorageVariant } from '../support/storage';
 
@@ -240,5 +242,92 @@ describe.each(storageVariants())('files both ways across platforms ($name)', (va
     const slackRow = await b.h.storage.db.selectFrom('outbox').selectAll().where('platform', '=', 'slack').where('event', '=', 'ticket.file').executeTakeFirstOrThrow();
     expect(slackRow.status).toBe('sent');
     expect(slackRow.attempts).toBe(3);
+  });
+});
+
+/**
+ * A member's file in the card's thread is an internal note; Reply… / Request info… offer the files
+ * posted there since the last reply, and only the picked ones reach the requester — the same on
+ * both platforms (Feishu card forms cannot carry files; Slack's modal also has its file input).
+ */
+describe.each(storageVariants())('Reply… offers the card thread\'s files ($name)', (variant: StorageVariant) => {
+  const SLACK_IDS = { requester: 'UREQ', member: 'UIT1' };
+  const FEISHU_IDS = { requester: 'ou_req', member: 'ou_a1' };
+
+  async function cardOf(d: ParityDriver, key: string) {
+    const ticket = await d.storage.db.selectFrom('tickets').select('id').where('key', '=', key).executeTakeFirstOrThrow();
+    const link = await d.storage.db.selectFrom('chat_links').select(['channel', 'message_id']).where('platform', '=', d.platform).where('ticket_id', '=', ticket.id).where('role', '=', 'card').executeTakeFirstOrThrow();
+    return { channel: link.channel, root: link.message_id };
+  }
+
+  it('slack: two files posted in the card thread; the Reply… modal offers both, the one picked reaches the requester as a file, the other never', async () => {
+    const d = await SlackParity.start(await variant.open());
+    try {
+      await d.command('requester', 'Printer on floor 3 jams');
+      await d.deliver();
+      const card = await cardOf(d, 'IT-1001');
+      await d.h.say(SLACK_IDS.member, card.channel, 'the driver', { threadTs: card.root, files: [{ id: 'F0DRV', name: 'driver.pdf', bytes: PDF }] });
+      await d.h.say(SLACK_IDS.member, card.channel, 'our admin sheet', { threadTs: card.root, files: [{ id: 'F0ADM', name: 'admin-sheet.xlsx', bytes: Buffer.from('secret sheet') }] });
+      await d.deliver();
+      const posted = d.h.cardIn('C0IT', 'IT-1001')!;
+      const value = (posted.blocks as any[]).flatMap((b) => b.elements ?? []).find((e: any) => e.action_id === ACTION.reply).value;
+      await d.h.press(SLACK_IDS.member, ACTION.reply, value, { channel: posted.channel, ts: posted.ts, blocks: posted.blocks });
+      const view = d.h.lastView();
+      const offered = ((view.view as any).blocks as any[]).find((b) => b.block_id === BLOCK.threadFiles)?.element;
+      expect(offered?.type).toBe('checkboxes');
+      expect(offered.options.map((o: any) => o.text.text)).toEqual(['driver.pdf', 'admin-sheet.xlsx']);
+      const res = await d.h.submit(SLACK_IDS.member, view, { [BLOCK.message]: 'Install this', [BLOCK.threadFiles]: [offered.options[0].value] });
+      expect(res.body).toBeNull();
+      await d.deliver();
+      const dm = `D${SLACK_IDS.requester}`;
+      const shared = d.h.fake.messages.filter((m) => m.channel === dm && m.files?.length).map((m) => d.h.fake.files.get(m.files![0]!.id)?.bytes);
+      expect(shared).toEqual([PDF]);
+      expect(d.everythingSeenBy('requester')).not.toContain('admin-sheet');
+      // The picked file is now part of the public reply; the other stays internal.
+      const messages = await d.storage.db.selectFrom('messages').select(['visibility', 'attachments']).orderBy('created_at').execute();
+      expect(messages.filter((m) => m.visibility === 'public' && m.attachments.includes('driver.pdf'))).toHaveLength(1);
+      expect(messages.filter((m) => m.visibility === 'public' && m.attachments.includes('admin-sheet'))).toHaveLength(0);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  it('feishu: two files posted in the card thread; the Reply… form offers both, the one picked reaches the requester as a file, the other never', async () => {
+    const d = await FeishuParity.start(await variant.open());
+    const h = d.h;
+    try {
+      await d.command('requester', 'Printer on floor 3 jams');
+      await d.deliver();
+      const card = await cardOf(d, 'IT-1001');
+      for (const f of [{ key: 'file_v3_drv', name: 'driver.pdf', bytes: PDF }, { key: 'file_v3_adm', name: 'admin-sheet.xlsx', bytes: Buffer.from('secret sheet') }]) {
+        const messageId = `om_user_${f.key}`;
+        const content = JSON.stringify({ file_key: f.key, file_name: f.name });
+        h.fake.resources.set(f.key, f.bytes);
+        h.fake.addUserMessage({ message_id: messageId, chat_id: card.channel, content, msg_type: 'file', root_id: card.root, parent_id: card.root });
+        await h.post(h.envelope('im.message.receive_v1', { sender: { sender_id: { open_id: FEISHU_IDS.member }, sender_type: 'user', tenant_key: TENANT }, message: { message_id: messageId, root_id: card.root, parent_id: card.root, chat_id: card.channel, chat_type: 'group', message_type: 'file', content } }));
+      }
+      await d.deliver();
+      const cardMsg = h.fake.message(card.root)!;
+      await h.click(FEISHU_IDS.member, card.root, findControl(h.fake.parsed(cardMsg), (v) => v.a === 'form' && v.f === 'reply'));
+      const form = h.fake.messagesIn(h.fake.p2pChatOf(FEISHU_IDS.member)).at(-1)!;
+      const picker = JSON.stringify(h.fake.parsed(form));
+      expect(picker).toContain('"tag":"multi_select_static"');
+      const values = [...picker.matchAll(/"value":"([^"]+:\d+)"/g)].map((m) => m[1]!);
+      expect(values).toHaveLength(2);
+      expect(picker.indexOf('driver.pdf')).toBeLessThan(picker.indexOf('admin-sheet.xlsx'));
+      const sent = await h.click(FEISHU_IDS.member, form.message_id, findControl(h.fake.parsed(form), (v) => v.a === 'submit'), { formValue: { body: 'Install this', thread_files: [values[0]!] } });
+      expect(sent.body.toast.type).toBe('success');
+      await d.deliver();
+      const requesterChat = h.fake.p2pChatOf(FEISHU_IDS.requester);
+      const files = h.fake.messagesIn(requesterChat).filter((m) => m.msg_type === 'file');
+      expect(files.map((m) => h.fake.files.find((f) => f.file_key === JSON.parse(m.content).file_key)?.data)).toEqual([PDF]);
+      expect(d.everythingSeenBy('requester')).not.toContain('admin-sheet');
+      expect(h.fake.files.some((f) => f.data.equals(Buffer.from('secret sheet')))).toBe(false);
+      // The form does not offer them again: the reply was the last public one.
+      await h.click(FEISHU_IDS.member, card.root, findControl(h.fake.parsed(cardMsg), (v) => v.a === 'form' && v.f === 'reply'));
+      expect(JSON.stringify(h.fake.parsed(h.fake.messagesIn(h.fake.p2pChatOf(FEISHU_IDS.member)).at(-1)!))).not.toContain('multi_select_static');
+    } finally {
+      await d.stop();
+    }
   });
 });

@@ -346,6 +346,14 @@ export class SlackHarness {
           state = { type: 'static_select', selected_option: chosen ? { value: chosen } : null };
           break;
         }
+        case 'checkboxes':
+        case 'multi_static_select': {
+          // Slack sends the picked options (only values the element offered).
+          const offered = new Set(((element.options ?? []) as Array<{ value: string }>).map((o) => o.value));
+          const picked = Array.isArray(answer) ? answer.filter((v: string) => offered.has(v)) : [];
+          state = { type: element.type, selected_options: picked.map((v: string) => ({ value: v })) };
+          break;
+        }
         case 'users_select':
           state = { type: 'users_select', selected_user: typeof answer === 'string' ? answer : null };
           break;

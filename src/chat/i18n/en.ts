@@ -415,6 +415,7 @@ export const en = {
   'chat.escalate.usage': 'Which ticket, and why? Try /ticket escalate IT-1042 the whole floor is offline.',
   'chat.escalate.done': '{key} escalated: the department\'s supervisors have been told.',
   'chat.recategorise.fields_intro': '{category} needs more before {key} can move there:',
+  'ui.form.thread_files': 'Include files from the card thread (they stay internal unless picked)',
   'ui.form.raise_to': 'Raise the priority to (optional)',
   'ui.form.new_category': 'New category',
   'ui.form.escalate.reason': 'Why is it urgent?',

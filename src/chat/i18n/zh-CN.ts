@@ -415,6 +415,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.escalate.usage': '哪个工单,为什么?例如 /工单 升级 IT-1042 整层楼都断网了。',
   'chat.escalate.done': '{key} 已升级:已通知部门主管。',
   'chat.recategorise.fields_intro': '移到 {category} 之前,{key} 还需要:',
+  'ui.form.thread_files': '附上卡片话题中的文件(未选中的仍为内部可见)',
   'ui.form.raise_to': '提高优先级到(可选)',
   'ui.form.new_category': '新分类',
   'ui.form.escalate.reason': '为什么紧急?',
