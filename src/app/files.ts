@@ -100,10 +100,10 @@ function webFormSource(ctx: AppContext): FileSource {
 export function fileRefsOf(attachments: readonly Attachment[] | undefined): FileRef[] {
   const out: FileRef[] = [];
   for (const a of (attachments ?? []).slice(0, MAX_FILES_PER_MESSAGE)) {
-    if (!a.fileId || (a.platform !== 'slack' && a.platform !== 'feishu' && a.platform !== 'api')) continue;
-    if (a.platform === 'feishu' && !a.messageId) continue;
+    const platform = fileRefSchema.shape.platform.safeParse(a.platform);
+    if (!a.fileId || !platform.success) continue;
     out.push({
-      platform: a.platform,
+      platform: platform.data,
       fileId: a.fileId,
       name: a.name || 'file',
       ...(a.url ? { url: a.url } : {}),

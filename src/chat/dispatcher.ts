@@ -226,6 +226,8 @@ async function openForm(deps: ChatDeps, intent: Extract<Intent, { kind: 'open_fo
   if (!found.ok) return { replies: [text(errorText(ctx, intent.actor.locale, found.error))] };
   const view = found.value.view;
   const choices = spec.choices ? await spec.choices(ctx, view, intent.actor.locale) : {};
+  const files = spec.offeredFiles ? await spec.offeredFiles(ctx, view) : [];
+  if (files.length) choices.threadFiles = files;
   return { replies: [{ kind: 'action_form', form: intent.form, ticket: formTicket(view), choices, clock: intent.clock }] };
 }
 

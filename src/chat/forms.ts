@@ -97,6 +97,8 @@ export interface FormSpec<V> {
   choices?(ctx: AppContext, view: TicketView, locale: Locale): Promise<FormChoices> | FormChoices;
   /** A reply instead of "done" for some outcomes (a follow-up form). */
   follow?(ctx: AppContext, outcome: unknown, locale: Locale): ChatReply | undefined;
+  /** Files the form offers to pick (`choices.threadFiles`; read from the database when the form opens). */
+  offeredFiles?(ctx: AppContext, view: TicketView): Promise<FormOption[]>;
   /** Files the submitted values pick (Reply…'s `thread_files`), added to the platform's own. */
   pickedFiles?(ctx: AppContext, ticket: string, raw: RawFormValues): Promise<Attachment[]>;
 }
@@ -114,11 +116,9 @@ const templates = (ctx: AppContext, locale: Locale): FormChoices => ({ templates
 
 const replySchema = () => z.object({ body: text.default(''), template: optional });
 
-/** Reply… / Request info…: templates, and the thread's note files since the last reply (issue 17 item 5). */
-const replyChoices = async (ctx: AppContext, view: TicketView, locale: Locale): Promise<FormChoices> => {
-  const files = await noteFilesSinceLastReply(ctx, view.ticket.id);
-  return { ...templates(ctx, locale), ...(files.length ? { threadFiles: files.map((f) => ({ value: f.value, label: f.attachment.name.slice(0, 70) })) } : {}) };
-};
+/** Reply… / Request info…: the thread's note files since the last reply (issue 17 item 5). */
+const offeredThreadFiles = async (ctx: AppContext, view: TicketView): Promise<FormOption[]> =>
+  (await noteFilesSinceLastReply(ctx, view.ticket.id)).map((f) => ({ value: f.value, label: f.attachment.name.slice(0, 70) }));
 
 /** The `thread_files` values (a list, or one value) as the attachments they name. */
 const threadFilesPicked = (ctx: AppContext, ticket: string, raw: RawFormValues): Promise<Attachment[]> => {
@@ -133,7 +133,8 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     mainField: 'body',
     values: replySchema,
     run: (ctx, meta, ticket, v, attachments) => replyToRequester(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
-    choices: replyChoices,
+    choices: (ctx, _view, locale) => templates(ctx, locale),
+    offeredFiles: offeredThreadFiles,
     pickedFiles: threadFilesPicked,
   }),
   request_info: form({
@@ -141,7 +142,8 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     mainField: 'body',
     values: replySchema,
     run: (ctx, meta, ticket, v, attachments) => requestInfo(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
-    choices: replyChoices,
+    choices: (ctx, _view, locale) => templates(ctx, locale),
+    offeredFiles: offeredThreadFiles,
     pickedFiles: threadFilesPicked,
   }),
   assign: form({
