@@ -115,9 +115,10 @@ export function fileRefsOf(attachments: readonly Attachment[] | undefined): File
   return out;
 }
 
-/** Megabytes with one decimal, for the "too large" sentence. */
-export function megabytes(bytes: number): string {
-  return (bytes / (1024 * 1024)).toFixed(1);
+/** A size for the "too large" sentence: whole KB below a megabyte, else MB with one decimal. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024 * 1024) return `${Math.max(1, Math.ceil(bytes / 1024))} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 /** A file a member posted in the card's thread (an internal note) that a public reply may include. */

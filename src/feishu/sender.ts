@@ -3,7 +3,7 @@ import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
 import { parseOutboxPayload, parseUrgentPayload, type FollowUp, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { FeishuApiError, toApiError, type MsgType, type SentMessage, type UrgentKind } from './api';
-import { copyMaxBytes, fileSourcesOf, megabytes, type FileRef } from '../app/files';
+import { copyMaxBytes, fileSourcesOf, fileSize, type FileRef } from '../app/files';
 import { FILE_EVENT } from '../app/outbox';
 import { feishuFileSource, feishuFileType, isSendableImage } from './files';
 import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
@@ -159,7 +159,7 @@ export class FeishuSender implements OutboxSender {
     const max = copyMaxBytes(this.rt.ctx);
     const got = await fileSourcesOf(this.rt.ctx).fetch(file, max);
     if (!got.ok) {
-      const why = got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: megabytes(got.size), max: megabytes(max) }) : t(locale, 'event.ticket.file_gone');
+      const why = got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: fileSize(got.size), max: fileSize(max) }) : t(locale, 'event.ticket.file_gone');
       if (got.reason === 'gone') this.rt.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.detail }, 'feishu: a file could not be read at its source; sending its link');
       return { msgType: 'text', content: textContent(`${linkText}
 ${why}`) };

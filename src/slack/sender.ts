@@ -12,7 +12,7 @@ import { OUTBOX_METADATA_TYPE, outboxBlockId } from './ids';
 import type { SlackLink, SlackPorts } from './ports';
 import { escapeMrkdwn, fileShareBlocks, noticeMessage, slackTime, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, slackErrorCode } from './runtime';
-import { copyMaxBytes, fileSourcesOf, megabytes, type FileRef } from '../app/files';
+import { copyMaxBytes, fileSourcesOf, fileSize, type FileRef } from '../app/files';
 import { FILE_EVENT } from '../app/outbox';
 import { slackFileSource } from './files';
 
@@ -217,7 +217,7 @@ export class SlackSender implements OutboxSender {
     const max = copyMaxBytes(this.o.ctx);
     const got = await fileSourcesOf(this.o.ctx).fetch(file, max);
     if (!got.ok || got.file.bytes.length === 0) {
-      const why = !got.ok && got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: megabytes(got.size), max: megabytes(max) }) : t(locale, 'event.ticket.file_gone');
+      const why = !got.ok && got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: fileSize(got.size), max: fileSize(max) }) : t(locale, 'event.ticket.file_gone');
       if (!got.ok && got.reason === 'gone') this.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.detail }, 'Slack: a file could not be read at its source; posting its link');
       const sent = await this.post(row, channel, noticeMessage(`${linkText}\n${escapeMrkdwn(why)}`, { locale, ticketId: row.ticket_id, preformatted: true }), threadTs);
       return { ok: true, messageRef: `${sent.channel}/${sent.ts}` };

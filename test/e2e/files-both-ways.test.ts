@@ -194,7 +194,7 @@ describe.each(storageVariants())('files both ways across platforms ($name)', (va
     const card = await cardThread(b, created.value.ticket.key, 'oc_help');
     expect(card.replies.filter((m) => m.msg_type === 'file' || m.msg_type === 'image')).toHaveLength(0);
     const said = card.replies.filter((m) => m.msg_type === 'text').map((m) => String(JSON.parse(m.content).text));
-    expect(said).toContainEqual('📎 dump.bin — https://files.slack.com/files-pri/T0TEST-F0BIG/dump.bin\n未复制到此处:文件大小 0.0 MB,超过复制上限 0.0 MB,请通过链接查看。');
+    expect(said).toContainEqual('📎 dump.bin — https://files.slack.com/files-pri/T0TEST-F0BIG/dump.bin\n未复制到此处:文件大小 1 KB,超过复制上限 1 KB,请通过链接查看。');
     // Never downloaded whole: files.info told the size.
     expect(b.slack.callsOf(DOWNLOAD_METHOD)).toHaveLength(0);
 
@@ -205,7 +205,7 @@ describe.each(storageVariants())('files both ways across platforms ($name)', (va
     expect(reply.ok).toBe(true);
     await b.flush();
     expect(slackShares(b, 'DU0REQ')).toEqual([]);
-    expect(b.slack.messages.map((m) => m.text ?? '').join('\n')).toContain('📎 trace.log\nNot copied here: the file is 0.0 MB, over the 0.0 MB limit for copied files. Open it with the link.');
+    expect(b.slack.messages.map((m) => m.text ?? '').join('\n')).toContain('📎 trace.log\nNot copied here: the file is 1 KB, over the 1 KB limit for copied files. Open it with the link.');
   });
 
   it('a failing upload is retried and the file is shown once, on both platforms', async () => {

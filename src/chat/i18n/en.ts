@@ -54,7 +54,7 @@ export const en = {
   'event.ticket.info_requested': '{actor} needs more information on {key}: {body}',
   'event.ticket.requester_replied': 'Requester on {key}: {body}',
   'event.ticket.file_not_copied': '📎 {name}{link}',
-  'event.ticket.file_too_large': 'Not copied here: the file is {size} MB, over the {max} MB limit for copied files. Open it with the link.',
+  'event.ticket.file_too_large': 'Not copied here: the file is {size}, over the {max} limit for copied files. Open it with the link.',
   'event.ticket.file_gone': 'Could not be copied here: the original file is no longer available.',
   'event.ticket.file_caption': '📎 {name} ({key})',
   'event.ticket.handed_off': '{key} handed off from {from} to {to}: {reason}',

@@ -56,7 +56,7 @@ export const zhCN: Record<MessageKey, string> = {
   'event.ticket.info_requested': '{actor} 需要你补充 {key} 的信息:{body}',
   'event.ticket.requester_replied': '提单人回复 {key}:{body}',
   'event.ticket.file_not_copied': '📎 {name}{link}',
-  'event.ticket.file_too_large': '未复制到此处:文件大小 {size} MB,超过复制上限 {max} MB,请通过链接查看。',
+  'event.ticket.file_too_large': '未复制到此处:文件大小 {size},超过复制上限 {max},请通过链接查看。',
   'event.ticket.file_gone': '无法复制到此处:原文件已不可用。',
   'event.ticket.file_caption': '📎 {name}({key})',
   'event.ticket.handed_off': '{key} 已从{from}转交给{to}:{reason}',
