@@ -105,7 +105,8 @@ async function publicReply(ctx: AppContext, scope: TicketCommandScope, cmd: Repl
   const files = fileRefsOf(cmd.attachments);
   await notify(ctx, tx, updated, opKey, now, [{ kind: 'user', userId: ticket.requester_id }], { event: `ticket.${action === 'replied' ? 'reply' : 'info_requested'}`, messageKey, params, thread: 'requester', files });
   await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: ticket.department_id }], { event: 'ticket.reply_mirror', messageKey, params, thread: 'card', files });
-  if (updated.state !== ticket.state) await refreshCards(ctx, tx, updated, opKey, now);
+  // The card lists the files of public messages: it changes with new ones too.
+  if (updated.state !== ticket.state || cmd.attachments?.length) await refreshCards(ctx, tx, updated, opKey, now);
   return { ticket: updated };
 }
 
@@ -137,7 +138,7 @@ export function requesterReply(ctx: AppContext, cmd: RequesterReplyCommand): Pro
       event: 'ticket.requester_replied', messageKey: 'event.ticket.requester_replied', params: { key: ticket.key, body: withFileLines(body, cmd.attachments) }, thread: 'card',
       files: fileRefsOf(cmd.attachments),
     });
-    if (updated.state !== ticket.state) await refreshCards(ctx, tx, updated, opKey, now);
+    if (updated.state !== ticket.state || cmd.attachments?.length) await refreshCards(ctx, tx, updated, opKey, now);
     return { ticket: updated };
   });
 }

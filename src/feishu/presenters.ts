@@ -116,6 +116,7 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
   elements.push(md(people.join('\n')));
   if (view.withSince) elements.push(md(`**${escapeMd(view.withSince)}**`));
   if (view.ruleNotes.length) elements.push(md(view.ruleNotes.map((n) => `⚙️ ${escapeMd(n)}`).join('\n')));
+  if (view.files) elements.push(md(escapeMd(view.files)));
   if (view.sensitive) elements.push(md(`⚠️ ${L.sensitive}`));
   if (view.fields.length) {
     // A card holds at most 30 KB: many or long fields are cut, and what is left out is counted.

@@ -104,6 +104,7 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   const status = `${PRIORITY_EMOJI[card.priority]} *${escapeMrkdwn(card.priorityLabel)}* · ${escapeMrkdwn(card.stateLabel)}${card.withSince ? ` · ${escapeMrkdwn(card.withSince)}` : ''}`;
   blocks.push({ type: 'section', text: mrkdwn(status) });
   if (card.ruleNotes.length) blocks.push({ type: 'context', elements: [mrkdwn(card.ruleNotes.map((n) => `:gear: ${escapeMrkdwn(n)}`).join('\n'))] });
+  if (card.files) blocks.push({ type: 'context', elements: [mrkdwn(truncate(escapeMrkdwn(card.files), 2000))] });
   blocks.push({
     type: 'section',
     fields: [

@@ -8,7 +8,7 @@ import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher';
 import { SlackSender } from '../../src/slack/sender';
 import { storageSlackPorts } from '../../src/wiring/slack-ports';
 import { ACTION, BLOCK } from '../../src/slack/ids';
-import { FEISHU_TEST_CONFIG, FeishuHarness, TENANT, findControl } from '../fakes/feishu-harness';
+import { FEISHU_TEST_CONFIG, FeishuHarness, TENANT, cardText, findControl } from '../fakes/feishu-harness';
 import { FeishuParity, SlackParity, type ParityDriver } from '../fakes/parity-drivers';
 import { DOWNLOAD_METHOD, FakeSlack, UPLOAD_METHOD } from '../fakes/slack-server';
 import { storageVariants, type StorageVariant } from '../support/storage';
@@ -151,6 +151,11 @@ describe.each(storageVariants())('files both ways across platforms ($name)', (va
     // Not copied back into the Feishu thread it came from.
     expect((await cardThread(b, key, 'oc_help')).replies.filter((m) => m.msg_type === 'file')).toHaveLength(0);
 
+    // The card lists the files of public messages (the screenshot, the driver), never a note's.
+    const shown = cardText(b.h.fake.parsed(b.h.fake.message(card.root)!));
+    expect(shown).toContain('📎 附件:screen.png、driver-setup.pdf');
+    expect(shown).not.toContain('admin-passwords');
+
     // The note's file never reached the requester: no share, no outbox row, no text naming it.
     expect([...b.slack.files.values()].some((f) => f.bytes?.equals(Buffer.from('root:hunter2')))).toBe(false);
     const toRequester = await b.h.storage.db.selectFrom('outbox').select('payload').where('platform', '=', 'slack').where('target_id', '=', 'U0REQ').execute();
@@ -287,6 +292,10 @@ describe.each(storageVariants())('Reply… offers the card thread\'s files ($nam
       const messages = await d.storage.db.selectFrom('messages').select(['visibility', 'attachments']).orderBy('created_at').execute();
       expect(messages.filter((m) => m.visibility === 'public' && m.attachments.includes('driver.pdf'))).toHaveLength(1);
       expect(messages.filter((m) => m.visibility === 'public' && m.attachments.includes('admin-sheet'))).toHaveLength(0);
+      // The card lists the reply's file, not the note that stayed internal.
+      const shown = JSON.stringify(d.h.cardIn('C0IT', 'IT-1001')!.blocks);
+      expect(shown).toContain('📎 Files: driver.pdf');
+      expect(shown).not.toContain('admin-sheet');
     } finally {
       await d.stop();
     }

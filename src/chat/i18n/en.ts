@@ -385,6 +385,7 @@ export const en = {
   'chat.quiet.off': 'Quiet hours are off: notices reach you at once.',
   'chat.recategorise.needs_fields': 'The category {category} needs: {fields}.',
   'ui.rule.field.add_watchers': 'watchers',
+  'ui.card.files': '📎 Files: {names}',
   'ui.watchers': 'Watchers: {names}',
   'history.title': 'History of {key}',
   'history.trail': 'Who did what',

@@ -385,6 +385,7 @@ export const zhCN: Record<MessageKey, string> = {
   'chat.quiet.off': '已关闭免打扰:通知将立即发送给你。',
   'chat.recategorise.needs_fields': '分类 {category} 还需要填写:{fields}。',
   'ui.rule.field.add_watchers': '关注人',
+  'ui.card.files': '📎 附件:{names}',
   'ui.watchers': '关注人:{names}',
   'history.title': '{key} 的历史',
   'history.trail': '操作记录',
