@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DbOrTx } from '../storage/database';
 import type { AppContext, Attachment } from './context';
 
 /**
@@ -168,4 +169,18 @@ export async function pickNoteFiles(ctx: AppContext, ticketKeyOrId: string, pick
   if (picked.length === 0) return [];
   const offered = await noteFilesSinceLastReply(ctx, ticketKeyOrId);
   return offered.filter((f) => picked.includes(f.value)).map((f) => f.attachment);
+}
+
+/** The files of a ticket's public messages (the requester's, public replies'), newest last, at most MAX_FILES_PER_MESSAGE: what a department that receives the ticket gets in its card's thread. */
+export async function publicFileRefs(db: DbOrTx, ticketId: string): Promise<FileRef[]> {
+  const rows = await db.selectFrom('messages').select('attachments').where('ticket_id', '=', ticketId).where('visibility', '=', 'public').where('attachments', '<>', '[]').orderBy('created_at').orderBy('id').execute();
+  const all: Attachment[] = [];
+  for (const r of rows) {
+    try {
+      all.push(...(JSON.parse(r.attachments) as Attachment[]));
+    } catch {
+      continue;
+    }
+  }
+  return fileRefsOf(all.filter((a) => fileRefsOf([a]).length > 0).slice(-MAX_FILES_PER_MESSAGE));
 }

@@ -1,5 +1,5 @@
 import { webApi } from '@slack/bolt';
-import { createTicket, ensureUser, replyToRequester, requesterReply } from '../../src/app';
+import { addNote, createTicket, ensureUser, handOff, replyToRequester, requesterReply } from '../../src/app';
 import type { Attachment } from '../../src/app/context';
 import { getTicketView } from '../../src/app/queries';
 import { parseConfigText } from '../../src/config/load';
@@ -211,6 +211,24 @@ describe.each(storageVariants())('files both ways across platforms ($name)', (va
     await b.flush();
     expect(slackShares(b, 'DU0REQ')).toEqual([]);
     expect(b.slack.messages.map((m) => m.text ?? '').join('\n')).toContain('📎 trace.log\nNot copied here: the file is 1 KB, over the 1 KB limit for copied files. Open it with the link.');
+  });
+
+  it('a handoff takes the ticket\'s public files into the new department\'s card thread (Slack IT → Feishu finance); a note\'s file stays behind', async () => {
+    b = await startBoth(variant);
+    const agent = await ensureUser(b.h.ctx, { platform: 'slack', workspace: b.slack.teamId, platformUserId: 'UIT1', name: 'Ivy' });
+    b.slack.addFile({ id: 'F0SCR', name: 'screen.png', bytes: PNG });
+    b.slack.addFile({ id: 'F0NOTE', name: 'internal.txt', bytes: Buffer.from('internal only') });
+    const created = await createTicket(b.h.ctx, { meta: { actorId: b.requester, platform: 'slack', eventKey: 'slack:event:EvScr' }, categoryId: 'broken-screen', title: 'Screen cracked', description: 'photo attached', attachments: [{ name: 'screen.png', platform: 'slack', fileId: 'F0SCR', channel: 'DU0REQ' }] });
+    if (!created.ok) throw new Error(created.error.code);
+    const key = created.value.ticket.key;
+    expect((await addNote(b.h.ctx, { meta: { actorId: agent, platform: 'slack', eventKey: 'slack:event:EvNote' }, ticket: key, body: 'internal', attachments: [{ name: 'internal.txt', platform: 'slack', fileId: 'F0NOTE', channel: 'C0IT' }] })).ok).toBe(true);
+    await b.flush();
+    expect(slackShares(b, 'C0IT').map((f) => f.name)).toEqual(['screen.png']);
+    expect((await handOff(b.h.ctx, { meta: { actorId: agent, platform: 'slack', eventKey: 'slack:event:EvHand' }, ticket: key, toDepartmentId: 'finance', reason: 'refund' })).ok).toBe(true);
+    await b.flush();
+    const leg = await cardThread(b, key, 'oc_fin');
+    const images = leg.replies.filter((m) => m.msg_type === 'image' || m.msg_type === 'file');
+    expect(images.map((m) => feishuBytes(b, m))).toEqual([PNG]);
   });
 
   it('a failing upload is retried and the file is shown once, on both platforms', async () => {
