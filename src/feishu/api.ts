@@ -93,6 +93,8 @@ export interface FeishuMessageInfo {
 }
 
 export type UrgentKind = 'app' | 'sms' | 'phone';
+/** A message's resource is read for at most this long. */
+const RESOURCE_TIMEOUT_MS = 120_000;
 /** The message types ticketbot sends. */
 export type MsgType = 'text' | 'interactive' | 'file' | 'image';
 /** im/v1/files `file_type`. */
@@ -239,33 +241,34 @@ export class FeishuApi {
    * download is dropped). Errors come back as Feishu's coded JSON, which is parsed here.
    */
   async readResource(messageId: string, fileKey: string, type: 'image' | 'file', maxBytes: number): Promise<ResourceRead> {
-    return this.call('im.message.resource.get', async () => {
-      let res: { getReadableStream: () => Readable; headers: Record<string, unknown> };
-      try {
-        res = await this.client.im.v1.messageResource.get({ path: { message_id: messageId, file_key: fileKey }, params: { type } });
-      } catch (err) {
-        throw await streamedError(err);
+    // Over plain fetch with the SDK's tenant token: the SDK's binary call loses Feishu's coded
+    // error (it fails while describing the stream), and its stream could not be cut at the cap.
+    const res = await this.call('im.message.resource.get', async () => {
+      const client = this.client as unknown as { domain: string; tokenManager: { getTenantAccessToken(): Promise<string | undefined> } };
+      const token = await client.tokenManager.getTenantAccessToken();
+      const url = `${String(client.domain).replace(/\/+$/, '')}/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/resources/${encodeURIComponent(fileKey)}?type=${type}`;
+      const got = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(RESOURCE_TIMEOUT_MS) });
+      if (got.status !== 200) {
+        const body = (await got.json().catch(() => undefined)) as ApiResponse | undefined;
+        const code = typeof body?.code === 'number' ? body.code : got.status === 429 ? 99991400 : -1;
+        throw new FeishuApiError(code, got.status, body?.msg ?? `HTTP ${got.status}`, retryAfterOf(Object.fromEntries(got.headers)));
       }
-      const stream = res.getReadableStream();
-      const announced = Number(res.headers?.['content-length']);
+      const announced = Number(got.headers.get('content-length'));
       if (Number.isFinite(announced) && announced > maxBytes) {
-        stream.destroy();
-        return { code: 0, ok: false as const, size: announced };
+        await got.body?.cancel().catch(() => undefined);
+        return { code: 0, read: { ok: false as const, size: announced } };
       }
       const chunks: Buffer[] = [];
       let total = 0;
-      for await (const chunk of stream) {
-        const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      for await (const chunk of got.body ?? []) {
+        const b = Buffer.from(chunk as Uint8Array);
         total += b.length;
-        if (total > maxBytes) {
-          stream.destroy();
-          return { code: 0, ok: false as const, size: total };
-        }
+        if (total > maxBytes) return { code: 0, read: { ok: false as const, size: total } };
         chunks.push(b);
       }
-      const contentType = typeof res.headers?.['content-type'] === 'string' ? (res.headers['content-type'] as string) : undefined;
-      return { code: 0, ok: true as const, bytes: Buffer.concat(chunks), contentType };
-    }).then((r) => (r.ok ? { ok: true, bytes: r.bytes, contentType: r.contentType } : { ok: false, size: r.size }));
+      return { code: 0, read: { ok: true as const, bytes: Buffer.concat(chunks), contentType: got.headers.get('content-type') ?? undefined } };
+    });
+    return res.read;
   }
 
   async botOpenId(): Promise<string | undefined> {
@@ -286,21 +289,6 @@ export class FeishuApi {
 function sentOf(data: { message_id?: string; chat_id?: string } | undefined): SentMessage {
   if (!data?.message_id) throw new FeishuApiError(-1, undefined, 'send returned no message_id');
   return { messageId: data.message_id, chatId: data.chat_id ?? '' };
-}
-
-/** A binary download's error: its body is a stream holding Feishu's coded JSON; read it so the code is known. */
-async function streamedError(err: unknown): Promise<unknown> {
-  const resp = (err as { response?: { data?: unknown } } | null)?.response;
-  const data = resp?.data as { pipe?: unknown; [Symbol.asyncIterator]?: unknown } | undefined;
-  if (!resp || !data || typeof data[Symbol.asyncIterator] !== 'function') return err;
-  try {
-    const chunks: Buffer[] = [];
-    for await (const c of data as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
-    resp.data = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-  } catch {
-    resp.data = undefined;
-  }
-  return err;
 }
 
 /** Axios errors (non-2xx) and coded bodies become one FeishuApiError. */

@@ -211,6 +211,16 @@ describe.each(storageVariants())('files both ways across platforms ($name)', (va
     await b.flush();
     expect(slackShares(b, 'DU0REQ')).toEqual([]);
     expect(b.slack.messages.map((m) => m.text ?? '').join('\n')).toContain('📎 trace.log\nNot copied here: the file is 1 KB, over the 1 KB limit for copied files. Open it with the link.');
+
+    // A file Feishu no longer gives (234003: not in that message): the name and the reason at once, no retries.
+    const gone = await feishuFile(b, 'ou_a1', 'oc_help', card.root, { key: 'file_v3_gone', name: 'gone.txt', bytes: Buffer.from('x') });
+    b.h.fake.resources.delete('file_v3_gone');
+    const again = await replyToRequester(b.h.ctx, { meta: { actorId: member.id, platform: 'feishu', eventKey: 'feishu:test:gone' }, ticket: created.value.ticket.key, body: 'and this', attachments: [{ name: 'gone.txt', platform: 'feishu', fileId: 'file_v3_gone', messageId: gone, kind: 'file', channel: 'oc_help' }] });
+    expect(again.ok).toBe(true);
+    await b.flush();
+    expect(b.slack.messages.map((m) => m.text ?? '').join('\n')).toContain('📎 gone.txt\nCould not be copied here: the original file is no longer available.');
+    const rows = await b.h.storage.db.selectFrom('outbox').select(['status', 'attempts']).where('platform', '=', 'slack').where('event', '=', 'ticket.file').execute();
+    expect(rows.every((r) => r.status === 'sent' && r.attempts === 1)).toBe(true);
   });
 
   it('a handoff takes the ticket\'s public files into the new department\'s card thread (Slack IT → Feishu finance); a note\'s file stays behind', async () => {
