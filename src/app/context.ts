@@ -45,4 +45,9 @@ export interface Attachment {
   url?: string | undefined;
   platform?: Platform | undefined;
   fileId?: string | undefined;
+  /** Feishu: the message holding the file (its resources are read through it) and whether it is an image. */
+  messageId?: string | undefined;
+  kind?: 'file' | 'image' | undefined;
+  /** The conversation (channel, chat) the file was posted in. */
+  channel?: string | undefined;
 }

@@ -5,6 +5,7 @@ import { insertMessage } from '../storage/repos/journal';
 import { findUser } from '../storage/repos/users';
 import type { TicketRow } from '../storage/tables';
 import type { AppContext, Attachment, CommandMeta } from './context';
+import { fileRefsOf } from './files';
 import { runUseCase, type UseCaseResult } from './runner';
 import { routeTicket } from './routing';
 import { addRuleWatchers, auditRuleApplications, rulesForNewTicket } from './rules';
@@ -143,6 +144,8 @@ export function createTicket(ctx: AppContext, cmd: CreateTicketCommand): Promise
     });
     await notify(ctx, tx, ticket, opKey, now, [{ kind: 'department', departmentId: dept.id }], {
       event: 'card.post', messageKey: 'event.card.refresh', params: { key }, thread: 'none', legId,
+      // The requester's files go into the new card's thread (issue 17 item 5).
+      files: fileRefsOf(cmd.attachments), filesThread: 'card',
     });
     if (route.userId)
       await notify(ctx, tx, ticket, opKey, now, [{ kind: 'user', userId: route.userId }], {

@@ -1,3 +1,4 @@
+import { publicFileRefs } from './files';
 import { DomainError } from '../domain/errors';
 import { findLeg, insertLeg, listLegs, updateLeg, updateTicket } from '../storage/repos/tickets';
 import type { LegRow, TicketRow } from '../storage/tables';
@@ -45,6 +46,8 @@ export async function handOffInScope(ctx: AppContext, scope: TicketCommandScope,
   const locale = ctx.config.raw.locale;
   await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: target.id }], {
     event: 'card.post', messageKey: 'event.card.refresh', params: { key: ticket.key }, thread: 'none', legId: leg.id,
+    // The ticket's public files follow it into the new card's thread (issue 17 item 5); notes' stay behind.
+    files: await publicFileRefs(tx, ticket.id), filesThread: 'card',
   });
   await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: from.id }], {
     event: 'ticket.handed_off', messageKey: 'event.ticket.handed_off', params: { key: ticket.key, from: names.from[locale], to: names.to[locale], reason }, thread: 'card',

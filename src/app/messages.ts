@@ -6,6 +6,7 @@ import type { TicketRow } from '../storage/tables';
 import type { AppContext, Attachment, CommandMeta } from './context';
 import { onAgentPublicReply, onRequesterMessage, pauseForRequester, resumeFromRequester } from './clocks';
 import type { UseCaseResult } from './runner';
+import { fileRefsOf } from './files';
 import { actorName, audit, notify, refreshCards } from './support';
 import { ticketCommand, type TicketCommandScope, type TicketOutcome } from './ticketCommand';
 
@@ -99,9 +100,13 @@ async function publicReply(ctx: AppContext, scope: TicketCommandScope, cmd: Repl
   await audit(ctx, tx, meta, ticket.id, now, { action, from: ticket.state, to: state, data: { template: cmd.templateId ?? null } });
   const params = { key: ticket.key, actor: await actorName(tx, meta.actorId), body: withFileLines(body, cmd.attachments) };
   const messageKey = action === 'replied' ? 'event.ticket.reply' : 'event.ticket.info_requested';
-  await notify(ctx, tx, updated, opKey, now, [{ kind: 'user', userId: ticket.requester_id }], { event: `ticket.${action === 'replied' ? 'reply' : 'info_requested'}`, messageKey, params, thread: 'requester' });
-  await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: ticket.department_id }], { event: 'ticket.reply_mirror', messageKey, params, thread: 'card' });
-  if (updated.state !== ticket.state) await refreshCards(ctx, tx, updated, opKey, now);
+  // The files themselves follow the text (issue 17 item 5), to the requester and to the card's
+  // thread, never back into the conversation they were posted in.
+  const files = fileRefsOf(cmd.attachments);
+  await notify(ctx, tx, updated, opKey, now, [{ kind: 'user', userId: ticket.requester_id }], { event: `ticket.${action === 'replied' ? 'reply' : 'info_requested'}`, messageKey, params, thread: 'requester', files });
+  await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: ticket.department_id }], { event: 'ticket.reply_mirror', messageKey, params, thread: 'card', files });
+  // The card lists the files of public messages: it changes with new ones too.
+  if (updated.state !== ticket.state || cmd.attachments?.length) await refreshCards(ctx, tx, updated, opKey, now);
   return { ticket: updated };
 }
 
@@ -131,8 +136,9 @@ export function requesterReply(ctx: AppContext, cmd: RequesterReplyCommand): Pro
     await onRequesterMessage(ctx, tx, updated, now);
     await notify(ctx, tx, updated, opKey, now, [{ kind: 'department', departmentId: ticket.department_id }], {
       event: 'ticket.requester_replied', messageKey: 'event.ticket.requester_replied', params: { key: ticket.key, body: withFileLines(body, cmd.attachments) }, thread: 'card',
+      files: fileRefsOf(cmd.attachments),
     });
-    if (updated.state !== ticket.state) await refreshCards(ctx, tx, updated, opKey, now);
+    if (updated.state !== ticket.state || cmd.attachments?.length) await refreshCards(ctx, tx, updated, opKey, now);
     return { ticket: updated };
   });
 }

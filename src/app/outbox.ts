@@ -2,6 +2,7 @@ import type { Selectable } from 'kysely';
 import { z } from 'zod';
 import type { ChatPlatform } from '../domain/platforms';
 import type { OutboxRow } from '../storage/tables';
+import { fileRefSchema } from './files';
 
 /**
  * The outbox contract between the core and the platforms, defined once: what a row's payload
@@ -29,7 +30,16 @@ export const outboxPayloadSchema = z.object({
       altKey: z.string().optional(),
     })
     .optional(),
+  /**
+   * A file to copy to the target (event `ticket.file`, issue 17 item 5): a reference to its source,
+   * read and uploaded by the sender at delivery time. `messageKey`/`params` are the text sent
+   * instead when the file cannot be copied (too large, gone); the sender adds the reason.
+   */
+  file: fileRefSchema.optional(),
 });
+
+/** The outbox event of a file copied to the other side of a ticket. */
+export const FILE_EVENT = 'ticket.file';
 
 export type OutboxPayload = z.infer<typeof outboxPayloadSchema>;
 export type OutboxPayloadInput = z.input<typeof outboxPayloadSchema>;

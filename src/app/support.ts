@@ -11,7 +11,8 @@ import { findUser, findUsers, isDepartmentMember } from '../storage/repos/users'
 import { insertAudit, insertOutbox, pendingOutboxRow } from '../storage/repos/journal';
 import { listWatchers } from '../storage/repos/workflow';
 import { SYSTEM_ACTOR, type AppContext, type CommandMeta } from './context';
-import { encodeOutboxPayload } from './outbox';
+import { encodeOutboxPayload, FILE_EVENT } from './outbox';
+import type { FileRef } from './files';
 import { queueStateWebhook } from './webhooks';
 
 export async function loadTicket(tx: Tx, keyOrId: string): Promise<TicketRow> {
@@ -152,6 +153,13 @@ export interface Notification {
   scope?: string;
   /** Quiet hours: direct messages are held until this instant (channel posts are not). */
   deferDmUntil?: string;
+  /**
+   * Files to copy after the text, one outbox row each (event `ticket.file`, same order key, so
+   * they follow it), never to the conversation the file was posted in. `filesThread`: where they
+   * go when not where the text goes (the new card's thread after `card.post`).
+   */
+  files?: FileRef[];
+  filesThread?: 'requester' | 'card';
 }
 
 /**
@@ -192,7 +200,7 @@ export async function notify(
       for (const channel of d ? departmentChannels(d) : []) add(channel.platform, 'channel', channel.id, fallback);
     }
   }
-  const rows = [...targets.values()].map((tg) =>
+  const rows = [...targets.values()].flatMap((tg) => [
     pendingOutboxRow(
       {
         id: ctx.newId(),
@@ -218,7 +226,36 @@ export async function notify(
       },
       now,
     ),
-  );
+    ...(n.files ?? [])
+      .map((file, i) => ({ file, i }))
+      .filter(({ file }) => !(file.platform === tg.platform && file.channel !== undefined && file.channel === tg.id))
+      .map(({ file, i }) =>
+        pendingOutboxRow(
+          {
+            id: ctx.newId(),
+            idempotency_key: `${opKey}:${n.event}:${n.scope ?? ''}:file${i}:${tg.platform}:${tg.kind}:${tg.id}`,
+            ticket_id: ticket?.id ?? null,
+            ticket_version: ticket?.version ?? null,
+            platform: tg.platform,
+            target_kind: tg.kind,
+            target_id: tg.id,
+            event: FILE_EVENT,
+            payload: encodeOutboxPayload({
+              messageKey: 'event.ticket.file_not_copied',
+              params: { key: String(n.params.key ?? ''), name: file.name, link: file.url ? ` — ${file.url}` : '' },
+              thread: n.filesThread ?? n.thread,
+              file,
+            }),
+            locale: tg.locale,
+            urgent: 0,
+            // The text's order key: the file follows its message.
+            order_key: `${ticket?.id ?? 'none'}:${tg.platform}:${tg.id}`,
+            next_attempt_at: tg.kind === 'user' && n.deferDmUntil && n.deferDmUntil > now ? n.deferDmUntil : now,
+          },
+          now,
+        ),
+      ),
+  ]);
   await insertOutbox(tx, rows);
 }
 

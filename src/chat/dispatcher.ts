@@ -226,6 +226,8 @@ async function openForm(deps: ChatDeps, intent: Extract<Intent, { kind: 'open_fo
   if (!found.ok) return { replies: [text(errorText(ctx, intent.actor.locale, found.error))] };
   const view = found.value.view;
   const choices = spec.choices ? await spec.choices(ctx, view, intent.actor.locale) : {};
+  const files = spec.offeredFiles ? await spec.offeredFiles(ctx, view) : [];
+  if (files.length) choices.threadFiles = files;
   return { replies: [{ kind: 'action_form', form: intent.form, ticket: formTicket(view), choices, clock: intent.clock }] };
 }
 
@@ -246,7 +248,10 @@ async function submitForm(deps: ChatDeps, intent: Extract<Intent, { kind: 'submi
   const spec = FORMS[form];
   const parsed = parseFormValues(spec.values(ctx, intent.actor.locale), flatValues(intent.values), intent.actor.locale);
   if (!parsed.ok) return refused(deps, intent.actor, parsed.error);
-  const r = await spec.run(ctx, meta(intent), intent.ticket ?? '', parsed.value, intent.attachments);
+  // Files the form picked from the card's thread (Reply…'s thread_files) go with the platform's own.
+  const picked = spec.pickedFiles ? await spec.pickedFiles(ctx, intent.ticket ?? '', intent.values) : [];
+  const attachments = picked.length ? [...(intent.attachments ?? []), ...picked] : intent.attachments;
+  const r = await spec.run(ctx, meta(intent), intent.ticket ?? '', parsed.value, attachments);
   if (!r.ok) return refused(deps, intent.actor, r.error);
   const follow = spec.follow?.(ctx, r.value, intent.actor.locale);
   if (follow) return { replies: [follow] };

@@ -4,6 +4,7 @@ import { assignCandidates } from '../app/candidates';
 import { changePriority } from '../app/changePriority';
 import { closeTicket, extendClock, rateTicket, resolveTicket } from '../app/closing';
 import type { AppContext, Attachment, CommandMeta } from '../app/context';
+import { noteFilesSinceLastReply, pickNoteFiles } from '../app/files';
 import { handOff } from '../app/handOff';
 import { replyToRequester, requestInfo } from '../app/messages';
 import type { TicketView } from '../app/queries';
@@ -43,7 +44,7 @@ export function isFormId(v: string): v is FormId {
 /** A neutral field name of a form (platforms map these to their block ids / form names). */
 export type FormField =
   | 'body' | 'template' | 'assignee' | 'priority' | 'reason' | 'reason_id' | 'department' | 'note' | 'clock' | 'duration' | 'score' | 'comment'
-  | 'title' | 'description' | 'category' | 'tags';
+  | 'title' | 'description' | 'category' | 'tags' | 'thread_files';
 
 export interface FormOption {
   value: string;
@@ -68,6 +69,11 @@ export interface FormChoices {
    */
   category?: { current: string; path: string[]; fixed?: boolean; intro?: string };
   fields?: { id: string; label: string; type: string; options?: FormOption[] | undefined }[];
+  /**
+   * Reply… / Request info…: files members posted in the card's thread since the last public reply
+   * (internal notes), offered to go with the reply (field `thread_files`, several may be picked).
+   */
+  threadFiles?: FormOption[];
 }
 
 export interface FormTicket {
@@ -91,6 +97,10 @@ export interface FormSpec<V> {
   choices?(ctx: AppContext, view: TicketView, locale: Locale): Promise<FormChoices> | FormChoices;
   /** A reply instead of "done" for some outcomes (a follow-up form). */
   follow?(ctx: AppContext, outcome: unknown, locale: Locale): ChatReply | undefined;
+  /** Files the form offers to pick (`choices.threadFiles`; read from the database when the form opens). */
+  offeredFiles?(ctx: AppContext, view: TicketView): Promise<FormOption[]>;
+  /** Files the submitted values pick (Reply…'s `thread_files`), added to the platform's own. */
+  pickedFiles?(ctx: AppContext, ticket: string, raw: RawFormValues): Promise<Attachment[]>;
 }
 
 /** Typed entry, stored untyped in the table. */
@@ -106,6 +116,17 @@ const templates = (ctx: AppContext, locale: Locale): FormChoices => ({ templates
 
 const replySchema = () => z.object({ body: text.default(''), template: optional });
 
+/** Reply… / Request info…: the thread's note files since the last reply (issue 17 item 5). */
+const offeredThreadFiles = async (ctx: AppContext, view: TicketView): Promise<FormOption[]> =>
+  (await noteFilesSinceLastReply(ctx, view.ticket.id)).map((f) => ({ value: f.value, label: f.attachment.name.slice(0, 70) }));
+
+/** The `thread_files` values (a list, or one value) as the attachments they name. */
+const threadFilesPicked = (ctx: AppContext, ticket: string, raw: RawFormValues): Promise<Attachment[]> => {
+  const v = raw.thread_files;
+  const picked = (Array.isArray(v) ? v : typeof v === 'string' && v !== '' ? v.split(',') : []).map(String);
+  return pickNoteFiles(ctx, ticket, picked);
+};
+
 export const FORMS: Record<FormId, FormSpec<unknown>> = {
   reply: form({
     opens: 'reply',
@@ -113,6 +134,8 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     values: replySchema,
     run: (ctx, meta, ticket, v, attachments) => replyToRequester(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
     choices: (ctx, _view, locale) => templates(ctx, locale),
+    offeredFiles: offeredThreadFiles,
+    pickedFiles: threadFilesPicked,
   }),
   request_info: form({
     opens: 'request_info',
@@ -120,6 +143,8 @@ export const FORMS: Record<FormId, FormSpec<unknown>> = {
     values: replySchema,
     run: (ctx, meta, ticket, v, attachments) => requestInfo(ctx, { meta, ticket, body: v.body, templateId: v.template, attachments }),
     choices: (ctx, _view, locale) => templates(ctx, locale),
+    offeredFiles: offeredThreadFiles,
+    pickedFiles: threadFilesPicked,
   }),
   assign: form({
     opens: 'assign',

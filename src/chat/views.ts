@@ -76,6 +76,8 @@ export interface TicketCardView {
   ruleNotes: string[];
   /** "Watchers: Wendy, Fei" (rules' add_watchers, issue 17); null when nobody watches. */
   watchers: string | null;
+  /** "📎 Files: screen.png, invoice.pdf": files of the ticket's public messages (never internal notes'); null when none. */
+  files: string | null;
   sourceLink: string | null;
   createdAt: TimeView;
   actions: CardAction[];
@@ -257,6 +259,7 @@ export function ticketCardView(view: TicketView, locale: Locale, opts: CardViewO
     withSince: away ? t(locale, 'ui.card.with_since', { department: deptName(ticket.department_id), since: formatTime(currentLeg.opened_at, opts.timeZone).text }) : null,
     ruleNotes: (view.ruleNotes ?? []).map((n) => t(locale, 'ui.rule.note', { field: t(locale, ruleFieldKey(n.field)), rule: n.ruleId })),
     watchers: view.watchers?.length ? t(locale, 'ui.watchers', { names: view.watchers.join(locale === 'en' ? ', ' : '、') }) : null,
+    files: publicFileNames(view, locale),
     sourceLink: source?.permalink ?? null,
     createdAt: formatTime(ticket.created_at, opts.timeZone),
     actions,
@@ -364,4 +367,20 @@ export function returnReasonLabel(config: Pick<Config, 'raw'>, locale: Locale, s
 export function extendableClocks(view: Pick<TicketView, 'clocks'>): ClockKind[] {
   const kinds = [...new Set(view.clocks.filter((c) => c.status === 'running' || c.status === 'paused').map((c) => c.kind))].filter(isClockKind);
   return kinds.length ? kinds : ['resolution'];
+}
+
+/** The names of the files on the ticket's public messages (issue 17 item 5), for the card: at most 5, then "+N". */
+function publicFileNames(view: TicketView, locale: Locale): string | null {
+  const names: string[] = [];
+  for (const m of view.messages ?? []) {
+    if (m.visibility !== 'public') continue;
+    try {
+      for (const a of JSON.parse(m.attachments) as Array<{ name?: unknown }>) if (typeof a.name === 'string' && a.name !== '') names.push(a.name);
+    } catch {
+      continue;
+    }
+  }
+  if (names.length === 0) return null;
+  const shown = names.slice(0, 5).map((n) => [...n].slice(0, 60).join('')).join(locale === 'en' ? ', ' : '、');
+  return t(locale, 'ui.card.files', { names: names.length > 5 ? `${shown} +${names.length - 5}` : shown });
 }

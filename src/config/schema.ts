@@ -429,6 +429,14 @@ export const configSchema = z
       .strict()
       .default({ inbox_days: 30, sent_outbox_days: 30, deflection_days: 180, intake_file_days: 90, time: '03:30', batch: 500 }),
     rules: z.array(ruleSchema).default([]),
+    /**
+     * Files that cross a ticket (issue 17 item 5) are copied to the other side up to this size;
+     * a bigger file goes as its name and link. At most 30 (Feishu's upload limit).
+     */
+    files: z
+      .object({ copy_max_mb: z.number().positive().max(30).default(20) })
+      .strict()
+      .default({ copy_max_mb: 20 }),
     /** Published definitions (issue 17): what makes a ticket urgent/high/normal/low, in both languages. */
     priorities: z
       .object({ urgent: priorityCriteria, high: priorityCriteria, normal: priorityCriteria, low: priorityCriteria })

@@ -93,6 +93,15 @@ export interface FeishuMessageInfo {
 }
 
 export type UrgentKind = 'app' | 'sms' | 'phone';
+/** A message's resource is read for at most this long. */
+const RESOURCE_TIMEOUT_MS = 120_000;
+/** The message types ticketbot sends. */
+export type MsgType = 'text' | 'interactive' | 'file' | 'image';
+/** im/v1/files `file_type`. */
+export type FeishuFileType = 'opus' | 'mp4' | 'pdf' | 'doc' | 'xls' | 'ppt' | 'stream';
+
+/** What reading a message's resource gave: the bytes, or its size when it is over the cap (not read whole). */
+export type ResourceRead = { ok: true; bytes: Buffer; contentType?: string | undefined } | { ok: false; size: number };
 
 interface ApiResponse {
   code?: number;
@@ -137,7 +146,7 @@ export class FeishuApi {
     }
   }
 
-  async sendMessage(p: { receiveIdType: 'chat_id' | 'open_id'; receiveId: string; msgType: 'text' | 'interactive'; content: string; uuid?: string | undefined }): Promise<SentMessage> {
+  async sendMessage(p: { receiveIdType: 'chat_id' | 'open_id'; receiveId: string; msgType: MsgType; content: string; uuid?: string | undefined }): Promise<SentMessage> {
     const res = await this.call('im.message.create', () =>
       this.client.im.v1.message.create({
         params: { receive_id_type: p.receiveIdType },
@@ -147,7 +156,7 @@ export class FeishuApi {
     return sentOf(res.data);
   }
 
-  async reply(p: { messageId: string; msgType: 'text' | 'interactive'; content: string; inThread: boolean; uuid?: string | undefined }): Promise<SentMessage> {
+  async reply(p: { messageId: string; msgType: MsgType; content: string; inThread: boolean; uuid?: string | undefined }): Promise<SentMessage> {
     const res = await this.call('im.message.reply', () =>
       this.client.im.v1.message.reply({
         path: { message_id: p.messageId },
@@ -209,6 +218,57 @@ export class FeishuApi {
     const key = res.data?.image_key;
     if (!key) throw new FeishuApiError(-1, undefined, 'image upload returned no image_key');
     return key;
+  }
+
+  /**
+   * POST /open-apis/im/v1/files (multipart: file_type, file_name, file) → file_key for a `file`
+   * message. At most 30 MB, never empty (Feishu's limits).
+   */
+  async uploadFile(bytes: Buffer, fileName: string, fileType: FeishuFileType): Promise<string> {
+    const res = await this.call('im.file.create', async () => {
+      const stream = Object.assign(Readable.from([bytes]), { path: fileName }) as unknown as ReadStream;
+      const data = await this.client.im.v1.file.create({ data: { file_type: fileType, file_name: fileName, file: stream } });
+      return { code: 0, data: data ?? undefined };
+    });
+    const key = res.data?.file_key;
+    if (!key) throw new FeishuApiError(-1, undefined, 'file upload returned no file_key');
+    return key;
+  }
+
+  /**
+   * GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=image|file: the bytes of a
+   * file or image of a message the bot can see, read up to `maxBytes` (beyond: the size, and the
+   * download is dropped). Errors come back as Feishu's coded JSON, which is parsed here.
+   */
+  async readResource(messageId: string, fileKey: string, type: 'image' | 'file', maxBytes: number): Promise<ResourceRead> {
+    // Over plain fetch with the SDK's tenant token: the SDK's binary call loses Feishu's coded
+    // error (it fails while describing the stream), and its stream could not be cut at the cap.
+    const res = await this.call('im.message.resource.get', async () => {
+      const client = this.client as unknown as { domain: string; tokenManager: { getTenantAccessToken(): Promise<string | undefined> } };
+      const token = await client.tokenManager.getTenantAccessToken();
+      const url = `${String(client.domain).replace(/\/+$/, '')}/open-apis/im/v1/messages/${encodeURIComponent(messageId)}/resources/${encodeURIComponent(fileKey)}?type=${type}`;
+      const got = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(RESOURCE_TIMEOUT_MS) });
+      if (got.status !== 200) {
+        const body = (await got.json().catch(() => undefined)) as ApiResponse | undefined;
+        const code = typeof body?.code === 'number' ? body.code : got.status === 429 ? 99991400 : -1;
+        throw new FeishuApiError(code, got.status, body?.msg ?? `HTTP ${got.status}`, retryAfterOf(Object.fromEntries(got.headers)));
+      }
+      const announced = Number(got.headers.get('content-length'));
+      if (Number.isFinite(announced) && announced > maxBytes) {
+        await got.body?.cancel().catch(() => undefined);
+        return { code: 0, read: { ok: false as const, size: announced } };
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of got.body ?? []) {
+        const b = Buffer.from(chunk as Uint8Array);
+        total += b.length;
+        if (total > maxBytes) return { code: 0, read: { ok: false as const, size: total } };
+        chunks.push(b);
+      }
+      return { code: 0, read: { ok: true as const, bytes: Buffer.concat(chunks), contentType: got.headers.get('content-type') ?? undefined } };
+    });
+    return res.read;
   }
 
   async botOpenId(): Promise<string | undefined> {

@@ -1,3 +1,4 @@
+import type { Attachment } from '../app/context';
 import { z } from 'zod';
 
 /**
@@ -92,12 +93,14 @@ function postText(content: Record<string, unknown>): string {
 }
 
 /** Files and images of a message, as attachments the core keeps a reference to. */
-export function messageAttachments(message: MessageEvent['message']): { name: string; platform: 'feishu'; fileId: string }[] {
+export function messageAttachments(message: MessageEvent['message']): Attachment[] {
+  // The message id and kind are what it takes to read the file again (…/messages/:id/resources/:key?type=).
+  const where = { platform: 'feishu' as const, messageId: message.message_id, channel: message.chat_id };
   try {
     const content = JSON.parse(message.content) as Record<string, unknown>;
-    if (message.message_type === 'image' && typeof content.image_key === 'string') return [{ name: 'image', platform: 'feishu', fileId: content.image_key }];
+    if (message.message_type === 'image' && typeof content.image_key === 'string') return [{ name: 'image.png', fileId: content.image_key, kind: 'image', ...where }];
     if (message.message_type === 'file' && typeof content.file_key === 'string')
-      return [{ name: typeof content.file_name === 'string' ? content.file_name : 'file', platform: 'feishu', fileId: content.file_key }];
+      return [{ name: typeof content.file_name === 'string' ? content.file_name : 'file', fileId: content.file_key, kind: 'file', ...where }];
   } catch {
     return [];
   }

@@ -110,6 +110,7 @@ export function actionFormView(locale: Locale, reply: Extract<ChatReply, { kind:
     ...(c.clocks ? { clocks: c.clocks } : {}),
     ...(c.assignees ? { assignees: c.assignees } : {}),
     ...(c.priorities ? { priorities: c.priorities } : {}),
+    ...(c.threadFiles ? { threadFiles: c.threadFiles } : {}),
     ...(c.initial ? { initial: c.initial } : {}),
     ...(c.draft ? { draft: c.draft } : {}),
     ...(c.category

@@ -116,6 +116,7 @@ export function ticketCard(view: TicketCardView, opts: TicketCardOptions): Card 
   elements.push(md(people.join('\n')));
   if (view.withSince) elements.push(md(`**${escapeMd(view.withSince)}**`));
   if (view.ruleNotes.length) elements.push(md(view.ruleNotes.map((n) => `⚙️ ${escapeMd(n)}`).join('\n')));
+  if (view.files) elements.push(md(escapeMd(view.files)));
   if (view.sensitive) elements.push(md(`⚠️ ${L.sensitive}`));
   if (view.fields.length) {
     // A card holds at most 30 KB: many or long fields are cut, and what is left out is counted.
@@ -336,6 +337,8 @@ export interface ActionFormView {
   /** Change category…: the cascade so far (levels from the config), or the fixed category whose `fields` are asked. */
   category?: { levels: NewTicketFormView['levels']; path: string[]; leafId?: string | undefined; fixed?: boolean | undefined; intro?: string | undefined } | undefined;
   fields?: FieldInput[] | undefined;
+  /** Reply… / Request info…: files of the card's thread that may go with the reply. */
+  threadFiles?: Option[] | undefined;
 }
 
 const FORM_TITLE: Record<ActionFormView['kind'], Parameters<typeof t>[1]> = {
@@ -365,6 +368,8 @@ export function actionFormCard(f: ActionFormView): Card {
     case 'request_info':
       if (f.templates?.length) inner.push(select('template', t(lc, 'feishu.form.template'), f.templates));
       inner.push(input('body', t(lc, 'feishu.form.message'), { multiline: true, maxLength: INPUT_MAX_LENGTH }));
+      // Card forms carry no files: the files members posted in the card's thread are offered instead (issue 17 item 5).
+      if (f.threadFiles?.length) inner.push({ tag: 'multi_select_static', name: 'thread_files', placeholder: plain(t(lc, 'ui.form.thread_files')), options: options(f.threadFiles.slice(0, 10)), required: false });
       break;
     case 'priority':
       inner.push(select('priority', t(lc, 'feishu.form.priority'), f.priorities ?? [], { required: true }));

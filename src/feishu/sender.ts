@@ -2,7 +2,10 @@ import { t, isMessageKey } from '../chat/i18n';
 import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
 import { parseOutboxPayload, parseUrgentPayload, type FollowUp, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
-import { FeishuApiError, toApiError, type SentMessage, type UrgentKind } from './api';
+import { FeishuApiError, toApiError, type MsgType, type SentMessage, type UrgentKind } from './api';
+import { copyMaxBytes, fileSourcesOf, fileSize, type FileRef } from '../app/files';
+import { FILE_EVENT } from '../app/outbox';
+import { feishuFileSource, feishuFileType, isSendableImage } from './files';
 import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
 import type { FeishuLink } from './ports';
 import { departmentOfChat, departmentTimeZone, renderTicketCard, type FeishuRuntime } from './runtime';
@@ -51,6 +54,8 @@ export class FeishuSender implements OutboxSender {
     private readonly opts: FeishuSenderOptions,
   ) {
     this.editWindowMs = opts.editWindowMs ?? CARD_EDIT_WINDOW_MS;
+    // Other senders (Slack's) read Feishu files through this bot's connection.
+    fileSourcesOf(rt.ctx).register(feishuFileSource(rt.api));
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
@@ -78,7 +83,7 @@ export class FeishuSender implements OutboxSender {
     const deptOfTicket = row.ticket_id ? (await this.rt.loadTicketView(row.ticket_id))?.ticket.department_id : undefined;
     const tz = departmentTimeZone(this.rt.ctx, row.target_kind === 'channel' ? departmentOfChat(this.rt.ctx, row.target_id) : deptOfTicket);
     const text = isMessageKey(p.messageKey) ? t(locale, p.messageKey, localizeParams(p.params, locale, tz)) : p.messageKey;
-    const content = p.image ? await this.imageContent(row, p.image, locale, text) : this.contentFor(row, p, locale, text);
+    const content = p.file && row.event === FILE_EVENT ? await this.fileContent(row, p.file, locale, text) : p.image ? await this.imageContent(row, p.image, locale, text) : this.contentFor(row, p, locale, text);
     const sent = await this.place(row, p, content);
     this.uploaded.delete(row.id);
     return sent.messageId;
@@ -138,8 +143,41 @@ export class FeishuSender implements OutboxSender {
     return { msgType: 'interactive', content: JSON.stringify(imageNoticeCard(text, key, alt)) };
   }
 
+  /**
+   * A file copied from the other side (issue 17 item 5): read from its source, uploaded
+   * (im/v1/images for a picture Feishu shows, im/v1/files otherwise) and sent as an `image` or
+   * `file` message. Over the size cap, or gone at the source: the name and link, with the reason.
+   * The uploaded key is kept until the message is sent, so a retry after a failed send does not
+   * upload again, and the send's uuid (the row id) keeps a retry from doubling the message.
+   */
+  private async fileContent(row: OutboxRecord, file: FileRef, locale: Locale, linkText: string): Promise<{ msgType: MsgType; content: string }> {
+    const cached = this.uploaded.get(row.id);
+    if (cached) {
+      const [msgType, key] = cached.split(':', 2) as ['file' | 'image', string];
+      return { msgType, content: JSON.stringify(msgType === 'image' ? { image_key: key } : { file_key: key }) };
+    }
+    const max = copyMaxBytes(this.rt.ctx);
+    const got = await fileSourcesOf(this.rt.ctx).fetch(file, max);
+    if (!got.ok) {
+      const why = got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: fileSize(got.size), max: fileSize(max) }) : t(locale, 'event.ticket.file_gone');
+      if (got.reason === 'gone') this.rt.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.detail }, 'feishu: a file could not be read at its source; sending its link');
+      return { msgType: 'text', content: textContent(`${linkText}
+${why}`) };
+    }
+    const bytes = got.file.bytes;
+    if (bytes.length === 0) return { msgType: 'text', content: textContent(`${linkText}
+${t(locale, 'event.ticket.file_gone')}`) };
+    const name = got.file.name || file.name;
+    const asImage = (file.kind === 'image' || /^image\//.test(got.file.contentType ?? '')) && isSendableImage(bytes);
+    const key = asImage ? await this.rt.api.uploadImage(bytes, name) : await this.rt.api.uploadFile(bytes, name, feishuFileType(name));
+    const msgType = asImage ? 'image' : 'file';
+    if (this.uploaded.size >= UPLOADED_KEEP) this.uploaded.delete(this.uploaded.keys().next().value!);
+    this.uploaded.set(row.id, `${msgType}:${key}`);
+    return { msgType, content: JSON.stringify(asImage ? { image_key: key } : { file_key: key }) };
+  }
+
   /** Where a message goes: the requester's DM thread, the card's thread, or a plain message. */
-  private async place(row: OutboxRecord, p: Payload, content: { msgType: 'text' | 'interactive'; content: string }): Promise<SentMessage> {
+  private async place(row: OutboxRecord, p: Payload, content: { msgType: MsgType; content: string }): Promise<SentMessage> {
     const api = this.rt.api;
     const receiveIdType = row.target_kind === 'channel' ? 'chat_id' : 'open_id';
     if (row.ticket_id && p.thread === 'requester' && row.target_kind === 'user') {

@@ -89,7 +89,7 @@ async function onDirectMessage(rt: SlackRuntime, msg: MessageEvent, inThread: bo
   const replyTarget: SlackReplyTarget = { ...target, source: withFiles(source, msg.files) };
   const answer = await dispatch(
     { ctx: rt.ctx },
-    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget, text: fromSlackText(msg.text), attachments: attachmentsOf(msg.files), source: ticketSource(rt, source) },
+    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget, text: fromSlackText(msg.text), attachments: attachmentsOf(msg.files, msg.channel), source: ticketSource(rt, source) },
   );
   await renderAnswer(rt, actor, replyTarget, answer);
 }
@@ -106,7 +106,7 @@ async function onChannelThreadMessage(rt: SlackRuntime, msg: MessageEvent, event
 async function threadMessage(rt: SlackRuntime, actor: Actor, target: SlackReplyTarget, msg: MessageEvent, eventKey: string, thread: { ticket: string; role: 'card' | 'requester_thread' }): Promise<void> {
   const answer = await dispatch(
     { ctx: rt.ctx },
-    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget: target, messageRef: `${msg.channel}/${msg.ts}`, text: fromSlackText(msg.text), attachments: attachmentsOf(msg.files), thread },
+    { kind: 'message', actor, platform: 'slack', dedupKey: eventKey, replyTarget: target, messageRef: `${msg.channel}/${msg.ts}`, text: fromSlackText(msg.text), attachments: attachmentsOf(msg.files, msg.channel), thread },
   );
   await renderAnswer(rt, actor, target, answer);
 }

@@ -51,8 +51,8 @@ const pairs = (o: { value: string; label: string }[] | undefined) => (o ?? []).m
 
 /** The modal of each form. */
 export const FORM_MODALS: Record<FormId, (locale: Locale, f: ActionForm, meta: TicketModalMetadata, config: Config) => ModalView> = {
-  reply: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m),
-  request_info: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m, VIEW.requestInfo),
+  reply: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m, VIEW.reply, pairs(f.choices.threadFiles)),
+  request_info: (lc, f, m) => replyModal(lc, f.ticket, pairs(f.choices.templates), m, VIEW.requestInfo, pairs(f.choices.threadFiles)),
   // The department's members, the same list Feishu offers (src/chat/forms.ts choices).
   assign: (lc, f, m) => assignModal(lc, f.ticket, pairs(f.choices.assignees), m),
   priority: (lc, f, m) => priorityModal(lc, f.ticket, m),

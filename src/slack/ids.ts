@@ -81,6 +81,7 @@ export const BLOCK = {
   description: 'description',
   field: (id: string) => `field_${id}`,
   files: 'files',
+  threadFiles: 'thread_files',
   assignee: 'assignee',
   reason: 'reason',
   reasonChoice: 'reason_choice',

@@ -8,8 +8,9 @@ import type { SlackRuntime } from './runtime';
 /** Where a ticket raised from a Slack message came from (kept in the ticket and in modal metadata). */
 export type MessageSource = NonNullable<NewTicketMetadata['source']>;
 
-export function attachmentsOf(files: ReadonlyArray<Pick<SlackFile, 'id' | 'name' | 'title' | 'permalink' | 'url_private'>> | undefined | null): Attachment[] {
-  return (files ?? []).map((f) => ({ name: f.name ?? f.title ?? f.id, url: f.permalink ?? f.url_private ?? undefined, platform: 'slack' as const, fileId: f.id }));
+/** Files of a message or form as attachments; `channel`: the conversation they were shared in (none for a form's file input). */
+export function attachmentsOf(files: ReadonlyArray<Pick<SlackFile, 'id' | 'name' | 'title' | 'permalink' | 'url_private'>> | undefined | null, channel?: string): Attachment[] {
+  return (files ?? []).map((f) => ({ name: f.name ?? f.title ?? f.id, url: f.permalink ?? f.url_private ?? undefined, platform: 'slack' as const, fileId: f.id, ...(channel ? { channel } : {}) }));
 }
 
 export function ticketSource(rt: SlackRuntime, source: MessageSource | undefined): TicketSource | undefined {

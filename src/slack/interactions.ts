@@ -334,6 +334,9 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
       // A file input (Reply…, Request info…): its files go with the message, not as a value.
       const files = attachmentsOf(inputValue(s.view.state.values, BLOCK.files)?.files ?? []);
       delete values.files;
+      // Files picked from the card's thread (checkboxes): their values, for the chat layer to look up.
+      const picked = (inputValue(s.view.state.values, BLOCK.threadFiles)?.selected_options ?? []).map((o) => o.value);
+      delete values.thread_files;
       // users_select gives a Slack id: the person is made known (our id) before the core sees it.
       if (values.assignee && !values.assignee.includes(':')) values.assignee = (await rt.identities.resolve(values.assignee)).id;
       // Change category… asking only for fields: the category chosen before rides in the metadata.
@@ -341,7 +344,7 @@ function registerSubmissions(app: App, rt: SlackRuntime): void {
       if (form === 'recategorise' && fixed) values.category = fixed;
       // The fields step is a new submission of the same modal: its own key (the view id stays).
       const step = form === 'recategorise' && fixed ? ':fields' : '';
-      await submit(ack as Ack, actor, s.view.state.values, MAIN_BLOCK[form], { form, ticket: m.ticketId, values, dedupKey: `slack:view:${s.view.id}${step}`, ...(files.length ? { attachments: files } : {}) }, m);
+      await submit(ack as Ack, actor, s.view.state.values, MAIN_BLOCK[form], { form, ticket: m.ticketId, values: picked.length ? { ...values, thread_files: picked } : values, dedupKey: `slack:view:${s.view.id}${step}`, ...(files.length ? { attachments: files } : {}) }, m);
     });
   }
 

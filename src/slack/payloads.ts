@@ -55,6 +55,8 @@ const stateValue = z.object({
   selected_option: z.object({ value: z.string() }).nullish(),
   selected_user: z.string().nullish(),
   files: z.array(file).nullish(),
+  /** checkboxes, multi selects. */
+  selected_options: z.array(z.object({ value: z.string() })).nullish(),
 });
 export type StateValue = z.infer<typeof stateValue>;
 

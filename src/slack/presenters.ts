@@ -104,6 +104,7 @@ export function ticketCard(card: TicketCardView, opts: { withActions?: boolean }
   const status = `${PRIORITY_EMOJI[card.priority]} *${escapeMrkdwn(card.priorityLabel)}* · ${escapeMrkdwn(card.stateLabel)}${card.withSince ? ` · ${escapeMrkdwn(card.withSince)}` : ''}`;
   blocks.push({ type: 'section', text: mrkdwn(status) });
   if (card.ruleNotes.length) blocks.push({ type: 'context', elements: [mrkdwn(card.ruleNotes.map((n) => `:gear: ${escapeMrkdwn(n)}`).join('\n'))] });
+  if (card.files) blocks.push({ type: 'context', elements: [mrkdwn(truncate(escapeMrkdwn(card.files), 2000))] });
   blocks.push({
     type: 'section',
     fields: [
@@ -537,12 +538,21 @@ export function priorityModal(locale: Locale, ticket: TicketRef & { priority: st
 }
 
 /** Reply…: templates in the requester's language; the written message wins over the template. */
-export function replyModal(locale: Locale, ticket: TicketRef, templates: Array<{ id: string; name: string }>, meta: TicketModalMetadata, callbackId: string = VIEW.reply): ModalView {
+export function replyModal(locale: Locale, ticket: TicketRef, templates: Array<{ id: string; name: string }>, meta: TicketModalMetadata, callbackId: string = VIEW.reply, threadFiles: Array<{ id: string; name: string }> = []): ModalView {
   const blocks: Block[] = [ticketContext(locale, ticket), contextLine(t(locale, 'slack.modal.reply.visible'))];
   if (templates.length) blocks.push(selectInput(BLOCK.template, t(locale, 'slack.modal.template'), templates.map((tp) => ({ text: tp.name, value: tp.id })), { placeholder: t(locale, 'slack.modal.pick'), optional: true }));
   blocks.push(textInput(BLOCK.message, t(locale, 'slack.modal.message'), { multiline: true, optional: templates.length > 0, maxLength: 3000, hint: templates.length ? t(locale, 'slack.modal.reply.hint') : undefined }));
   // Files reach the requester as links with their names (issue 17 item 5).
   blocks.push({ type: 'input', block_id: BLOCK.files, optional: true, label: plain(t(locale, 'slack.modal.files')), element: { type: 'file_input', action_id: 'value', max_files: 5 } });
+  // Files members posted in the card's thread since the last reply: internal until picked here (issue 17 item 5).
+  if (threadFiles.length)
+    blocks.push({
+      type: 'input',
+      block_id: BLOCK.threadFiles,
+      optional: true,
+      label: plain(t(locale, 'ui.form.thread_files'), LIMITS.inputLabel),
+      element: { type: 'checkboxes', action_id: 'value', options: threadFiles.slice(0, 10).map((f) => ({ text: plain(f.name, 75), value: f.id })) },
+    });
   return modal(callbackId, locale, callbackId === VIEW.requestInfo ? 'slack.modal.request_info.title' : 'slack.modal.reply.title', blocks, meta);
 }
 

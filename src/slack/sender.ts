@@ -12,6 +12,9 @@ import { OUTBOX_METADATA_TYPE, outboxBlockId } from './ids';
 import type { SlackLink, SlackPorts } from './ports';
 import { escapeMrkdwn, fileShareBlocks, noticeMessage, slackTime, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, slackErrorCode } from './runtime';
+import { copyMaxBytes, fileSourcesOf, fileSize, type FileRef } from '../app/files';
+import { FILE_EVENT } from '../app/outbox';
+import { slackFileSource } from './files';
 
 export interface SlackSenderOptions {
   ctx: AppContext;
@@ -43,6 +46,8 @@ export class SlackSender implements OutboxSender {
 
   constructor(private readonly o: SlackSenderOptions) {
     this.logger = o.logger ?? o.ctx.logger;
+    // Other senders (Feishu's) read Slack files through this bot's connection.
+    fileSourcesOf(o.ctx).register(slackFileSource(o.client));
   }
 
   async send(row: OutboxRecord): Promise<SendOutcome> {
@@ -51,6 +56,7 @@ export class SlackSender implements OutboxSender {
     try {
       if (row.event === 'card.post') return await this.postCard(row, payload);
       if (row.event === 'card.refresh') return await this.refreshCards(row);
+      if (row.event === FILE_EVENT && payload.file) return await this.postFile(row, payload, payload.file);
       return await this.postNotice(row, payload);
     } catch (err) {
       return this.failure(row, err);
@@ -178,6 +184,58 @@ export class SlackSender implements OutboxSender {
     const channel = row.target_kind === 'user' ? await this.dmChannel(row.target_id) : row.target_id;
     const sent = await this.post(row, channel, message);
     return { ok: true, messageRef: `${sent.channel}/${sent.ts}` };
+  }
+
+  /**
+   * A file copied from the other side of the ticket (issue 17 item 5), into the thread its text
+   * went to: read from its source, uploaded with the external flow and shared by
+   * files.completeUploadExternal with channel_id + thread_ts; the share's first block carries the
+   * row's tag, so a retry after an unknown outcome finds it instead of sharing twice. Over the size
+   * cap, or gone at the source: the name and link, with the reason, as a plain message.
+   */
+  private async postFile(row: OutboxRecord, payload: OutboxPayload, file: FileRef): Promise<SendOutcome> {
+    const locale = this.locale(row);
+    const view = await this.view(row);
+    let channel = row.target_kind === 'user' ? '' : row.target_id;
+    let threadTs: string | undefined;
+    if (payload.thread === 'card' && row.target_kind === 'channel' && row.ticket_id) {
+      threadTs = (await this.o.ports.findLinks(row.ticket_id, { channel: row.target_id, role: 'card' })).at(-1)?.messageId;
+    } else if (payload.thread === 'requester' && row.target_kind === 'user' && row.ticket_id) {
+      const thread = await this.requesterThread(row, view);
+      if (thread) {
+        channel = thread.channel;
+        threadTs = thread.messageId;
+      }
+    }
+    if (channel === '') channel = await this.dmChannel(row.target_id);
+    const earlier = await this.findEarlier(row, channel, threadTs);
+    if (earlier) {
+      this.logger.info({ outboxId: row.id, channel }, 'Slack: found the file share of an earlier attempt; not sharing again');
+      return { ok: true, messageRef: `${channel}/${earlier}` };
+    }
+    const linkText = this.noticeText(payload, locale, view);
+    const max = copyMaxBytes(this.o.ctx);
+    const got = await fileSourcesOf(this.o.ctx).fetch(file, max);
+    if (!got.ok || got.file.bytes.length === 0) {
+      const why = !got.ok && got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: fileSize(got.size), max: fileSize(max) }) : t(locale, 'event.ticket.file_gone');
+      if (!got.ok && got.reason === 'gone') this.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.detail }, 'Slack: a file could not be read at its source; posting its link');
+      const sent = await this.post(row, channel, noticeMessage(`${linkText}\n${escapeMrkdwn(why)}`, { locale, ticketId: row.ticket_id, preformatted: true }), threadTs);
+      return { ok: true, messageRef: `${sent.channel}/${sent.ts}` };
+    }
+    const name = got.file.name || file.name;
+    const upload = await this.o.client.files.getUploadURLExternal({ filename: name, length: got.file.bytes.length });
+    if (!upload.upload_url || !upload.file_id) return { ok: false, error: 'files.getUploadURLExternal answered without upload_url or file_id' };
+    await this.uploadBytes(upload.upload_url, got.file.bytes);
+    const key = typeof payload.params.key === 'string' ? payload.params.key : '';
+    const caption = t(locale, 'event.ticket.file_caption', { name: escapeMrkdwn(name), key });
+    const done = await this.o.client.files.completeUploadExternal({
+      files: [{ id: upload.file_id, title: name }],
+      channel_id: channel,
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      blocks: fileShareBlocks(caption, outboxBlockId(row.id)) as never,
+    } as webApi.FilesCompleteUploadExternalArguments);
+    const ts = shareTs((done.files ?? [])[0], channel);
+    return { ok: true, messageRef: `${channel}/${ts ?? upload.file_id}` };
   }
 
   /** The requester's DM thread of this ticket: a recorded link, or the DM message that raised it. */

@@ -1,4 +1,4 @@
-import { CODE_BOT_NOT_IN_CHAT, CODE_CARD_INVALID, CODE_SCOPE_MISSING, startFakeFeishu, type FakeFeishu } from '../fakes/feishu-server';
+import { CODE_BAD_FILE_KEY, CODE_BOT_NOT_IN_CHAT, CODE_CARD_INVALID, CODE_IMAGE_BAD_REQUEST, CODE_IMAGE_TOO_LARGE, CODE_RESOURCE_NOT_IN_MESSAGE, CODE_SCOPE_MISSING, CODE_TOKEN_INVALID, startFakeFeishu, type FakeFeishu } from '../fakes/feishu-server';
 
 /** The fake Feishu refuses what Feishu refuses — each behaviour on its own, through its HTTP API. */
 
@@ -56,5 +56,50 @@ describe('fake Feishu', () => {
     fake.tokenScopes.delete('im:message.urgent');
     const sent = await send('oc_in', goodCard);
     expect(await api('PATCH', `/open-apis/im/v1/messages/${sent.data.message_id}/urgent_app?user_id_type=open_id`, { user_id_list: ['ou_1'] })).toMatchObject({ code: CODE_SCOPE_MISSING });
+  });
+
+  describe('files (issue 17 item 5)', () => {
+    async function upload(fields: Record<string, string>, file?: { bytes: Buffer; name: string }, auth = `Bearer ${token}`) {
+      const form = new FormData();
+      for (const [k, v] of Object.entries(fields)) form.set(k, v);
+      if (file) form.set('file', new Blob([new Uint8Array(file.bytes)]), file.name);
+      const res = await fetch(`${fake.url}/open-apis/im/v1/files`, { method: 'POST', headers: { authorization: auth }, body: form });
+      return { status: res.status, ...((await res.json()) as { code: number; msg: string; data?: any }) };
+    }
+
+    it('im/v1/files takes a named file of a known file_type, not empty, at most 30 MB, with a tenant token and im:resource', async () => {
+      const pdf = { bytes: Buffer.from('%PDF-1.7 x'), name: 'a.pdf' };
+      expect(await upload({ file_type: 'pdf', file_name: 'a.pdf' }, pdf)).toMatchObject({ status: 200, code: 0, data: { file_key: expect.stringMatching(/^file_/) } });
+      expect(await upload({ file_type: 'docx', file_name: 'a.pdf' }, pdf)).toMatchObject({ status: 400, code: CODE_IMAGE_BAD_REQUEST });
+      expect(await upload({ file_type: 'pdf' }, pdf)).toMatchObject({ status: 400, code: CODE_IMAGE_BAD_REQUEST });
+      expect(await upload({ file_type: 'pdf', file_name: 'a.pdf' })).toMatchObject({ status: 400, code: CODE_IMAGE_BAD_REQUEST });
+      expect(await upload({ file_type: 'stream', file_name: 'e' }, { bytes: Buffer.alloc(0), name: 'e' })).toMatchObject({ status: 400, code: CODE_IMAGE_BAD_REQUEST });
+      expect(await upload({ file_type: 'stream', file_name: 'big' }, { bytes: Buffer.alloc(30 * 1024 * 1024 + 1), name: 'big' })).toMatchObject({ status: 400, code: CODE_IMAGE_TOO_LARGE });
+      expect(await upload({ file_type: 'pdf', file_name: 'a.pdf' }, pdf, 'Bearer t-nope')).toMatchObject({ status: 400, code: CODE_TOKEN_INVALID });
+      fake.tokenScopes.delete('im:resource');
+      expect(await upload({ file_type: 'pdf', file_name: 'a.pdf' }, pdf)).toMatchObject({ status: 400, code: CODE_SCOPE_MISSING });
+      expect(fake.files).toHaveLength(1);
+    });
+
+    it('a file or image message must name a key this app uploaded', async () => {
+      const sendFile = (content: unknown, msgType = 'file') => api('POST', '/open-apis/im/v1/messages?receive_id_type=chat_id', { receive_id: 'oc_in', msg_type: msgType, content: JSON.stringify(content) });
+      expect(await sendFile({ file_key: 'file_v3_someone_elses' })).toMatchObject({ status: 400, code: CODE_BAD_FILE_KEY });
+      expect(await sendFile({ image_key: 'img_v2_unknown' }, 'image')).toMatchObject({ status: 400, code: CODE_BAD_FILE_KEY });
+      const key = (await upload({ file_type: 'pdf', file_name: 'a.pdf' }, { bytes: Buffer.from('%PDF'), name: 'a.pdf' })).data.file_key;
+      expect(await sendFile({ file_key: key })).toMatchObject({ status: 200, code: 0 });
+    });
+
+    it('GET messages/:id/resources/:key?type= gives the bytes only for a key in that message, with the right type', async () => {
+      fake.addUserMessage({ message_id: 'om_u1', chat_id: 'oc_in', msg_type: 'file', content: JSON.stringify({ file_key: 'file_v3_u1', file_name: 'log.txt' }) });
+      fake.resources.set('file_v3_u1', Buffer.from('the log'));
+      const get = (path: string) => fetch(`${fake.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      const ok = await get('/open-apis/im/v1/messages/om_u1/resources/file_v3_u1?type=file');
+      expect(ok.status).toBe(200);
+      expect(Buffer.from(await ok.arrayBuffer()).toString()).toBe('the log');
+      expect((await (await get('/open-apis/im/v1/messages/om_u1/resources/file_v3_other?type=file')).json() as { code: number }).code).toBe(CODE_RESOURCE_NOT_IN_MESSAGE);
+      expect((await (await get('/open-apis/im/v1/messages/om_u1/resources/file_v3_u1?type=image')).json() as { code: number }).code).toBe(CODE_RESOURCE_NOT_IN_MESSAGE);
+      expect((await get('/open-apis/im/v1/messages/om_u1/resources/file_v3_u1')).status).toBe(400);
+      expect((await (await get('/open-apis/im/v1/messages/om_nope/resources/file_v3_u1?type=file')).json() as { code: number }).code).toBe(230011);
+    });
   });
 });

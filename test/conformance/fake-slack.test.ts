@@ -100,4 +100,32 @@ describe('fake Slack', () => {
   it('sends inbound text escaped as Slack does, keeping its own tokens', () => {
     expect(asSlackSends('a & b <c> <@U0123> <!channel> <https://x.y|link>')).toBe('a &amp; b &lt;c&gt; <@U0123> <!channel> <https://x.y|link>');
   });
+
+  it('serves url_private only to the bot token with files:read; anyone else is sent to the sign-in page', async () => {
+    fake.addFile({ id: 'F0LOG', name: 'log.txt', bytes: Buffer.from('the log') });
+    const info = await call('files.info', { file: 'F0LOG' });
+    expect(info).toMatchObject({ ok: true, file: { size: 7, url_private: expect.any(String), url_private_download: expect.any(String) } });
+    const get = (auth?: string) => fetch(info.file.url_private_download, { headers: auth ? { authorization: auth } : {}, redirect: 'manual' });
+    const ok = await get(`Bearer ${fake.botToken}`);
+    expect(ok.status).toBe(200);
+    expect(Buffer.from(await ok.arrayBuffer()).toString()).toBe('the log');
+    expect((await get()).status).toBe(302);
+    expect((await get('Bearer xoxb-other')).status).toBe(302);
+    fake.scopes.delete('files:read');
+    expect((await get(`Bearer ${fake.botToken}`)).status).toBe(302);
+    expect(await call('files.info', { file: 'F0LOG' })).toMatchObject({ ok: false, error: 'missing_scope' });
+  });
+
+  it('shares a completed upload as a reply in a thread (channel_id + thread_ts), only in a conversation the bot is in', async () => {
+    const parent = await call('chat.postMessage', { channel: 'C0GEN', text: 'card' });
+    const start = async () => {
+      const up = await call('files.getUploadURLExternal', { filename: 'a.pdf', length: 3 });
+      await fetch(up.upload_url, { method: 'POST', headers: { authorization: `Bearer ${fake.botToken}` }, body: 'abc' });
+      return up.file_id as string;
+    };
+    expect(await call('files.completeUploadExternal', { files: [{ id: await start() }], channel_id: 'C0NOBOT' })).toMatchObject({ ok: false, error: 'not_in_channel' });
+    const id = await start();
+    expect(await call('files.completeUploadExternal', { files: [{ id, title: 'a.pdf' }], channel_id: 'C0GEN', thread_ts: parent.ts })).toMatchObject({ ok: true });
+    expect(fake.messages.find((m) => m.files?.[0]?.id === id)).toMatchObject({ channel: 'C0GEN', thread_ts: parent.ts });
+  });
 });

@@ -56,6 +56,7 @@ describe.each<Locale>(['zh-CN', 'en'])('Feishu cards from worst-case inputs (%s)
       const base = { formId: 'f2', ticket, runningClocks: ['resolution', 'first_response', 'leg_accept', 'leg_resolve'], problem: nasty(300) };
       valid(kind, actionFormCard(await feishuForm(config, locale, kind, { ...base, choices: { assignees: many } })));
       valid(`${kind} with a long template list`, actionFormCard({ ...(await feishuForm(config, locale, kind, base)), templates: many, departments: many, returnReasons: many, assignees: many }));
+      valid(`${kind} with the card thread's files`, actionFormCard({ ...(await feishuForm(config, locale, kind, base)), threadFiles: many }));
       valid(`${kind} with nothing to choose`, actionFormCard({ ...(await feishuForm(config, locale, kind, base)), templates: [], departments: [], returnReasons: [], assignees: [] }));
     }
   });

@@ -83,6 +83,8 @@ describe.each<Locale>(['en', 'zh-CN'])('Slack presenters from worst-case inputs 
       reply: replyModal(locale, ref, many, meta),
       replyPlain: replyModal(locale, ref, [], meta),
       requestInfo: replyModal(locale, ref, many, meta, VIEW.requestInfo),
+      // Files of the card's thread with worst-case names: 150 offered, the checkboxes hold 10.
+      replyThreadFiles: replyModal(locale, ref, many, meta, VIEW.reply, many),
       handOff: handOffModal(locale, ref, many, meta),
       handOffNowhere: handOffModal(locale, ref, [], meta),
       return: returnModal(locale, ref, many, meta),

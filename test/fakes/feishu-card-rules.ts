@@ -56,6 +56,7 @@ const PROPS: Record<string, { props: string[]; doc: string }> = {
   input: { props: ['name', 'required', 'disabled', 'placeholder', 'default_value', 'width', 'max_length', 'input_type', 'show_icon', 'rows', 'auto_resize', 'max_rows', 'label', 'label_position', 'value', 'behaviors', 'fallback'], doc: DOC.input },
   button: { props: ['type', 'size', 'width', 'text', 'icon', 'hover_tips', 'disabled', 'disabled_tips', 'confirm', 'behaviors', 'form_action_type', 'name'], doc: DOC.button },
   select_static: { props: ['type', 'name', 'required', 'disabled', 'placeholder', 'width', 'initial_option', 'options', 'behaviors', 'confirm'], doc: DOC.selectStatic },
+  multi_select_static: { props: ['type', 'name', 'required', 'disabled', 'placeholder', 'width', 'selected_values', 'options', 'behaviors', 'confirm'], doc: DOC.selectStatic },
   select_person: { props: ['type', 'name', 'required', 'disabled', 'placeholder', 'width', 'initial_option', 'options', 'behaviors', 'confirm'], doc: DOC.selectPerson },
 };
 /** Tags of JSON 1.0 that 2.0 no longer has (the `action` module and `note`). */
@@ -166,6 +167,14 @@ class Checker {
         const values = this.options(e.options, `${path}.options`, doc, tag === 'select_person');
         if (e.initial_option !== undefined && values.size > 0 && !values.has(String(e.initial_option))) this.fail(`${path}.initial_option`, `initial_option ${String(e.initial_option)} is not one of the options`, doc);
         return this.behaviors(e.behaviors, `${path}.behaviors`, doc);
+      }
+      case 'multi_select_static': {
+        // Only inside a form (its submit carries the picked values), with a name, options of unique values.
+        if (!inForm) this.fail(path, 'multi_select_static must be inside a form', DOC.selectStatic);
+        if (e.placeholder !== undefined) this.plain(e.placeholder, `${path}.placeholder`, DOC.selectStatic);
+        const values = this.options(e.options, `${path}.options`, DOC.selectStatic, false);
+        if (Array.isArray(e.selected_values)) for (const v of e.selected_values) if (!values.has(String(v))) this.fail(`${path}.selected_values`, `${String(v)} is not one of the options`, DOC.selectStatic);
+        return this.behaviors(e.behaviors, `${path}.behaviors`, DOC.selectStatic);
       }
       default:
         return;

@@ -141,6 +141,21 @@ export interface FakeImage {
 export const CODE_IMAGE_BAD_REQUEST = 234001;
 export const CODE_IMAGE_TOO_LARGE = 234006;
 export const CODE_IMAGE_FORMAT = 234011;
+/** A file uploaded with POST /open-apis/im/v1/files (multipart). */
+export interface FakeUploadedFile {
+  file_key: string;
+  file_type: string;
+  file_name: string;
+  data: Buffer;
+  uploaded_ms: number;
+}
+/** im/v1/files: at most 30 MB, never empty (open.feishu.cn im-v1/file/create, 使用限制). */
+const FILE_MAX_BYTES = 30 * 1024 * 1024;
+const FILE_TYPES = new Set(['opus', 'mp4', 'pdf', 'doc', 'xls', 'ppt', 'stream']);
+/** A resource key that is not in the message asked about (im-v1/message-resource/get: file_key and message_id must match). */
+export const CODE_RESOURCE_NOT_IN_MESSAGE = 234003;
+/** What this fake answers a file/image message whose key this app never uploaded with. */
+export const CODE_BAD_FILE_KEY = 230001;
 /** What this fake answers a card whose `img_key` was never uploaded by this app with. */
 export const CODE_CARD_BAD_IMAGE = 230099;
 const IMAGE_MAX_BYTES = 10 * 1024 * 1024;
@@ -175,6 +190,10 @@ export class FakeFeishu {
   readonly users = new Map<string, FakeUser>();
   /** Images uploaded by the app, oldest first. */
   readonly images: FakeImage[] = [];
+  /** Files uploaded by the app (im/v1/files), oldest first. */
+  readonly files: FakeUploadedFile[] = [];
+  /** Bytes of the files and images in people's messages, by key (GET …/messages/:id/resources/:key). */
+  readonly resources = new Map<string, Buffer>();
   readonly chatMembers = new Map<string, string[]>();
   /** What the scope-list API reports as granted (`ticketbot feishu setup` reads it). */
   readonly grantedScopes = new Set<string>();
@@ -221,7 +240,8 @@ export class FakeFeishu {
   async start(): Promise<this> {
     const app = express();
     app.use(express.json({ limit: '5mb' }));
-    app.use(express.raw({ type: () => true, limit: '5mb' }));
+    // Uploads up to a little over Feishu's 30 MB file limit reach the handler, which answers as Feishu does.
+    app.use(express.raw({ type: () => true, limit: '40mb' }));
     app.all(/.*/, (req, res) => {
       const wait = this.delays.find((d) => d.match(req.method, req.path))?.ms ?? 0;
       if (wait > 0) setTimeout(() => this.handle(req, res), wait);
@@ -466,6 +486,12 @@ export class FakeFeishu {
       this.uploadImage(req, res).catch((err: unknown) => res.status(500).json({ code: -1, msg: String(err) }));
       return;
     }
+    if (req.method === 'POST' && path === '/open-apis/im/v1/files') {
+      this.uploadFile(req, res).catch((err: unknown) => res.status(500).json({ code: -1, msg: String(err) }));
+      return;
+    }
+    const resource = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/resources\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && resource) return this.serveResource(decodeURIComponent(resource[1]!), decodeURIComponent(resource[2]!), query.type, res);
     this.route(req.method, path, query, body as Record<string, unknown>, res);
   }
 
@@ -494,6 +520,71 @@ export class FakeFeishu {
     const key = `img_v2_fake_${++this.messageSeq}`;
     this.images.push({ image_key: key, image_type: imageType, data, file_name: (image as File).name || undefined, content_type: image.type || undefined, uploaded_ms: this.nowMs() });
     res.json({ code: 0, msg: 'success', data: { image_key: key } });
+  }
+
+  /**
+   * POST /open-apis/im/v1/files: multipart/form-data with `file_type` (opus, mp4, pdf, doc, xls,
+   * ppt, stream), `file_name` (with its extension) and the `file` (non-empty, at most 30 MB).
+   * Answers `{ file_key }`.
+   */
+  private async uploadFile(req: Request, res: Response): Promise<void> {
+    const contentType = req.header('content-type') ?? '';
+    const fail = (code: number, msg: string) => void res.status(400).json({ code, msg });
+    if (!contentType.toLowerCase().startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return fail(CODE_IMAGE_BAD_REQUEST, 'the body must be multipart/form-data');
+    let form: FormData;
+    try {
+      form = await new globalThis.Request('http://fake/upload', { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData();
+    } catch {
+      return fail(CODE_IMAGE_BAD_REQUEST, 'unreadable multipart body');
+    }
+    const fileType = form.get('file_type');
+    if (typeof fileType !== 'string' || !FILE_TYPES.has(fileType)) return fail(CODE_IMAGE_BAD_REQUEST, 'file_type must be one of opus, mp4, pdf, doc, xls, ppt, stream');
+    const fileName = form.get('file_name');
+    if (typeof fileName !== 'string' || fileName.trim() === '') return fail(CODE_IMAGE_BAD_REQUEST, 'file_name is required');
+    const file = form.get('file');
+    if (file === null || typeof file === 'string') return fail(CODE_IMAGE_BAD_REQUEST, 'the file part is missing or is not a file');
+    const data = Buffer.from(await file.arrayBuffer());
+    if (data.length === 0) return fail(CODE_IMAGE_BAD_REQUEST, 'empty files are not allowed');
+    if (data.length > FILE_MAX_BYTES) return fail(CODE_IMAGE_TOO_LARGE, 'the file is larger than 30 MB');
+    const key = `file_v3_fake_${++this.messageSeq}`;
+    this.files.push({ file_key: key, file_type: fileType, file_name: fileName, data, uploaded_ms: this.nowMs() });
+    res.json({ code: 0, msg: 'success', data: { file_key: key } });
+  }
+
+  /**
+   * GET /open-apis/im/v1/messages/:message_id/resources/:file_key?type=image|file: the bytes of a
+   * file or image in that very message (the key must be in it), as a binary stream.
+   */
+  private serveResource(messageId: string, key: string, type: string | undefined, res: Response): void {
+    if (type !== 'image' && type !== 'file') return void res.status(400).json({ code: 234001, msg: 'type must be image or file' });
+    const msg = this.message(messageId);
+    if (!msg) return void res.status(400).json({ code: 230011, msg: 'message not found' });
+    if (!msg.chat_id.startsWith('oc_p2p_') && !this.botChats.has(msg.chat_id)) return void res.status(400).json({ code: CODE_BOT_NOT_IN_CHAT, msg: 'Bot/User can NOT be out of the chat.' });
+    let content: Record<string, unknown> = {};
+    try {
+      content = JSON.parse(msg.content) as Record<string, unknown>;
+    } catch {
+      content = {};
+    }
+    const inMessage = (type === 'image' ? content.image_key : content.file_key) === key;
+    const bytes = this.resources.get(key) ?? this.files.find((f) => f.file_key === key)?.data ?? this.images.find((i) => i.image_key === key)?.data;
+    if (!inMessage || !bytes) return void res.status(400).json({ code: CODE_RESOURCE_NOT_IN_MESSAGE, msg: 'the resource is not in this message' });
+    res.status(200).set({ 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) }).end(bytes);
+  }
+
+  /** Answers 400 when a file or image message names a key this app never uploaded; true if it did. */
+  private badFileKey(body: Record<string, unknown>, res: Response): boolean {
+    if (body.msg_type !== 'file' && body.msg_type !== 'image') return false;
+    let content: Record<string, unknown> = {};
+    try {
+      content = JSON.parse(String(body.content ?? '')) as Record<string, unknown>;
+    } catch {
+      content = {};
+    }
+    const known = body.msg_type === 'file' ? this.files.some((f) => f.file_key === content.file_key) : this.images.some((i) => i.image_key === content.image_key && i.image_type === 'message');
+    if (known) return false;
+    res.status(400).json({ code: CODE_BAD_FILE_KEY, msg: `invalid ${body.msg_type === 'file' ? 'file_key' : 'image_key'}` });
+    return true;
   }
 
   /**
@@ -563,7 +654,7 @@ export class FakeFeishu {
       // The bot can only post in group chats it is in (230002, "Bot/User can NOT be out of the chat").
       if (receiveIdType === 'chat_id' && !chatId.startsWith('oc_p2p_') && !this.botChats.has(chatId)) return void res.status(400).json({ code: CODE_BOT_NOT_IN_CHAT, msg: 'Bot/User can NOT be out of the chat.' });
       if (body.msg_type === 'interactive' && this.badCard(path, String(body.content ?? ''), res)) return;
-      if (this.badImages(body, res)) return;
+      if (this.badImages(body, res) || this.badFileKey(body, res)) return;
       return void ok(this.store({ chatId, body, rootId: undefined, parentId: undefined, thread: false }));
     }
     if (method === 'POST' && (m = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/reply$/.exec(path))) {
@@ -572,7 +663,7 @@ export class FakeFeishu {
       const rootId = parent.root_id ?? parent.message_id;
       if (!parent.chat_id.startsWith('oc_p2p_') && !this.botChats.has(parent.chat_id)) return void res.status(400).json({ code: CODE_BOT_NOT_IN_CHAT, msg: 'Bot/User can NOT be out of the chat.' });
       if (body.msg_type === 'interactive' && this.badCard(path, String(body.content ?? ''), res)) return;
-      if (this.badImages(body, res)) return;
+      if (this.badImages(body, res) || this.badFileKey(body, res)) return;
       return void ok(this.store({ chatId: parent.chat_id, body, rootId, parentId: parent.message_id, thread: body.reply_in_thread === true || parent.thread_id !== undefined, threadOf: parent }));
     }
     if (method === 'PATCH' && (m = /^\/open-apis\/im\/v1\/messages\/([^/]+)\/(urgent_app|urgent_sms|urgent_phone)$/.exec(path))) {
@@ -681,6 +772,8 @@ const API_SCOPES: Array<{ method: string; path: RegExp; scopes: string[] }> = [
   { method: 'GET', path: /^\/open-apis\/contact\/v3\/users\/[^/]+$/, scopes: ['contact:contact.base:readonly', 'contact:contact:readonly_as_app', 'contact:contact:readonly', 'contact:contact'] },
   { method: 'GET', path: /^\/open-apis\/im\/v1\/chats\/[^/]+\/members$/, scopes: ['im:chat:readonly', 'im:chat', 'im:chat.members:read'] },
   { method: 'POST', path: /^\/open-apis\/im\/v1\/images$/, scopes: ['im:resource'] },
+  { method: 'POST', path: /^\/open-apis\/im\/v1\/files$/, scopes: ['im:resource', 'im:resource:upload'] },
+  { method: 'GET', path: /^\/open-apis\/im\/v1\/messages\/[^/]+\/resources\/[^/]+$/, scopes: ['im:message', 'im:message:readonly', 'im:message.history:readonly'] },
 ];
 
 /** Every scope manifests/feishu/scopes.json lists (required and optional). */

@@ -346,12 +346,24 @@ export class SlackHarness {
           state = { type: 'static_select', selected_option: chosen ? { value: chosen } : null };
           break;
         }
+        case 'checkboxes':
+        case 'multi_static_select': {
+          // Slack sends the picked options (only values the element offered).
+          const offered = new Set(((element.options ?? []) as Array<{ value: string }>).map((o) => o.value));
+          const picked = Array.isArray(answer) ? answer.filter((v: string) => offered.has(v)) : [];
+          state = { type: element.type, selected_options: picked.map((v: string) => ({ value: v })) };
+          break;
+        }
         case 'users_select':
           state = { type: 'users_select', selected_user: typeof answer === 'string' ? answer : null };
           break;
-        case 'file_input':
-          state = { type: 'file_input', files: Array.isArray(answer) ? answer.map((id) => ({ id, name: `${id}.png`, permalink: `https://files.slack.com/${id}` })) : [] };
+        case 'file_input': {
+          const ids = Array.isArray(answer) ? answer : [];
+          // A file_input upload is a file Slack knows (files.info, url_private), shared nowhere yet.
+          for (const id of ids) this.fake.addFile({ id, name: `${id}.png` });
+          state = { type: 'file_input', files: ids.map((id) => ({ id, name: `${id}.png`, permalink: `https://files.slack.com/${id}` })) };
           break;
+        }
         default:
           state = { type: element.type, value: typeof answer === 'string' ? answer : (element.initial_value ?? null) };
       }
@@ -389,7 +401,7 @@ export class SlackHarness {
   }
 
   /** A person writes a message (the fake stores it, Slack sends the event). */
-  async say(user: string, channel: string, text: string, opts: { threadTs?: string; files?: Array<{ id: string; name: string }>; eventId?: string; retryNum?: number } = {}): Promise<{ ts: string; res: Response }> {
+  async say(user: string, channel: string, text: string, opts: { threadTs?: string; files?: Array<{ id: string; name: string; bytes?: Buffer }>; eventId?: string; retryNum?: number } = {}): Promise<{ ts: string; res: Response }> {
     // Slack stores and sends message text escaped (&amp; &lt; &gt;), mentions and links as tokens.
     const escaped = asSlackSends(text);
     const msg = this.fake.addMessage({ channel, text: escaped, user, thread_ts: opts.threadTs });
@@ -403,7 +415,7 @@ export class SlackHarness {
         text: escaped,
         ts: msg.ts,
         ...(opts.threadTs ? { thread_ts: opts.threadTs } : {}),
-        ...(opts.files ? { subtype: 'file_share', files: opts.files.map((f) => ({ ...f, permalink: `https://files.slack.com/${f.id}` })) } : {}),
+        ...(opts.files ? { subtype: 'file_share', files: opts.files.map((f) => ({ id: f.id, name: f.name, permalink: `https://files.slack.com/${f.id}` })) } : {}),
       },
       { eventId: opts.eventId, retryNum: opts.retryNum },
     );

@@ -328,9 +328,15 @@ export class FakeSlack {
     this.users.set(user.id, user);
   }
 
-  /** A file a person shared (files.info then knows it), as a completed upload. */
-  addFile(file: { id: string; name: string }): void {
-    this.files.set(file.id, { id: file.id, name: file.name, length: 0, uploadUrl: '', bytes: Buffer.alloc(0), completed: true, shares: [] });
+  /**
+   * A file a person shared (files.info then knows it, and its url_private serves `bytes` to the
+   * bot token), as a completed upload. Announcing the same id again keeps the first bytes.
+   */
+  addFile(file: { id: string; name: string; bytes?: Buffer }): void {
+    const known = this.files.get(file.id);
+    if (known && !file.bytes) return;
+    const bytes = file.bytes ?? Buffer.from(`contents of ${file.name}`);
+    this.files.set(file.id, { id: file.id, name: file.name, length: bytes.length, uploadUrl: '', bytes, completed: true, shares: [] });
   }
 
   /** A trigger_id as Slack puts in commands, shortcuts and block actions; valid for `triggerTtlMs`. */
@@ -427,6 +433,7 @@ export class FakeSlack {
     const raw = body.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname.startsWith(UPLOAD_PATH)) return this.receiveUpload(req, res, url.pathname.slice(UPLOAD_PATH.length), body);
+    if (url.pathname.startsWith(DOWNLOAD_PATH)) return this.serveDownload(req, res, url.pathname.slice(DOWNLOAD_PATH.length));
     if (url.pathname.startsWith('/respond/')) {
       const body = parseBody(raw, req.headers['content-type']);
       // A response_url takes a message like chat.postMessage and refuses bad blocks the same way.
@@ -482,6 +489,33 @@ export class FakeSlack {
       file.bytes = bytes;
       if (failure?.kind === 'lost') return sendText(res, failure.status ?? 504, 'gateway timeout');
       return sendText(res, 200, `OK - ${bytes.length}`);
+    } finally {
+      this.notify();
+    }
+  }
+
+  /**
+   * GET of a file's url_private / url_private_download: the bytes, to a bot token with files:read
+   * only. Anyone else gets what Slack gives a browser without a session: a redirect to the sign-in
+   * page (never the bytes, never a plain 401). Recorded in `calls` as DOWNLOAD_METHOD.
+   */
+  private serveDownload(req: IncomingMessage, res: ServerResponse, rest: string): void {
+    const auth = req.headers.authorization;
+    const token = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+    const id = /^[A-Z0-9]+-([A-Z0-9]+)\//.exec(rest)?.[1];
+    const file = id ? this.files.get(id) : undefined;
+    this.calls.push({ method: DOWNLOAD_METHOD, args: { file_id: id }, token, at: Date.now() });
+    try {
+      const failure = this.takeFailure(DOWNLOAD_METHOD);
+      if (failure) return sendText(res, failure.kind === 'http' ? failure.status : 503, 'download failed');
+      if (req.method !== 'GET') return sendText(res, 405, 'method not allowed');
+      if (token !== this.botToken || !this.scopes.has('files:read')) {
+        res.writeHead(302, { location: `https://${this.teamName.toLowerCase().replace(/\W+/g, '')}.slack.com/?redir=%2Ffiles-pri%2F${encodeURIComponent(rest)}` });
+        return void res.end();
+      }
+      if (!file || !file.completed || !file.bytes) return sendText(res, 404, 'file not found');
+      res.writeHead(200, { 'content-type': mimeOf(file.name), 'content-length': String(file.bytes.length) });
+      res.end(file.bytes);
     } finally {
       this.notify();
     }
@@ -713,7 +747,19 @@ export class FakeSlack {
       const kind = this.channels.get(share.channel)?.is_private || share.channel.startsWith('D') ? 'private' : 'public';
       ((shares[kind] ??= {})[share.channel] ??= []).push({ ts: share.ts });
     }
-    return { id: file.id, name: file.name, title: file.title, mimetype: mimeOf(file.name), size: file.bytes?.length ?? 0, user: this.botUserId, permalink: `https://files.slack.com/files-pri/${this.teamId}-${file.id}/${file.name}`, shares };
+    const download = `http://127.0.0.1:${this.port}${DOWNLOAD_PATH}${this.teamId}-${file.id}/${encodeURIComponent(file.name)}`;
+    return {
+      id: file.id,
+      name: file.name,
+      title: file.title,
+      mimetype: mimeOf(file.name),
+      size: file.bytes?.length ?? 0,
+      user: this.botUserId,
+      permalink: `https://files.slack.com/files-pri/${this.teamId}-${file.id}/${file.name}`,
+      url_private: download,
+      url_private_download: `${download}?download=1`,
+      shares,
+    };
   }
 
   private postMessage(args: Record<string, any>): Record<string, unknown> {
@@ -792,6 +838,9 @@ const SOCKET_PATH = '/socket';
 /** Upload URLs live under this path of the fake; POSTs to them are recorded as this method. */
 const UPLOAD_PATH = '/upload/v1/';
 export const UPLOAD_METHOD = 'upload_url';
+/** Files' url_private live under this path of the fake (Slack: https://files.slack.com/files-pri/T-F/name); GETs are recorded as this method. */
+const DOWNLOAD_PATH = '/files-pri/';
+export const DOWNLOAD_METHOD = 'url_private';
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -800,7 +849,11 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 function mimeOf(name: string): string {
-  return name.toLowerCase().endsWith('.png') ? 'image/png' : 'application/octet-stream';
+  const lower = name.toLowerCase();
+  if (lower.endsWith('.png')) return 'image/png';
+  if (lower.endsWith('.jpg') || lower.endsWith('.jpeg')) return 'image/jpeg';
+  if (lower.endsWith('.pdf')) return 'application/pdf';
+  return 'application/octet-stream';
 }
 
 /** The file's bytes: the body itself, or the first part of a multipart form that has a filename. */

@@ -13,8 +13,9 @@ describe('Feishu inbound parsing', () => {
   });
 
   it('keeps images and files as references', () => {
-    expect(messageAttachments(msg('image', { image_key: 'img_1' }))).toEqual([{ name: 'image', platform: 'feishu', fileId: 'img_1' }]);
-    expect(messageAttachments(msg('file', { file_key: 'f_1', file_name: 'log.txt' }))).toEqual([{ name: 'log.txt', platform: 'feishu', fileId: 'f_1' }]);
+    // With what it takes to read them again (GET …/messages/:message_id/resources/:key?type=image|file).
+    expect(messageAttachments(msg('image', { image_key: 'img_1' }))).toEqual([{ name: 'image.png', platform: 'feishu', fileId: 'img_1', kind: 'image', messageId: 'om_1', channel: 'oc_1' }]);
+    expect(messageAttachments(msg('file', { file_key: 'f_1', file_name: 'log.txt' }))).toEqual([{ name: 'log.txt', platform: 'feishu', fileId: 'f_1', kind: 'file', messageId: 'om_1', channel: 'oc_1' }]);
     expect(messageAttachments(msg('text', { text: 'x' }))).toEqual([]);
   });
 });

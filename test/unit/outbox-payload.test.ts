@@ -17,6 +17,15 @@ describe('outbox payload', () => {
     expect(() => encodeOutboxPayload({ messageKey: 'x', thread: 'side' as never })).toThrow();
   });
 
+  it('carries a file as a reference to its source, never its bytes (issue 17 item 5)', () => {
+    const file = { platform: 'feishu' as const, fileId: 'file_v3_1', name: 'log.txt', messageId: 'om_1', kind: 'file' as const, channel: 'oc_help' };
+    const raw = encodeOutboxPayload({ messageKey: 'event.ticket.file_not_copied', params: { key: 'IT-1', name: 'log.txt', link: '' }, thread: 'requester', file });
+    expect(parseOutboxPayload(raw)?.file).toEqual(file);
+    expect(parseOutboxPayload(JSON.stringify({ messageKey: 'x', file: { platform: 'email', fileId: 'f', name: 'n' } }))).toBeUndefined();
+    expect(parseOutboxPayload(JSON.stringify({ messageKey: 'x', file: { platform: 'slack', fileId: '', name: 'n' } }))).toBeUndefined();
+    expect(Object.keys(JSON.parse(raw).file)).not.toContain('bytes');
+  });
+
   it('is not redefined by a sender', () => {
     for (const file of ['src/slack/sender.ts', 'src/feishu/sender.ts']) {
       const text = readFileSync(join(__dirname, '..', '..', file), 'utf8');

@@ -195,7 +195,7 @@ export function createIntakeWebRouter(opts: IntakeWebOptions): Router {
         .values({ id, integration_id: integ.id, name: file.file.name, content_type: file.file.type, size: file.file.data.length, data: file.file.data.toString('base64'), created_at: ctx.time.now().toISOString() })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
-      attachments.push({ name: file.file.name, url: `${base}/files/${id}?${signStatusQuery(`file/${id}`, integ.id, ctx.time.now().getTime() + STATUS_LINK_TTL_MS, secret)}` });
+      attachments.push({ name: file.file.name, platform: 'api', fileId: id, url: `${base}/files/${id}?${signStatusQuery(`file/${id}`, integ.id, ctx.time.now().getTime() + STATUS_LINK_TTL_MS, secret)}` });
     }
     const created = await createTicket(ctx, {
       meta: { actorId: requesterId, platform: 'api', eventKey },
