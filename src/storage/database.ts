@@ -178,15 +178,23 @@ class PriorityLane {
 /**
  * better-sqlite3 runs each statement synchronously, and kysely chains them with already-resolved
  * promises, so a whole use case would otherwise run without the event loop taking a turn: acks of
- * requests that arrived meanwhile would wait for it. One macrotask turn after each statement lets
- * them through (bench/slack-ack measures the difference).
+ * requests that arrived meanwhile would wait for it. A macrotask turn lets them through
+ * (bench/slack-ack measures the difference) — but not after every statement: a turn costs about
+ * as much as one of our small statements, and a ticket's creation runs ~30 of them. The loop takes
+ * a turn once statements have run for `budgetMs` since its last turn, so it is never held longer
+ * than that plus one statement (issue 16, decisions.md "Yield by time, not per statement").
  */
-class YieldBetweenQueries implements KyselyPlugin {
+export class YieldBetweenQueries implements KyselyPlugin {
+  private lastTurn = 0;
+  constructor(private readonly budgetMs = 1) {}
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (performance.now() - this.lastTurn >= this.budgetMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.lastTurn = performance.now();
+    }
     return args.result;
   }
 }
