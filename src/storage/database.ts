@@ -184,7 +184,7 @@ class PriorityLane {
  * a turn once statements have run for `budgetMs` since its last turn, so it is never held longer
  * than that plus one statement (issue 16, decisions.md "Yield by time, not per statement").
  */
-export class YieldBetweenQueries implements KyselyPlugin {
+class YieldBetweenQueries implements KyselyPlugin {
   private lastTurn = 0;
   constructor(private readonly budgetMs = 1) {}
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
