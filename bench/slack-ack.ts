@@ -125,9 +125,10 @@ export const mixedBenchmark: Benchmark = {
 
 async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Promise<string> {
   {
-    const ticketCount = quick ? 10_000 : 100_000;
-    const seconds = quick ? 5 : 30;
-    const rates = mixed ? [200] : [50, 200];
+    // By-hand runs (bench/RESULTS.md's pairs) may set the size, the legs' length and the rates.
+    const ticketCount = Number(process.env.BENCH_ACK_TICKETS ?? (quick ? 10_000 : 100_000));
+    const seconds = Number(process.env.BENCH_ACK_SECONDS ?? (quick ? 5 : 30));
+    const rates = process.env.BENCH_ACK_RATES ? process.env.BENCH_ACK_RATES.split(',').map(Number) : mixed ? [200] : [50, 200];
     const dir = mkdtempSync(join(tmpdir(), 'slack-ack-'));
     const storage = await openStorage({ sqliteFile: join(dir, 'bench.db') });
     await migrate(storage.db);

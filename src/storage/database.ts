@@ -109,24 +109,14 @@ function openSqlite(file: string): Storage {
   // thread does them every second; this connection only steps in if the WAL passes ~200 MB.
   const checkpointer = file === ':memory:' ? undefined : startCheckpointer(resolve(file), 1000, (message) => console.error(`ticketbot: WAL checkpoint failed: ${message}`));
   if (checkpointer) database.pragma('wal_autocheckpoint = 50000');
-  const handle = withImmediateTransactions(database);
+  const lane = new PriorityLane(database);
+  const handle = withImmediateTransactions(database, lane);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }), plugins: [new YieldBetweenQueries()] });
-  // A transaction holds the connection across event-loop turns (YieldBetweenQueries): wait for the
-  // turn after it ends, never run inside it (its rollback would take the statement with it).
-  const runSoon = (query: CompiledQuery): Promise<unknown[]> =>
-    new Promise((resolve, reject) => {
-      const attempt = (): void => {
-        if (database.inTransaction) return void setImmediate(attempt);
-        try {
-          const stmt = handle.prepare(query.sql);
-          const params = query.parameters as unknown[];
-          resolve(stmt.reader ? stmt.all(...params) : (stmt.run(...params), []));
-        } catch (err) {
-          reject(err);
-        }
-      };
-      attempt();
-    });
+  const runSoon = (query: CompiledQuery): Promise<unknown[]> => lane.run(() => {
+    const stmt = handle.prepare(query.sql);
+    const params = query.parameters as unknown[];
+    return stmt.reader ? stmt.all(...params) : (stmt.run(...params), []);
+  });
   return {
     db,
     runSoon,
@@ -140,17 +130,71 @@ function openSqlite(file: string): Storage {
 }
 
 /**
+ * The durable intake's fast lane (Storage.runSoon). A use case's transaction holds the one
+ * connection across event-loop turns (YieldBetweenQueries), and kysely hands the connection to the
+ * next queued transaction in a microtask right after a COMMIT: under load there is never a turn
+ * without an open transaction, so waiting for one (as this lane first did) waited for the whole
+ * backlog. Instead the statements wait here and run in the gap the handle sees itself: right
+ * after each COMMIT or ROLLBACK and right before each BEGIN, on their own (autocommit, never
+ * inside a transaction whose rollback would take them). An insert thus waits at most for the rest
+ * of the one transaction that is open when it arrives. A poll each event-loop turn remains for
+ * transactions not opened through kysely (none today).
+ */
+class PriorityLane {
+  private readonly pending: Array<{ work: () => unknown[]; resolve: (rows: unknown[]) => void; reject: (err: unknown) => void }> = [];
+  private polling = false;
+  constructor(private readonly database: SQLite.Database) {}
+
+  run(work: () => unknown[]): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ work, resolve, reject });
+      this.flush();
+      if (this.pending.length > 0 && !this.polling) {
+        this.polling = true;
+        this.poll();
+      }
+    });
+  }
+
+  /** Runs every waiting statement now, unless a transaction is open. Never throws. */
+  flush(): void {
+    while (this.pending.length > 0 && !this.database.inTransaction) {
+      const next = this.pending.shift()!;
+      try {
+        next.resolve(next.work());
+      } catch (err) {
+        next.reject(err);
+      }
+    }
+  }
+
+  private readonly poll = (): void => {
+    this.flush();
+    if (this.pending.length > 0) setImmediate(this.poll);
+    else this.polling = false;
+  };
+}
+
+/**
  * better-sqlite3 runs each statement synchronously, and kysely chains them with already-resolved
  * promises, so a whole use case would otherwise run without the event loop taking a turn: acks of
- * requests that arrived meanwhile would wait for it. One macrotask turn after each statement lets
- * them through (bench/slack-ack measures the difference).
+ * requests that arrived meanwhile would wait for it. A macrotask turn lets them through
+ * (bench/slack-ack measures the difference) — but not after every statement: a turn costs about
+ * as much as one of our small statements, and a ticket's creation runs ~30 of them. The loop takes
+ * a turn once statements have run for `budgetMs` since its last turn, so it is never held longer
+ * than that plus one statement (issue 16, decisions.md "Yield by time, not per statement").
  */
 class YieldBetweenQueries implements KyselyPlugin {
+  private lastTurn = 0;
+  constructor(private readonly budgetMs = 1) {}
   transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
     return args.node;
   }
   async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (performance.now() - this.lastTurn >= this.budgetMs) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.lastTurn = performance.now();
+    }
     return args.result;
   }
 }
@@ -160,12 +204,35 @@ class YieldBetweenQueries implements KyselyPlugin {
  * then write would get SQLITE_BUSY at the upgrade without waiting for busy_timeout; BEGIN IMMEDIATE
  * takes the write lock up front, so a second writer waits instead of failing.
  */
-function withImmediateTransactions(database: SQLite.Database): SQLite.Database {
+function withImmediateTransactions(database: SQLite.Database, lane?: PriorityLane): SQLite.Database {
   // Kysely prepares every query anew; preparing costs more than running our small queries, so
   // statements are cached by SQL text (bounded; kysely's SQL text is parameterised).
   const cache = new Map<string, SQLite.Statement>();
+  // Kysely runs COMMIT and ROLLBACK with stmt.run(): these wrappers let the lane's statements run
+  // right after them, before kysely can begin the next queued transaction.
+  const ends = new Map<string, SQLite.Statement>();
   const prepare = (source: string): SQLite.Statement => {
-    const sqlText = /^\s*begin\s*$/i.test(source) ? 'begin immediate' : source;
+    const begin = /^\s*begin\s*$/i.test(source);
+    // Before a BEGIN no transaction is open: the lane's waiting statements go first.
+    if (begin) lane?.flush();
+    const sqlText = begin ? 'begin immediate' : source;
+    if (lane && /^\s*(commit|rollback)\s*$/i.test(source)) {
+      let end = ends.get(source);
+      if (!end) {
+        const stmt = database.prepare(source);
+        end = Object.assign(Object.create(stmt) as SQLite.Statement, {
+          run: (...params: unknown[]) => {
+            try {
+              return stmt.run(...params);
+            } finally {
+              lane.flush();
+            }
+          },
+        });
+        ends.set(source, end);
+      }
+      return end;
+    }
     let stmt = cache.get(sqlText);
     if (!stmt) {
       stmt = database.prepare(sqlText);

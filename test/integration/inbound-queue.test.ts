@@ -62,6 +62,59 @@ describe.each(storageVariants())('InboundQueue on $name', (variant) => {
     expect((await rows()).map((r) => r.dedup_key)).toEqual(['slack:command:fast']);
   });
 
+  it('on SQLite, stores between two transactions queued back to back, not after the whole queue', async () => {
+    if (variant.name !== 'sqlite') {
+      expect(storage.runSoon).toBeUndefined();
+      return;
+    }
+    const q = queue('a');
+    const stored = (trx: typeof storage.db) => trx.selectFrom('inbound_events').select('dedup_key').execute();
+    // What each queued transaction finds stored when it starts: kysely begins the next one in a
+    // microtask after each COMMIT/ROLLBACK, so there is no event-loop turn without an open transaction.
+    const seen: string[][] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => (opened = resolve));
+    const first = storage.db.transaction().execute(async (trx) => {
+      await stored(trx);
+      opened();
+      await held;
+    });
+    const queued = [1, 2, 3].map(() =>
+      storage.db.transaction().execute(async (trx) => {
+        seen.push((await stored(trx)).map((r) => r.dedup_key));
+        await stored(trx);
+      }),
+    );
+    await isOpen;
+    const admitted = q.admit({ platform: 'slack', kind: 'command', dedupKey: 'slack:command:between', payload: {} });
+    await new Promise((r) => setImmediate(r));
+    release();
+    await first;
+    await Promise.all([...queued, admitted]);
+    expect(seen[0]).toEqual(['slack:command:between']);
+    // Never inside a transaction: a rolled-back transaction does not take it (an insert queued during it).
+    let releaseFailing!: () => void;
+    const failingHeld = new Promise<void>((resolve) => (releaseFailing = resolve));
+    let failingOpened!: () => void;
+    const failingIsOpen = new Promise<void>((resolve) => (failingOpened = resolve));
+    const failing = storage.db.transaction().execute(async (trx) => {
+      await stored(trx);
+      failingOpened();
+      await failingHeld;
+      throw new Error('rolled back on purpose');
+    });
+    const after = storage.db.transaction().execute(async (trx) => (await stored(trx)).map((r) => r.dedup_key));
+    await failingIsOpen;
+    const second = q.admit({ platform: 'slack', kind: 'command', dedupKey: 'slack:command:during-rollback', payload: {} });
+    await new Promise((r) => setImmediate(r));
+    releaseFailing();
+    await expect(failing).rejects.toThrow('rolled back on purpose');
+    expect(await after).toEqual(['slack:command:between', 'slack:command:during-rollback']);
+    expect((await second).fresh).toBe(true);
+  });
+
   it("takes over a dead process's work once its lease runs out, and only then", async () => {
     const dead = queue('dead');
     await dead.admit({ platform: 'feishu', kind: 'card.action.trigger', dedupKey: 'feishu:ev1', payload: { n: 1 } });

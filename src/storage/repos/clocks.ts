@@ -1,5 +1,6 @@
 import type { DbOrTx } from '../database';
 import { markRollupDirty } from './dirty';
+import { insertRows } from '../rows';
 import type { ClockRow, TimerRow } from '../tables';
 
 export async function listClocks(db: DbOrTx, ticketId: string): Promise<ClockRow[]> {
@@ -10,23 +11,17 @@ export async function findClock(db: DbOrTx, id: string): Promise<ClockRow | unde
   return db.selectFrom('clocks').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+const TIMER_UPDATE: readonly (keyof TimerRow)[] = ['next_action_at', 'payload', 'updated_at'];
+
 export async function upsertClock(db: DbOrTx, row: ClockRow): Promise<void> {
-  const { id, ...rest } = row;
   markRollupDirty(db, row.ticket_id);
-  await db
-    .insertInto('clocks')
-    .values(row)
-    .onConflict((oc) => oc.column('id').doUpdateSet(rest))
-    .execute();
+  // An upsert of a clock writes the whole row: every column but the id.
+  await insertRows(db, 'clocks', [row], { column: 'id', update: Object.keys(row).filter((c) => c !== 'id' && row[c as keyof ClockRow] !== undefined) });
 }
 
 /** One timer per clock (and per ticket job); `next_action_at` null means nothing to do. */
 export async function upsertTimer(db: DbOrTx, row: Omit<TimerRow, 'lease_owner' | 'lease_until'>): Promise<void> {
-  await db
-    .insertInto('timers')
-    .values({ ...row, lease_owner: null, lease_until: null })
-    .onConflict((oc) => oc.column('id').doUpdateSet({ next_action_at: row.next_action_at, payload: row.payload, updated_at: row.updated_at }))
-    .execute();
+  await insertRows(db, 'timers', [{ ...row, lease_owner: null, lease_until: null }], { column: 'id', update: TIMER_UPDATE });
 }
 
 export async function findTimer(db: DbOrTx, id: string): Promise<TimerRow | undefined> {

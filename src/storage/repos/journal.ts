@@ -1,10 +1,11 @@
 import type { DbOrTx } from '../database';
 import { markRollupDirty } from './dirty';
+import { insertRows } from '../rows';
 import type { AuditEventRow, MessageRow, OutboxRow } from '../tables';
 
 export async function insertAudit(db: DbOrTx, row: AuditEventRow): Promise<void> {
   if (row.ticket_id) markRollupDirty(db, row.ticket_id);
-  await db.insertInto('audit_events').values(row).execute();
+  await insertRows(db, 'audit_events', [row]);
 }
 
 export async function listAudit(db: DbOrTx, ticketId: string): Promise<AuditEventRow[]> {
@@ -44,12 +45,7 @@ export function pendingOutboxRow(intent: OutboxIntent, now: string): OutboxInser
 
 /** Adds outbox rows; a row whose idempotency key exists already is skipped (never sent twice). */
 export async function insertOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db
-    .insertInto('outbox')
-    .values(rows)
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .execute();
+  await insertRows(db, 'outbox', rows, { column: 'idempotency_key' });
 }
 
 /**
@@ -57,12 +53,7 @@ export async function insertOutbox(db: DbOrTx, rows: OutboxInsert[]): Promise<vo
  * nothing. Runs inside the use case's transaction, so a failed attempt leaves no key behind.
  */
 export async function recordInbound(db: DbOrTx, key: string, now: string): Promise<boolean> {
-  const result = await db
-    .insertInto('inbox')
-    .values({ key, received_at: now, result: null })
-    .onConflict((oc) => oc.column('key').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+  return (await insertRows(db, 'inbox', [{ key, received_at: now, result: null }], { column: 'key' })) === 1;
 }
 
 export async function storeInboundResult(db: DbOrTx, key: string, result: string): Promise<void> {

@@ -1,5 +1,6 @@
 import type { DbOrTx } from '../database';
 import { markRollupDirty, markRollupNew } from './dirty';
+import { insertRows } from '../rows';
 import type { LegRow, TicketFieldRow, TicketRow } from '../tables';
 
 /** Thrown when a conditional update finds the row changed; the use case runner retries. */
@@ -19,7 +20,7 @@ export async function findTicket(db: DbOrTx, keyOrId: string): Promise<TicketRow
 
 export async function insertTicket(db: DbOrTx, row: TicketRow): Promise<void> {
   markRollupNew(db, row.id);
-  await db.insertInto('tickets').values(row).execute();
+  await insertRows(db, 'tickets', [row]);
 }
 
 /**
@@ -56,7 +57,7 @@ export async function nextKeyNumber(db: DbOrTx, prefix: string): Promise<number>
 }
 
 export async function insertFields(db: DbOrTx, rows: TicketFieldRow[]): Promise<void> {
-  if (rows.length) await db.insertInto('ticket_fields').values(rows).execute();
+  await insertRows(db, 'ticket_fields', rows);
 }
 
 export async function listFields(db: DbOrTx, ticketId: string): Promise<TicketFieldRow[]> {
@@ -65,7 +66,7 @@ export async function listFields(db: DbOrTx, ticketId: string): Promise<TicketFi
 
 export async function insertLeg(db: DbOrTx, row: LegRow): Promise<void> {
   markRollupDirty(db, row.ticket_id);
-  await db.insertInto('legs').values(row).execute();
+  await insertRows(db, 'legs', [row]);
 }
 
 export async function listLegs(db: DbOrTx, ticketId: string): Promise<LegRow[]> {
