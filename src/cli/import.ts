@@ -80,6 +80,7 @@ export async function runImport(
   const summary: ImportSummary = { rows: 0, imported: 0, existing: 0, bad: [], seconds: 0, deferredIndexes: 0 };
   let restoreCache: number | undefined;
   let failed = false;
+  let indexError: unknown;
   const badRow = (line: number, message: string) => summary.bad.push({ line, message });
   try {
     if (storage && own) await migrate(storage.db);
@@ -149,12 +150,13 @@ export async function runImport(
         await restoreDeferredIndexes(storage!.db, opts.onIndex);
       } catch (err) {
         // After a failed load the load's error is the one to report; the record stays for the next start.
-        if (!failed) throw err;
+        if (!failed) indexError = err;
       }
     }
     if (restoreCache !== undefined) await sql.raw(`pragma cache_size = ${Number(restoreCache)}`).execute(storage!.db);
     if (own) await storage?.close();
   }
+  if (indexError !== undefined) throw indexError;
   summary.bad.sort((a, b) => a.line - b.line);
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
@@ -186,7 +188,18 @@ export function registerImportCommand(program: Command): void {
       const bar = process.stderr.isTTY ? new SingleBar({ stream: process.stderr, clearOnComplete: true, format: ' {bar} {percentage}% | {value}/{total} MB' }, Presets.shades_classic) : undefined;
       const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
       bar?.start(mb(statSync(file).size), 0);
-      const summary = await runImport(file, { configFile: opts.config, dryRun: opts.dryRun, onProgress: (bytes) => bar?.update(mb(bytes)) });
+      const summary = await runImport(file, {
+        configFile: opts.config,
+        dryRun: opts.dryRun,
+        onProgress: (bytes) => bar?.update(mb(bytes)),
+        // Into an empty desk the indexes are built after the load (a minute at 1,000,000 rows).
+        onIndex: (name, done, of) => {
+          if (!bar) return;
+          if (done === 0) bar.stop();
+          process.stderr.write(`\r building index ${done + 1}/${of}: ${name}\u001b[K`);
+          if (done + 1 === of) process.stderr.write('\n');
+        },
+      });
       bar?.stop();
       console.log(formatImportSummary(summary, opts.dryRun).join('\n'));
       return summary.bad.length ? EXIT_PROBLEM : EXIT_OK;

@@ -488,9 +488,16 @@ async function applyDeltas(db: DbOrTx, deltas: Map<string, RowDelta>): Promise<v
  * crash before the end leaves it to be rebuilt at the next start).
  */
 const BULK_PENDING_CELLS = 30_000;
+/**
+ * Duration values pending past which the changes are written too: a year has only ~27,000 cells,
+ * so the cell bound alone kept every duration of a long import (4 a ticket) until the end. The
+ * first write inserts the cells whole; later ones merge into them (read, append, write back).
+ */
+const BULK_PENDING_VALUES = 1_000_000;
 
 export class BulkRollup {
   private readonly deltas = new Map<string, RowDelta>();
+  private pendingValues = 0;
   private wasCurrent = false;
 
   constructor(
@@ -530,12 +537,13 @@ export class BulkRollup {
       for (const [key, { n, v }] of c) {
         const { d, kind, label } = rowDelta(this.deltas, key);
         addEntry(d, kind, label, n, v, []);
+        this.pendingValues += v.length;
       }
       rows.push({ ticket_id: f.ticket.id, cells: encodeContribution(c) });
     }
     await bulkInsert(db, 'report_contributions', rows);
     // Memory stays bounded on a long import: past this many pending cells they are written now.
-    if (this.deltas.size > this.pendingCells) await this.applyPending(db);
+    if (this.deltas.size > this.pendingCells || this.pendingValues > BULK_PENDING_VALUES) await this.applyPending(db);
   }
 
   /**
@@ -565,6 +573,7 @@ export class BulkRollup {
     }
     await applyDeltas(tx, this.deltas);
     this.deltas.clear();
+    this.pendingValues = 0;
   }
 
   /** Applies the changes and, when the rollup was current before, marks it current again. */
