@@ -571,7 +571,13 @@ export class BulkRollup {
       for (let j = i; j < i + slice.length; j++) fresh[j] = undefined as unknown as RowDelta;
       this.betweenSlices();
     }
-    await applyDeltas(tx, this.deltas);
+    // Merged into existing cells (a write part-way through a long import): each read, decoded,
+    // appended to and written back, in key order as applyDeltas does, a slice at a time.
+    const keys = [...this.deltas.keys()].sort();
+    for (let i = 0; i < keys.length; i += 1024) {
+      await applyRowDeltas(tx, keys.slice(i, i + 1024).map((k) => this.deltas.get(k)!));
+      this.betweenSlices();
+    }
     this.deltas.clear();
     this.pendingValues = 0;
   }
