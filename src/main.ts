@@ -10,6 +10,7 @@ import type { Config } from './config/model';
 import { calendarsFromConfig } from './domain/calendar';
 import { officialDataWarnings } from './config/holidays';
 import { ensureRollup } from './reports/rollup';
+import { restoreDeferredIndexes } from './storage/deferredIndexes';
 import { ReportWorkerPool } from './reports/pool';
 import type { AppContext } from './app/context';
 import { systemTime } from './app/context';
@@ -83,6 +84,9 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     logger,
     newId: () => newId(),
   };
+  // Indexes an interrupted `ticketbot import` left dropped (storage/deferredIndexes.ts) are built again.
+  const rebuilt = await restoreDeferredIndexes(storage.db);
+  if (rebuilt.length) logger.info({ indexes: rebuilt }, 'indexes left by an interrupted import built');
   // The report rollup is built for a report zone and calendars; (re)built here when they changed.
   const rollupStarted = Date.now();
   if (await ensureRollup(ctx, ctx.time.now().toISOString())) logger.info({ ms: Date.now() - rollupStarted }, 'report rollup rebuilt');

@@ -104,7 +104,7 @@ function helpers(env: RollupEnv): Helpers {
 }
 
 export function cellKey(kind: string, day: string, departmentId: string, fromDepartmentId: string, categoryId: string, priority: string, label: string): string {
-  return [kind, day, departmentId, fromDepartmentId, categoryId, priority, label].join(SEP);
+  return `${kind}${SEP}${day}${SEP}${departmentId}${SEP}${fromDepartmentId}${SEP}${categoryId}${SEP}${priority}${SEP}${label}`;
 }
 
 const ms = (text: string): number => Date.parse(text);
@@ -224,13 +224,64 @@ export async function loadRollupFacts(db: DbOrTx, ticketIds: readonly string[]):
 
 const isPostgres = (db: DbOrTx) => db.getExecutor().adapter instanceof PostgresAdapter;
 
-function encodeContribution(c: Contribution): string {
+/**
+ * A stored contribution, compactly (it is a row per ticket: at 1,000,000 imported tickets the JSON
+ * form was 1.1 GB, more than the tickets): `~2`, the category and priority every key shares, then
+ * one entry per key — kind code, day, department, from-department, label, count, values (comma
+ * separated) — where an empty day or department means the previous entry's. Entries keep the map's
+ * order, so equal contributions encode to equal text. A kind not in CONTRIBUTION_KINDS, or keys
+ * that do not share a category and priority, fall back to the JSON form; both forms are read.
+ */
+const CONTRIBUTION_KINDS = [
+  'created', 'first_response', 'resolved', 'first_contact', 'closed', 'closed_survey', 'survey', 'survey_score', 'survey_satisfied', 'audit_resolved',
+  'audit_reopened', 'clock_late', 'clock_on_time', 'leg', 'leg_returned', 'return_reason', 'leg_accept', 'leg_duration',
+] as const;
+const KIND_CODE = new Map<string, string>(CONTRIBUTION_KINDS.map((k, i) => [k, i.toString(36)]));
+const ENTRY = '\u0002';
+const COMPACT = '~2';
+
+export function encodeContribution(c: Contribution): string {
+  let category: string | undefined;
+  let priority: string | undefined;
+  let out = '';
+  let prevDay = '';
+  let prevDept = '';
+  for (const [key, { n, v }] of c) {
+    const [kind, day, dept, from, cat, prio, label] = key.split(SEP) as [string, string, string, string, string, string, string];
+    const code = KIND_CODE.get(kind);
+    if (category === undefined) {
+      category = cat;
+      priority = prio;
+    }
+    if (code === undefined || cat !== category || prio !== priority || day === '' || dept === '') return encodeContributionJson(c);
+    out += `${ENTRY}${code}${SEP}${day === prevDay ? '' : day}${SEP}${dept === prevDept ? '' : dept}${SEP}${from}${SEP}${label}${SEP}${n}${v.length ? SEP + v.join(',') : ''}`;
+    prevDay = day;
+    prevDept = dept;
+  }
+  return `${COMPACT}${SEP}${category ?? ''}${SEP}${priority ?? ''}${out}`;
+}
+
+function encodeContributionJson(c: Contribution): string {
   return JSON.stringify([...c].map(([k, { n, v }]) => (v.length ? [k, n, v] : [k, n])));
 }
 
-function decodeContribution(text: string | undefined): Contribution {
+export function decodeContribution(text: string | undefined): Contribution {
   const out: Contribution = new Map();
   if (!text) return out;
+  if (text.startsWith(COMPACT + SEP)) {
+    const entries = text.split(ENTRY);
+    const [, category, priority] = entries[0]!.split(SEP) as [string, string, string];
+    let day = '';
+    let dept = '';
+    for (let i = 1; i < entries.length; i++) {
+      const [code, d, dep, from, label, n, values] = entries[i]!.split(SEP) as [string, string, string, string, string, string, string | undefined];
+      if (d !== '') day = d;
+      if (dep !== '') dept = dep;
+      const kind = CONTRIBUTION_KINDS[parseInt(code, 36)]!;
+      out.set(cellKey(kind, day, dept, from, category, priority, label), { n: Number(n), v: values === undefined ? [] : values.split(',').map(Number) });
+    }
+    return out;
+  }
   for (const [k, n, v] of JSON.parse(text) as [string, number, number[]?][]) out.set(k, { n, v: v ?? [] });
   return out;
 }
@@ -287,13 +338,17 @@ interface RowDelta {
 }
 
 function rowDelta(deltas: Map<string, RowDelta>, key: string): { d: RowDelta; kind: string; label: string } {
-  const { row, rowKey, kind, label } = splitKey(key);
+  // key = kind SEP day SEP department SEP from SEP category SEP priority SEP label: the row key is
+  // the middle five fields as they stand (kind and label hold no SEP), so no split on a hit.
+  const first = key.indexOf(SEP);
+  const last = key.lastIndexOf(SEP);
+  const rowKey = key.slice(first + 1, last);
   let d = deltas.get(rowKey);
   if (!d) {
-    d = { row, counters: {}, added: {}, removed: {}, tallies: new Map() };
+    d = { row: splitKey(key).row, counters: {}, added: {}, removed: {}, tallies: new Map() };
     deltas.set(rowKey, d);
   }
-  return { d, kind, label };
+  return { d, kind: key.slice(0, first), label: key.slice(last + 1) };
 }
 
 /** Adds one contribution entry (count and values, with a sign) to a row delta. */
@@ -433,15 +488,24 @@ async function applyDeltas(db: DbOrTx, deltas: Map<string, RowDelta>): Promise<v
  * crash before the end leaves it to be rebuilt at the next start).
  */
 const BULK_PENDING_CELLS = 30_000;
+/**
+ * Duration values pending past which the changes are written too: a year has only ~27,000 cells,
+ * so the cell bound alone kept every duration of a long import (4 a ticket) until the end. The
+ * first write inserts the cells whole; later ones merge into them (read, append, write back).
+ */
+const BULK_PENDING_VALUES = 1_000_000;
 
 export class BulkRollup {
   private readonly deltas = new Map<string, RowDelta>();
+  private pendingValues = 0;
   private wasCurrent = false;
 
   constructor(
     private readonly env: RollupEnv,
     /** Pending cells past which the changes are written before the end (memory bound). */
     private readonly pendingCells = BULK_PENDING_CELLS,
+    /** Called between slices of cells written (the import collects its garbage there). */
+    private readonly betweenSlices: () => void = () => {},
   ) {}
 
   async begin(db: DbOrTx): Promise<void> {
@@ -473,12 +537,13 @@ export class BulkRollup {
       for (const [key, { n, v }] of c) {
         const { d, kind, label } = rowDelta(this.deltas, key);
         addEntry(d, kind, label, n, v, []);
+        this.pendingValues += v.length;
       }
       rows.push({ ticket_id: f.ticket.id, cells: encodeContribution(c) });
     }
     await bulkInsert(db, 'report_contributions', rows);
     // Memory stays bounded on a long import: past this many pending cells they are written now.
-    if (this.deltas.size > this.pendingCells) await this.applyPending(db);
+    if (this.deltas.size > this.pendingCells || this.pendingValues > BULK_PENDING_VALUES) await this.applyPending(db);
   }
 
   /**
@@ -498,9 +563,23 @@ export class BulkRollup {
       fresh.push(d);
       this.deltas.delete(key);
     }
-    await bulkInsert(tx, 'report_cells', cellRowsOf(fresh));
-    await applyDeltas(tx, this.deltas);
+    // A slice at a time, dropping each slice's values once written: a year of cells holds every
+    // duration of the load (4 per ticket), and whole rows of them at once doubled the heap.
+    for (let i = 0; i < fresh.length; i += 1024) {
+      const slice = fresh.slice(i, i + 1024);
+      await bulkInsert(tx, 'report_cells', cellRowsOf(slice));
+      for (let j = i; j < i + slice.length; j++) fresh[j] = undefined as unknown as RowDelta;
+      this.betweenSlices();
+    }
+    // Merged into existing cells (a write part-way through a long import): each read, decoded,
+    // appended to and written back, in key order as applyDeltas does, a slice at a time.
+    const keys = [...this.deltas.keys()].sort();
+    for (let i = 0; i < keys.length; i += 1024) {
+      await applyRowDeltas(tx, keys.slice(i, i + 1024).map((k) => this.deltas.get(k)!));
+      this.betweenSlices();
+    }
     this.deltas.clear();
+    this.pendingValues = 0;
   }
 
   /** Applies the changes and, when the rollup was current before, marks it current again. */

@@ -32,6 +32,7 @@ import * as m012 from '../../db/migrations/012_chart_blobs';
 import * as m013 from '../../db/migrations/013_deflection_webhooks';
 import * as m014 from '../../db/migrations/014_workflow';
 import * as m015 from '../../db/migrations/015_drop_report_indexes';
+import * as m018 from '../../db/migrations/018_deferred_indexes';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
@@ -291,6 +292,7 @@ const migrations: Record<string, Migration> = {
   '013_deflection_webhooks': m013,
   '014_workflow': m014,
   '015_drop_report_indexes': m015,
+  '018_deferred_indexes': m018,
 };
 
 export interface MigrateOptions {

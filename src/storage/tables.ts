@@ -218,6 +218,8 @@ export interface ReportCellRow {
 export interface ReportContributionRow { ticket_id: string; cells: string }
 export interface ReportRollupMetaRow { id: string; fingerprint: string; built_at: string }
 /** A stored file (migration 012): a chart image, named by the SHA-256 of its bytes. */
+export interface DeferredIndexRow { name: string; table_name: string; definition: string; deferred_at: string }
+
 export interface BlobRow { id: string; data: Buffer; created_at: string }
 /** An outbox row that shows a blob (migration 012). */
 export interface OutboxBlobRow { outbox_id: string; blob_id: string }
@@ -244,6 +246,7 @@ export interface Database {
   report_cells: ReportCellRow;
   report_contributions: ReportContributionRow;
   report_rollup_meta: ReportRollupMetaRow;
+  deferred_indexes: DeferredIndexRow;
   blobs: BlobRow;
   outbox_blobs: OutboxBlobRow;
   kb_articles: KbArticleRow;

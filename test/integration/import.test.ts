@@ -8,6 +8,9 @@ import { formatImportSummary, runImport } from '../../src/cli/import';
 import type { Storage } from '../../src/storage/database';
 import { REPORT_CONFIG_YAML, reportConfig } from '../fixtures/reports';
 import { storageVariants } from '../support/storage';
+import { deferIndexes, restoreDeferredIndexes, secondaryIndexes } from '../../src/storage/deferredIndexes';
+
+const LOADED = ['tickets', 'legs', 'clocks', 'surveys', 'audit_events', 'report_contributions'];
 
 const NOW = Date.parse('2026-03-20T00:00:00Z');
 
@@ -95,14 +98,34 @@ describe.each(storageVariants())('ticketbot import on $name', (variant) => {
     expect(fromRollup.csat.answers).toBe(1);
   });
 
+  it('a second import into a desk with tickets keeps its indexes; indexes an interrupted import left dropped are built again', async () => {
+    // `storage` holds the tickets of the first test: nothing is dropped.
+    expect(await runImport(file, { configFile, dryRun: false, now: NOW, storage })).toMatchObject({ existing: 3, deferredIndexes: 0 });
+    const before = await secondaryIndexes(storage.db, LOADED);
+    // As a killed import leaves them: dropped, with their definitions recorded.
+    expect((await deferIndexes(storage.db, ['clocks', 'legs'], new Date(NOW).toISOString())).length).toBeGreaterThan(2);
+    expect((await secondaryIndexes(storage.db, LOADED)).length).toBeLessThan(before.length);
+    expect((await restoreDeferredIndexes(storage.db)).length).toBeGreaterThan(2);
+    expect(await secondaryIndexes(storage.db, LOADED)).toEqual(before);
+    expect(await restoreDeferredIndexes(storage.db)).toEqual([]);
+  });
+
   it('into an empty desk (rollup never built) leaves the cells complete and marked current, also when written as it goes', async () => {
     const empty = await variant.open();
     try {
       const config = reportConfig();
       const src = { db: empty.db, config, calendars: calendarsFromConfig(config.raw) };
       expect(await rollupCurrent(empty.db, config)).toBe(false);
+      const indexesBefore = await secondaryIndexes(empty.db, LOADED);
+      expect(indexesBefore.length).toBeGreaterThan(10);
       // pendingCells 1: the cell changes are written batch by batch (as on a long import), not only at the end.
-      expect(await runImport(file, { configFile, dryRun: false, now: NOW, storage: empty, pendingCells: 1 })).toMatchObject({ imported: 3 });
+      // Into empty tables the secondary indexes are dropped for the load and built after it, as they were.
+      const seen: string[] = [];
+      const summary = await runImport(file, { configFile, dryRun: false, now: NOW, storage: empty, pendingCells: 1, onIndex: (name) => seen.push(name) });
+      expect(summary).toMatchObject({ imported: 3, deferredIndexes: indexesBefore.length });
+      expect(seen.sort()).toEqual(indexesBefore.map((i) => i.name).sort());
+      expect(await secondaryIndexes(empty.db, LOADED)).toEqual(indexesBefore);
+      expect(await empty.db.selectFrom('deferred_indexes').selectAll().execute()).toEqual([]);
       expect(await rollupCurrent(empty.db, config)).toBe(true);
       const period = { fromMs: Date.parse('2026-03-01T16:00:00Z'), toMs: Date.parse('2026-03-08T16:00:00Z') };
       expect(await loadMetrics(src, period, NOW)).toEqual(await loadMetricsFromRows(src, period, NOW));
