@@ -57,9 +57,11 @@ async function importChild(file: string, target: string): Promise<void> {
   let storage: Storage;
   let cleanup = async () => {};
   if (target.startsWith('postgres')) {
-    const schema = `bench_${randomBytes(4).toString('hex')}`;
+    // BENCH_PG_SCHEMA keeps the imported desk (by-hand report timings on it); otherwise a throw-away schema.
+    const kept = process.env.BENCH_PG_SCHEMA;
+    const schema = kept ?? `bench_${randomBytes(4).toString('hex')}`;
     storage = await openStorage({ databaseUrl: target, pgSchema: schema, poolSize: 4 });
-    cleanup = () => dropSchema(storage.db, schema);
+    cleanup = kept ? async () => {} : () => dropSchema(storage.db, schema);
   } else {
     storage = await openStorage({ sqliteFile: target });
   }

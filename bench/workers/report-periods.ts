@@ -8,11 +8,11 @@ import { openStorage } from '../../src/storage/database';
  * Times loadMetrics on an existing SQLite file (e.g. the one `bench/import.ts --import-child`
  * leaves): periods on report-day boundaries and periods counted back from an instant that is not
  * (as `/ticket stats` "last N days"), one department and all. Prints one JSON line, ms per run.
- * Usage: tsx bench/workers/report-periods.ts FILE.db [endIso] [runs]
+ * Usage: tsx bench/workers/report-periods.ts FILE.db|postgres://… [endIso] [runs] [pgSchema]
  */
 async function main(): Promise<void> {
-  const [file, endText, runsText] = process.argv.slice(2);
-  const storage = await openStorage({ sqliteFile: file! });
+  const [file, endText, runsText, pgSchema] = process.argv.slice(2);
+  const storage = await openStorage(file!.startsWith('postgres') ? { databaseUrl: file!, pgSchema, poolSize: 4 } : { sqliteFile: file! });
   const config = loadConfigFile(join(__dirname, '..', '..', 'config', 'example.yaml'));
   const src: ReportSource = { db: storage.db, config, calendars: calendarsFromConfig(config.raw) };
   const DAY = 86_400_000;
