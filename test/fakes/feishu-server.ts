@@ -500,15 +500,9 @@ export class FakeFeishu {
    * `image` file (non-empty, at most 10 MB, a format Feishu recognises). Answers `{ image_key }`.
    */
   private async uploadImage(req: Request, res: Response): Promise<void> {
-    const contentType = req.header('content-type') ?? '';
     const fail = (code: number, msg: string) => void res.status(400).json({ code, msg });
-    if (!contentType.toLowerCase().startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return fail(CODE_IMAGE_BAD_REQUEST, 'the body must be multipart/form-data');
-    let form: FormData;
-    try {
-      form = await new globalThis.Request('http://fake/upload', { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData();
-    } catch {
-      return fail(CODE_IMAGE_BAD_REQUEST, 'unreadable multipart body');
-    }
+    const form = await multipartForm(req, fail);
+    if (!form) return;
     const imageType = form.get('image_type');
     if (imageType !== 'message' && imageType !== 'avatar') return fail(CODE_IMAGE_BAD_REQUEST, 'image_type must be message or avatar');
     const image = form.get('image');
@@ -528,15 +522,9 @@ export class FakeFeishu {
    * Answers `{ file_key }`.
    */
   private async uploadFile(req: Request, res: Response): Promise<void> {
-    const contentType = req.header('content-type') ?? '';
     const fail = (code: number, msg: string) => void res.status(400).json({ code, msg });
-    if (!contentType.toLowerCase().startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return fail(CODE_IMAGE_BAD_REQUEST, 'the body must be multipart/form-data');
-    let form: FormData;
-    try {
-      form = await new globalThis.Request('http://fake/upload', { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData();
-    } catch {
-      return fail(CODE_IMAGE_BAD_REQUEST, 'unreadable multipart body');
-    }
+    const form = await multipartForm(req, fail);
+    if (!form) return;
     const fileType = form.get('file_type');
     if (typeof fileType !== 'string' || !FILE_TYPES.has(fileType)) return fail(CODE_IMAGE_BAD_REQUEST, 'file_type must be one of opus, mp4, pdf, doc, xls, ppt, stream');
     const fileName = form.get('file_name');
@@ -801,4 +789,15 @@ function escapeRe(s: string): string {
 
 export async function startFakeFeishu(opts: FakeFeishuOptions = {}): Promise<FakeFeishu> {
   return new FakeFeishu(opts).start();
+}
+
+/** The multipart body of an upload (im/v1/images, im/v1/files), or undefined after answering 400 as Feishu does. */
+async function multipartForm(req: Request, fail: (code: number, msg: string) => void): Promise<FormData | undefined> {
+  const contentType = req.header('content-type') ?? '';
+  if (!contentType.toLowerCase().startsWith('multipart/form-data') || !Buffer.isBuffer(req.body)) return void fail(CODE_IMAGE_BAD_REQUEST, 'the body must be multipart/form-data');
+  try {
+    return await new globalThis.Request('http://fake/upload', { method: 'POST', headers: { 'content-type': contentType }, body: req.body }).formData();
+  } catch {
+    return void fail(CODE_IMAGE_BAD_REQUEST, 'unreadable multipart body');
+  }
 }
