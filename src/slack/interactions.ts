@@ -59,6 +59,19 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
     }));
   }
 
+  /** A button that shows something about its ticket to the presser alone (History, Open). */
+  function ticketButton(actionId: string, kind: 'history' | 'open') {
+    app.action(actionId, afterAck(rt, async ({ ack, body, respond }) => {
+      await ack();
+      const a = blockAction.parse(body);
+      const actor = await rt.identities.resolve(a.user.id);
+      const target = replyTarget(a, respond);
+      const ticket = splitValue(a.actions[0]!.value).ticketId;
+      const answer = await dispatch({ ctx: rt.ctx }, { kind, actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket });
+      await renderAnswer(rt, actor, target, answer);
+    }));
+  }
+
   formButton(ACTION.assign, 'assign');
   formButton(ACTION.reassign, 'assign');
   formButton(ACTION.priority, 'priority');
@@ -100,15 +113,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
   formButton(ACTION.recategorise, 'recategorise');
 
   // History: the ticket's history, for the presser alone (ephemeral), if they may read the ticket.
-  app.action(ACTION.history, afterAck(rt, async ({ ack, body, respond }) => {
-    await ack();
-    const a = blockAction.parse(body);
-    const actor = await rt.identities.resolve(a.user.id);
-    const target = replyTarget(a, respond);
-    const ticket = splitValue(a.actions[0]!.value).ticketId;
-    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'history', actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket });
-    await renderAnswer(rt, actor, target, answer);
-  }));
+  ticketButton(ACTION.history, 'history');
 
   // Change category…: each level chosen redraws the modal at the path the chat layer says it leads to.
   app.action(new RegExp(`^${ACTION.recategoriseCategory}_[1-3]$`), afterAck(rt, async ({ ack, body }) => {
@@ -192,15 +197,7 @@ export function registerInteractions(app: App, rt: SlackRuntime): void {
   }));
 
   // "Open" on an escalation DM: the full card, with its buttons, for the supervisor alone.
-  app.action(ACTION.open, afterAck(rt, async ({ ack, body, respond }) => {
-    await ack();
-    const a = blockAction.parse(body);
-    const actor = await rt.identities.resolve(a.user.id);
-    const target = replyTarget(a, respond);
-    const ticket = splitValue(a.actions[0]!.value).ticketId;
-    const answer = await dispatch({ ctx: rt.ctx }, { kind: 'open', actor, platform: 'slack', dedupKey: actionKey(a), replyTarget: target, ticket });
-    await renderAnswer(rt, actor, target, answer);
-  }));
+  ticketButton(ACTION.open, 'open');
 
   // "Which ticket is this about?" after a plain DM: the message joins that ticket, or raises a new one.
   app.action(new RegExp(`^${ACTION.which}_\\d+$`), afterAck(rt, async ({ ack, body, respond }) => {

@@ -1,42 +1,16 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { ReportWorkerPool } from '../../src/reports/pool';
 import type { Storage, StorageOptions } from '../../src/storage/database';
 import { SlackHarness } from '../fakes/slack-harness';
-import { openMigratedPostgres, openMigratedSqlite } from '../support/storage';
+import { sharedStorageVariants } from '../support/storage';
 
 /**
  * Issue 16 through Slack: `/ticket stats` answered by a report worker (real signed requests to the
  * bot, the worker's own connection), and a report over the time limit answered with the localised
  * "took too long, try a shorter period" instead of figures.
  */
-interface Variant {
-  name: string;
-  open(): Promise<{ storage: Storage; options: StorageOptions; cleanup(): void }>;
-}
-const variants: Variant[] = [
-  {
-    name: 'sqlite file',
-    open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'slack-report-worker-'));
-      const file = join(dir, 'desk.db');
-      return { storage: await openMigratedSqlite(file), options: { sqliteFile: file }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-];
-const pgUrl = process.env.TEST_DATABASE_URL;
-if (pgUrl) {
-  variants.push({
-    name: 'postgres',
-    open: async () => {
-      const schema = `t_${randomBytes(6).toString('hex')}`;
-      return { storage: await openMigratedPostgres(pgUrl, schema), options: { databaseUrl: pgUrl, pgSchema: schema }, cleanup: () => {} };
-    },
-  });
-}
+const variants = sharedStorageVariants('slack-report-worker-');
 
 describe.each(variants)('/ticket stats through a report worker on $name', (variant) => {
   let h: SlackHarness;

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { calendarsFromConfig } from '../../src/domain/calendar';
 import { ReportWorkerPool } from '../../src/reports/pool';
 import { rebuildRollup } from '../../src/reports/rollup';
-import { inlineReportRunner, ReportTimeout, ReportWorkerFailed, type ReportRunner } from '../../src/reports/runner';
+import { CHUNKS_IN_FLIGHT, inlineReportRunner, ReportTimeout, ReportWorkerFailed, type ReportRunner } from '../../src/reports/runner';
 import type { ReportTask } from '../../src/reports/tasks';
-import { CHUNKS_IN_FLIGHT } from '../../src/reports/runner';
 import type { Storage, StorageOptions } from '../../src/storage/database';
 import { ANOMALY_END, hourlyTickets, insertReportFixture, NOW_MS, PERIOD, reportConfig } from '../fixtures/reports';
-import { openMigratedPostgres, openMigratedSqlite } from '../support/storage';
+import { sharedStorageVariants } from '../support/storage';
 
 /**
  * Issue 16: report work in a worker thread. The worker path must give the very same answers as
@@ -19,31 +17,7 @@ import { openMigratedPostgres, openMigratedSqlite } from '../support/storage';
  * included), keep the main event loop free while it works, and survive timeouts and crashes.
  */
 
-interface Variant {
-  name: string;
-  open(): Promise<{ storage: Storage; options: StorageOptions; cleanup(): void }>;
-}
-
-const variants: Variant[] = [
-  {
-    name: 'sqlite file',
-    open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'report-worker-'));
-      const file = join(dir, 'desk.db');
-      return { storage: await openMigratedSqlite(file), options: { sqliteFile: file }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-];
-const pgUrl = process.env.TEST_DATABASE_URL;
-if (pgUrl) {
-  variants.push({
-    name: 'postgres',
-    open: async () => {
-      const schema = `t_${randomBytes(6).toString('hex')}`;
-      return { storage: await openMigratedPostgres(pgUrl, schema), options: { databaseUrl: pgUrl, pgSchema: schema }, cleanup: () => {} };
-    },
-  });
-}
+const variants = sharedStorageVariants('report-worker-');
 
 const logger = pino({ level: 'silent' });
 /** Monday 09:00 in Shanghai, the week after the fixture's first full week: the digest's slot. */

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { dropSchema, migrate, openStorage, type Storage } from '../../src/storage/database';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropSchema, migrate, openStorage, type Storage, type StorageOptions } from '../../src/storage/database';
 
 /**
  * The databases every storage test runs on: SQLite always, PostgreSQL when TEST_DATABASE_URL is
@@ -34,4 +37,38 @@ export async function openMigratedPostgres(url: string, schema = `t_${randomByte
       await storage.close();
     },
   };
+}
+
+/**
+ * Databases a second connection (a report worker thread) can open too: a SQLite file in a temp
+ * directory, and PostgreSQL in a random schema when TEST_DATABASE_URL is set. `options` is how the
+ * second connection reaches it.
+ */
+export interface SharedStorageVariant {
+  name: string;
+  open(): Promise<{ storage: Storage; options: StorageOptions; cleanup(): void }>;
+}
+
+export function sharedStorageVariants(dirPrefix: string): SharedStorageVariant[] {
+  const variants: SharedStorageVariant[] = [
+    {
+      name: 'sqlite file',
+      open: async () => {
+        const dir = mkdtempSync(join(tmpdir(), dirPrefix));
+        const file = join(dir, 'desk.db');
+        return { storage: await openMigratedSqlite(file), options: { sqliteFile: file }, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+      },
+    },
+  ];
+  const url = process.env.TEST_DATABASE_URL;
+  if (url) {
+    variants.push({
+      name: 'postgres',
+      open: async () => {
+        const schema = `t_${randomBytes(6).toString('hex')}`;
+        return { storage: await openMigratedPostgres(url, schema), options: { databaseUrl: url, pgSchema: schema }, cleanup: () => {} };
+      },
+    });
+  }
+  return variants;
 }
