@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { MessageKey } from '../chat/i18n';
 import type { DbOrTx } from '../storage/database';
 import type { AppContext, Attachment } from './context';
 
@@ -82,6 +83,22 @@ export function fileSourcesOf(ctx: AppContext): FileSources {
 /** Bytes a file may have to be copied (config `files.copy_max_mb`). */
 export function copyMaxBytes(ctx: AppContext): number {
   return Math.floor((ctx.config.raw.files?.copy_max_mb ?? DEFAULT_COPY_MAX_MB) * 1024 * 1024);
+}
+
+/**
+ * A file to copy at delivery (under the size cap, not empty), or why only its name and link go:
+ * the message (key and params, worded by the sender in the reader's language) and, when the source
+ * no longer has it, what the source said (for the log). One rule for every platform's sender.
+ */
+export async function fetchForCopy(
+  ctx: AppContext,
+  ref: FileRef,
+): Promise<{ ok: true; file: FetchedFile } | { ok: false; why: { key: MessageKey; params: Record<string, string> }; goneDetail?: string }> {
+  const max = copyMaxBytes(ctx);
+  const got = await fileSourcesOf(ctx).fetch(ref, max);
+  if (got.ok && got.file.bytes.length > 0) return got;
+  if (!got.ok && got.reason === 'too_large') return { ok: false, why: { key: 'event.ticket.file_too_large', params: { size: fileSize(got.size), max: fileSize(max) } } };
+  return { ok: false, why: { key: 'event.ticket.file_gone', params: {} }, goneDetail: got.ok ? 'the file is empty' : got.detail };
 }
 
 /** Web-form uploads (table intake_files): their bytes are in the database. */

@@ -3,7 +3,7 @@ import { localizeParams } from '../chat/views';
 import type { Locale } from '../domain/types';
 import { parseOutboxPayload, parseUrgentPayload, type FollowUp, type OutboxPayload, type OutboxRecord, type OutboxSender, type SendOutcome } from '../app/outbox';
 import { FeishuApiError, toApiError, type MsgType, type SentMessage, type UrgentKind } from './api';
-import { copyMaxBytes, fileSourcesOf, fileSize, type FileRef } from '../app/files';
+import { fetchForCopy, fileSourcesOf, type FileRef } from '../app/files';
 import { FILE_EVENT } from '../app/outbox';
 import { feishuFileSource, feishuFileType, isSendableImage } from './files';
 import { actionFormCard, imageNoticeCard, notificationCard, textContent, type Card, type NotificationAction } from './presenters';
@@ -156,17 +156,13 @@ export class FeishuSender implements OutboxSender {
       const [msgType, key] = cached.split(':', 2) as ['file' | 'image', string];
       return { msgType, content: JSON.stringify(msgType === 'image' ? { image_key: key } : { file_key: key }) };
     }
-    const max = copyMaxBytes(this.rt.ctx);
-    const got = await fileSourcesOf(this.rt.ctx).fetch(file, max);
+    const got = await fetchForCopy(this.rt.ctx, file);
     if (!got.ok) {
-      const why = got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: fileSize(got.size), max: fileSize(max) }) : t(locale, 'event.ticket.file_gone');
-      if (got.reason === 'gone') this.rt.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.detail }, 'feishu: a file could not be read at its source; sending its link');
+      if (got.goneDetail) this.rt.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.goneDetail }, 'feishu: a file could not be read at its source; sending its link');
       return { msgType: 'text', content: textContent(`${linkText}
-${why}`) };
+${t(locale, got.why.key, got.why.params)}`) };
     }
     const bytes = got.file.bytes;
-    if (bytes.length === 0) return { msgType: 'text', content: textContent(`${linkText}
-${t(locale, 'event.ticket.file_gone')}`) };
     const name = got.file.name || file.name;
     const asImage = (file.kind === 'image' || /^image\//.test(got.file.contentType ?? '')) && isSendableImage(bytes);
     const key = asImage ? await this.rt.api.uploadImage(bytes, name) : await this.rt.api.uploadFile(bytes, name, feishuFileType(name));

@@ -12,7 +12,7 @@ import { OUTBOX_METADATA_TYPE, outboxBlockId } from './ids';
 import type { SlackLink, SlackPorts } from './ports';
 import { escapeMrkdwn, fileShareBlocks, noticeMessage, slackTime, ticketCard, truncate, type SlackMessage } from './presenters';
 import { describeSlackError, slackErrorCode } from './runtime';
-import { copyMaxBytes, fileSourcesOf, fileSize, type FileRef } from '../app/files';
+import { fetchForCopy, fileSourcesOf, type FileRef } from '../app/files';
 import { FILE_EVENT } from '../app/outbox';
 import { slackFileSource } from './files';
 
@@ -214,11 +214,10 @@ export class SlackSender implements OutboxSender {
       return { ok: true, messageRef: `${channel}/${earlier}` };
     }
     const linkText = this.noticeText(payload, locale, view);
-    const max = copyMaxBytes(this.o.ctx);
-    const got = await fileSourcesOf(this.o.ctx).fetch(file, max);
-    if (!got.ok || got.file.bytes.length === 0) {
-      const why = !got.ok && got.reason === 'too_large' ? t(locale, 'event.ticket.file_too_large', { size: fileSize(got.size), max: fileSize(max) }) : t(locale, 'event.ticket.file_gone');
-      if (!got.ok && got.reason === 'gone') this.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.detail }, 'Slack: a file could not be read at its source; posting its link');
+    const got = await fetchForCopy(this.o.ctx, file);
+    if (!got.ok) {
+      const why = t(locale, got.why.key, got.why.params);
+      if (got.goneDetail) this.logger.warn({ outboxId: row.id, file: file.fileId, from: file.platform, detail: got.goneDetail }, 'Slack: a file could not be read at its source; posting its link');
       const sent = await this.post(row, channel, noticeMessage(`${linkText}\n${escapeMrkdwn(why)}`, { locale, ticketId: row.ticket_id, preformatted: true }), threadTs);
       return { ok: true, messageRef: `${sent.channel}/${sent.ts}` };
     }
