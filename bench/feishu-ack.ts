@@ -11,6 +11,7 @@ import { newId } from '../src/app/ids';
 import { calendarsFromConfig } from '../src/domain/calendar';
 import { createFeishuApp, FEISHU_EVENTS_PATH } from '../src/feishu/app';
 import { buildFeishuRequest, verifyFeishuRequest } from '../src/feishu/verify';
+import { openIntakeJournal, parseIntakeJournalSetting } from '../src/storage/intakeJournal';
 import { migrate, openStorage } from '../src/storage/database';
 import { feishuTestConfig, SECRETS, TENANT } from '../test/fakes/feishu-harness';
 import { storageFeishuPorts } from '../src/wiring/feishu-ports';
@@ -105,7 +106,9 @@ export const feishuAckBenchmark: Benchmark = {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // The same app with the durable intake (as main.ts runs it) on a second server.
     const durableWeb = express();
-    const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId, runSoon: storage.runSoon });
+    // The intake's journal as main.ts opens it (BENCH_ACK_JOURNAL=main keeps it in the main file, as before issue 16's fourth session).
+    const journal = await openIntakeJournal(storage, join(dir, 'bench.db'), parseIntakeJournalSetting(process.env.BENCH_ACK_JOURNAL));
+    const intake = new InboundQueue({ db: journal.store.db, dialect: journal.store.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId, runSoon: journal.store.runSoon });
     const durableApp = createFeishuApp({
       ctx,
       env: { FEISHU_APP_ID: fake.appId, FEISHU_APP_SECRET: fake.appSecret, FEISHU_MODE: 'http', FEISHU_ENCRYPT_KEY: SECRETS.encryptKey, FEISHU_VERIFICATION_TOKEN: SECRETS.verificationToken },
@@ -179,6 +182,7 @@ export const feishuAckBenchmark: Benchmark = {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await new Promise<void>((resolve) => durableServer.close(() => resolve()));
     await fake.stop();
+    await journal.close();
     await storage.close();
     rmSync(dir, { recursive: true, force: true });
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Server } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { newId } from '../src/app/ids';
 import type { AppContext } from '../src/app/context';
 import { calendarsFromConfig } from '../src/domain/calendar';
 import { createSlackApp } from '../src/slack/app';
+import { openIntakeJournal, parseIntakeJournalSetting } from '../src/storage/intakeJournal';
 import { migrate, openStorage, type Storage } from '../src/storage/database';
 import type { LegRow, TicketRow } from '../src/storage/tables';
 import { createWebServer } from '../src/web/server';
@@ -73,9 +75,21 @@ interface Target {
 }
 
 /** Sends `rate` requests per second for `seconds`, each on its own schedule; returns ack latencies in ms. */
-async function drive(target: Target, rate: number, seconds: number, nextBody: () => { body: string; type: string }): Promise<{ latencies: number[]; errors: number }> {
+interface Leg {
+  latencies: number[];
+  errors: number;
+  /** Share of the leg the event loop was busy (our work, Bolt, the load generator, the fake API). */
+  busy: number;
+  /** p99 of the event loop's delay: how long a ready callback (an ack among them) waited for the loop. */
+  loopDelayP99: number;
+}
+
+async function drive(target: Target, rate: number, seconds: number, nextBody: () => { body: string; type: string }): Promise<Leg> {
   const latencies: number[] = [];
   let errors = 0;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  const utilisation = performance.eventLoopUtilization();
   const total = rate * seconds;
   const interval = 1000 / rate;
   const started = performance.now();
@@ -99,7 +113,9 @@ async function drive(target: Target, rate: number, seconds: number, nextBody: ()
     );
   }
   await Promise.all(inflight);
-  return { latencies: latencies.sort((a, b) => a - b), errors };
+  delay.disable();
+  const busy = performance.eventLoopUtilization(utilisation).utilization;
+  return { latencies: latencies.sort((a, b) => a - b), errors, busy, loopDelayP99: delay.percentile(99) / 1e6 };
 }
 
 async function listen(app: express.Express): Promise<{ server: Server; url: string }> {
@@ -195,7 +211,9 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
 
     // Ours with the durable intake (as main.ts runs it): each request is stored before its ack.
     const durableWeb = createWebServer({ logger: ctx.logger, health: { database: async () => ({ ok: true, dialect: 'sqlite' }), platforms: () => ({}), scheduler: () => ({ state: 'off' }) } });
-    const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId, runSoon: storage.runSoon });
+    // The intake's journal as main.ts opens it (BENCH_ACK_JOURNAL=main keeps it in the main file, as before issue 16's fourth session).
+    const journal = await openIntakeJournal(storage, join(dir, 'bench.db'), parseIntakeJournalSetting(process.env.BENCH_ACK_JOURNAL));
+    const intake = new InboundQueue({ db: journal.store.db, dialect: journal.store.dialect, owner: 'bench', time: ctx.time, logger: ctx.logger, newId: ctx.newId, runSoon: journal.store.runSoon });
     const durableSlack = await createSlackApp({ ctx, env: { SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SECRET, SLACK_API_URL: fake.apiUrl }, ports, expressApp: durableWeb.app, clientOptions: { retryConfig: { retries: 0 } }, memberSyncMs: 0, intake });
     await durableSlack.start();
     const durable = await listen(durableWeb.app);
@@ -254,9 +272,9 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
         const [dp50, dp99] = fig(d.latencies);
         summary.push({ rate, mode, ours: [op50!, op99!], durable: [dp50!, dp99!], bare: [bp50!, bp99!] });
         const m = mixed ? `${mode} | ` : '';
-        rows.push(`| ${m}${rate}/s | ours, no intake | ${o.latencies.length} | ${o.errors} | ${op50!.toFixed(1)} | ${op99!.toFixed(1)} |`);
-        rows.push(`| ${m}${rate}/s | ours, durable intake | ${d.latencies.length} | ${d.errors} | ${dp50!.toFixed(1)} | ${dp99!.toFixed(1)} |`);
-        rows.push(`| ${m}${rate}/s | bare Bolt | ${b.latencies.length} | ${b.errors} | ${bp50!.toFixed(1)} | ${bp99!.toFixed(1)} |`);
+        rows.push(`| ${m}${rate}/s | ours, no intake | ${o.latencies.length} | ${o.errors} | ${op50!.toFixed(1)} | ${op99!.toFixed(1)} | ${(o.busy * 100).toFixed(0)} % | ${o.loopDelayP99.toFixed(1)} |`);
+        rows.push(`| ${m}${rate}/s | ours, durable intake | ${d.latencies.length} | ${d.errors} | ${dp50!.toFixed(1)} | ${dp99!.toFixed(1)} | ${(d.busy * 100).toFixed(0)} % | ${d.loopDelayP99.toFixed(1)} |`);
+        rows.push(`| ${m}${rate}/s | bare Bolt | ${b.latencies.length} | ${b.errors} | ${bp50!.toFixed(1)} | ${bp99!.toFixed(1)} | ${(b.busy * 100).toFixed(0)} % | ${b.loopDelayP99.toFixed(1)} |`);
       }
       perMode.set(mode, { digests: background.digests, stats: background.stats });
       }
@@ -272,6 +290,7 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
       await new Promise((r) => ours.server.close(() => r(undefined)));
       await new Promise((r) => bareServer.server.close(() => r(undefined)));
       await fake.stop();
+      await journal.close();
       await storage.close();
       rmSync(dir, { recursive: true, force: true });
     }
@@ -291,10 +310,10 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
     return [
       mixed ? '## mixed — ack latency while a digest and a 1-year stats run' : '## slack-ack — ack latency of /slack/events',
       '',
-      `${ticketCount.toLocaleString('en')} tickets in a SQLite file (seeded in ${(seedMs / 1000).toFixed(1)} s), HTTP mode, signed requests sent open-loop at a fixed rate for ${seconds} s each: half \`/ticket mine\`, half Claim clicks on distinct open tickets (${claims} in total). The work after the ack (claims, outbox rows, the fake Web API on loopback) runs in the same process, as in production. "durable intake" is the app as main.ts runs it: each request is first inserted into inbound_events (same SQLite file), then acked. "bare Bolt" is an ExpressReceiver app whose handlers only ack. Latency = request sent → HTTP response, in ms.`,
+      `${ticketCount.toLocaleString('en')} tickets in a SQLite file (seeded in ${(seedMs / 1000).toFixed(1)} s), HTTP mode, signed requests sent open-loop at a fixed rate for ${seconds} s each: half \`/ticket mine\`, half Claim clicks on distinct open tickets (${claims} in total). The work after the ack (claims, outbox rows, the fake Web API on loopback) runs in the same process, as in production. "durable intake" is the app as main.ts runs it: each request is first inserted into inbound_events (${process.env.BENCH_ACK_JOURNAL === 'main' ? 'in the main SQLite file, BENCH_ACK_JOURNAL=main' : 'in the intake journal, its own SQLite file beside the main one'}), then acked. "bare Bolt" is an ExpressReceiver app whose handlers only ack. Latency = request sent → HTTP response, in ms. "loop busy" is the event loop\'s utilisation during the leg and "loop delay p99" how long a ready callback waited for it (perf_hooks): the share of an ack\'s tail that is waiting for other work on the same thread.`,
       '',
-      mixed ? '| reports | rate | app | acked | errors | p50 ms | p99 ms |' : '| rate | app | acked | errors | p50 ms | p99 ms |',
-      mixed ? '|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|',
+      mixed ? '| reports | rate | app | acked | errors | p50 ms | p99 ms | loop busy | loop delay p99 ms |' : '| rate | app | acked | errors | p50 ms | p99 ms | loop busy | loop delay p99 ms |',
+      mixed ? '|---|---|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
       `Ratio: ${ratios}. Aim: ours p99 ≤ 1.5 × bare and under 100 ms.`,

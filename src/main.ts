@@ -31,6 +31,7 @@ import { Scheduler } from './jobs/scheduler';
 import { OutboxDispatcher, type OutboxSender } from './jobs/outbox-dispatcher';
 import { outboxHealth } from './jobs/outbox-claims';
 import { InboundQueue, renderInboundMetrics } from './jobs/inbound';
+import { openIntakeJournal, parseIntakeJournalSetting } from './storage/intakeJournal';
 import { collectMetrics, renderPrometheus } from './jobs/prometheus';
 import { ensureRecurringJobs } from './jobs/recurring';
 import { digestJobsFromConfig } from './jobs/digest';
@@ -104,7 +105,10 @@ export async function startBot(env: Env, logger: Logger): Promise<RunningBot> {
     stack.push('report workers', () => pool.close());
     logger.info({ workers: env.TICKETBOT_REPORT_WORKERS, timeoutMs: reportTimeoutMs }, 'report workers: on');
   } else logger.info('report workers: off (reports run on the main thread)');
-  const intake = new InboundQueue({ db: storage.db, dialect: storage.dialect, owner, time: ctx.time, logger, newId: ctx.newId, runSoon: storage.runSoon, leaseMs, pollMs: Math.min(1000, leaseMs / 4) });
+  const journal = await openIntakeJournal(storage, storage.dialect === 'sqlite' ? env.TICKETBOT_DB_FILE : undefined, parseIntakeJournalSetting(env.TICKETBOT_INTAKE_JOURNAL));
+  stack.push('intake journal', () => journal.close());
+  logger.info({ journal: journal.store.description, adopted: journal.adopted }, journal.separate ? 'intake journal: its own file' : 'intake journal: in the main database');
+  const intake = new InboundQueue({ db: journal.store.db, dialect: journal.store.dialect, owner, time: ctx.time, logger, newId: ctx.newId, runSoon: journal.store.runSoon, leaseMs, pollMs: Math.min(1000, leaseMs / 4) });
   stack.push('inbound recovery', () => intake.drain(0));
   const stopAll = async () => {
     await doors.unwind();

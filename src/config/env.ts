@@ -14,6 +14,8 @@ const envSchema = z.object({
   TICKETBOT_METRICS_TOKEN: z.string().min(1).optional(),
   /** Durable intake: how long a claim on a received payload lasts before another process may take it. */
   TICKETBOT_INTAKE_LEASE: z.string().default('60s'),
+  /** SQLite: where the intake stores requests before the ack — `beside` the main file (its own write lock), `main`, or a path. */
+  TICKETBOT_INTAKE_JOURNAL: z.string().default('beside'),
   /** SIGTERM: how long the work already received may take before it is handed back. */
   TICKETBOT_DRAIN_TIMEOUT: z.string().default('20s'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -98,7 +98,7 @@ function openSqliteReader(file: string): Storage {
   return { db, dialect: 'sqlite', description: `SQLite ${resolve(file)} (read-only)`, close: () => db.destroy() };
 }
 
-function openSqlite(file: string): Storage {
+export function openSqlite(file: string): Storage {
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
