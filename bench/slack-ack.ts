@@ -82,6 +82,8 @@ interface Leg {
   busy: number;
   /** p99 of the event loop's delay: how long a ready callback (an ack among them) waited for the loop. */
   loopDelayP99: number;
+  /** The longest single stall: every request arriving during it waits for it. */
+  loopDelayMax: number;
 }
 
 async function drive(target: Target, rate: number, seconds: number, nextBody: () => { body: string; type: string }): Promise<Leg> {
@@ -115,7 +117,7 @@ async function drive(target: Target, rate: number, seconds: number, nextBody: ()
   await Promise.all(inflight);
   delay.disable();
   const busy = performance.eventLoopUtilization(utilisation).utilization;
-  return { latencies: latencies.sort((a, b) => a - b), errors, busy, loopDelayP99: delay.percentile(99) / 1e6 };
+  return { latencies: latencies.sort((a, b) => a - b), errors, busy, loopDelayP99: delay.percentile(99) / 1e6, loopDelayMax: delay.max / 1e6 };
 }
 
 async function listen(app: express.Express): Promise<{ server: Server; url: string }> {
@@ -272,9 +274,9 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
         const [dp50, dp99] = fig(d.latencies);
         summary.push({ rate, mode, ours: [op50!, op99!], durable: [dp50!, dp99!], bare: [bp50!, bp99!] });
         const m = mixed ? `${mode} | ` : '';
-        rows.push(`| ${m}${rate}/s | ours, no intake | ${o.latencies.length} | ${o.errors} | ${op50!.toFixed(1)} | ${op99!.toFixed(1)} | ${(o.busy * 100).toFixed(0)} % | ${o.loopDelayP99.toFixed(1)} |`);
-        rows.push(`| ${m}${rate}/s | ours, durable intake | ${d.latencies.length} | ${d.errors} | ${dp50!.toFixed(1)} | ${dp99!.toFixed(1)} | ${(d.busy * 100).toFixed(0)} % | ${d.loopDelayP99.toFixed(1)} |`);
-        rows.push(`| ${m}${rate}/s | bare Bolt | ${b.latencies.length} | ${b.errors} | ${bp50!.toFixed(1)} | ${bp99!.toFixed(1)} | ${(b.busy * 100).toFixed(0)} % | ${b.loopDelayP99.toFixed(1)} |`);
+        rows.push(`| ${m}${rate}/s | ours, no intake | ${o.latencies.length} | ${o.errors} | ${op50!.toFixed(1)} | ${op99!.toFixed(1)} | ${(o.busy * 100).toFixed(0)} % | ${o.loopDelayP99.toFixed(1)} / ${o.loopDelayMax.toFixed(0)} |`);
+        rows.push(`| ${m}${rate}/s | ours, durable intake | ${d.latencies.length} | ${d.errors} | ${dp50!.toFixed(1)} | ${dp99!.toFixed(1)} | ${(d.busy * 100).toFixed(0)} % | ${d.loopDelayP99.toFixed(1)} / ${d.loopDelayMax.toFixed(0)} |`);
+        rows.push(`| ${m}${rate}/s | bare Bolt | ${b.latencies.length} | ${b.errors} | ${bp50!.toFixed(1)} | ${bp99!.toFixed(1)} | ${(b.busy * 100).toFixed(0)} % | ${b.loopDelayP99.toFixed(1)} / ${b.loopDelayMax.toFixed(0)} |`);
       }
       perMode.set(mode, { digests: background.digests, stats: background.stats });
       }
@@ -310,9 +312,9 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
     return [
       mixed ? '## mixed — ack latency while a digest and a 1-year stats run' : '## slack-ack — ack latency of /slack/events',
       '',
-      `${ticketCount.toLocaleString('en')} tickets in a SQLite file (seeded in ${(seedMs / 1000).toFixed(1)} s), HTTP mode, signed requests sent open-loop at a fixed rate for ${seconds} s each: half \`/ticket mine\`, half Claim clicks on distinct open tickets (${claims} in total). The work after the ack (claims, outbox rows, the fake Web API on loopback) runs in the same process, as in production. "durable intake" is the app as main.ts runs it: each request is first inserted into inbound_events (${process.env.BENCH_ACK_JOURNAL === 'main' ? 'in the main SQLite file, BENCH_ACK_JOURNAL=main' : 'in the intake journal, its own SQLite file beside the main one'}), then acked. "bare Bolt" is an ExpressReceiver app whose handlers only ack. Latency = request sent → HTTP response, in ms. "loop busy" is the event loop\'s utilisation during the leg and "loop delay p99" how long a ready callback waited for it (perf_hooks): the share of an ack\'s tail that is waiting for other work on the same thread.`,
+      `${ticketCount.toLocaleString('en')} tickets in a SQLite file (seeded in ${(seedMs / 1000).toFixed(1)} s), HTTP mode, signed requests sent open-loop at a fixed rate for ${seconds} s each: half \`/ticket mine\`, half Claim clicks on distinct open tickets (${claims} in total). The work after the ack (claims, outbox rows, the fake Web API on loopback) runs in the same process, as in production. "durable intake" is the app as main.ts runs it: each request is first inserted into inbound_events (${process.env.BENCH_ACK_JOURNAL === 'main' ? 'in the main SQLite file, BENCH_ACK_JOURNAL=main' : 'in the intake journal, its own SQLite file beside the main one'}), then acked. "bare Bolt" is an ExpressReceiver app whose handlers only ack. Latency = request sent → HTTP response, in ms. "loop busy" is the event loop\'s utilisation during the leg and "loop delay" how long a ready callback waited for it, p99 and the longest stall (perf_hooks): the share of an ack\'s tail that is waiting for other work on the same thread.`,
       '',
-      mixed ? '| reports | rate | app | acked | errors | p50 ms | p99 ms | loop busy | loop delay p99 ms |' : '| rate | app | acked | errors | p50 ms | p99 ms | loop busy | loop delay p99 ms |',
+      mixed ? '| reports | rate | app | acked | errors | p50 ms | p99 ms | loop busy | loop delay p99 / max ms |' : '| rate | app | acked | errors | p50 ms | p99 ms | loop busy | loop delay p99 / max ms |',
       mixed ? '|---|---|---|---|---|---|---|---|---|' : '|---|---|---|---|---|---|---|---|',
       ...rows,
       '',
