@@ -32,6 +32,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .where(sql<boolean>`resolved_at is null and closed_at is null`)
     .execute();
   await db.schema.createIndex('tickets_closed_unresolved').on('tickets').column('closed_at').where(sql<boolean>`resolved_at is null and closed_at is not null`).execute();
+  // The rewritten table has no statistics for the new column (a sample: ~0.3 s at 1,000,000 rows).
+  if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`analyze tickets`.execute(db);
+}
+
+/**
+ * PostgreSQL, once the migration has committed (VACUUM cannot run in a transaction): the table
+ * ALTER TABLE rewrote has no visibility map, so `tickets_backlog` cannot answer index-only — the
+ * planner reads the heap instead (~130 ms a department at 1,000,000 tickets instead of ~20) until a
+ * VACUUM, and the rewrite leaves autovacuum no dead rows to come for. 0.7 s at 1,000,000 tickets.
+ */
+export async function afterCommit(db: Kysely<any>): Promise<void> {
+  if (db.getExecutor().adapter instanceof PostgresAdapter) await sql`vacuum analyze tickets`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
