@@ -476,13 +476,6 @@ export async function ticketsActiveIn(db: DbOrTx, ranges: readonly InstantRange[
   return [...ids].sort();
 }
 
-/** Epoch milliseconds of an ISO-8601 text column, exact on both databases. */
-function epochMs(src: ReportSource, column: string) {
-  return src.db.getExecutor().adapter instanceof PostgresAdapter
-    ? sql<number>`(extract(epoch from ${sql.ref(column)}::timestamptz) * 1000)::bigint`
-    : sql<number>`cast(round((julianday(${sql.ref(column)}) - 2440587.5) * 86400000.0) as integer)`;
-}
-
 /** Tickets open at asOf (as openAt in domain/metrics), per department: count, age sum, oldest, age buckets. */
 async function tallyBacklog(src: ReportSource, filter: ReportFilter, asOfMs: number, tally: MetricsTally): Promise<void> {
   const where = ticketConditions(src.config, filter, { department: true });
@@ -490,60 +483,59 @@ async function tallyBacklog(src: ReportSource, filter: ReportFilter, asOfMs: num
   const from = iso(filter.fromMs);
   const to = iso(filter.toMs);
   const asOf = iso(asOfMs);
-  const created = epochMs(src, 't.created_at');
   const limits = BACKLOG_AGE_LIMITS_MS.slice(0, -1);
-  // Open at asOf = not resolved and not closed by then: three disjoint cases (neither yet; resolved
-  // after asOf; closed after asOf without a resolution), each found by its ids through a small
-  // index (migration 012's unfinished tickets; resolved / closed after asOf) instead of a scan of
-  // every ticket. (Ids first: SQLite's planner would otherwise walk the tickets by creation.)
-  // Each branch starts from its small set of ids and looks each ticket up by id: the ids come
-  // first in a CROSS JOIN (SQLite keeps that order; PostgreSQL plans it with its statistics), so a
-  // department filter cannot turn it into a walk of all that department's tickets.
-  const branch = (ids: (db: typeof src.db) => SelectQueryBuilder<Database, 'tickets', { id: string }>) =>
-    src.db
-      .selectFrom(ids(src.db).as('u'))
-      .crossJoin('tickets as t')
-      .select(['t.department_id', 't.created_at'])
-      .whereRef('t.id', '=', 'u.id')
-      .where(where as never)
-      .where((eb) => activeInPeriod(eb as never, from, to, asOf))
-      .where('t.created_at', '<=', asOf);
-  // Neither yet: from `tickets_backlog` alone (migration 018: every column read here, for the
-  // unfinished tickets only), no look-up per ticket.
+  // `created_ms` (migration 019): created_at as epoch ms, derived by the database, so the age
+  // arithmetic reads integers (from tickets_backlog for the unfinished tickets) instead of
+  // converting ISO text row by row. Ages are summed in SQL (small numbers); a sum of the epochs
+  // themselves would pass 2^53 and lose precision in JavaScript.
+  const tallies = [
+    sql<number>`count(*)`.as('open'),
+    sql<number>`sum(${asOfMs} - t.created_ms)`.as('age_sum'),
+    sql<number>`min(t.created_ms)`.as('first_created'),
+    ...limits.map((limit, i) => sql<number>`sum(case when t.created_ms > ${asOfMs - limit} then 1 else 0 end)`.as(`under_${i}`)),
+  ];
+  // Open at asOf = not resolved and not closed by then: three disjoint cases, each its own
+  // aggregate (grouped by department, added up below; a UNION of the rows made SQLite sort them
+  // all for the GROUP BY).
+  // 1. Neither yet: from `tickets_backlog` alone (every column read here, for the unfinished
+  // tickets only), a range of it for one department; activeInPeriod for a ticket with neither
+  // time set, on the index's columns only (the open state first: nearly every such ticket has it,
+  // so the other terms are rarely evaluated).
   const unfinished = src.db
     .selectFrom('tickets as t')
-    .select(['t.department_id', 't.created_at'])
+    .select(['t.department_id', ...tallies])
     .where('t.resolved_at', 'is', null)
     .where('t.closed_at', 'is', null)
     .where(where as never)
-    // activeInPeriod for a ticket with neither time set (only columns of the index).
     .where((eb) =>
       eb.or([
-        eb.and([eb('t.created_at', '>=', from), eb('t.created_at', '<', to)]),
-        eb.and([eb('t.first_response_at', '>=', from), eb('t.first_response_at', '<', to)]),
         eb('t.state', 'in', OPEN_STATES),
+        eb.and([eb('t.created_ms', '>=', filter.fromMs), eb('t.created_ms', '<', filter.toMs)]),
+        eb.and([eb('t.first_response_at', '>=', from), eb('t.first_response_at', '<', to)]),
       ]),
     )
-    // `|| ''`: not a term SQLite can search tickets_created with (all tickets before asOf), so it
-    // reads the small covering index instead; the same comparison on both databases.
-    .where(sql<string>`${sql.ref('t.created_at')} || ''`, '<=', asOf);
-  const open = unfinished
-    .unionAll(
-      branch((db) => db.selectFrom('tickets').select('id').where('resolved_at', '>', asOf)).where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)])),
-    )
-    .unionAll(branch((db) => db.selectFrom('tickets').select('id').where('closed_at', '>', asOf)).where('t.resolved_at', 'is', null));
-  const rows = await src.db
-    .selectFrom(open.as('t'))
-    .select([
-      't.department_id',
-      sql<number>`count(*)`.as('open'),
-      sql<number>`sum(${asOfMs} - ${created})`.as('age_sum'),
-      sql<number>`min(${created})`.as('first_created'),
-      ...limits.map((limit, i) => sql<number>`sum(case when t.created_at > ${iso(asOfMs - limit)} then 1 else 0 end)`.as(`under_${i}`)),
-    ])
-    .groupBy('t.department_id')
-    .execute();
-  for (const r of rows) {
+    .where('t.created_ms', '<=', asOfMs)
+    .groupBy('t.department_id');
+  // 2 and 3. Resolved after asOf (not closed by then); closed after asOf, never resolved: the small
+  // sets of those tickets (tickets_resolved; tickets_closed_unresolved), each ticket looked up by
+  // its key. The keys come first in a CROSS JOIN (SQLite keeps that order; PostgreSQL plans it with
+  // its statistics), so a department filter cannot turn it into a walk of all that department's
+  // tickets. On SQLite the key is the rowid: one b-tree descent a ticket instead of two (id, then row).
+  const key = src.db.getExecutor().adapter instanceof PostgresAdapter ? 'id' : 'rowid';
+  const lookUp = (keys: (db: typeof src.db) => SelectQueryBuilder<Database, 'tickets', object>) =>
+    src.db
+      .selectFrom(keys(src.db).select(sql.ref(key).as('k')).as('u'))
+      .crossJoin('tickets as t')
+      .select(['t.department_id', ...tallies])
+      .where(sql<boolean>`${sql.ref(`t.${key}`)} = ${sql.ref('u.k')}`)
+      .where(where as never)
+      .where((eb) => activeInPeriod(eb as never, from, to, asOf))
+      .where('t.created_ms', '<=', asOfMs)
+      .groupBy('t.department_id');
+  const resolvedLater = lookUp((db) => db.selectFrom('tickets').where('resolved_at', '>', asOf)).where((eb) => eb.or([eb('t.closed_at', 'is', null), eb('t.closed_at', '>', asOf)]));
+  const closedLater = lookUp((db) => db.selectFrom('tickets').where('closed_at', '>', asOf).where('resolved_at', 'is', null)).where('t.resolved_at', 'is', null);
+  const parts = await Promise.all([unfinished.execute(), resolvedLater.execute(), closedLater.execute()]);
+  for (const r of parts.flat()) {
     const open = Number(r.open);
     if (open === 0) continue;
     tally.open += open;

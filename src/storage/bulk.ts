@@ -1,4 +1,4 @@
-import { CompiledQuery, PostgresAdapter } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Insertable } from 'kysely';
 import type { DbOrTx } from './database';
 import type { Database } from './tables';
 
@@ -38,7 +38,7 @@ function insertText(pg: boolean, table: string, columns: readonly string[], rows
 }
 
 /** Inserts the rows in as few statements as the parameter limit allows. */
-export async function bulkInsert<T extends keyof Database & string>(db: DbOrTx, table: T, rows: readonly Database[T][] | readonly Record<string, unknown>[]): Promise<void> {
+export async function bulkInsert<T extends keyof Database & string>(db: DbOrTx, table: T, rows: readonly Insertable<Database[T]>[] | readonly Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
   const pg = db.getExecutor().adapter instanceof PostgresAdapter;

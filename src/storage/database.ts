@@ -33,6 +33,7 @@ import * as m013 from '../../db/migrations/013_deflection_webhooks';
 import * as m014 from '../../db/migrations/014_workflow';
 import * as m015 from '../../db/migrations/015_drop_report_indexes';
 import * as m018 from '../../db/migrations/018_deferred_indexes';
+import * as m019 from '../../db/migrations/019_backlog_created_ms';
 import { startCheckpointer } from './checkpointer';
 import type { Database } from './tables';
 
@@ -293,6 +294,7 @@ const migrations: Record<string, Migration> = {
   '014_workflow': m014,
   '015_drop_report_indexes': m015,
   '018_deferred_indexes': m018,
+  '019_backlog_created_ms': m019,
 };
 
 export interface MigrateOptions {

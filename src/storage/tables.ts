@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Row types of every table (see db/migrations). Timestamps are ISO-8601 UTC strings ending in Z. */
 
@@ -48,6 +48,12 @@ export interface TicketRow {
   resolved_at: string | null;
   closed_at: string | null;
 }
+
+/**
+ * The table adds `created_ms`: `created_at` as epoch milliseconds, derived by the database
+ * (migration 019), read by the backlog; never written.
+ */
+export type TicketTable = TicketRow & { created_ms: ColumnType<number, never, never> };
 
 export interface TicketFieldRow { ticket_id: string; field_id: string; value: string }
 
@@ -229,7 +235,7 @@ export interface Database {
   routing_cursors: RoutingCursorRow;
   users: UserRow;
   department_members: DepartmentMemberRow;
-  tickets: TicketRow;
+  tickets: TicketTable;
   ticket_fields: TicketFieldRow;
   legs: LegRow;
   clocks: ClockRow;
