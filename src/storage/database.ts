@@ -336,7 +336,10 @@ export async function migrate(db: Db, opts: MigrateOptions = {}): Promise<string
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const applied = (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  // Work that cannot run inside the migrations' transaction (PostgreSQL VACUUM), once they committed.
+  if (applied.includes('019_backlog_created_ms')) await m019.afterCommit(db);
+  return applied;
 }
 
 /**
