@@ -161,24 +161,32 @@ export function contributionOf(env: RollupEnv, f: TicketRollupFacts, keep?: (ms:
   for (const at of f.resolvedAudits) add('audit_resolved', ms(at), dept, '', '', 1);
   for (const at of f.reopenedAudits) add('audit_reopened', ms(at), dept, '', '', 1);
   const legDept = new Map(f.legs.map((l) => [l.id, l.department_id]));
-  for (const c of f.clocks) {
-    // Leg clocks count for the leg's department; a clock whose leg row is missing, for the ticket's.
-    const attributed = (c.leg_id !== null && legDept.get(c.leg_id)) || dept;
-    if (c.breached_at !== null) add('clock_late', ms(c.breached_at), attributed, '', c.kind, 1);
-    else if (c.met_at !== null) add('clock_on_time', ms(c.met_at), attributed, '', c.kind, 1);
-  }
-  for (const l of f.legs) {
-    const opened = ms(l.opened_at);
-    const from = l.from_department_id ?? '';
-    const measure = measures.get(deptCalendar(l.department_id));
-    const returned = l.state === 'returned' || l.return_reason !== null;
-    add('leg', opened, l.department_id, from, '', 1);
-    if (returned) add('leg_returned', opened, l.department_id, from, '', 1);
-    if (returned && from !== '') add('return_reason', opened, l.department_id, from, l.return_reason ?? '', 1);
-    if (l.accepted_at !== null) add('leg_accept', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.accepted_at)));
-    if (l.closed_at !== null) add('leg_duration', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.closed_at)));
-  }
+  for (const c of f.clocks) addClockEntry(add, c, (c.leg_id !== null && legDept.get(c.leg_id)) || dept);
+  for (const l of f.legs) addLegEntries(add, l, measures.get(deptCalendar(l.department_id)));
   return out;
+}
+
+type AddEntry = (kind: string, atMs: number, departmentId: string, from: string, label: string, n: number, value?: number) => void;
+
+/**
+ * A completed clock cycle (late when breached, else on time when met), counted for `attributed`:
+ * a leg clock for its leg's department, a clock whose leg row is missing for the ticket's.
+ */
+function addClockEntry(add: AddEntry, c: Pick<ClockRow, 'kind' | 'met_at' | 'breached_at'>, attributed: string): void {
+  if (c.breached_at !== null) add('clock_late', ms(c.breached_at), attributed, '', c.kind, 1);
+  else if (c.met_at !== null) add('clock_on_time', ms(c.met_at), attributed, '', c.kind, 1);
+}
+
+/** What a leg adds, all at its opening; durations in its department's calendar (`measure`). */
+function addLegEntries(add: AddEntry, l: TicketRollupFacts['legs'][number], measure: BusinessTimeMeasure): void {
+  const opened = ms(l.opened_at);
+  const from = l.from_department_id ?? '';
+  const returned = l.state === 'returned' || l.return_reason !== null;
+  add('leg', opened, l.department_id, from, '', 1);
+  if (returned) add('leg_returned', opened, l.department_id, from, '', 1);
+  if (returned && from !== '') add('return_reason', opened, l.department_id, from, l.return_reason ?? '', 1);
+  if (l.accepted_at !== null) add('leg_accept', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.accepted_at)));
+  if (l.closed_at !== null) add('leg_duration', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.closed_at)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -680,6 +688,11 @@ export interface CellFilter {
 
 /** Adds the cells of whole report days [firstDay, lastDay] to the tally (all but the backlog and distinct handoffs). */
 export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsTally): Promise<void> {
+  tallyCellRows(await cellRowsIn(db, filter), tally);
+}
+
+/** The stored cells of report days [firstDay, lastDay] that the filter keeps. */
+function cellRowsIn(db: DbOrTx, filter: CellFilter): Promise<Selectable<ReportCellRow>[]> {
   let query = db.selectFrom('report_cells').selectAll().where('day', '>=', filter.firstDay).where('day', '<=', filter.lastDay);
   if (filter.leaves) query = query.where('category_id', 'in', [...filter.leaves]);
   if (filter.priority !== undefined) query = query.where('priority', '=', filter.priority);
@@ -687,7 +700,7 @@ export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsT
     const ids = [...filter.departmentIds];
     query = query.where((eb) => eb.or([eb('department_id', 'in', ids), eb('from_department_id', 'in', ids)]));
   }
-  tallyCellRows(await query.execute(), tally);
+  return query.execute();
 }
 
 /** What a cell row adds to a tally (stored cells, and cells made on the fly for parts of days). */
@@ -794,4 +807,258 @@ export async function tallyTicketsInRanges(
     rows.push(row);
   }
   tallyCellRows(rows, tally);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parts of report days from the stored contributions
+
+/** The part of one report day a period covers (`range`), and the rest of that day. */
+export interface PartOfDay {
+  day: string;
+  range: InstantRange;
+  rest: InstantRange[];
+}
+
+const iso = (msValue: number) => new Date(msValue).toISOString();
+
+/**
+ * How many instants a report counts lie in the range (each branch of ticketsActiveIn in
+ * reports/queries.ts, counted off its index alone): the cost of reading that range's tickets.
+ */
+async function instantsIn(db: DbOrTx, [fromMs, toMs]: InstantRange): Promise<number> {
+  if (!(toMs > fromMs)) return 0;
+  const from = iso(fromMs);
+  const to = iso(toMs);
+  const count = (table: string, column: string, also = sql``) =>
+    sql`(select count(*) from ${sql.table(table)} where ${sql.ref(column)} >= ${from} and ${sql.ref(column)} < ${to}${also})`;
+  const counts = [
+    count('tickets', 'created_at'),
+    count('tickets', 'first_response_at'),
+    count('tickets', 'resolved_at'),
+    count('tickets', 'closed_at'),
+    count('surveys', 'answered_at'),
+    count('audit_events', 'at', sql` and action in ('resolved', 'reopened')`),
+    count('clocks', 'met_at'),
+    count('clocks', 'breached_at'),
+    count('legs', 'opened_at'),
+  ];
+  const { rows } = await sql<{ n: number | string }>`select ${sql.join(counts, sql` + `)} as n`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The instant of a ticket each stored entry of these kinds is at (one such instant a ticket). */
+type TicketInstant = 'created' | 'first_response' | 'resolved' | 'closed' | 'answered';
+const INSTANT_OF_KIND: Partial<Record<string, TicketInstant>> = {
+  created: 'created', first_response: 'first_response', resolved: 'resolved', first_contact: 'resolved', closed: 'closed', closed_survey: 'closed',
+  survey: 'answered', survey_score: 'answered', survey_satisfied: 'answered',
+};
+
+/** What a ticket did inside the ranges, each with the sign of its range (+1 added, -1 taken away). */
+interface InstantsFound {
+  single: Partial<Record<TicketInstant, number>>;
+  audits: { kind: string; at: string; sign: number }[];
+  clocks: { row: Pick<ClockRow, 'kind' | 'met_at' | 'breached_at'>; legDepartment: string | null; sign: number }[];
+  legs: { row: TicketRollupFacts['legs'][number]; sign: number }[];
+}
+
+/** One entry of a stored contribution (either form). */
+interface StoredEntry { kind: string; day: string; dept: string; from: string; category: string; priority: string; label: string; n: number; values: () => number[] }
+
+function storedEntries(text: string): StoredEntry[] {
+  const out: StoredEntry[] = [];
+  if (text.startsWith(COMPACT + SEP)) {
+    const entries = text.split(ENTRY);
+    const [, category, priority] = entries[0]!.split(SEP) as [string, string, string];
+    let day = '';
+    let dept = '';
+    for (let i = 1; i < entries.length; i++) {
+      const [code, d, dep, from, label, n, values] = entries[i]!.split(SEP) as [string, string, string, string, string, string, string | undefined];
+      if (d !== '') day = d;
+      if (dep !== '') dept = dep;
+      out.push({ kind: CONTRIBUTION_KINDS[parseInt(code, 36)]!, day, dept, from, category, priority, label, n: Number(n), values: () => (values === undefined ? [] : values.split(',').map(Number)) });
+    }
+    return out;
+  }
+  for (const [key, { n, v }] of decodeContribution(text)) {
+    const [kind, day, dept, from, category, priority, label] = key.split(SEP) as [string, string, string, string, string, string, string];
+    out.push({ kind, day, dept, from, category, priority, label, n, values: () => v });
+  }
+  return out;
+}
+
+/**
+ * Adds to the tally what happened in parts of report days (the edges of a period that does not
+ * start or end at a day boundary), with the rollup current. Per part, whichever side has fewer
+ * instants to read: the part itself, or the whole day's cells less the rest of the day (for
+ * "last 7 days" ending now, the rest of today is in the future: the cells alone). The entries
+ * at those instants come from the tickets' stored contributions, not from their rows: an entry
+ * at a ticket's creation, first response, resolution, closing or survey answer (one each) is
+ * taken whole — its duration included — when that instant, read off its small index, lies in a
+ * range; the audit rows, clocks and legs found in the ranges are counted as contributionOf counts
+ * them. So no ticket's rows or business time is read or computed again; the figures equal
+ * tallyTicketsInRanges', and a ticket with no stored contribution is recomputed from its rows.
+ */
+export async function tallyPartsOfDays(
+  env: RollupEnv,
+  db: DbOrTx,
+  parts: readonly PartOfDay[],
+  filter: Omit<CellFilter, 'firstDay' | 'lastDay'>,
+  tally: MetricsTally,
+): Promise<void> {
+  const added: InstantRange[] = [];
+  const takenAway: InstantRange[] = [];
+  const deltas = new Map<string, RowDelta>();
+  for (const part of parts) {
+    const [inPart, ...inRest] = await Promise.all([part.range, ...part.rest].map((r) => instantsIn(db, r)));
+    if (inRest.reduce((a, b) => a + b, 0) < inPart!) {
+      for (const row of await cellRowsIn(db, { ...filter, firstDay: part.day, lastDay: part.day })) addCellRow(deltas, row);
+      takenAway.push(...part.rest);
+    } else added.push(part.range);
+  }
+  await addEntriesInRanges(env, db, added, takenAway, filter, deltas);
+  const departments = filter.departmentIds ? new Set(filter.departmentIds) : undefined;
+  const rows: Selectable<ReportCellRow>[] = [];
+  for (const d of deltas.values()) {
+    for (const c of CELL_VALUES) {
+      const removed = d.removed[c];
+      if (removed?.length) d.added[c] = minus(d.added[c] ?? [], removed);
+    }
+  }
+  for (const row of cellRowsOf(deltas.values()) as unknown as Selectable<ReportCellRow>[]) {
+    if (departments && !departments.has(row.department_id) && !departments.has(row.from_department_id)) continue;
+    rows.push(row);
+  }
+  tallyCellRows(rows, tally);
+}
+
+/** A stored cell as a row delta (added to whatever the key holds). */
+function addCellRow(deltas: Map<string, RowDelta>, r: Selectable<ReportCellRow>): void {
+  const rowKey = [r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP);
+  let d = deltas.get(rowKey);
+  if (!d) {
+    d = { row: { day: r.day, department_id: r.department_id, from_department_id: r.from_department_id, category_id: r.category_id, priority: r.priority }, counters: {}, added: {}, removed: {}, tallies: new Map() };
+    deltas.set(rowKey, d);
+  }
+  for (const c of CELL_COUNTERS) d.counters[c] = (d.counters[c] ?? 0) + Number(r[c]);
+  for (const c of CELL_VALUES) decodeValuesInto(r[c], (d.added[c] ??= []));
+  if (r.tallies) for (const [k, n] of Object.entries(JSON.parse(r.tallies) as Record<string, number>)) addTo(d.tallies, k, n);
+}
+
+/** Adds the entries at instants in `added` and takes away those in `takenAway` (see tallyPartsOfDays). */
+async function addEntriesInRanges(
+  env: RollupEnv,
+  db: DbOrTx,
+  added: readonly InstantRange[],
+  takenAway: readonly InstantRange[],
+  filter: Omit<CellFilter, 'firstDay' | 'lastDay'>,
+  deltas: Map<string, RowDelta>,
+): Promise<void> {
+  const signed: [InstantRange, number][] = [...added.map((r): [InstantRange, number] => [r, 1]), ...takenAway.map((r): [InstantRange, number] => [r, -1])];
+  if (signed.length === 0) return;
+  const signOf = (text: string): number => {
+    const at = ms(text);
+    for (const [[from, to], sign] of signed) if (at >= from && at < to) return sign;
+    return 0;
+  };
+  const found = new Map<string, InstantsFound>();
+  const of = (id: string) => {
+    let f = found.get(id);
+    if (!f) {
+      f = { single: {}, audits: [], clocks: [], legs: [] };
+      found.set(id, f);
+    }
+    return f;
+  };
+  const single = (instant: TicketInstant, rows: { id: string; at: string | null }[]) => {
+    for (const r of rows) {
+      const sign = r.at === null ? 0 : signOf(r.at);
+      if (sign !== 0) of(r.id).single[instant] = sign;
+    }
+  };
+  for (const [[fromMs, toMs]] of signed) {
+    const from = iso(fromMs);
+    const to = iso(toMs);
+    const clocks = (column: 'met_at' | 'breached_at') =>
+      db
+        .selectFrom('clocks as c')
+        .leftJoin('legs as l', (j) => j.onRef('l.id', '=', 'c.leg_id').onRef('l.ticket_id', '=', 'c.ticket_id'))
+        .select(['c.ticket_id', 'c.kind', 'c.met_at', 'c.breached_at', 'l.department_id as leg_department_id'])
+        .where(`c.${column}`, '>=', from)
+        .where(`c.${column}`, '<', to)
+        .execute();
+    const [created, firstResponse, resolved, closed, surveys, audits, met, breached, legs] = await Promise.all([
+      db.selectFrom('tickets').select(['id', 'created_at as at']).where('created_at', '>=', from).where('created_at', '<', to).execute(),
+      db.selectFrom('tickets').select(['id', 'first_response_at as at']).where('first_response_at', '>=', from).where('first_response_at', '<', to).execute(),
+      db.selectFrom('tickets').select(['id', 'resolved_at as at']).where('resolved_at', '>=', from).where('resolved_at', '<', to).execute(),
+      db.selectFrom('tickets').select(['id', 'closed_at as at']).where('closed_at', '>=', from).where('closed_at', '<', to).execute(),
+      db.selectFrom('surveys').select(['ticket_id as id', 'answered_at as at']).where('answered_at', '>=', from).where('answered_at', '<', to).execute(),
+      db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('action', 'in', ['resolved', 'reopened']).where('at', '>=', from).where('at', '<', to).execute(),
+      clocks('met_at'),
+      clocks('breached_at'),
+      db
+        .selectFrom('legs')
+        .select(['ticket_id', 'id', 'department_id', 'from_department_id', 'state', 'return_reason', 'opened_at', 'accepted_at', 'closed_at'])
+        .where('opened_at', '>=', from)
+        .where('opened_at', '<', to)
+        .execute(),
+    ]);
+    single('created', created);
+    single('first_response', firstResponse);
+    single('resolved', resolved);
+    single('closed', closed);
+    single('answered', surveys);
+    for (const a of audits) {
+      const sign = signOf(a.at);
+      if (sign !== 0) of(a.ticket_id).audits.push({ kind: a.action === 'resolved' ? 'audit_resolved' : 'audit_reopened', at: a.at, sign });
+    }
+    // A breached clock counts (late) at its breach only, so a met one is taken here when not breached.
+    for (const c of met) if (c.breached_at === null && c.met_at !== null) of(c.ticket_id).clocks.push({ row: c, legDepartment: c.leg_department_id, sign: signOf(c.met_at) });
+    for (const c of breached) if (c.breached_at !== null) of(c.ticket_id).clocks.push({ row: c, legDepartment: c.leg_department_id, sign: signOf(c.breached_at) });
+    for (const l of legs) of(l.ticket_id).legs.push({ row: l, sign: signOf(l.opened_at) });
+  }
+  if (found.size === 0) return;
+
+  const { dayOf, measures, deptCalendar } = helpers(env);
+  const leaves = filter.leaves ? new Set(filter.leaves) : undefined;
+  const ids = [...found.keys()].sort();
+  const stored = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    for (const r of await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ids.slice(i, i + 1000)).execute()) stored.set(r.ticket_id, r.cells);
+  }
+  const add = (sign: number, kind: string, key: string, n: number, values: readonly number[]) => {
+    const { d, label } = rowDelta(deltas, key);
+    addEntry(d, kind, label, sign * n, sign > 0 ? values : [], sign < 0 ? values : []);
+  };
+  const unstored: string[] = [];
+  for (const id of ids) {
+    const f = found.get(id)!;
+    const entries = storedEntries(stored.get(id) ?? '');
+    const created = entries.find((e) => e.kind === 'created');
+    if (!created) {
+      unstored.push(id);
+      continue;
+    }
+    const { dept, category, priority } = created;
+    if (leaves && !leaves.has(category)) continue;
+    if (filter.priority !== undefined && priority !== filter.priority) continue;
+    for (const e of entries) {
+      const instant = INSTANT_OF_KIND[e.kind];
+      const sign = instant === undefined ? undefined : f.single[instant];
+      if (sign) add(sign, e.kind, cellKey(e.kind, e.day, e.dept, e.from, e.category, e.priority, e.label), e.n, e.values());
+    }
+    for (const a of f.audits) add(a.sign, a.kind, cellKey(a.kind, dayOf(ms(a.at)), dept, '', category, priority, ''), 1, []);
+    const signedAdd = (sign: number): AddEntry => (kind, atMs, departmentId, from, label, n, value) =>
+      add(sign, kind, cellKey(kind, dayOf(atMs), departmentId, from, category, priority, label), n, value === undefined ? [] : [value]);
+    for (const c of f.clocks) if (c.sign !== 0) addClockEntry(signedAdd(c.sign), c.row, c.legDepartment || dept);
+    for (const l of f.legs) if (l.sign !== 0) addLegEntries(signedAdd(l.sign), l.row, measures.get(deptCalendar(l.row.department_id)));
+  }
+  // No stored contribution (not expected while the rollup is current): from the ticket's rows.
+  for (const f of await loadRollupFacts(db, unstored)) {
+    if (leaves && !leaves.has(f.ticket.category_id)) continue;
+    if (filter.priority !== undefined && f.ticket.priority !== filter.priority) continue;
+    for (const [sign, ranges] of [[1, added], [-1, takenAway]] as const) {
+      if (ranges.length === 0) continue;
+      for (const [key, { n, v }] of contributionOf(env, f, (at) => ranges.some(([from, to]) => at >= from && at < to))) add(sign, key.slice(0, key.indexOf(SEP)), key, n, v);
+    }
+  }
 }
