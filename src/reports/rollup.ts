@@ -861,30 +861,57 @@ interface InstantsFound {
   legs: { row: TicketRollupFacts['legs'][number]; sign: number }[];
 }
 
-/** One entry of a stored contribution (either form). */
-interface StoredEntry { kind: string; day: string; dept: string; from: string; category: string; priority: string; label: string; n: number; values: () => number[] }
+/** A ticket's department, category and priority, as its stored 'created' entry has them. */
+interface StoredTicket { dept: string; category: string; priority: string }
 
-function storedEntries(text: string): StoredEntry[] {
-  const out: StoredEntry[] = [];
-  if (text.startsWith(COMPACT + SEP)) {
-    const entries = text.split(ENTRY);
-    const [, category, priority] = entries[0]!.split(SEP) as [string, string, string];
-    let day = '';
-    let dept = '';
-    for (let i = 1; i < entries.length; i++) {
-      const [code, d, dep, from, label, n, values] = entries[i]!.split(SEP) as [string, string, string, string, string, string, string | undefined];
-      if (d !== '') day = d;
-      if (dep !== '') dept = dep;
-      out.push({ kind: CONTRIBUTION_KINDS[parseInt(code, 36)]!, day, dept, from, category, priority, label, n: Number(n), values: () => (values === undefined ? [] : values.split(',').map(Number)) });
+/**
+ * Reads a stored contribution (either form) entry by entry: `signOf` says what to do with an
+ * entry (0: nothing, else add it with that sign), and only then is the rest of it decoded. Returns
+ * the ticket's department, category and priority; undefined when it has no 'created' entry.
+ */
+function scanStored(
+  text: string,
+  signOf: (kind: string, category: string, priority: string) => number,
+  add: (sign: number, kind: string, key: string, n: number, values: readonly number[]) => void,
+): StoredTicket | undefined {
+  let ticket: StoredTicket | undefined;
+  if (!text.startsWith(COMPACT + SEP)) {
+    for (const [key, { n, v }] of decodeContribution(text)) {
+      const [kind, , dept, , category, priority] = key.split(SEP) as [string, string, string, string, string, string];
+      if (kind === 'created') ticket = { dept, category, priority };
+      const sign = signOf(kind, category, priority);
+      if (sign !== 0) add(sign, kind, key, n, v);
     }
-    return out;
+    return ticket;
   }
-  for (const [key, { n, v }] of decodeContribution(text)) {
-    const [kind, day, dept, from, category, priority, label] = key.split(SEP) as [string, string, string, string, string, string, string];
-    out.push({ kind, day, dept, from, category, priority, label, n, values: () => v });
+  // As decodeContribution: `~2 category priority`, then per entry `code day dept from label n [values]`.
+  const categoryEnd = text.indexOf(SEP, COMPACT.length + 1);
+  const category = text.slice(COMPACT.length + 1, categoryEnd);
+  let end = text.indexOf(ENTRY, categoryEnd + 1);
+  if (end < 0) end = text.length;
+  const priority = text.slice(categoryEnd + 1, end);
+  let day = '';
+  let dept = '';
+  while (end < text.length) {
+    const start = end + 1;
+    end = text.indexOf(ENTRY, start);
+    if (end < 0) end = text.length;
+    const s1 = text.indexOf(SEP, start);
+    const s2 = text.indexOf(SEP, s1 + 1);
+    const s3 = text.indexOf(SEP, s2 + 1);
+    if (s2 > s1 + 1) day = text.slice(s1 + 1, s2);
+    if (s3 > s2 + 1) dept = text.slice(s2 + 1, s3);
+    const kind = CONTRIBUTION_KINDS[parseInt(text.slice(start, s1), 36)]!;
+    if (kind === 'created') ticket = { dept, category, priority };
+    const sign = signOf(kind, category, priority);
+    if (sign === 0) continue;
+    const [from, label, n, values] = text.slice(s3 + 1, end).split(SEP) as [string, string, string, string | undefined];
+    add(sign, kind, cellKey(kind, day, dept, from, category, priority, label), Number(n), values === undefined ? NO_VALUES : values.split(',').map(Number));
   }
-  return out;
+  return ticket;
 }
+
+const NO_VALUES: readonly number[] = [];
 
 /**
  * Adds to the tally what happened in parts of report days (the edges of a period that does not
@@ -1027,30 +1054,40 @@ async function addEntriesInRanges(
   }
   const add = (sign: number, kind: string, key: string, n: number, values: readonly number[]) => {
     const { d, label } = rowDelta(deltas, key);
-    addEntry(d, kind, label, sign * n, sign > 0 ? values : [], sign < 0 ? values : []);
+    addEntry(d, kind, label, sign * n, sign > 0 ? values : NO_VALUES, sign < 0 ? values : NO_VALUES);
   };
+  // The ticket in hand, read by the closures below (made once: tsx wraps every closure it makes).
+  let f: InstantsFound = { single: {}, audits: [], clocks: [], legs: [] };
+  let sign = 0;
+  let category = '';
+  let priority = '';
+  const storedSign = (kind: string, entryCategory: string, entryPriority: string): number => {
+    const instant = INSTANT_OF_KIND[kind];
+    if (instant === undefined || (leaves && !leaves.has(entryCategory)) || (filter.priority !== undefined && entryPriority !== filter.priority)) return 0;
+    return f.single[instant] ?? 0;
+  };
+  const addAt: AddEntry = (kind, atMs, departmentId, from, label, n, value) =>
+    add(sign, kind, cellKey(kind, dayOf(atMs), departmentId, from, category, priority, label), n, value === undefined ? NO_VALUES : [value]);
   const unstored: string[] = [];
   for (const id of ids) {
-    const f = found.get(id)!;
-    const entries = storedEntries(stored.get(id) ?? '');
-    const created = entries.find((e) => e.kind === 'created');
-    if (!created) {
+    f = found.get(id)!;
+    const ticket = scanStored(stored.get(id) ?? '', storedSign, add);
+    if (!ticket) {
       unstored.push(id);
       continue;
     }
-    const { dept, category, priority } = created;
+    ({ category, priority } = ticket);
     if (leaves && !leaves.has(category)) continue;
     if (filter.priority !== undefined && priority !== filter.priority) continue;
-    for (const e of entries) {
-      const instant = INSTANT_OF_KIND[e.kind];
-      const sign = instant === undefined ? undefined : f.single[instant];
-      if (sign) add(sign, e.kind, cellKey(e.kind, e.day, e.dept, e.from, e.category, e.priority, e.label), e.n, e.values());
+    for (const a of f.audits) add(a.sign, a.kind, cellKey(a.kind, dayOf(ms(a.at)), ticket.dept, '', category, priority, ''), 1, NO_VALUES);
+    for (const c of f.clocks) {
+      sign = c.sign;
+      if (sign !== 0) addClockEntry(addAt, c.row, c.legDepartment || ticket.dept);
     }
-    for (const a of f.audits) add(a.sign, a.kind, cellKey(a.kind, dayOf(ms(a.at)), dept, '', category, priority, ''), 1, []);
-    const signedAdd = (sign: number): AddEntry => (kind, atMs, departmentId, from, label, n, value) =>
-      add(sign, kind, cellKey(kind, dayOf(atMs), departmentId, from, category, priority, label), n, value === undefined ? [] : [value]);
-    for (const c of f.clocks) if (c.sign !== 0) addClockEntry(signedAdd(c.sign), c.row, c.legDepartment || dept);
-    for (const l of f.legs) if (l.sign !== 0) addLegEntries(signedAdd(l.sign), l.row, measures.get(deptCalendar(l.row.department_id)));
+    for (const l of f.legs) {
+      sign = l.sign;
+      if (sign !== 0) addLegEntries(addAt, l.row, measures.get(deptCalendar(l.row.department_id)));
+    }
   }
   // No stored contribution (not expected while the rollup is current): from the ticket's rows.
   for (const f of await loadRollupFacts(db, unstored)) {
