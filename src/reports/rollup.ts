@@ -987,6 +987,56 @@ async function addEntriesInRanges(
     for (const [[from, to], sign] of signed) if (at >= from && at < to) return sign;
     return 0;
   };
+  const rows = await Promise.all(
+    signed.map(([[fromMs, toMs]]) => {
+      const from = iso(fromMs);
+      const to = iso(toMs);
+      const tickets = (column: 'created_at' | 'first_response_at' | 'resolved_at' | 'closed_at') =>
+        db.selectFrom('tickets').select(['id', 'department_id', `${column} as at`]).where(column, '>=', from).where(column, '<', to).execute();
+      const clocks = (column: 'met_at' | 'breached_at') =>
+        db
+          .selectFrom('clocks as c')
+          .leftJoin('legs as l', (j) => j.onRef('l.id', '=', 'c.leg_id').onRef('l.ticket_id', '=', 'c.ticket_id'))
+          .select(['c.ticket_id', 'c.kind', 'c.met_at', 'c.breached_at', 'l.department_id as leg_department_id'])
+          .where(`c.${column}`, '>=', from)
+          .where(`c.${column}`, '<', to)
+          .execute();
+      return Promise.all([
+        tickets('created_at'),
+        tickets('first_response_at'),
+        tickets('resolved_at'),
+        tickets('closed_at'),
+        db.selectFrom('surveys').select(['ticket_id as id', 'answered_at as at']).where('answered_at', '>=', from).where('answered_at', '<', to).execute(),
+        db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('action', 'in', ['resolved', 'reopened']).where('at', '>=', from).where('at', '<', to).execute(),
+        clocks('met_at'),
+        clocks('breached_at'),
+        db
+          .selectFrom('legs')
+          .select(['ticket_id', 'id', 'department_id', 'from_department_id', 'state', 'return_reason', 'opened_at', 'accepted_at', 'closed_at'])
+          .where('opened_at', '>=', from)
+          .where('opened_at', '<', to)
+          .execute(),
+      ] as const);
+    }),
+  );
+  const created = rows.flatMap((r) => r[0]);
+  const firstResponse = rows.flatMap((r) => r[1]);
+  const resolved = rows.flatMap((r) => r[2]);
+  const closed = rows.flatMap((r) => r[3]);
+  const surveys = rows.flatMap((r) => r[4]);
+  const audits = rows.flatMap((r) => r[5]);
+  const met = rows.flatMap((r) => r[6]);
+  const breached = rows.flatMap((r) => r[7]);
+  const legs = rows.flatMap((r) => r[8]);
+
+  // With a department filter, what counts for no department in it is left out here rather than at
+  // the end (the rows' filter), so those tickets' contributions are not read. A ticket's own
+  // entries are in its department (known when a ticket row was read), a leg's in its department
+  // and the one it came from, a leg clock's in its leg's.
+  const departments = filter.departmentIds ? new Set(filter.departmentIds) : undefined;
+  const counted = (departmentId: string | undefined, from = '') => !departments || departmentId === undefined || departments.has(departmentId) || departments.has(from);
+  const ticketDepartment = new Map<string, string>();
+  for (const list of [created, firstResponse, resolved, closed]) for (const r of list) ticketDepartment.set(r.id, r.department_id);
   const found = new Map<string, InstantsFound>();
   const of = (id: string) => {
     let f = found.get(id);
@@ -996,52 +1046,32 @@ async function addEntriesInRanges(
     }
     return f;
   };
-  const single = (instant: TicketInstant, rows: { id: string; at: string | null }[]) => {
-    for (const r of rows) {
+  const single = (instant: TicketInstant, list: readonly { id: string; at: string | null }[]) => {
+    for (const r of list) {
       const sign = r.at === null ? 0 : signOf(r.at);
-      if (sign !== 0) of(r.id).single[instant] = sign;
+      if (sign !== 0 && counted(ticketDepartment.get(r.id))) of(r.id).single[instant] = sign;
     }
   };
-  for (const [[fromMs, toMs]] of signed) {
-    const from = iso(fromMs);
-    const to = iso(toMs);
-    const clocks = (column: 'met_at' | 'breached_at') =>
-      db
-        .selectFrom('clocks as c')
-        .leftJoin('legs as l', (j) => j.onRef('l.id', '=', 'c.leg_id').onRef('l.ticket_id', '=', 'c.ticket_id'))
-        .select(['c.ticket_id', 'c.kind', 'c.met_at', 'c.breached_at', 'l.department_id as leg_department_id'])
-        .where(`c.${column}`, '>=', from)
-        .where(`c.${column}`, '<', to)
-        .execute();
-    const [created, firstResponse, resolved, closed, surveys, audits, met, breached, legs] = await Promise.all([
-      db.selectFrom('tickets').select(['id', 'created_at as at']).where('created_at', '>=', from).where('created_at', '<', to).execute(),
-      db.selectFrom('tickets').select(['id', 'first_response_at as at']).where('first_response_at', '>=', from).where('first_response_at', '<', to).execute(),
-      db.selectFrom('tickets').select(['id', 'resolved_at as at']).where('resolved_at', '>=', from).where('resolved_at', '<', to).execute(),
-      db.selectFrom('tickets').select(['id', 'closed_at as at']).where('closed_at', '>=', from).where('closed_at', '<', to).execute(),
-      db.selectFrom('surveys').select(['ticket_id as id', 'answered_at as at']).where('answered_at', '>=', from).where('answered_at', '<', to).execute(),
-      db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('action', 'in', ['resolved', 'reopened']).where('at', '>=', from).where('at', '<', to).execute(),
-      clocks('met_at'),
-      clocks('breached_at'),
-      db
-        .selectFrom('legs')
-        .select(['ticket_id', 'id', 'department_id', 'from_department_id', 'state', 'return_reason', 'opened_at', 'accepted_at', 'closed_at'])
-        .where('opened_at', '>=', from)
-        .where('opened_at', '<', to)
-        .execute(),
-    ]);
-    single('created', created);
-    single('first_response', firstResponse);
-    single('resolved', resolved);
-    single('closed', closed);
-    single('answered', surveys);
-    for (const a of audits) {
-      const sign = signOf(a.at);
-      if (sign !== 0) of(a.ticket_id).audits.push({ kind: a.action === 'resolved' ? 'audit_resolved' : 'audit_reopened', at: a.at, sign });
+  single('created', created);
+  single('first_response', firstResponse);
+  single('resolved', resolved);
+  single('closed', closed);
+  single('answered', surveys);
+  for (const a of audits) {
+    const sign = signOf(a.at);
+    if (sign !== 0 && counted(ticketDepartment.get(a.ticket_id))) of(a.ticket_id).audits.push({ kind: a.action === 'resolved' ? 'audit_resolved' : 'audit_reopened', at: a.at, sign });
+  }
+  // A breached clock counts (late) at its breach only, so a met one is taken here when not breached.
+  for (const [list, late] of [[met, false], [breached, true]] as const) {
+    for (const c of list) {
+      const at = late ? c.breached_at : c.breached_at === null ? c.met_at : null;
+      const sign = at === null ? 0 : signOf(at);
+      if (sign !== 0 && counted(c.leg_department_id || ticketDepartment.get(c.ticket_id))) of(c.ticket_id).clocks.push({ row: c, legDepartment: c.leg_department_id, sign });
     }
-    // A breached clock counts (late) at its breach only, so a met one is taken here when not breached.
-    for (const c of met) if (c.breached_at === null && c.met_at !== null) of(c.ticket_id).clocks.push({ row: c, legDepartment: c.leg_department_id, sign: signOf(c.met_at) });
-    for (const c of breached) if (c.breached_at !== null) of(c.ticket_id).clocks.push({ row: c, legDepartment: c.leg_department_id, sign: signOf(c.breached_at) });
-    for (const l of legs) of(l.ticket_id).legs.push({ row: l, sign: signOf(l.opened_at) });
+  }
+  for (const l of legs) {
+    const sign = signOf(l.opened_at);
+    if (sign !== 0 && counted(l.department_id, l.from_department_id ?? '')) of(l.ticket_id).legs.push({ row: l, sign });
   }
   if (found.size === 0) return;
 
@@ -1082,11 +1112,11 @@ async function addEntriesInRanges(
     for (const a of f.audits) add(a.sign, a.kind, cellKey(a.kind, dayOf(ms(a.at)), ticket.dept, '', category, priority, ''), 1, NO_VALUES);
     for (const c of f.clocks) {
       sign = c.sign;
-      if (sign !== 0) addClockEntry(addAt, c.row, c.legDepartment || ticket.dept);
+      addClockEntry(addAt, c.row, c.legDepartment || ticket.dept);
     }
     for (const l of f.legs) {
       sign = l.sign;
-      if (sign !== 0) addLegEntries(addAt, l.row, measures.get(deptCalendar(l.row.department_id)));
+      addLegEntries(addAt, l.row, measures.get(deptCalendar(l.row.department_id)));
     }
   }
   // No stored contribution (not expected while the rollup is current): from the ticket's rows.
