@@ -19,7 +19,7 @@ import {
 } from '../domain/metrics';
 import { PostgresAdapter } from 'kysely';
 import type { DbOrTx } from '../storage/database';
-import { rollupCurrent, tallyCells, tallyTicketsInRanges, type InstantRange } from './rollup';
+import { rollupCurrent, tallyCells, tallyPartsOfDays, tallyTicketsInRanges, type InstantRange, type PartOfDay } from './rollup';
 import type { Database } from '../storage/tables';
 
 /**
@@ -360,8 +360,9 @@ export async function loadMetricsInput(src: ReportSource, filter: ReportFilter, 
 /**
  * The report, from the rollup whatever the period: the whole report days inside it are added up
  * from the cells (reports/rollup.ts); the parts of days at its edges (a "last 7 days" counted back
- * from now) from the contributions of the few tickets with something in those parts, found through
- * the small indexes on each instant; the backlog and the distinct handed-off tickets are SQL
+ * from now) from the stored contributions of the few tickets with something in those parts, found
+ * through the small indexes on each instant, or from that day's cells less the rest of the day
+ * when the rest has fewer (tallyPartsOfDays); the backlog and the distinct handed-off tickets are SQL
  * aggregates. The cost grows with days × departments and with one day's tickets, not with all
  * tickets. An agent filter (no cell has an assignee) reads that agent's tickets; a rollup not
  * current (an import under way) reads the tickets with something in the period. Same figures as
@@ -374,11 +375,12 @@ export async function loadMetrics(src: ReportSource, filter: ReportFilter, nowMs
   if ((leaves && leaves.length === 0) || (filter.departmentIds && filter.departmentIds.length === 0)) return finalizeMetrics(tally);
   const cellFilter = { departmentIds: filter.departmentIds, leaves, priority: filter.priority };
   const whole: InstantRange[] = filter.toMs > filter.fromMs ? [[filter.fromMs, filter.toMs]] : [];
-  const plan =
-    filter.agentId === undefined && whole.length && (await rollupCurrent(src.db, src.config)) ? splitReportDays(src.config, filter) : { days: undefined, edges: whole };
+  const fromCells = filter.agentId === undefined && whole.length > 0 && (await rollupCurrent(src.db, src.config));
+  const plan = fromCells ? splitReportDays(src.config, filter) : { days: undefined, edges: whole };
   const env = src as ReportSource & { calendars: ReadonlyMap<string, BusinessTimeMeasure> };
   const edgeTickets = async () => {
     if (plan.edges.length === 0) return;
+    if (fromCells) return tallyPartsOfDays(env, src.db, partsOfDays(src.config, plan.edges), cellFilter, tally);
     const ids =
       filter.agentId !== undefined
         ? (await src.db.selectFrom('tickets').select('id').where('assignee_id', '=', filter.agentId).execute()).map((r) => r.id)
@@ -445,6 +447,32 @@ export function splitReportDays(config: Config, period: { fromMs: number; toMs: 
   if (fromMs < start) edges.push([fromMs, start]);
   if (end < toMs) edges.push([end, toMs]);
   return { days: { firstDay: dayOf(start), lastDay: dayOf(end - HOUR_MS) }, edges };
+}
+
+/**
+ * Ranges cut at report-day boundaries: each part with its report day and the rest of that day
+ * (boundaries fall on whole UTC hours, as day keys are per hour; a day is at most 25 hours long).
+ */
+export function partsOfDays(config: Config, ranges: readonly InstantRange[]): PartOfDay[] {
+  const dayOf = reportDayOf(config);
+  const isBoundary = (h: number) => dayOf(h - HOUR_MS) !== dayOf(h);
+  const parts: PartOfDay[] = [];
+  for (const [fromMs, toMs] of ranges) {
+    let dayStart = Math.floor(fromMs / HOUR_MS) * HOUR_MS;
+    for (let i = 0; i < 26 && !isBoundary(dayStart); i++) dayStart -= HOUR_MS;
+    while (dayStart < toMs) {
+      let dayEnd = dayStart + HOUR_MS;
+      for (let i = 0; i < 26 && !isBoundary(dayEnd); i++) dayEnd += HOUR_MS;
+      const from = Math.max(fromMs, dayStart);
+      const to = Math.min(toMs, dayEnd);
+      const rest: InstantRange[] = [];
+      if (dayStart < from) rest.push([dayStart, from]);
+      if (to < dayEnd) rest.push([to, dayEnd]);
+      parts.push({ day: dayOf(from), range: [from, to], rest });
+      dayStart = dayEnd;
+    }
+  }
+  return parts;
 }
 
 /**

@@ -161,24 +161,32 @@ export function contributionOf(env: RollupEnv, f: TicketRollupFacts, keep?: (ms:
   for (const at of f.resolvedAudits) add('audit_resolved', ms(at), dept, '', '', 1);
   for (const at of f.reopenedAudits) add('audit_reopened', ms(at), dept, '', '', 1);
   const legDept = new Map(f.legs.map((l) => [l.id, l.department_id]));
-  for (const c of f.clocks) {
-    // Leg clocks count for the leg's department; a clock whose leg row is missing, for the ticket's.
-    const attributed = (c.leg_id !== null && legDept.get(c.leg_id)) || dept;
-    if (c.breached_at !== null) add('clock_late', ms(c.breached_at), attributed, '', c.kind, 1);
-    else if (c.met_at !== null) add('clock_on_time', ms(c.met_at), attributed, '', c.kind, 1);
-  }
-  for (const l of f.legs) {
-    const opened = ms(l.opened_at);
-    const from = l.from_department_id ?? '';
-    const measure = measures.get(deptCalendar(l.department_id));
-    const returned = l.state === 'returned' || l.return_reason !== null;
-    add('leg', opened, l.department_id, from, '', 1);
-    if (returned) add('leg_returned', opened, l.department_id, from, '', 1);
-    if (returned && from !== '') add('return_reason', opened, l.department_id, from, l.return_reason ?? '', 1);
-    if (l.accepted_at !== null) add('leg_accept', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.accepted_at)));
-    if (l.closed_at !== null) add('leg_duration', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.closed_at)));
-  }
+  for (const c of f.clocks) addClockEntry(add, c, (c.leg_id !== null && legDept.get(c.leg_id)) || dept);
+  for (const l of f.legs) addLegEntries(add, l, measures.get(deptCalendar(l.department_id)));
   return out;
+}
+
+type AddEntry = (kind: string, atMs: number, departmentId: string, from: string, label: string, n: number, value?: number) => void;
+
+/**
+ * A completed clock cycle (late when breached, else on time when met), counted for `attributed`:
+ * a leg clock for its leg's department, a clock whose leg row is missing for the ticket's.
+ */
+function addClockEntry(add: AddEntry, c: Pick<ClockRow, 'kind' | 'met_at' | 'breached_at'>, attributed: string): void {
+  if (c.breached_at !== null) add('clock_late', ms(c.breached_at), attributed, '', c.kind, 1);
+  else if (c.met_at !== null) add('clock_on_time', ms(c.met_at), attributed, '', c.kind, 1);
+}
+
+/** What a leg adds, all at its opening; durations in its department's calendar (`measure`). */
+function addLegEntries(add: AddEntry, l: TicketRollupFacts['legs'][number], measure: BusinessTimeMeasure): void {
+  const opened = ms(l.opened_at);
+  const from = l.from_department_id ?? '';
+  const returned = l.state === 'returned' || l.return_reason !== null;
+  add('leg', opened, l.department_id, from, '', 1);
+  if (returned) add('leg_returned', opened, l.department_id, from, '', 1);
+  if (returned && from !== '') add('return_reason', opened, l.department_id, from, l.return_reason ?? '', 1);
+  if (l.accepted_at !== null) add('leg_accept', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.accepted_at)));
+  if (l.closed_at !== null) add('leg_duration', opened, l.department_id, from, '', 0, measure.between(opened, ms(l.closed_at)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -680,6 +688,11 @@ export interface CellFilter {
 
 /** Adds the cells of whole report days [firstDay, lastDay] to the tally (all but the backlog and distinct handoffs). */
 export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsTally): Promise<void> {
+  tallyCellRows(await cellRowsIn(db, filter), tally);
+}
+
+/** The stored cells of report days [firstDay, lastDay] that the filter keeps. */
+function cellRowsIn(db: DbOrTx, filter: CellFilter): Promise<Selectable<ReportCellRow>[]> {
   let query = db.selectFrom('report_cells').selectAll().where('day', '>=', filter.firstDay).where('day', '<=', filter.lastDay);
   if (filter.leaves) query = query.where('category_id', 'in', [...filter.leaves]);
   if (filter.priority !== undefined) query = query.where('priority', '=', filter.priority);
@@ -687,7 +700,7 @@ export async function tallyCells(db: DbOrTx, filter: CellFilter, tally: MetricsT
     const ids = [...filter.departmentIds];
     query = query.where((eb) => eb.or([eb('department_id', 'in', ids), eb('from_department_id', 'in', ids)]));
   }
-  tallyCellRows(await query.execute(), tally);
+  return query.execute();
 }
 
 /** What a cell row adds to a tally (stored cells, and cells made on the fly for parts of days). */
@@ -794,4 +807,317 @@ export async function tallyTicketsInRanges(
     rows.push(row);
   }
   tallyCellRows(rows, tally);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parts of report days from the stored contributions
+
+/** The part of one report day a period covers (`range`), and the rest of that day. */
+export interface PartOfDay {
+  day: string;
+  range: InstantRange;
+  rest: InstantRange[];
+}
+
+const iso = (msValue: number) => new Date(msValue).toISOString();
+
+/**
+ * How many instants a report counts lie in the range (each branch of ticketsActiveIn in
+ * reports/queries.ts, counted off its index alone): the cost of reading that range's tickets.
+ */
+async function instantsIn(db: DbOrTx, [fromMs, toMs]: InstantRange): Promise<number> {
+  if (!(toMs > fromMs)) return 0;
+  const from = iso(fromMs);
+  const to = iso(toMs);
+  const count = (table: string, column: string, also = sql``) =>
+    sql`(select count(*) from ${sql.table(table)} where ${sql.ref(column)} >= ${from} and ${sql.ref(column)} < ${to}${also})`;
+  const counts = [
+    count('tickets', 'created_at'),
+    count('tickets', 'first_response_at'),
+    count('tickets', 'resolved_at'),
+    count('tickets', 'closed_at'),
+    count('surveys', 'answered_at'),
+    count('audit_events', 'at', sql` and action in ('resolved', 'reopened')`),
+    count('clocks', 'met_at'),
+    count('clocks', 'breached_at'),
+    count('legs', 'opened_at'),
+  ];
+  const { rows } = await sql<{ n: number | string }>`select ${sql.join(counts, sql` + `)} as n`.execute(db);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** The instant of a ticket each stored entry of these kinds is at (one such instant a ticket). */
+type TicketInstant = 'created' | 'first_response' | 'resolved' | 'closed' | 'answered';
+const INSTANT_OF_KIND: Partial<Record<string, TicketInstant>> = {
+  created: 'created', first_response: 'first_response', resolved: 'resolved', first_contact: 'resolved', closed: 'closed', closed_survey: 'closed',
+  survey: 'answered', survey_score: 'answered', survey_satisfied: 'answered',
+};
+
+/** What a ticket did inside the ranges, each with the sign of its range (+1 added, -1 taken away). */
+interface InstantsFound {
+  single: Partial<Record<TicketInstant, number>>;
+  audits: { kind: string; at: string; sign: number }[];
+  clocks: { row: Pick<ClockRow, 'kind' | 'met_at' | 'breached_at'>; legDepartment: string | null; sign: number }[];
+  legs: { row: TicketRollupFacts['legs'][number]; sign: number }[];
+}
+
+/** A ticket's department, category and priority, as its stored 'created' entry has them. */
+interface StoredTicket { dept: string; category: string; priority: string }
+
+/**
+ * Reads a stored contribution (either form) entry by entry: `signOf` says what to do with an
+ * entry (0: nothing, else add it with that sign), and only then is the rest of it decoded. Returns
+ * the ticket's department, category and priority; undefined when it has no 'created' entry.
+ */
+function scanStored(
+  text: string,
+  signOf: (kind: string, category: string, priority: string) => number,
+  add: (sign: number, kind: string, key: string, n: number, values: readonly number[]) => void,
+): StoredTicket | undefined {
+  let ticket: StoredTicket | undefined;
+  if (!text.startsWith(COMPACT + SEP)) {
+    for (const [key, { n, v }] of decodeContribution(text)) {
+      const [kind, , dept, , category, priority] = key.split(SEP) as [string, string, string, string, string, string];
+      if (kind === 'created') ticket = { dept, category, priority };
+      const sign = signOf(kind, category, priority);
+      if (sign !== 0) add(sign, kind, key, n, v);
+    }
+    return ticket;
+  }
+  // As decodeContribution: `~2 category priority`, then per entry `code day dept from label n [values]`.
+  const categoryEnd = text.indexOf(SEP, COMPACT.length + 1);
+  const category = text.slice(COMPACT.length + 1, categoryEnd);
+  let end = text.indexOf(ENTRY, categoryEnd + 1);
+  if (end < 0) end = text.length;
+  const priority = text.slice(categoryEnd + 1, end);
+  let day = '';
+  let dept = '';
+  while (end < text.length) {
+    const start = end + 1;
+    end = text.indexOf(ENTRY, start);
+    if (end < 0) end = text.length;
+    const s1 = text.indexOf(SEP, start);
+    const s2 = text.indexOf(SEP, s1 + 1);
+    const s3 = text.indexOf(SEP, s2 + 1);
+    if (s2 > s1 + 1) day = text.slice(s1 + 1, s2);
+    if (s3 > s2 + 1) dept = text.slice(s2 + 1, s3);
+    const kind = CONTRIBUTION_KINDS[parseInt(text.slice(start, s1), 36)]!;
+    if (kind === 'created') ticket = { dept, category, priority };
+    const sign = signOf(kind, category, priority);
+    if (sign === 0) continue;
+    const [from, label, n, values] = text.slice(s3 + 1, end).split(SEP) as [string, string, string, string | undefined];
+    add(sign, kind, cellKey(kind, day, dept, from, category, priority, label), Number(n), values === undefined ? NO_VALUES : values.split(',').map(Number));
+  }
+  return ticket;
+}
+
+const NO_VALUES: readonly number[] = [];
+
+/**
+ * Adds to the tally what happened in parts of report days (the edges of a period that does not
+ * start or end at a day boundary), with the rollup current. Per part, whichever side has fewer
+ * instants to read: the part itself, or the whole day's cells less the rest of the day (for
+ * "last 7 days" ending now, the rest of today is in the future: the cells alone). The entries
+ * at those instants come from the tickets' stored contributions, not from their rows: an entry
+ * at a ticket's creation, first response, resolution, closing or survey answer (one each) is
+ * taken whole — its duration included — when that instant, read off its small index, lies in a
+ * range; the audit rows, clocks and legs found in the ranges are counted as contributionOf counts
+ * them. So no ticket's rows or business time is read or computed again, and the figures equal
+ * tallyTicketsInRanges' (the property tests hold both to the row path).
+ */
+export async function tallyPartsOfDays(
+  env: RollupEnv,
+  db: DbOrTx,
+  parts: readonly PartOfDay[],
+  filter: Omit<CellFilter, 'firstDay' | 'lastDay'>,
+  tally: MetricsTally,
+): Promise<void> {
+  const added: InstantRange[] = [];
+  const takenAway: InstantRange[] = [];
+  const fromCells: PartOfDay[] = [];
+  const counts = await Promise.all(parts.map((part) => Promise.all([part.range, ...part.rest].map((r) => instantsIn(db, r)))));
+  parts.forEach((part, i) => {
+    const [inPart, ...inRest] = counts[i]!;
+    if (inRest.reduce((a, b) => a + b, 0) < inPart!) {
+      fromCells.push(part);
+      takenAway.push(...part.rest);
+    } else added.push(part.range);
+  });
+  const deltas = new Map<string, RowDelta>();
+  for (const rows of await Promise.all(fromCells.map((part) => cellRowsIn(db, { ...filter, firstDay: part.day, lastDay: part.day })))) for (const row of rows) addCellRow(deltas, row);
+  await addEntriesInRanges(env, db, added, takenAway, filter, deltas);
+  const departments = filter.departmentIds ? new Set(filter.departmentIds) : undefined;
+  const rows: Selectable<ReportCellRow>[] = [];
+  for (const d of deltas.values()) {
+    for (const c of CELL_VALUES) {
+      const removed = d.removed[c];
+      if (removed?.length) d.added[c] = minus(d.added[c] ?? [], removed);
+    }
+  }
+  for (const row of cellRowsOf(deltas.values()) as unknown as Selectable<ReportCellRow>[]) {
+    if (departments && !departments.has(row.department_id) && !departments.has(row.from_department_id)) continue;
+    rows.push(row);
+  }
+  tallyCellRows(rows, tally);
+}
+
+/** A stored cell as a row delta (added to whatever the key holds). */
+function addCellRow(deltas: Map<string, RowDelta>, r: Selectable<ReportCellRow>): void {
+  const rowKey = [r.day, r.department_id, r.from_department_id, r.category_id, r.priority].join(SEP);
+  let d = deltas.get(rowKey);
+  if (!d) {
+    d = { row: { day: r.day, department_id: r.department_id, from_department_id: r.from_department_id, category_id: r.category_id, priority: r.priority }, counters: {}, added: {}, removed: {}, tallies: new Map() };
+    deltas.set(rowKey, d);
+  }
+  for (const c of CELL_COUNTERS) d.counters[c] = (d.counters[c] ?? 0) + Number(r[c]);
+  for (const c of CELL_VALUES) decodeValuesInto(r[c], (d.added[c] ??= []));
+  if (r.tallies) for (const [k, n] of Object.entries(JSON.parse(r.tallies) as Record<string, number>)) addTo(d.tallies, k, n);
+}
+
+/** Adds the entries at instants in `added` and takes away those in `takenAway` (see tallyPartsOfDays). */
+async function addEntriesInRanges(
+  env: RollupEnv,
+  db: DbOrTx,
+  added: readonly InstantRange[],
+  takenAway: readonly InstantRange[],
+  filter: Omit<CellFilter, 'firstDay' | 'lastDay'>,
+  deltas: Map<string, RowDelta>,
+): Promise<void> {
+  const signed: [InstantRange, number][] = [...added.map((r): [InstantRange, number] => [r, 1]), ...takenAway.map((r): [InstantRange, number] => [r, -1])];
+  if (signed.length === 0) return;
+  const signOf = (text: string): number => {
+    const at = ms(text);
+    for (const [[from, to], sign] of signed) if (at >= from && at < to) return sign;
+    return 0;
+  };
+  const rows = await Promise.all(
+    signed.map(([[fromMs, toMs]]) => {
+      const from = iso(fromMs);
+      const to = iso(toMs);
+      const tickets = (column: 'created_at' | 'first_response_at' | 'resolved_at' | 'closed_at') =>
+        db.selectFrom('tickets').select(['id', 'department_id', `${column} as at`]).where(column, '>=', from).where(column, '<', to).execute();
+      const clocks = (column: 'met_at' | 'breached_at') =>
+        db
+          .selectFrom('clocks as c')
+          .leftJoin('legs as l', (j) => j.onRef('l.id', '=', 'c.leg_id').onRef('l.ticket_id', '=', 'c.ticket_id'))
+          .select(['c.ticket_id', 'c.kind', 'c.met_at', 'c.breached_at', 'l.department_id as leg_department_id'])
+          .where(`c.${column}`, '>=', from)
+          .where(`c.${column}`, '<', to)
+          .execute();
+      return Promise.all([
+        tickets('created_at'),
+        tickets('first_response_at'),
+        tickets('resolved_at'),
+        tickets('closed_at'),
+        db.selectFrom('surveys').select(['ticket_id as id', 'answered_at as at']).where('answered_at', '>=', from).where('answered_at', '<', to).execute(),
+        db.selectFrom('audit_events').select(['ticket_id', 'action', 'at']).where('action', 'in', ['resolved', 'reopened']).where('at', '>=', from).where('at', '<', to).execute(),
+        clocks('met_at'),
+        clocks('breached_at'),
+        db
+          .selectFrom('legs')
+          .select(['ticket_id', 'id', 'department_id', 'from_department_id', 'state', 'return_reason', 'opened_at', 'accepted_at', 'closed_at'])
+          .where('opened_at', '>=', from)
+          .where('opened_at', '<', to)
+          .execute(),
+      ] as const);
+    }),
+  );
+  const created = rows.flatMap((r) => r[0]);
+  const firstResponse = rows.flatMap((r) => r[1]);
+  const resolved = rows.flatMap((r) => r[2]);
+  const closed = rows.flatMap((r) => r[3]);
+  const surveys = rows.flatMap((r) => r[4]);
+  const audits = rows.flatMap((r) => r[5]);
+  const met = rows.flatMap((r) => r[6]);
+  const breached = rows.flatMap((r) => r[7]);
+  const legs = rows.flatMap((r) => r[8]);
+
+  // With a department filter, what counts for no department in it is left out here rather than at
+  // the end (the rows' filter), so those tickets' contributions are not read. A ticket's own
+  // entries are in its department (known when a ticket row was read), a leg's in its department
+  // and the one it came from, a leg clock's in its leg's.
+  const departments = filter.departmentIds ? new Set(filter.departmentIds) : undefined;
+  const counted = (departmentId: string | undefined, from = '') => !departments || departmentId === undefined || departments.has(departmentId) || departments.has(from);
+  const ticketDepartment = new Map<string, string>();
+  for (const list of [created, firstResponse, resolved, closed]) for (const r of list) ticketDepartment.set(r.id, r.department_id);
+  const found = new Map<string, InstantsFound>();
+  const of = (id: string) => {
+    let f = found.get(id);
+    if (!f) {
+      f = { single: {}, audits: [], clocks: [], legs: [] };
+      found.set(id, f);
+    }
+    return f;
+  };
+  const single = (instant: TicketInstant, list: readonly { id: string; at: string | null }[]) => {
+    for (const r of list) {
+      const sign = r.at === null ? 0 : signOf(r.at);
+      if (sign !== 0 && counted(ticketDepartment.get(r.id))) of(r.id).single[instant] = sign;
+    }
+  };
+  single('created', created);
+  single('first_response', firstResponse);
+  single('resolved', resolved);
+  single('closed', closed);
+  single('answered', surveys);
+  for (const a of audits) {
+    const sign = signOf(a.at);
+    if (sign !== 0 && counted(ticketDepartment.get(a.ticket_id))) of(a.ticket_id).audits.push({ kind: a.action === 'resolved' ? 'audit_resolved' : 'audit_reopened', at: a.at, sign });
+  }
+  // A breached clock counts (late) at its breach only, so a met one is taken here when not breached.
+  for (const [list, late] of [[met, false], [breached, true]] as const) {
+    for (const c of list) {
+      const at = late ? c.breached_at : c.breached_at === null ? c.met_at : null;
+      const sign = at === null ? 0 : signOf(at);
+      if (sign !== 0 && counted(c.leg_department_id || ticketDepartment.get(c.ticket_id))) of(c.ticket_id).clocks.push({ row: c, legDepartment: c.leg_department_id, sign });
+    }
+  }
+  for (const l of legs) {
+    const sign = signOf(l.opened_at);
+    if (sign !== 0 && counted(l.department_id, l.from_department_id ?? '')) of(l.ticket_id).legs.push({ row: l, sign });
+  }
+  if (found.size === 0) return;
+
+  const { dayOf, measures, deptCalendar } = helpers(env);
+  const leaves = filter.leaves ? new Set(filter.leaves) : undefined;
+  const ids = [...found.keys()].sort();
+  const stored = new Map<string, string>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    for (const r of await db.selectFrom('report_contributions').select(['ticket_id', 'cells']).where('ticket_id', 'in', ids.slice(i, i + 1000)).execute()) stored.set(r.ticket_id, r.cells);
+  }
+  const add = (sign: number, kind: string, key: string, n: number, values: readonly number[]) => {
+    const { d, label } = rowDelta(deltas, key);
+    addEntry(d, kind, label, sign * n, sign > 0 ? values : NO_VALUES, sign < 0 ? values : NO_VALUES);
+  };
+  // The ticket in hand, read by the closures below (made once: tsx wraps every closure it makes).
+  let f: InstantsFound = { single: {}, audits: [], clocks: [], legs: [] };
+  let sign = 0;
+  let category = '';
+  let priority = '';
+  const storedSign = (kind: string, entryCategory: string, entryPriority: string): number => {
+    const instant = INSTANT_OF_KIND[kind];
+    if (instant === undefined || (leaves && !leaves.has(entryCategory)) || (filter.priority !== undefined && entryPriority !== filter.priority)) return 0;
+    return f.single[instant] ?? 0;
+  };
+  const addAt: AddEntry = (kind, atMs, departmentId, from, label, n, value) =>
+    add(sign, kind, cellKey(kind, dayOf(atMs), departmentId, from, category, priority, label), n, value === undefined ? NO_VALUES : [value]);
+  for (const id of ids) {
+    f = found.get(id)!;
+    // No stored contribution (not expected while the rollup is current): none in the cells either,
+    // so the ticket is left out here too, as from the whole days.
+    const ticket = scanStored(stored.get(id) ?? '', storedSign, add);
+    if (!ticket) continue;
+    ({ category, priority } = ticket);
+    if (leaves && !leaves.has(category)) continue;
+    if (filter.priority !== undefined && priority !== filter.priority) continue;
+    for (const a of f.audits) add(a.sign, a.kind, cellKey(a.kind, dayOf(ms(a.at)), ticket.dept, '', category, priority, ''), 1, NO_VALUES);
+    for (const c of f.clocks) {
+      sign = c.sign;
+      addClockEntry(addAt, c.row, c.legDepartment || ticket.dept);
+    }
+    for (const l of f.legs) {
+      sign = l.sign;
+      addLegEntries(addAt, l.row, measures.get(deptCalendar(l.row.department_id)));
+    }
+  }
 }
