@@ -304,7 +304,7 @@ async function runAck({ quick, mixed }: { quick: boolean; mixed: boolean }): Pro
     const mixedNote = mixed
       ? [
           '',
-          `Meanwhile, during every leg (bare Bolt's included), one after the other: weekly digests (figures + chart PNG) and 365-day all-department summaries (\`/ticket stats 365d\`'s figures: a period from now, so the row path). Report reads run outside any transaction, as the report jobs do. "inline": on the main thread, as before issue 16's worker; "worker": in one report worker thread with its own read-only connection to the same file (TICKETBOT_REPORT_WORKERS=1, as main.ts runs it).`,
+          `Meanwhile, during every leg (bare Bolt's included), one after the other: weekly digests (figures + chart PNG) and 365-day all-department summaries (\`/ticket stats 365d\`'s figures: a period counted back from now: whole days from the rollup, the parts of days at its edges from the stored contributions). Report reads run outside any transaction, as the report jobs do. "inline": on the main thread, as before issue 16's worker; "worker": in one report worker thread with its own read-only connection to the same file (TICKETBOT_REPORT_WORKERS=1, as main.ts runs it).`,
           '',
           ...[...perMode].map(([mode, b]) => `- reports ${mode}: ${b.digests.length} digests (median ${median(b.digests)} ms), ${b.stats.length} 365-day summaries (median ${median(b.stats)} ms)`),
         ]
