@@ -273,24 +273,12 @@ function encodeContributionJson(c: Contribution): string {
   return JSON.stringify([...c].map(([k, { n, v }]) => (v.length ? [k, n, v] : [k, n])));
 }
 
+/** An entry without duration values (shared, so never handed out: decodeContribution gives a fresh array). */
+const NO_VALUES: readonly number[] = [];
+
 export function decodeContribution(text: string | undefined): Contribution {
   const out: Contribution = new Map();
-  if (!text) return out;
-  if (text.startsWith(COMPACT + SEP)) {
-    const entries = text.split(ENTRY);
-    const [, category, priority] = entries[0]!.split(SEP) as [string, string, string];
-    let day = '';
-    let dept = '';
-    for (let i = 1; i < entries.length; i++) {
-      const [code, d, dep, from, label, n, values] = entries[i]!.split(SEP) as [string, string, string, string, string, string, string | undefined];
-      if (d !== '') day = d;
-      if (dep !== '') dept = dep;
-      const kind = CONTRIBUTION_KINDS[parseInt(code, 36)]!;
-      out.set(cellKey(kind, day, dept, from, category, priority, label), { n: Number(n), v: values === undefined ? [] : values.split(',').map(Number) });
-    }
-    return out;
-  }
-  for (const [k, n, v] of JSON.parse(text) as [string, number, number[]?][]) out.set(k, { n, v: v ?? [] });
+  if (text) scanStored(text, () => 1, (_sign, _kind, key, n, values) => out.set(key, { n, v: values === NO_VALUES ? [] : (values as number[]) }));
   return out;
 }
 
@@ -865,8 +853,9 @@ interface InstantsFound {
 interface StoredTicket { dept: string; category: string; priority: string }
 
 /**
- * Reads a stored contribution (either form) entry by entry: `signOf` says what to do with an
- * entry (0: nothing, else add it with that sign), and only then is the rest of it decoded. Returns
+ * Reads a stored contribution (either form) entry by entry — the one parser of both forms
+ * (decodeContribution reads every entry through it): `signOf` says what to do with an entry
+ * (0: nothing, else add it with that sign), and only then is the rest of it decoded. Returns
  * the ticket's department, category and priority; undefined when it has no 'created' entry.
  */
 function scanStored(
@@ -875,16 +864,19 @@ function scanStored(
   add: (sign: number, kind: string, key: string, n: number, values: readonly number[]) => void,
 ): StoredTicket | undefined {
   let ticket: StoredTicket | undefined;
+  if (text === '') return ticket;
   if (!text.startsWith(COMPACT + SEP)) {
-    for (const [key, { n, v }] of decodeContribution(text)) {
+    // The first form: JSON [cell key, n, values?][].
+    for (const [key, n, v] of JSON.parse(text) as [string, number, number[]?][]) {
       const [kind, , dept, , category, priority] = key.split(SEP) as [string, string, string, string, string, string];
       if (kind === 'created') ticket = { dept, category, priority };
       const sign = signOf(kind, category, priority);
-      if (sign !== 0) add(sign, kind, key, n, v);
+      if (sign !== 0) add(sign, kind, key, n, v ?? NO_VALUES);
     }
     return ticket;
   }
-  // As decodeContribution: `~2 category priority`, then per entry `code day dept from label n [values]`.
+  // The compact form: `~2 category priority`, then per entry `code day dept from label n [values]`
+  // (day and dept left empty when the previous entry's hold).
   const categoryEnd = text.indexOf(SEP, COMPACT.length + 1);
   const category = text.slice(COMPACT.length + 1, categoryEnd);
   let end = text.indexOf(ENTRY, categoryEnd + 1);
@@ -911,7 +903,6 @@ function scanStored(
   return ticket;
 }
 
-const NO_VALUES: readonly number[] = [];
 
 /**
  * Adds to the tally what happened in parts of report days (the edges of a period that does not
